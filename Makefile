@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+# One Makefile for the hypervisor, the guest-pv guests, the unit tests and the QEMU runs.
+#   make run [CONFIG=name] [CPU=..] [SMP=..] [MACHINE=..] [MEM=..]   boot a configuration under QEMU
+#   make test                                                        the whole suite
+.DEFAULT_GOAL := all
+
+CONFIG  ?= default
+CROSS   ?= riscv64-unknown-elf-
+CC      := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+HOSTCC  ?= gcc
+BUILD   := build
+PYTHON  := /usr/bin/python3
+
+CONFIGS := $(patsubst configs/%.c,%,$(wildcard configs/*.c))
+ifeq ($(filter $(CONFIG),$(CONFIGS)),)
+$(error CONFIG=$(CONFIG) is not a configuration; choose one of: $(CONFIGS))
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+        -Wimplicit-fallthrough -Wvla -Wundef
+TARGET_CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-common -fno-pie -fno-stack-protector \
+        -mcmodel=medany -march=rv64imac_zicsr_zifencei -mabi=lp64 -O2 -g $(WARN) \
+        -fno-builtin-printf -ffunction-sections -fdata-sections
+HYP_INC := -Ihyp -Ihyp/libc -Iinclude -Iarch/riscv/include -I$(BUILD)/include
+
+# ---- hypervisor --------------------------------------------------------------------------------
+HYP_C   := $(filter-out arch/riscv/asm-offsets.c,$(wildcard arch/riscv/*.c)) \
+           $(wildcard hyp/*.c hyp/*/*.c)
+HYP_S   := $(wildcard arch/riscv/*.S)
+HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
+
+$(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
+	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \
+	   sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\).*/#define \1 \2/p' $@.s; } > $@.tmp
+	@mv $@.tmp $@
+
+$(HYP_OBJ): $(BUILD)/hyp/%.o: % $(BUILD)/include/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TARGET_CFLAGS) $(HYP_INC) -MMD -MP -c $< -o $@
+
+# A configuration names its guests with GUEST_IMAGE(x); those images are linked into its hypervisor.
+config_images = $(shell sed -n 's/.*GUEST_IMAGE(\([a-z0-9_]*\)).*/\1/p' configs/$(1).c | sort -u)
+
+define config_rules
+$(BUILD)/cfg/$(1)/images.S: configs/$(1).c
+	@mkdir -p $$(dir $$@)
+	@{ echo '/* Generated: guest images for configs/$(1).c. */'; \
+	   for i in $(call config_images,$(1)); do \
+	     printf '    .section .rodata.image.%s, "a"\n    .balign 4096\n    .globl _binary_%s_start, _binary_%s_end\n_binary_%s_start:\n    .incbin "$(BUILD)/guest-pv/%s.bin"\n_binary_%s_end:\n' $$$$i $$$$i $$$$i $$$$i $$$$i $$$$i; \
+	   done; } > $$@
+
+$(BUILD)/cfg/$(1)/images.o: $(BUILD)/cfg/$(1)/images.S $(patsubst %,$(BUILD)/guest-pv/%.bin,$(call config_images,$(1)))
+	$(CC) $(TARGET_CFLAGS) -c $$< -o $$@
+
+$(BUILD)/cfg/$(1)/config.o: configs/$(1).c hyp/config.h
+	@mkdir -p $$(dir $$@)
+	$(CC) $(TARGET_CFLAGS) $(HYP_INC) -c $$< -o $$@
+
+$(BUILD)/cfg/$(1)/hyp.elf: $(HYP_OBJ) $(BUILD)/cfg/$(1)/config.o $(BUILD)/cfg/$(1)/images.o linker/hyp.ld
+	$(CC) $(TARGET_CFLAGS) -T linker/hyp.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+		-o $$@ $(HYP_OBJ) $(BUILD)/cfg/$(1)/config.o $(BUILD)/cfg/$(1)/images.o -lgcc
+
+$(BUILD)/cfg/$(1)/hyp.bin: $(BUILD)/cfg/$(1)/hyp.elf
+	$(OBJCOPY) -O binary $$< $$@
+endef
+$(foreach c,$(CONFIGS),$(eval $(call config_rules,$(c))))
+
+# ---- guest-pv ----------------------------------------------------------------------------------
+GUEST_INC  := -Iguest-pv/include -Iinclude -Ihyp/lib
+GUEST_LIB  := $(wildcard guest-pv/kernel/*.c guest-pv/kernel/*.S) hyp/lib/format.c
+GUEST_PROGS := $(patsubst guest-pv/progs/%.c,%,$(wildcard guest-pv/progs/*.c))
+GUEST_LIB_OBJ := $(patsubst %,$(BUILD)/guest-pv/obj/%.o,$(GUEST_LIB))
+
+GUEST_PROG_OBJ := $(patsubst %,$(BUILD)/guest-pv/obj/guest-pv/progs/%.c.o,$(GUEST_PROGS))
+
+$(GUEST_LIB_OBJ) $(GUEST_PROG_OBJ): $(BUILD)/guest-pv/obj/%.o: %
+	@mkdir -p $(dir $@)
+	$(CC) $(TARGET_CFLAGS) $(GUEST_INC) -MMD -MP -c $< -o $@
+
+$(patsubst %,$(BUILD)/guest-pv/%.elf,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.elf: \
+		$(BUILD)/guest-pv/obj/guest-pv/progs/%.c.o $(GUEST_LIB_OBJ) guest-pv/guest.ld
+	$(CC) $(TARGET_CFLAGS) -T guest-pv/guest.ld -Wl,--no-warn-rwx-segments \
+		-o $@ $< $(GUEST_LIB_OBJ) -lgcc
+
+$(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.bin: $(BUILD)/guest-pv/%.elf
+	$(OBJCOPY) -O binary $< $@
+
+# ---- top-level targets -------------------------------------------------------------------------
+.PHONY: all setup hyp guests configs run test unit e2e clean format-check
+
+setup:
+	@scripts/setup.sh
+
+all: setup
+	@$(MAKE) --no-print-directory configs
+
+hyp: $(BUILD)/cfg/$(CONFIG)/hyp.bin
+guests: $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS))
+configs: $(patsubst %,$(BUILD)/cfg/%/hyp.bin,$(CONFIGS))
+
+run: setup
+	@$(MAKE) --no-print-directory hyp CONFIG=$(CONFIG)
+	@scripts/run-qemu.sh $(BUILD)/cfg/$(CONFIG)/hyp.bin
+
+# ---- tests -------------------------------------------------------------------------------------
+HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+        -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow -Wvla -D_DEFAULT_SOURCE
+UNIT_INC := -Ihyp -Iinclude -Iarch/riscv/include -Itests/unit
+
+UNIT_fdt    := hyp/fdt.c
+UNIT_mm     := hyp/mm.c
+UNIT_gstage := arch/riscv/gstage.c
+UNIT_sbi    := $(wildcard hyp/sbi/*.c) hyp/guest_mem.c hyp/lib/format.c
+UNIT_format := hyp/lib/format.c
+UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/check.c tests/unit/check.h $$(UNIT_$$*)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) $(UNIT_INC) -o $@ tests/unit/check.c $< $(UNIT_$*)
+
+$(BUILD)/unit/dtb/%.dtb: tests/unit/data/%.dts
+	@mkdir -p $(dir $@)
+	dtc -q -I dts -O dtb -o $@ $<
+
+unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS)) \
+      $(patsubst tests/unit/data/%.dts,$(BUILD)/unit/dtb/%.dtb,$(wildcard tests/unit/data/*.dts))
+
+test: setup
+	@$(MAKE) --no-print-directory configs unit
+	@$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

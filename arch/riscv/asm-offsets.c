@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// Source of the offsets trap.S uses: compiled to assembly, then turned into build/include/asm-offsets.h.
+#include <stddef.h>
+
+#include <arch/vcpu_arch.h>
+
+#define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
+
+/* Read only by the build; -Wmissing-prototypes wants a declaration. */
+void asm_offsets(void);
+
+void asm_offsets(void)
+{
+    DEFINE(VCPU_X0, offsetof(struct vcpu_arch, regs.x[0]));
+    DEFINE(VCPU_SEPC, offsetof(struct vcpu_arch, regs.sepc));
+    DEFINE(VCPU_SSTATUS, offsetof(struct vcpu_arch, regs.sstatus));
+    DEFINE(VCPU_HSTATUS, offsetof(struct vcpu_arch, regs.hstatus));
+    DEFINE(VCPU_HYP_SP, offsetof(struct vcpu_arch, hyp_sp));
+    DEFINE(VCPU_HYP_TP, offsetof(struct vcpu_arch, hyp_tp));
+    DEFINE(VCPU_FP_F0, offsetof(struct vcpu_fp, f[0]));
+    DEFINE(VCPU_FP_FCSR, offsetof(struct vcpu_fp, fcsr));
+    DEFINE(HYP_FRAME_SIZE, sizeof(struct vcpu_regs));
+}
+
+_Static_assert(offsetof(struct vcpu_arch, regs) == 0, "trap.S stores through sscratch with no offset");
+_Static_assert(offsetof(struct vcpu_regs, x[31]) < 2048, "register slots must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, hyp_tp) < 2048, "hyp_sp/hyp_tp must fit a 12-bit immediate");
+_Static_assert(sizeof(struct vcpu_regs) % 16 == 0, "the hypervisor trap frame keeps sp 16-byte aligned");

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+// Hart set-up for the hext engine: delegation, counters, timer, VMID probe; time and idle.
+#include <arch/arch.h>
+#include <arch/csr.h>
+
+#include "exit.h"
+
+void arch_fw_set_timer(uint64_t deadline);
+
+static bool use_sstc;
+unsigned arch_vmid_bits;
+
+/* Exceptions the guest handles itself, without an exit (hypervisor chapter, "hedeleg"). Illegal
+ * instructions are the guest's too: it sees what it would see on hardware. */
+#define HEDELEG_GUEST                                                                              \
+    ((1ul << EXC_INSN_MISALIGNED) | (1ul << EXC_ILLEGAL_INSN) | (1ul << EXC_BREAKPOINT) |        \
+     (1ul << EXC_LOAD_MISALIGNED) | (1ul << EXC_STORE_MISALIGNED) | (1ul << EXC_U_ECALL) |       \
+     (1ul << EXC_INSN_PAGE_FAULT) | (1ul << EXC_LOAD_PAGE_FAULT) | (1ul << EXC_STORE_PAGE_FAULT))
+
+/* VS-level interrupts go straight to the guest, which sees them as its S-level ones. */
+#define HIDELEG_GUEST ((1ul << IRQ_VS_SOFT) | (1ul << IRQ_VS_TIMER) | (1ul << IRQ_VS_EXT))
+
+unsigned arch_hart_init(bool has_sstc)
+{
+    use_sstc = has_sstc;
+    csr_write(CSR_HEDELEG, HEDELEG_GUEST);
+    csr_write(CSR_HIDELEG, HIDELEG_GUEST);
+    csr_write(CSR_HVIP, 0);
+    csr_write(CSR_HIE, 0);
+    csr_write(CSR_HTIMEDELTA, 0);
+    /* Guests may read cycle, time and instret: guest-pv and Linux count with them. */
+    csr_write(CSR_HCOUNTEREN, HCOUNTEREN_CY | HCOUNTEREN_TM | HCOUNTEREN_IR);
+    csr_write(CSR_HENVCFG, has_sstc ? HENVCFG_STCE : 0);
+
+    /* VMIDLEN: write ones to the VMID field and read back (hypervisor chapter, "hgatp"). */
+    csr_write(CSR_HGATP, (HGATP_MODE_SV39X4 << HGATP_MODE_SHIFT) | (HGATP_VMID_MASK << HGATP_VMID_SHIFT));
+    uint64_t vmid = (csr_read(CSR_HGATP) >> HGATP_VMID_SHIFT) & HGATP_VMID_MASK;
+    csr_write(CSR_HGATP, 0);
+    arch_vmid_bits = 0;
+    while (vmid & 1) {
+        arch_vmid_bits++;
+        vmid >>= 1;
+    }
+    __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop" ::: "memory");
+
+    /* The hypervisor runs with interrupts masked (sstatus.SIE = 0): its own timer only ends a guest's
+     * run, since HS interrupts are always taken while V = 1, or wakes an idle WFI. */
+    csr_clear(CSR_SSTATUS, SSTATUS_SIE);
+    csr_write(CSR_SIE, 1ul << IRQ_S_TIMER);
+    arch_timer_set(~0ull);
+    return arch_vmid_bits;
+}
+
+void arch_gstage_flush(unsigned vmid)
+{
+    __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop"
+                     :
+                     : "r"((unsigned long)vmid)
+                     : "memory");
+}
+
+struct pcpu *arch_this_cpu(void)
+{
+    struct pcpu *c;
+    __asm__("mv %0, tp" : "=r"(c));
+    return c;
+}
+
+void arch_set_this_cpu(struct pcpu *c)
+{
+    __asm__ volatile("mv tp, %0" : : "r"(c));
+}
+
+uint64_t arch_time(void)
+{
+    return csr_read(CSR_TIME);
+}
+
+uint64_t arch_cycles(void)
+{
+    return csr_read(CSR_CYCLE);
+}
+
+uint64_t arch_instret(void)
+{
+    return csr_read(CSR_INSTRET);
+}
+
+void arch_timer_set(uint64_t deadline)
+{
+    if (use_sstc) {
+        csr_write(CSR_STIMECMP, deadline);
+    } else {
+        arch_fw_set_timer(deadline);
+    }
+}
+
+void arch_idle(void)
+{
+    __asm__ volatile("wfi" ::: "memory");
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+// The hext engine: guests in VS/VU-mode under the H extension; world switch of the VS-level state.
+#include <arch/arch.h>
+#include <arch/csr.h>
+#include <arch/vcpu_arch.h>
+
+#include "exit.h"
+#include "vm.h"
+
+extern unsigned arch_vmid_bits;
+_Noreturn void vcpu_arch_enter(struct vcpu_arch *a);
+void fp_arch_save(struct vcpu_fp *fp);
+void fp_arch_restore(const struct vcpu_fp *fp);
+long hlvx_hu_safe(uint64_t gva, uint16_t *out);
+_Noreturn void vcpu_arch_trap(struct vcpu_arch *a);
+
+#define FS_INITIAL (1ul << 13)
+#define FS_CLEAN (2ul << 13)
+#define FS_DIRTY (3ul << 13)
+/* VS interrupt bits as hip/hvip number them; vsie/vsip number the same interrupts one lower. */
+#define VS_IRQ_MASK ((1ul << IRQ_VS_SOFT) | (1ul << IRQ_VS_TIMER) | (1ul << IRQ_VS_EXT))
+
+extern bool hart_has_sstc;
+
+void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1)
+{
+    a->regs.sepc = entry;
+    a->regs.x[REG_A0] = a0;
+    a->regs.x[REG_A1] = a1;
+    /* sret lands in VS-mode (SPV, SPP) with the guest's interrupts off, as after a hart reset; FP is
+     * usable (Initial) because the guest's own vsstatus.FS decides whether it may use it. */
+    a->regs.sstatus = SSTATUS_SPP | FS_INITIAL;
+    /* WFI traps (VTW) so that a sleeping guest gives up the hart. VSXL = 2: a 64-bit guest. */
+    a->regs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | (2ul << HSTATUS_VSXL_SHIFT);
+    a->vs.vstimecmp = ~0ull;
+    a->timer_deadline = ~0ull;
+}
+
+void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
+{
+    if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
+        vmid = 0; /* shared tag: vcpu_arch_run flushes on every switch then */
+    }
+    a->hgatp = (HGATP_MODE_SV39X4 << HGATP_MODE_SHIFT) | ((uint64_t)vmid << HGATP_VMID_SHIFT) |
+               ((root >> 12) & HGATP_PPN_MASK);
+}
+
+void vcpu_arch_unload(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+    struct vcpu_arch *a = &v->arch;
+
+    if (c->loaded != v) {
+        return;
+    }
+    a->vs.vsstatus = csr_read(CSR_VSSTATUS);
+    a->vs.vsie = csr_read(CSR_VSIE);
+    a->vs.vstvec = csr_read(CSR_VSTVEC);
+    a->vs.vsscratch = csr_read(CSR_VSSCRATCH);
+    a->vs.vsepc = csr_read(CSR_VSEPC);
+    a->vs.vscause = csr_read(CSR_VSCAUSE);
+    a->vs.vstval = csr_read(CSR_VSTVAL);
+    a->vs.vsatp = csr_read(CSR_VSATP);
+    a->vs.hvip = csr_read(CSR_HVIP);
+    if (hart_has_sstc) {
+        a->vs.vstimecmp = csr_read(CSR_VSTIMECMP);
+    }
+    if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY) {
+        fp_arch_save(&a->fp);
+        a->regs.sstatus = (a->regs.sstatus & ~SSTATUS_FS) | FS_CLEAN;
+    }
+    c->loaded = (struct vcpu *)0;
+}
+
+static void vcpu_arch_load(struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
+
+    csr_write(CSR_VSSTATUS, a->vs.vsstatus);
+    csr_write(CSR_VSIE, a->vs.vsie);
+    csr_write(CSR_VSTVEC, a->vs.vstvec);
+    csr_write(CSR_VSSCRATCH, a->vs.vsscratch);
+    csr_write(CSR_VSEPC, a->vs.vsepc);
+    csr_write(CSR_VSCAUSE, a->vs.vscause);
+    csr_write(CSR_VSTVAL, a->vs.vstval);
+    csr_write(CSR_VSATP, a->vs.vsatp);
+    csr_write(CSR_HVIP, a->vs.hvip);
+    if (hart_has_sstc) {
+        csr_write(CSR_VSTIMECMP, a->vs.vstimecmp);
+    }
+    csr_write(CSR_HGATP, a->hgatp);
+    if (((a->hgatp >> HGATP_VMID_SHIFT) & HGATP_VMID_MASK) == 0) {
+        arch_gstage_flush(0);
+    }
+    /* Always load FP registers, zeros for a vCPU that never used them: the previous guest's values
+     * must not be visible to this one. */
+    csr_set(CSR_SSTATUS, FS_INITIAL);
+    fp_arch_restore(&a->fp);
+}
+
+_Noreturn void vcpu_arch_run(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    if (c->loaded != v) {
+        if (c->loaded) {
+            vcpu_arch_unload(c->loaded);
+        }
+        vcpu_arch_load(v);
+        c->loaded = v;
+    }
+    v->arch.hyp_sp = c->stack_top;
+    v->arch.hyp_tp = (uint64_t)(uintptr_t)c;
+    vcpu_arch_enter(&v->arch);
+}
+
+_Noreturn void vcpu_arch_trap(struct vcpu_arch *a)
+{
+    /* Read the trap CSRs first: anything below may trap (a guarded guest read) and overwrite them. */
+    a->scause = csr_read(CSR_SCAUSE);
+    a->stval = csr_read(CSR_STVAL);
+    a->htval = csr_read(CSR_HTVAL);
+    a->htinst = csr_read(CSR_HTINST);
+    vcpu_handle_exit(vcpu_of_arch(a));
+}
+
+bool vcpu_arch_irq_pending(const struct vcpu_arch *a, uint64_t now)
+{
+    uint64_t pending = a->vs.hvip & VS_IRQ_MASK;
+
+    if (now >= (hart_has_sstc ? a->vs.vstimecmp : a->timer_deadline)) {
+        pending |= 1ul << IRQ_VS_TIMER;
+    }
+    return (pending & (a->vs.vsie << 1)) != 0;
+}
+
+uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)
+{
+    const struct pcpu *c = arch_this_cpu();
+    uint64_t vsie = c->loaded == vcpu_of_arch((struct vcpu_arch *)a) ? csr_read(CSR_VSIE) : a->vs.vsie;
+
+    /* With Sstc a running vCPU's timer needs nothing from us; a sleeping one needs the hart awake. */
+    if (!(vsie & (1ul << IRQ_S_TIMER))) {
+        return ~0ull;
+    }
+    if (hart_has_sstc) {
+        return c->loaded == vcpu_of_arch((struct vcpu_arch *)a) ? ~0ull : a->vs.vstimecmp;
+    }
+    return a->timer_deadline;
+}
+
+void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline)
+{
+    if (hart_has_sstc) {
+        /* The caller is the loaded vCPU: its vstimecmp is live, and writing it also clears VSTIP. */
+        csr_write(CSR_VSTIMECMP, deadline);
+        v->arch.vs.vstimecmp = deadline;
+        return;
+    }
+    v->arch.timer_deadline = deadline;
+    csr_clear(CSR_HVIP, 1ul << IRQ_VS_TIMER);
+    vcpu_arch_timer_check(v, arch_time());
+}
+
+void vcpu_arch_timer_check(struct vcpu *v, uint64_t now)
+{
+    if (!hart_has_sstc && arch_this_cpu()->loaded == v && now >= v->arch.timer_deadline) {
+        csr_set(CSR_HVIP, 1ul << IRQ_VS_TIMER);
+        v->arch.timer_deadline = ~0ull;
+    }
+}
+
+void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    struct vcpu_arch *a = &v->arch;
+    uint64_t old = csr_read(CSR_VSSTATUS);
+    uint64_t vsstatus = old & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+
+    /* What the hardware does on a trap into VS-mode (priv spec, supervisor chapter, "sstatus"):
+     * SPP = the mode trapped from, SPIE = SIE, SIE = 0, then jump to the base of vstvec. */
+    vsstatus |= (a->regs.sstatus & SSTATUS_SPP);
+    vsstatus |= (old & SSTATUS_SIE) ? SSTATUS_SPIE : 0;
+    csr_write(CSR_VSSTATUS, vsstatus);
+    csr_write(CSR_VSEPC, a->regs.sepc);
+    csr_write(CSR_VSCAUSE, cause);
+    csr_write(CSR_VSTVAL, tval);
+    a->regs.sepc = csr_read(CSR_VSTVEC) & ~3ul;
+    a->regs.sstatus |= SSTATUS_SPP;
+}
+
+bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
+{
+    uint16_t lo, hi;
+
+    (void)v;
+    /* HLVX reads with execute permission, as an instruction fetch would (hypervisor chapter). */
+    if (hlvx_hu_safe(gva, &lo) != 0) {
+        return false;
+    }
+    if ((lo & 3) != 3) {
+        *insn = lo; /* compressed */
+        return true;
+    }
+    if (hlvx_hu_safe(gva + 2, &hi) != 0) {
+        return false;
+    }
+    *insn = lo | ((uint32_t)hi << 16);
+    return true;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* The arch half of a vCPU: guest registers as trap.S saves them, and the VS-level state a world switch swaps. */
+#ifndef ARCH_VCPU_ARCH_H
+#define ARCH_VCPU_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Indices into vcpu_regs.x[] for the registers hyp/ reads by name (the SBI calling convention). */
+enum {
+    REG_RA = 1,
+    REG_SP = 2,
+    REG_A0 = 10,
+    REG_A1 = 11,
+    REG_A2 = 12,
+    REG_A3 = 13,
+    REG_A4 = 14,
+    REG_A5 = 15,
+    REG_A6 = 16,
+    REG_A7 = 17,
+};
+
+struct vcpu_regs {
+    uint64_t x[32]; /* x[0] is never read: it keeps the offsets equal to register numbers */
+    uint64_t sepc;
+    uint64_t sstatus;
+    uint64_t hstatus;
+    uint64_t pad; /* keeps the structure a multiple of 16 bytes, the stack alignment */
+};
+
+/* VS-level CSRs: live in hardware while the vCPU runs, here while it is descheduled. */
+struct vcpu_vscsr {
+    uint64_t vsstatus;
+    uint64_t vsie;
+    uint64_t vstvec;
+    uint64_t vsscratch;
+    uint64_t vsepc;
+    uint64_t vscause;
+    uint64_t vstval;
+    uint64_t vsatp;
+    uint64_t vstimecmp;
+    uint64_t hvip;
+};
+
+struct vcpu_fp {
+    uint64_t f[32];
+    uint64_t fcsr;
+};
+
+struct vcpu_arch {
+    /* Invariant: regs is first, because sscratch holds &vcpu_arch while the guest runs and trap.S
+     * stores registers through it before it has any free register to add an offset. */
+    struct vcpu_regs regs;
+    uint64_t hyp_sp;         /* top of this hart's hypervisor stack, loaded by the trap entry */
+    uint64_t hyp_tp;         /* this hart's per-cpu pointer, which the hypervisor keeps in tp */
+    struct vcpu_vscsr vs;
+    struct vcpu_fp fp;
+    bool fp_live;            /* fp holds state the guest made (FS was Dirty when it last left) */
+    uint64_t hgatp;
+    uint64_t timer_deadline; /* guest timer when the hart has no Sstc: checked by the hypervisor */
+    /* The exit being handled, read once from the trap CSRs. */
+    uint64_t scause;
+    uint64_t stval;
+    uint64_t htval;
+    uint64_t htinst;
+};
+
+static inline uint64_t vcpu_arch_get_reg(const struct vcpu_arch *a, unsigned int r)
+{
+    return r == 0 || r > 31 ? 0 : a->regs.x[r];
+}
+
+static inline void vcpu_arch_set_reg(struct vcpu_arch *a, unsigned int r, uint64_t v)
+{
+    if (r != 0 && r < 32) {
+        a->regs.x[r] = v;
+    }
+}
+
+static inline uint64_t vcpu_arch_get_pc(const struct vcpu_arch *a)
+{
+    return a->regs.sepc;
+}
+
+static inline void vcpu_arch_set_pc(struct vcpu_arch *a, uint64_t pc)
+{
+    a->regs.sepc = pc;
+}
+
+#endif

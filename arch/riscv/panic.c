@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// The panic path: a trap taken in HS-mode is a hypervisor bug; print everything, then stop the machine.
+#include <arch/arch.h>
+#include <arch/csr.h>
+#include <arch/vcpu_arch.h>
+
+#include "console.h"
+#include "exit.h"
+
+_Noreturn void hyp_trap_handler(struct vcpu_regs *f);
+
+static const char *const reg_names[32] = {
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+    "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+};
+
+_Noreturn void hyp_trap_handler(struct vcpu_regs *f)
+{
+    uint64_t scause = csr_read(CSR_SCAUSE);
+
+    hyp_printf("hyp: PANIC: %s trap in the hypervisor (scause 0x%lx)\n", exit_cause_name(scause),
+               (unsigned long)scause);
+    hyp_printf("hyp:   sepc    %016lx  stval   %016lx\n", (unsigned long)f->sepc,
+               (unsigned long)csr_read(CSR_STVAL));
+    hyp_printf("hyp:   sstatus %016lx  hstatus %016lx\n", (unsigned long)f->sstatus,
+               (unsigned long)csr_read(CSR_HSTATUS));
+    hyp_printf("hyp:   htval   %016lx  htinst  %016lx\n", (unsigned long)csr_read(CSR_HTVAL),
+               (unsigned long)csr_read(CSR_HTINST));
+    hyp_printf("hyp:   sie     %016lx  sip     %016lx\n", (unsigned long)csr_read(CSR_SIE),
+               (unsigned long)csr_read(CSR_SIP));
+    for (unsigned i = 1; i < 32; i += 2) {
+        unsigned j = i + 1;
+        hyp_printf("hyp:   %-4s %016lx", reg_names[i], (unsigned long)f->x[i]);
+        if (j < 32) {
+            hyp_printf("  %-4s %016lx", reg_names[j], (unsigned long)f->x[j]);
+        }
+        hyp_printf("\n");
+    }
+    arch_fw_shutdown(true);
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// Calls from the hypervisor to the M-mode firmware through the SBI.
+#include <arch/arch.h>
+
+#include "hvabi.h"
+
+struct fw_ret {
+    long error;
+    long value;
+};
+
+static struct fw_ret fw_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+                             unsigned long a2)
+{
+    register unsigned long r0 __asm__("a0") = a0;
+    register unsigned long r1 __asm__("a1") = a1;
+    register unsigned long r2 __asm__("a2") = a2;
+    register unsigned long r6 __asm__("a6") = fid;
+    register unsigned long r7 __asm__("a7") = eid;
+
+    __asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
+    return (struct fw_ret){ (long)r0, (long)r1 };
+}
+
+void arch_fw_putchar(int c)
+{
+    fw_call(SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, (unsigned long)c, 0, 0);
+}
+
+_Noreturn void arch_fw_shutdown(bool failure)
+{
+    fw_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN,
+            failure ? SBI_SRST_REASON_SYSFAIL : SBI_SRST_REASON_NONE, 0);
+    /* Firmware without SRST: the legacy call, then nothing left but to stop this hart. */
+    fw_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0, 0);
+    for (;;) {
+        __asm__ volatile("wfi");
+    }
+}
+
+long arch_fw_hart_status(unsigned long hartid)
+{
+    struct fw_ret r = fw_call(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, hartid, 0, 0);
+    return r.error ? r.error : r.value;
+}
+
+void arch_fw_info(struct arch_fw_info *info)
+{
+    info->spec_version = fw_call(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0).value;
+    info->impl_id = fw_call(SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, 0).value;
+    info->impl_version = fw_call(SBI_EXT_BASE, SBI_BASE_GET_IMPL_VERSION, 0, 0, 0).value;
+    info->mvendorid = (unsigned long)fw_call(SBI_EXT_BASE, SBI_BASE_GET_MVENDORID, 0, 0, 0).value;
+    info->marchid = (unsigned long)fw_call(SBI_EXT_BASE, SBI_BASE_GET_MARCHID, 0, 0, 0).value;
+    info->mimpid = (unsigned long)fw_call(SBI_EXT_BASE, SBI_BASE_GET_MIMPID, 0, 0, 0).value;
+}
+
+/* The firmware's timer, for harts without Sstc. */
+void arch_fw_set_timer(uint64_t deadline);
+void arch_fw_set_timer(uint64_t deadline)
+{
+    fw_call(SBI_EXT_TIME, SBI_TIME_SET_TIMER, deadline, 0, 0);
+}

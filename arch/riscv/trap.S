@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* Trap vector and world switch. Precondition: sscratch holds &vcpu_arch while a guest runs, 0 otherwise. */
+#include <arch/csr.h>
+#include <asm-offsets.h>
+
+/* Store x1, x3..x31 at offset VCPU_X0 + 8*n from \base (x2, the stack pointer, is saved by the caller). */
+.macro SAVE_GPRS base
+    sd      x1, VCPU_X0 + 1*8(\base)
+    sd      x3, VCPU_X0 + 3*8(\base)
+    sd      x4, VCPU_X0 + 4*8(\base)
+    sd      x5, VCPU_X0 + 5*8(\base)
+    sd      x6, VCPU_X0 + 6*8(\base)
+    sd      x7, VCPU_X0 + 7*8(\base)
+    sd      x8, VCPU_X0 + 8*8(\base)
+    sd      x9, VCPU_X0 + 9*8(\base)
+    sd      x10, VCPU_X0 + 10*8(\base)
+    sd      x11, VCPU_X0 + 11*8(\base)
+    sd      x12, VCPU_X0 + 12*8(\base)
+    sd      x13, VCPU_X0 + 13*8(\base)
+    sd      x14, VCPU_X0 + 14*8(\base)
+    sd      x15, VCPU_X0 + 15*8(\base)
+    sd      x16, VCPU_X0 + 16*8(\base)
+    sd      x17, VCPU_X0 + 17*8(\base)
+    sd      x18, VCPU_X0 + 18*8(\base)
+    sd      x19, VCPU_X0 + 19*8(\base)
+    sd      x20, VCPU_X0 + 20*8(\base)
+    sd      x21, VCPU_X0 + 21*8(\base)
+    sd      x22, VCPU_X0 + 22*8(\base)
+    sd      x23, VCPU_X0 + 23*8(\base)
+    sd      x24, VCPU_X0 + 24*8(\base)
+    sd      x25, VCPU_X0 + 25*8(\base)
+    sd      x26, VCPU_X0 + 26*8(\base)
+    sd      x27, VCPU_X0 + 27*8(\base)
+    sd      x28, VCPU_X0 + 28*8(\base)
+    sd      x29, VCPU_X0 + 29*8(\base)
+    sd      x30, VCPU_X0 + 30*8(\base)
+    sd      x31, VCPU_X0 + 31*8(\base)
+.endm
+
+/* Load x1, x3..x31 from \base; \base itself must be x10 (a0), which is loaded last. */
+.macro RESTORE_GPRS_A0
+    ld      x1, VCPU_X0 + 1*8(a0)
+    ld      x2, VCPU_X0 + 2*8(a0)
+    ld      x3, VCPU_X0 + 3*8(a0)
+    ld      x4, VCPU_X0 + 4*8(a0)
+    ld      x5, VCPU_X0 + 5*8(a0)
+    ld      x6, VCPU_X0 + 6*8(a0)
+    ld      x7, VCPU_X0 + 7*8(a0)
+    ld      x8, VCPU_X0 + 8*8(a0)
+    ld      x9, VCPU_X0 + 9*8(a0)
+    ld      x11, VCPU_X0 + 11*8(a0)
+    ld      x12, VCPU_X0 + 12*8(a0)
+    ld      x13, VCPU_X0 + 13*8(a0)
+    ld      x14, VCPU_X0 + 14*8(a0)
+    ld      x15, VCPU_X0 + 15*8(a0)
+    ld      x16, VCPU_X0 + 16*8(a0)
+    ld      x17, VCPU_X0 + 17*8(a0)
+    ld      x18, VCPU_X0 + 18*8(a0)
+    ld      x19, VCPU_X0 + 19*8(a0)
+    ld      x20, VCPU_X0 + 20*8(a0)
+    ld      x21, VCPU_X0 + 21*8(a0)
+    ld      x22, VCPU_X0 + 22*8(a0)
+    ld      x23, VCPU_X0 + 23*8(a0)
+    ld      x24, VCPU_X0 + 24*8(a0)
+    ld      x25, VCPU_X0 + 25*8(a0)
+    ld      x26, VCPU_X0 + 26*8(a0)
+    ld      x27, VCPU_X0 + 27*8(a0)
+    ld      x28, VCPU_X0 + 28*8(a0)
+    ld      x29, VCPU_X0 + 29*8(a0)
+    ld      x30, VCPU_X0 + 30*8(a0)
+    ld      x31, VCPU_X0 + 31*8(a0)
+    ld      x10, VCPU_X0 + 10*8(a0)
+.endm
+
+    .section .text.trap, "ax"
+    .balign 4
+    .globl trap_vector
+trap_vector:
+    /* sp <-> sscratch: sp = &vcpu_arch (guest trap) or 0 (trap in the hypervisor itself). */
+    csrrw   sp, CSR_SSCRATCH, sp
+    beqz    sp, hyp_trap
+
+    /* Guest exit. sp = &vcpu_arch, sscratch = guest sp; every other register is the guest's. */
+    SAVE_GPRS sp
+    csrr    t0, CSR_SSCRATCH
+    sd      t0, VCPU_X0 + 2*8(sp)
+    /* From here on a trap is the hypervisor's own: sscratch = 0 says so. */
+    csrw    CSR_SSCRATCH, zero
+    csrr    t0, CSR_SEPC
+    sd      t0, VCPU_SEPC(sp)
+    csrr    t0, CSR_SSTATUS
+    sd      t0, VCPU_SSTATUS(sp)
+    csrr    t0, CSR_HSTATUS
+    sd      t0, VCPU_HSTATUS(sp)
+    /* a0 = &vcpu_arch; switch to this hart's stack and per-cpu pointer. */
+    mv      a0, sp
+    ld      tp, VCPU_HYP_TP(a0)
+    ld      sp, VCPU_HYP_SP(a0)
+    call    vcpu_arch_trap
+    /* vcpu_arch_trap is noreturn: it ends in vcpu_arch_enter. */
+1:  j       1b
+
+hyp_trap:
+    /* A trap taken in HS-mode: put sp back (sscratch = 0 again) and hand a full frame to the panic path. */
+    csrrw   sp, CSR_SSCRATCH, sp
+    addi    sp, sp, -HYP_FRAME_SIZE
+    SAVE_GPRS sp
+    addi    t0, sp, HYP_FRAME_SIZE
+    sd      t0, VCPU_X0 + 2*8(sp)
+    csrr    t0, CSR_SEPC
+    sd      t0, VCPU_SEPC(sp)
+    csrr    t0, CSR_SSTATUS
+    sd      t0, VCPU_SSTATUS(sp)
+    mv      a0, sp
+    call    hyp_trap_handler
+2:  j       2b
+
+/* void vcpu_arch_enter(struct vcpu_arch *a0): load the guest's registers and sret into it. Never returns. */
+    .globl vcpu_arch_enter
+vcpu_arch_enter:
+    ld      t0, VCPU_SEPC(a0)
+    csrw    CSR_SEPC, t0
+    ld      t0, VCPU_SSTATUS(a0)
+    csrw    CSR_SSTATUS, t0
+    ld      t0, VCPU_HSTATUS(a0)
+    csrw    CSR_HSTATUS, t0
+    /* Once sscratch is non-zero a trap would be taken as the guest's: nothing may trap from here on. */
+    csrw    CSR_SSCRATCH, a0
+    RESTORE_GPRS_A0
+    sret
+
+/* void fp_arch_save(struct vcpu_fp *a0) and fp_arch_restore(const struct vcpu_fp *a0). The hypervisor
+ * itself is built without F/D, so only these two touch the guest's floating-point registers. */
+    .option push
+    .option arch, +d
+.macro FP_ALL op
+    \op     f0, VCPU_FP_F0 + 0*8(a0)
+    \op     f1, VCPU_FP_F0 + 1*8(a0)
+    \op     f2, VCPU_FP_F0 + 2*8(a0)
+    \op     f3, VCPU_FP_F0 + 3*8(a0)
+    \op     f4, VCPU_FP_F0 + 4*8(a0)
+    \op     f5, VCPU_FP_F0 + 5*8(a0)
+    \op     f6, VCPU_FP_F0 + 6*8(a0)
+    \op     f7, VCPU_FP_F0 + 7*8(a0)
+    \op     f8, VCPU_FP_F0 + 8*8(a0)
+    \op     f9, VCPU_FP_F0 + 9*8(a0)
+    \op     f10, VCPU_FP_F0 + 10*8(a0)
+    \op     f11, VCPU_FP_F0 + 11*8(a0)
+    \op     f12, VCPU_FP_F0 + 12*8(a0)
+    \op     f13, VCPU_FP_F0 + 13*8(a0)
+    \op     f14, VCPU_FP_F0 + 14*8(a0)
+    \op     f15, VCPU_FP_F0 + 15*8(a0)
+    \op     f16, VCPU_FP_F0 + 16*8(a0)
+    \op     f17, VCPU_FP_F0 + 17*8(a0)
+    \op     f18, VCPU_FP_F0 + 18*8(a0)
+    \op     f19, VCPU_FP_F0 + 19*8(a0)
+    \op     f20, VCPU_FP_F0 + 20*8(a0)
+    \op     f21, VCPU_FP_F0 + 21*8(a0)
+    \op     f22, VCPU_FP_F0 + 22*8(a0)
+    \op     f23, VCPU_FP_F0 + 23*8(a0)
+    \op     f24, VCPU_FP_F0 + 24*8(a0)
+    \op     f25, VCPU_FP_F0 + 25*8(a0)
+    \op     f26, VCPU_FP_F0 + 26*8(a0)
+    \op     f27, VCPU_FP_F0 + 27*8(a0)
+    \op     f28, VCPU_FP_F0 + 28*8(a0)
+    \op     f29, VCPU_FP_F0 + 29*8(a0)
+    \op     f30, VCPU_FP_F0 + 30*8(a0)
+    \op     f31, VCPU_FP_F0 + 31*8(a0)
+.endm
+    .globl fp_arch_save
+fp_arch_save:
+    FP_ALL  fsd
+    frcsr   t0
+    sd      t0, VCPU_FP_FCSR(a0)
+    ret
+
+    .globl fp_arch_restore
+fp_arch_restore:
+    FP_ALL  fld
+    ld      t0, VCPU_FP_FCSR(a0)
+    fscsr   t0
+    ret
+    .option pop

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* guest-pv kernel interfaces: SBI calls, console, traps, page tables and U-mode tasks. */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvabi.h"
+
+/* ---- SBI ---- */
+struct sbiret {
+    long error;
+    long value;
+};
+struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+                       unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+_Noreturn void sbi_shutdown(void);
+
+/* ---- console (SBI DBCN: one call per printed buffer) ---- */
+void kputs(const char *s);
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void kwrite(const char *buf, size_t len);
+
+/* ---- traps ---- */
+struct trap_frame {
+    uint64_t x[32];
+    uint64_t sepc;
+    uint64_t sstatus;
+};
+
+#define CAUSE_IRQ (1ul << 63)
+#define EXC_ILLEGAL 2
+#define EXC_BREAKPOINT 3
+#define EXC_U_ECALL 8
+#define EXC_INSN_PF 12
+#define EXC_LOAD_PF 13
+#define EXC_STORE_PF 15
+#define IRQ_TIMER 5
+
+/* A program's own handler for a cause; returns true when it dealt with the trap. */
+typedef bool (*trap_hook)(struct trap_frame *f, uint64_t cause, uint64_t tval);
+void trap_set_hook(trap_hook h);
+extern volatile uint64_t timer_ticks;
+
+uint64_t csr_time(void);
+uint64_t csr_cycle(void);
+uint64_t csr_instret(void);
+void irq_timer_enable(bool on);
+void wait_for_interrupt(void);
+
+/* ---- memory: pages and Sv39 ---- */
+#define PAGE_SIZE 4096ul
+#define PTE_V (1ul << 0)
+#define PTE_R (1ul << 1)
+#define PTE_W (1ul << 2)
+#define PTE_X (1ul << 3)
+#define PTE_U (1ul << 4)
+#define PTE_G (1ul << 5)
+#define PTE_A (1ul << 6)
+#define PTE_D (1ul << 7)
+
+void *page_alloc(void);
+void page_free(void *p);
+uint64_t *pt_new_root(void);   /* a root with the kernel's mapping and nothing else */
+int pt_map(uint64_t *root, uint64_t va, uint64_t pa, uint64_t flags);
+int pt_unmap(uint64_t *root, uint64_t va);
+void pt_free_user(uint64_t *root); /* frees user tables and pages below the kernel window */
+void pt_switch(uint64_t *root);
+void mm_init(void);
+extern uint64_t *kernel_root;
+
+/* ---- U-mode tasks ---- */
+#define SYS_WRITE 0
+#define SYS_GETPID 1
+#define SYS_YIELD 2
+#define SYS_EXIT 3
+typedef void (*user_fn)(long arg);
+int task_create(user_fn entry, long arg);
+/* Runs every task until all have exited; returns how many ran. */
+int task_run_all(void);
+
+/* ---- user side (code in .user.text) ---- */
+#define USER_TEXT __attribute__((section(".user.text"), noinline))
+#define USER_RODATA __attribute__((section(".user.rodata")))
+long sys_call(long n, long a0, long a1);
+
+/* The program's entry, called once the kernel is up. */
+void guest_main(unsigned long hartid, unsigned long dtb);
+
+#endif

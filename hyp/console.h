@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* The hypervisor's console: its own log lines, and guest output prefixed with the guest's name. */
+#ifndef HYP_CONSOLE_H
+#define HYP_CONSOLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+/* Raw output device: the UART the device tree names, or the firmware before there is one. */
+void console_hw_putc(char c);
+int console_hw_getc(void); /* -1 when nothing is waiting */
+
+void hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A log line: "hyp: " + text + newline. */
+void hyp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void hyp_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Guest output, buffered per guest and emitted a line at a time as "[name] line". */
+void console_guest_putc(struct vm *vm, char c);
+void console_guest_write(struct vm *vm, const char *buf, size_t len);
+void console_guest_flush(struct vm *vm);
+/* Input goes to one guest at a time, the one with the focus: a byte for vm, or -1. */
+int console_guest_getc(struct vm *vm);
+/* Moves the focus to the next running guest (called when the focused one stops). */
+void console_focus_next(void);
+
+#endif

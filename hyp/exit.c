@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// What happens when a guest exits to the hypervisor: counted, then dispatched by cause.
+#include "exit.h"
+
+#include <arch/arch.h>
+#include <arch/csr.h>
+
+#include "console.h"
+#include "sbi/sbi.h"
+#include "sched.h"
+#include "vm.h"
+
+#define INSN_WFI 0x10500073u
+
+typedef void (*exit_handler)(struct vcpu *v);
+
+static void exit_vs_ecall(struct vcpu *v)
+{
+    sbi_dispatch(v);
+}
+
+/* G-stage fault: htval holds the guest physical address shifted right by 2 (priv spec, hypervisor
+ * chapter, "Hypervisor Trap Value Register"), stval the low bits. No device is emulated at this address,
+ * so the guest touched memory that is not its own. */
+static void exit_guest_page_fault(struct vcpu *v)
+{
+    uint64_t gpa = (v->arch.htval << 2) | (v->arch.stval & 3);
+
+    vm_fault(v->vm, "%s at guest physical 0x%lx (guest virtual 0x%lx, pc 0x%lx): not RAM or a device of it",
+             exit_cause_name(v->arch.scause), (unsigned long)gpa, (unsigned long)v->arch.stval,
+             (unsigned long)vcpu_arch_get_pc(&v->arch));
+}
+
+/* Virtual instruction: a privileged instruction VS-mode may not run. WFI is trapped on purpose (VTW) so
+ * a sleeping guest gives the hart away; anything else behaves as on a machine without it: illegal. */
+static void exit_virtual_insn(struct vcpu *v)
+{
+    uint32_t insn = (uint32_t)v->arch.stval;
+
+    if (insn == 0 && !vcpu_arch_read_insn(v, vcpu_arch_get_pc(&v->arch), &insn)) {
+        vm_fault(v->vm, "virtual instruction at pc 0x%lx that cannot be read",
+                 (unsigned long)vcpu_arch_get_pc(&v->arch));
+        return;
+    }
+    if (insn == INSN_WFI) {
+        vcpu_arch_set_pc(&v->arch, vcpu_arch_get_pc(&v->arch) + 4);
+        sched_wfi(v);
+    }
+    vcpu_arch_inject_exception(v, EXC_ILLEGAL_INSN, insn);
+}
+
+static const exit_handler exc_handlers[EXC_COUNT] = {
+    [EXC_VS_ECALL] = exit_vs_ecall,
+    [EXC_INSN_GUEST_PAGE_FAULT] = exit_guest_page_fault,
+    [EXC_LOAD_GUEST_PAGE_FAULT] = exit_guest_page_fault,
+    [EXC_STORE_GUEST_PAGE_FAULT] = exit_guest_page_fault,
+    [EXC_VIRTUAL_INSN] = exit_virtual_insn,
+};
+
+static void exit_interrupt(struct vcpu *v, uint64_t code)
+{
+    switch (code) {
+    case IRQ_S_TIMER:
+        sched_tick(v);
+        break;
+    default:
+        hyp_log("unexpected interrupt %lu while guest '%s' ran", (unsigned long)code, v->vm->cfg->name);
+        break;
+    }
+}
+
+_Noreturn void vcpu_handle_exit(struct vcpu *v)
+{
+    uint64_t cause = v->arch.scause;
+    bool irq = (cause & SCAUSE_IRQ) != 0;
+    uint64_t code = cause & ~SCAUSE_IRQ;
+
+    stats_count(&v->vm->stats, code, irq);
+    if (irq) {
+        exit_interrupt(v, code);
+    } else if (code < EXC_COUNT && exc_handlers[code]) {
+        exc_handlers[code](v);
+    } else {
+        /* Everything else a guest can cause is delegated to it; reaching here means it did something
+         * only a broken or hostile guest does (an access fault, say). Stop it, alone. */
+        vm_fault(v->vm, "%s at pc 0x%lx (tval 0x%lx)", exit_cause_name(cause),
+                 (unsigned long)vcpu_arch_get_pc(&v->arch), (unsigned long)v->arch.stval);
+    }
+    sched_resume(v);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* Device-tree reader: turns the flattened device tree that firmware hands us into a platform description. */
+#ifndef HYP_FDT_H
+#define HYP_FDT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FDT_MAX_MEM 8
+#define FDT_MAX_RESERVED 16
+#define FDT_MAX_HARTS 16
+#define FDT_ISA_LEN 128
+#define FDT_STR_LEN 64
+#define FDT_BOOTARGS_LEN 256
+/* A blob larger than this is refused: nothing we boot on has one, and it bounds every walk. */
+#define FDT_MAX_SIZE (1u << 20)
+
+struct fdt_region {
+    uint64_t base;
+    uint64_t size;
+};
+
+struct fdt_hart {
+    uint32_t hartid;
+    bool enabled;            /* status absent or "okay" */
+    bool has_mmu;            /* mmu-type present and not "riscv,none" */
+    bool has_h;              /* 'h' in the single-letter part of riscv,isa */
+    bool has_sstc;           /* "sstc" among the multi-letter extensions */
+    char isa[FDT_ISA_LEN];   /* riscv,isa, truncated if longer */
+    char mmu[FDT_STR_LEN];   /* mmu-type, empty when absent */
+};
+
+struct fdt_device {
+    bool present;
+    uint64_t base;
+    uint64_t size;
+    char compatible[FDT_STR_LEN]; /* the first compatible string that matched */
+};
+
+struct fdt_uart {
+    struct fdt_device dev;
+    uint32_t reg_shift;    /* reg-shift, default 0 */
+    uint32_t reg_io_width; /* reg-io-width, default 1 */
+    uint32_t clock;        /* clock-frequency, 0 when absent */
+};
+
+struct fdt_plic {
+    struct fdt_device dev;
+    uint32_t ndev; /* riscv,ndev */
+};
+
+struct platform_info {
+    struct fdt_region mem[FDT_MAX_MEM];
+    unsigned nmem;
+    /* /reserved-memory children with reg, and the blob's memory-reservation block. */
+    struct fdt_region reserved[FDT_MAX_RESERVED];
+    unsigned nreserved;
+    struct fdt_hart harts[FDT_MAX_HARTS];
+    unsigned nharts;
+    uint64_t timebase_freq; /* /cpus timebase-frequency (or the first cpu's) */
+    struct fdt_uart uart;   /* /chosen stdout-path if it resolves, else the first ns16550(a) / sifive,uart0 */
+    struct fdt_plic plic;   /* riscv,plic0 or sifive,plic-1.0.0 */
+    struct fdt_device clint; /* riscv,clint0 / sifive,clint0 / riscv,aclint-mtimer */
+    char bootargs[FDT_BOOTARGS_LEN]; /* /chosen bootargs, empty when absent */
+    char stdout_path[FDT_STR_LEN];   /* /chosen stdout-path, empty when absent */
+    char model[FDT_STR_LEN];         /* root model, empty when absent */
+};
+
+enum fdt_error {
+    FDT_OK = 0,
+    FDT_ERR_BADMAGIC = -1,
+    FDT_ERR_BADVERSION = -2,
+    FDT_ERR_TRUNCATED = -3,  /* totalsize, or an offset/size in the header, past what we may read */
+    FDT_ERR_BADSTRUCT = -4,  /* malformed structure block: bad token, unterminated name, bad nesting */
+    FDT_ERR_BADPROP = -5,    /* a property runs past the block or names a string outside the strings block */
+    FDT_ERR_TOODEEP = -6,
+    FDT_ERR_NOMEM = -7,      /* no /memory node with a usable reg */
+};
+
+/* Parses the blob at `blob`; at most `avail` bytes may be read from it (and never more than FDT_MAX_SIZE).
+ * Every offset and length in the blob is checked before use; on error *out is unspecified. */
+int fdt_parse(const void *blob, size_t avail, struct platform_info *out);
+
+/* The totalsize field of a blob after its magic is checked, or 0 when the header is not a device tree. */
+uint32_t fdt_total_size(const void *blob);
+
+const char *fdt_strerror(int err);
+
+#endif

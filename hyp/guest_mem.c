@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// Guest-physical range checks. Guest RAM is one contiguous host run, so a range check is the whole story.
+#include "guest_mem.h"
+
+#include "vm.h"
+
+bool guest_ram_range(const struct vm *vm, uint64_t gpa, uint64_t len, uint64_t *hpa)
+{
+    /* Written so that no sum can overflow: offset first, then compare lengths. */
+    if (gpa < VM_RAM_BASE) {
+        return false;
+    }
+    uint64_t off = gpa - VM_RAM_BASE;
+    if (off > vm->ram_size || len > vm->ram_size - off) {
+        return false;
+    }
+    if (len == 0 && off == vm->ram_size) {
+        return false; /* one past the end is not an address in RAM */
+    }
+    *hpa = vm->ram_hpa + off;
+    return true;
+}
+
+void *guest_ram_ptr(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    uint64_t hpa;
+
+    return guest_ram_range(vm, gpa, len, &hpa) ? (void *)(uintptr_t)hpa : (void *)0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Hypervisor-wide state found at boot: the platform, the firmware's identity, the boot options. */
+#ifndef HYP_HYP_H
+#define HYP_HYP_H
+
+#include <stdbool.h>
+
+#include <arch/arch.h>
+
+#include "fdt.h"
+#include "mm.h"
+
+struct boot_options {
+    bool panic_selftest; /* hyp.selftest=panic: take a trap in HS-mode to show the panic path */
+};
+
+extern struct platform_info platform;
+extern struct arch_fw_info fw_info;
+extern struct frame_alloc frames;
+extern struct boot_options boot_options;
+extern bool hart_has_sstc;
+
+/* Zeroed frames for the hypervisor's own use (tables, guest RAM); 0 when memory is exhausted. */
+uint64_t hyp_alloc_frames(uint64_t n, uint64_t align);
+void hyp_free_frames(uint64_t pa, uint64_t n);
+
+#endif

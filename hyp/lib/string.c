@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+// Freestanding memory and string routines; the compiler also emits calls to memcpy/memset on its own.
+#include <stdint.h>
+#include <string.h>
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+
+    /* Word copies when both sides line up: guest images and pages are copied through here. */
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        for (; n >= 8; n -= 8, d += 8, s += 8) {
+            *(uint64_t *)d = *(const uint64_t *)s;
+        }
+    }
+    while (n--) {
+        *d++ = *s++;
+    }
+    return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+
+    if (d <= s || d >= s + n) {
+        return memcpy(dst, src, n);
+    }
+    while (n--) {
+        d[n] = s[n];
+    }
+    return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+    uint8_t *d = dst;
+
+    if (c == 0 && ((uintptr_t)d & 7) == 0) {
+        for (; n >= 8; n -= 8, d += 8) {
+            *(uint64_t *)d = 0;
+        }
+    }
+    while (n--) {
+        *d++ = (uint8_t)c;
+    }
+    return dst;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] != y[i]) {
+            return x[i] < y[i] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+
+    while (s[n]) {
+        n++;
+    }
+    return n;
+}
+
+size_t strnlen(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    while (n < max && s[n]) {
+        n++;
+    }
+    return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+    for (; n; n--, a++, b++) {
+        if (*a != *b || !*a) {
+            return (unsigned char)*a - (unsigned char)*b;
+        }
+    }
+    return 0;
+}

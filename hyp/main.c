@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+// Boot: read the device tree, report the platform, take the memory, build the guests, start scheduling.
+#include <string.h>
+
+#include <arch/arch.h>
+
+#include "console.h"
+#include "drv/uart.h"
+#include "fdt.h"
+#include "hyp.h"
+#include "sched.h"
+#include "vm.h"
+
+struct platform_info platform;
+struct arch_fw_info fw_info;
+struct frame_alloc frames;
+struct boot_options boot_options;
+bool hart_has_sstc;
+
+static struct pcpu boot_cpu;
+
+/* Linker symbols: the hypervisor image, .bss and boot stack included. */
+extern char _start_image[], _end[];
+extern char boot_stack_top[];
+
+uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
+{
+    uint64_t pa = frames_alloc(&frames, n, align);
+
+    /* Nothing handed out may carry another user's data: guest RAM and tables start zeroed. */
+    if (pa) {
+        memset((void *)(uintptr_t)pa, 0, n * PAGE_SIZE);
+    }
+    return pa;
+}
+
+void hyp_free_frames(uint64_t pa, uint64_t n)
+{
+    if (frames_free(&frames, pa, n) != 0) {
+        hyp_panic("freeing frames 0x%lx (+%lu) that are not allocated", (unsigned long)pa,
+                  (unsigned long)n);
+    }
+}
+
+static void parse_bootargs(const char *args)
+{
+    const char *p = args;
+
+    while (*p) {
+        while (*p == ' ') {
+            p++;
+        }
+        const char *tok = p;
+        while (*p && *p != ' ') {
+            p++;
+        }
+        size_t n = (size_t)(p - tok);
+        if (n == strlen("hyp.selftest=panic") && strncmp(tok, "hyp.selftest=panic", n) == 0) {
+            boot_options.panic_selftest = true;
+        }
+    }
+}
+
+static void print_platform(unsigned long boot_hartid)
+{
+    const struct platform_info *p = &platform;
+
+    hyp_log("platform: %s", p->model[0] ? p->model : "(no model)");
+    hyp_log("firmware: SBI %ld.%ld, implementation %ld version 0x%lx", fw_info.spec_version >> 24,
+            fw_info.spec_version & 0xffffff, fw_info.impl_id, (unsigned long)fw_info.impl_version);
+    for (unsigned i = 0; i < p->nmem; i++) {
+        hyp_log("memory: 0x%lx-0x%lx (%lu MiB)", (unsigned long)p->mem[i].base,
+                (unsigned long)(p->mem[i].base + p->mem[i].size - 1),
+                (unsigned long)(p->mem[i].size >> 20));
+    }
+    for (unsigned i = 0; i < p->nreserved; i++) {
+        hyp_log("reserved: 0x%lx-0x%lx", (unsigned long)p->reserved[i].base,
+                (unsigned long)(p->reserved[i].base + p->reserved[i].size - 1));
+    }
+    hyp_log("timebase: %lu Hz", (unsigned long)p->timebase_freq);
+    for (unsigned i = 0; i < p->nharts; i++) {
+        const struct fdt_hart *h = &p->harts[i];
+        const char *role = "parked";
+        if (h->hartid == boot_hartid) {
+            role = "boot hart";
+        } else if (!h->enabled) {
+            role = "disabled";
+        } else if (!h->has_mmu) {
+            role = "no MMU: left alone";
+        } else {
+            long st = arch_fw_hart_status(h->hartid);
+            role = st == 1 ? "parked (stopped in firmware)" : "parked";
+        }
+        hyp_log("hart %u: %s, mmu %s, %s%s: %s", h->hartid, h->isa, h->mmu[0] ? h->mmu : "none",
+                h->has_h ? "H" : "no H", h->has_sstc ? ", Sstc" : "", role);
+    }
+    if (p->uart.dev.present) {
+        hyp_log("uart: %s at 0x%lx", p->uart.dev.compatible, (unsigned long)p->uart.dev.base);
+    }
+    if (p->plic.dev.present) {
+        hyp_log("plic: %s at 0x%lx, %u sources", p->plic.dev.compatible,
+                (unsigned long)p->plic.dev.base, p->plic.ndev);
+    }
+    if (p->clint.present) {
+        hyp_log("clint: %s at 0x%lx", p->clint.compatible, (unsigned long)p->clint.base);
+    }
+    if (p->bootargs[0]) {
+        hyp_log("bootargs: %s", p->bootargs);
+    }
+}
+
+/* Every RAM region becomes a frame pool, minus the firmware, this image, its pool bitmaps and the DTB.
+ * The bitmaps are placed right after the image, inside memory that is ours anyway. */
+static void memory_init(const void *dtb)
+{
+    uint64_t cursor = ALIGN_UP((uint64_t)(uintptr_t)_end, PAGE_SIZE);
+
+    for (unsigned i = 0; i < platform.nmem; i++) {
+        uint64_t *bitmap = (uint64_t *)(uintptr_t)cursor;
+        cursor = ALIGN_UP(cursor + frames_bitmap_words(platform.mem[i].size) * 8, PAGE_SIZE);
+        if (frames_add_pool(&frames, platform.mem[i].base, platform.mem[i].size, bitmap) != 0) {
+            hyp_log("memory region %u ignored (overlaps another or too many)", i);
+        }
+    }
+    for (unsigned i = 0; i < platform.nreserved; i++) {
+        frames_reserve(&frames, platform.reserved[i].base, platform.reserved[i].size);
+    }
+    /* OpenSBI may not list its own region; whatever lies below our image is the firmware's on every
+     * board we boot on (it loads us at RAM base + text_offset). */
+    for (unsigned i = 0; i < platform.nmem; i++) {
+        uint64_t b = platform.mem[i].base;
+        if (b < (uint64_t)(uintptr_t)_start_image &&
+            (uint64_t)(uintptr_t)_start_image < b + platform.mem[i].size) {
+            frames_reserve(&frames, b, (uint64_t)(uintptr_t)_start_image - b);
+        }
+    }
+    frames_reserve(&frames, (uint64_t)(uintptr_t)_start_image,
+                   cursor - (uint64_t)(uintptr_t)_start_image);
+    frames_reserve(&frames, (uint64_t)(uintptr_t)dtb, fdt_total_size(dtb));
+    hyp_log("hypervisor: 0x%lx-0x%lx; %lu MiB free for guests", (unsigned long)(uintptr_t)_start_image,
+            (unsigned long)(cursor - 1), (unsigned long)(frames_free_count(&frames) * PAGE_SIZE >> 20));
+}
+
+_Noreturn void hyp_main(unsigned long hartid, const void *dtb);
+
+_Noreturn void hyp_main(unsigned long hartid, const void *dtb)
+{
+    boot_cpu.hartid = hartid;
+    boot_cpu.stack_top = (uint64_t)(uintptr_t)boot_stack_top;
+    arch_set_this_cpu(&boot_cpu);
+
+    arch_fw_info(&fw_info);
+    uint32_t dtb_size = fdt_total_size(dtb);
+    int err = fdt_parse(dtb, dtb_size, &platform);
+    if (err != 0) {
+        hyp_panic("cannot read the device tree at %p: %s", dtb, fdt_strerror(err));
+    }
+    uart_init(&platform.uart);
+    hyp_printf("\nhyp: RISC-V paravirtualizing microhypervisor, booting on hart %lu\n", hartid);
+    parse_bootargs(platform.bootargs);
+    print_platform(hartid);
+
+    const struct fdt_hart *me = (const struct fdt_hart *)0;
+    for (unsigned i = 0; i < platform.nharts; i++) {
+        if (platform.harts[i].hartid == hartid) {
+            me = &platform.harts[i];
+        }
+    }
+    if (!me) {
+        hyp_panic("boot hart %lu is not in the device tree", hartid);
+    }
+    if (!me->has_h) {
+        hyp_log("hart %lu has no H extension (riscv,isa = %s)", hartid, me->isa);
+        hyp_log("guests need the hext engine here; the trap engine for harts without H is not built yet");
+        arch_fw_shutdown(true);
+    }
+    if (platform.timebase_freq == 0) {
+        hyp_panic("the device tree gives no timebase-frequency");
+    }
+    hart_has_sstc = me->has_sstc;
+    unsigned vmid_bits = arch_hart_init(hart_has_sstc);
+    hyp_log("engine: hext on hart %lu (VMID bits %u, guest timer %s)", hartid, vmid_bits,
+            hart_has_sstc ? "Sstc vstimecmp" : "emulated through hvip.VSTIP");
+    if (vmid_bits == 0) {
+        hyp_log("no VMIDs: G-stage TLB entries are flushed on every guest switch");
+    }
+    if (boot_options.panic_selftest) {
+        hyp_log("selftest: taking a breakpoint in HS-mode to exercise the panic path");
+        __builtin_trap();
+    }
+
+    memory_init(dtb);
+    sched_slice = platform.timebase_freq / 100;
+    if (vm_create_all() == 0) {
+        hyp_log("no guest could be started");
+        arch_fw_shutdown(true);
+    }
+    console_focus_next();
+    sched_next();
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Physical frame allocator: one bitmap pool per RAM region the device tree reports. */
+#ifndef HYP_MM_H
+#define HYP_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define MM_MAX_POOLS 8
+
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
+
+struct frame_pool {
+    uint64_t base;    /* address of frame 0, page aligned */
+    uint64_t nframes;
+    uint64_t nfree;
+    uint64_t *bitmap; /* bit set = frame in use (allocated or reserved) */
+};
+
+struct frame_alloc {
+    struct frame_pool pools[MM_MAX_POOLS];
+    unsigned npools;
+};
+
+/* Words of bitmap a pool of `size` bytes needs. */
+size_t frames_bitmap_words(uint64_t size);
+
+/* Adds [base, base + size) shrunk to whole pages; `bitmap` must hold frames_bitmap_words(size) words.
+ * Every frame starts free. Returns 0, or HV_EINVAL / HV_ENOMEM (overlap, no room for another pool). */
+int frames_add_pool(struct frame_alloc *fa, uint64_t base, uint64_t size, uint64_t *bitmap);
+
+/* Marks every frame that [base, base + size) touches as in use; parts outside all pools are ignored. */
+void frames_reserve(struct frame_alloc *fa, uint64_t base, uint64_t size);
+
+/* n contiguous free frames whose address is a multiple of align (a power of two >= PAGE_SIZE).
+ * Returns the address, or 0 when no run fits. The memory is not cleared here. */
+uint64_t frames_alloc(struct frame_alloc *fa, uint64_t n, uint64_t align);
+
+/* Returns n frames from addr. Frames that are not allocated, or outside every pool, are refused as a
+ * whole (HV_EINVAL) so a double free cannot corrupt the counts. */
+int frames_free(struct frame_alloc *fa, uint64_t addr, uint64_t n);
+
+uint64_t frames_free_count(const struct frame_alloc *fa);
+bool frames_in_use(const struct frame_alloc *fa, uint64_t addr);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* SBI for guests: one extension per file, each ending in a descriptor that the dispatcher's table lists. */
+#ifndef HYP_SBI_SBI_H
+#define HYP_SBI_SBI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvabi.h"
+
+struct vcpu;
+
+struct sbi_ret {
+    long error;
+    unsigned long value;
+    /* The call has moved the vCPU elsewhere (stopped, reset): the dispatcher must not touch it. */
+    bool no_reply;
+};
+
+struct sbi_call {
+    unsigned long eid;
+    unsigned long fid;
+    unsigned long args[6];
+};
+
+struct sbi_ext {
+    const char *name;
+    unsigned long eid_start;
+    unsigned long eid_end;
+    /* Legacy extensions return only a0 (= value) and leave a1 alone (ext-legacy.adoc). */
+    bool legacy;
+    struct sbi_ret (*handle)(struct vcpu *v, const struct sbi_call *c);
+};
+
+/* Handles a VS-mode ecall: the only place that writes a0/a1 and steps sepc past the ecall. */
+void sbi_dispatch(struct vcpu *v);
+const struct sbi_ext *sbi_find_ext(unsigned long eid);
+
+static inline struct sbi_ret sbi_ok(unsigned long value)
+{
+    return (struct sbi_ret){ .error = SBI_SUCCESS, .value = value };
+}
+
+static inline struct sbi_ret sbi_err(long error)
+{
+    return (struct sbi_ret){ .error = error, .value = 0 };
+}
+
+extern const struct sbi_ext sbi_ext_base;
+extern const struct sbi_ext sbi_ext_time;
+extern const struct sbi_ext sbi_ext_dbcn;
+extern const struct sbi_ext sbi_ext_srst;
+extern const struct sbi_ext sbi_ext_legacy_console;
+extern const struct sbi_ext sbi_ext_legacy_timer;
+extern const struct sbi_ext sbi_ext_legacy_shutdown;
+
+#endif

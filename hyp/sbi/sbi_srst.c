@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// SBI System Reset extension (ext-sys-reset.adoc): the "system" is the calling guest, never the machine.
+#include "sbi.h"
+
+#include "vm.h"
+
+static bool reason_valid(unsigned long reason)
+{
+    /* No reason and system failure are defined; we implement no implementation- or vendor-specific
+     * reasons, so those ranges are "reserved or platform-specific and unimplemented". */
+    return reason == SBI_SRST_REASON_NONE || reason == SBI_SRST_REASON_SYSFAIL;
+}
+
+static struct sbi_ret srst_handle(struct vcpu *v, const struct sbi_call *c)
+{
+    unsigned long type = c->args[0], reason = c->args[1];
+
+    if (c->fid != SBI_SRST_SYSTEM_RESET) {
+        return sbi_err(SBI_ERR_NOT_SUPPORTED);
+    }
+    if (type > SBI_SRST_TYPE_WARM_REBOOT || !reason_valid(reason)) {
+        return sbi_err(SBI_ERR_INVALID_PARAM);
+    }
+    if (type == SBI_SRST_TYPE_SHUTDOWN) {
+        vm_stop(v->vm, reason == SBI_SRST_REASON_SYSFAIL ? "shutdown (system failure)" : "shutdown");
+    } else {
+        vm_reboot(v->vm, type == SBI_SRST_TYPE_COLD_REBOOT);
+    }
+    return (struct sbi_ret){ .no_reply = true };
+}
+
+const struct sbi_ext sbi_ext_srst = {
+    .name = "srst",
+    .eid_start = SBI_EXT_SRST,
+    .eid_end = SBI_EXT_SRST,
+    .handle = srst_handle,
+};

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// Round-robin scheduler over all vCPUs of all guests on this hart, driven by the hypervisor's own timer.
+#include "sched.h"
+
+#include <arch/arch.h>
+
+#include "console.h"
+#include "stats.h"
+#include "vm.h"
+
+uint64_t sched_slice;
+
+/* The next event this hart must wake for: the end of the slice, or the running vCPU's own timer when
+ * the hypervisor has to deliver it (no Sstc). */
+static void program_timer(struct pcpu *c, struct vcpu *v)
+{
+    uint64_t t = c->slice_end;
+    uint64_t g = v ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
+
+    arch_timer_set(g < t ? g : t);
+}
+
+static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
+{
+    if (new_slice || c->current != v) {
+        c->slice_end = arch_time() + sched_slice;
+    }
+    c->current = v;
+    program_timer(c, v);
+    vcpu_arch_run(v);
+}
+
+static bool any_vm_running(void)
+{
+    for (unsigned i = 0; i < nvms; i++) {
+        if (vms[i].state == VM_RUNNING) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The vCPU after `after` in round-robin order that can run now; sleepers with a pending interrupt wake. */
+static struct vcpu *pick(struct vcpu *after, uint64_t now)
+{
+    unsigned total = nvms * VCPU_MAX;
+    unsigned start = 0;
+
+    if (after) {
+        start = after->vm->id * VCPU_MAX + after->id + 1;
+    }
+    for (unsigned k = 0; k < total; k++) {
+        unsigned n = (start + k) % total;
+        struct vm *vm = &vms[n / VCPU_MAX];
+        struct vcpu *v = &vm->vcpus[n % VCPU_MAX];
+        if (vm->state != VM_RUNNING || n % VCPU_MAX >= vm->nvcpus) {
+            continue;
+        }
+        if (v->state == VCPU_WFI && vcpu_arch_irq_pending(&v->arch, now)) {
+            v->state = VCPU_RUNNABLE;
+        }
+        if (v->state == VCPU_RUNNABLE) {
+            return v;
+        }
+    }
+    return (struct vcpu *)0;
+}
+
+/* Earliest timer among sleeping vCPUs: what the idle hart waits for. */
+static uint64_t next_wakeup(void)
+{
+    uint64_t t = ~0ull;
+
+    for (unsigned i = 0; i < nvms; i++) {
+        for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
+            const struct vcpu *v = &vms[i].vcpus[j];
+            uint64_t d = v->state == VCPU_WFI ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
+            t = d < t ? d : t;
+        }
+    }
+    return t;
+}
+
+_Noreturn void sched_next(void)
+{
+    struct pcpu *c = arch_this_cpu();
+    struct vcpu *prev = c->current;
+
+    for (;;) {
+        if (!any_vm_running()) {
+            hyp_log("all guests have stopped");
+            stats_print();
+            arch_fw_shutdown(false);
+        }
+        struct vcpu *v = pick(prev, arch_time());
+        if (v) {
+            run(c, v, true);
+        }
+        /* Nothing can run: sleep until the earliest guest timer. Interrupts stay masked; WFI still
+         * wakes on a pending one, and the loop looks again. */
+        c->current = (struct vcpu *)0;
+        arch_timer_set(next_wakeup());
+        arch_idle();
+    }
+}
+
+_Noreturn void sched_resume(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE && arch_time() < c->slice_end) {
+        run(c, v, false);
+    }
+    sched_next();
+}
+
+_Noreturn void sched_wfi(struct vcpu *v)
+{
+    /* The wake-up test reads the VS state from memory, so take it off the hart first. */
+    vcpu_arch_unload(v);
+    if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {
+        v->state = VCPU_WFI;
+    }
+    sched_resume(v);
+}
+
+void sched_tick(struct vcpu *v)
+{
+    vcpu_arch_timer_check(v, arch_time());
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Scheduler: round-robin time slices over every runnable vCPU, WFI sleep, idle. */
+#ifndef HYP_SCHED_H
+#define HYP_SCHED_H
+
+#include <stdint.h>
+
+struct vcpu;
+
+/* Time slice in timer ticks, set from the timebase at boot (10 ms). */
+extern uint64_t sched_slice;
+
+/* Returns to v after an exit, or to another vCPU when v can no longer run or its slice is over. */
+_Noreturn void sched_resume(struct vcpu *v);
+/* Picks the next vCPU to run; idles (or powers off, when no guest is left) if there is none. */
+_Noreturn void sched_next(void);
+/* v executed WFI: it sleeps until an interrupt is pending for it. */
+_Noreturn void sched_wfi(struct vcpu *v);
+/* The hypervisor's timer fired while v ran. */
+void sched_tick(struct vcpu *v);
+
+#endif

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// Exit counters and the end-of-run table: one row per cause, one column per guest.
+#include "stats.h"
+
+#include <arch/csr.h>
+
+#include "console.h"
+#include "exit.h"
+#include "vm.h"
+
+static const char *const exc_names[STATS_EXC] = {
+    [EXC_INSN_MISALIGNED] = "insn-misaligned",
+    [EXC_INSN_ACCESS] = "insn-access-fault",
+    [EXC_ILLEGAL_INSN] = "illegal-insn",
+    [EXC_BREAKPOINT] = "breakpoint",
+    [EXC_LOAD_MISALIGNED] = "load-misaligned",
+    [EXC_LOAD_ACCESS] = "load-access-fault",
+    [EXC_STORE_MISALIGNED] = "store-misaligned",
+    [EXC_STORE_ACCESS] = "store-access-fault",
+    [EXC_U_ECALL] = "u-ecall",
+    [EXC_HS_ECALL] = "hs-ecall",
+    [EXC_VS_ECALL] = "vs-ecall",
+    [EXC_M_ECALL] = "m-ecall",
+    [EXC_INSN_PAGE_FAULT] = "insn-page-fault",
+    [EXC_LOAD_PAGE_FAULT] = "load-page-fault",
+    [EXC_STORE_PAGE_FAULT] = "store-page-fault",
+    [EXC_INSN_GUEST_PAGE_FAULT] = "insn-guest-page-fault",
+    [EXC_LOAD_GUEST_PAGE_FAULT] = "load-guest-page-fault",
+    [EXC_VIRTUAL_INSN] = "virtual-insn",
+    [EXC_STORE_GUEST_PAGE_FAULT] = "store-guest-page-fault",
+};
+
+static const char *const irq_names[STATS_IRQ] = {
+    [IRQ_S_SOFT] = "irq-s-soft",
+    [IRQ_VS_SOFT] = "irq-vs-soft",
+    [IRQ_S_TIMER] = "irq-s-timer",
+    [IRQ_VS_TIMER] = "irq-vs-timer",
+    [IRQ_S_EXT] = "irq-s-external",
+    [IRQ_VS_EXT] = "irq-vs-external",
+    [IRQ_S_GEXT] = "irq-s-guest-external",
+};
+
+const char *exit_cause_name(uint64_t scause)
+{
+    uint64_t code = scause & ~SCAUSE_IRQ;
+    const char *n = (const char *)0;
+
+    if (scause & SCAUSE_IRQ) {
+        n = code < STATS_IRQ ? irq_names[code] : n;
+    } else {
+        n = code < STATS_EXC ? exc_names[code] : n;
+    }
+    return n ? n : "unknown-cause";
+}
+
+void stats_count(struct vm_stats *s, uint64_t code, bool irq)
+{
+    if (irq && code < STATS_IRQ) {
+        s->irq[code]++;
+    } else if (!irq && code < STATS_EXC) {
+        s->exc[code]++;
+    } else {
+        s->other++;
+    }
+}
+
+uint64_t stats_total(const struct vm_stats *s)
+{
+    uint64_t t = s->other;
+
+    for (unsigned i = 0; i < STATS_EXC; i++) {
+        t += s->exc[i];
+    }
+    for (unsigned i = 0; i < STATS_IRQ; i++) {
+        t += s->irq[i];
+    }
+    return t;
+}
+
+static void print_row(const char *name, const uint64_t *const *cols, unsigned idx)
+{
+    hyp_printf("hyp:   %-24s", name);
+    for (unsigned g = 0; g < nvms; g++) {
+        hyp_printf(" %14lu", (unsigned long)cols[g][idx]);
+    }
+    hyp_printf("\n");
+}
+
+void stats_print(void)
+{
+    const uint64_t *exc[VM_MAX], *irq[VM_MAX];
+    uint64_t totals[VM_MAX];
+
+    hyp_printf("hyp: exits per guest and cause\n");
+    hyp_printf("hyp:   %-24s", "cause");
+    for (unsigned g = 0; g < nvms; g++) {
+        hyp_printf(" %14s", vms[g].cfg->name);
+        exc[g] = vms[g].stats.exc;
+        irq[g] = vms[g].stats.irq;
+        totals[g] = stats_total(&vms[g].stats);
+    }
+    hyp_printf("\n");
+    /* Every named cause gets a row, zeros included: a zero is what shows that delegation works. */
+    for (unsigned i = 0; i < STATS_EXC; i++) {
+        if (exc_names[i]) {
+            print_row(exc_names[i], exc, i);
+        }
+    }
+    for (unsigned i = 0; i < STATS_IRQ; i++) {
+        if (irq_names[i]) {
+            print_row(irq_names[i], irq, i);
+        }
+    }
+    const uint64_t *tot[VM_MAX];
+    for (unsigned g = 0; g < nvms; g++) {
+        tot[g] = &totals[g];
+    }
+    print_row("total", tot, 0);
+}

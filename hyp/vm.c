@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// VMs built from the configuration: guest RAM, G-stage tables, image loading, stop and reboot.
+#include "vm.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <arch/arch.h>
+
+#include "console.h"
+#include "hverr.h"
+#include "hyp.h"
+#include "lib/format.h"
+#include "sched.h"
+
+#define RAM_ALIGN (2 * MiB)
+
+struct vm vms[VM_MAX];
+unsigned nvms;
+
+static uint64_t pt_alloc_cb(void *ctx, uint64_t n, uint64_t align)
+{
+    (void)ctx;
+    return hyp_alloc_frames(n, align);
+}
+
+static void pt_free_cb(void *ctx, uint64_t pa, uint64_t n)
+{
+    (void)ctx;
+    hyp_free_frames(pa, n);
+}
+
+static const struct pt_alloc hyp_pt_alloc = { pt_alloc_cb, pt_free_cb, (void *)0 };
+
+struct vcpu *vcpu_of_arch(struct vcpu_arch *a)
+{
+    /* Invariant: arch is the first member of struct vcpu (checked below). */
+    return (struct vcpu *)a;
+}
+_Static_assert(__builtin_offsetof(struct vcpu, arch) == 0, "vcpu_of_arch relies on arch being first");
+
+/* Copies the image to the start of guest RAM and puts every vCPU at its entry: vCPU 0 runs, the
+ * others wait to be started. a0 = hart id, a1 = device tree address (none yet: 0). */
+static void vm_load(struct vm *vm)
+{
+    const struct guest_image *img = vm->cfg->image;
+    struct pcpu *c = arch_this_cpu();
+
+    memcpy((void *)(uintptr_t)vm->ram_hpa, img->start, (size_t)(img->end - img->start));
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        /* The hart may still hold this vCPU's old state: make the next run load the fresh one. */
+        if (c && c->loaded == v) {
+            c->loaded = (struct vcpu *)0;
+        }
+        memset(&v->arch, 0, sizeof(v->arch));
+        vcpu_arch_reset(&v->arch, VM_RAM_BASE, i, 0);
+        vcpu_arch_set_gstage(&v->arch, vm->gstage.root, vm->vmid);
+        v->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
+    }
+}
+
+static const char *vm_check_config(const struct vm_config *cfg)
+{
+    if (!cfg->name || !cfg->name[0] || strlen(cfg->name) >= NAME_MAX_LEN) {
+        return "name missing or too long";
+    }
+    if (!cfg->image || cfg->image->end <= cfg->image->start) {
+        return "no guest image";
+    }
+    if (cfg->ram_size == 0 || cfg->ram_size % RAM_ALIGN) {
+        return "RAM size must be a non-zero multiple of 2 MiB";
+    }
+    if ((uint64_t)(cfg->image->end - cfg->image->start) > cfg->ram_size) {
+        return "image larger than guest RAM";
+    }
+    if (cfg->vcpus == 0 || cfg->vcpus > VCPU_MAX) {
+        return "vCPU count out of range";
+    }
+    return (const char *)0;
+}
+
+static bool vm_build(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+
+    vm->ram_size = cfg->ram_size;
+    vm->ram_hpa = hyp_alloc_frames(cfg->ram_size / PAGE_SIZE, RAM_ALIGN);
+    if (!vm->ram_hpa) {
+        hyp_log("guest '%s' not started: no room for %lu MiB of RAM", cfg->name,
+                (unsigned long)(cfg->ram_size / MiB));
+        return false;
+    }
+    int err = gstage_init(&vm->gstage, &hyp_pt_alloc);
+    if (err == HV_OK) {
+        err = gstage_map(&vm->gstage, &hyp_pt_alloc, VM_RAM_BASE, vm->ram_hpa, vm->ram_size,
+                         PTE_R | PTE_W | PTE_X);
+    }
+    if (err != HV_OK) {
+        hyp_log("guest '%s' not started: G-stage tables failed (%d)", cfg->name, err);
+        gstage_destroy(&vm->gstage, &hyp_pt_alloc);
+        hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+        return false;
+    }
+    vm->nvcpus = cfg->vcpus;
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        vm->vcpus[i].vm = vm;
+        vm->vcpus[i].id = i;
+    }
+    vm_load(vm);
+    vm->state = VM_RUNNING;
+    return true;
+}
+
+unsigned vm_create_all(void)
+{
+    unsigned built = 0;
+
+    for (unsigned i = 0; i < vm_nconfigs && nvms < VM_MAX; i++) {
+        const struct vm_config *cfg = &vm_configs[i];
+        const char *why = vm_check_config(cfg);
+        if (why) {
+            hyp_log("guest %u ('%s') not started: %s", i, cfg->name ? cfg->name : "?", why);
+            continue;
+        }
+        struct vm *vm = &vms[nvms];
+        memset(vm, 0, sizeof(*vm));
+        vm->cfg = cfg;
+        vm->id = nvms;
+        /* VMID 0 is left unused so that a VM's translations never alias the hypervisor's bare ones. */
+        vm->vmid = nvms + 1;
+        nvms++;
+        if (!vm_build(vm)) {
+            vm->state = VM_STOPPED;
+            continue;
+        }
+        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU, image %s (%lu bytes), VMID %u",
+                cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa,
+                vm->nvcpus, cfg->image->name, (unsigned long)(cfg->image->end - cfg->image->start),
+                vm->vmid);
+        built++;
+    }
+    return built;
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    if (vm->state != VM_RUNNING) {
+        return;
+    }
+    console_guest_flush(vm);
+    hyp_log("guest '%s' stopped: %s", vm->cfg->name, why);
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        vm->vcpus[i].state = VCPU_OFF;
+        if (c->loaded == &vm->vcpus[i]) {
+            c->loaded = (struct vcpu *)0;
+        }
+    }
+    vm->state = VM_STOPPED;
+    /* The frames go back to the allocator only after no hart can still hold a translation to them. */
+    arch_gstage_flush(vm->vmid);
+    gstage_destroy(&vm->gstage, &hyp_pt_alloc);
+    hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+    vm->ram_hpa = 0;
+    console_focus_next();
+}
+
+void vm_reboot(struct vm *vm, bool cold)
+{
+    console_guest_flush(vm);
+    hyp_log("guest '%s' %s reboot", vm->cfg->name, cold ? "cold" : "warm");
+    /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again. */
+    vm_load(vm);
+}
+
+void vm_fault(struct vm *vm, const char *fmt, ...)
+{
+    char why[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    fmt_vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    vm_stop(vm, why);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* VMs, vCPUs and physical CPUs: the generic state, each with its arch part embedded. */
+#ifndef HYP_VM_H
+#define HYP_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/gstage.h>
+#include <arch/vcpu_arch.h>
+
+#include "config.h"
+#include "stats.h"
+
+#define VM_MAX 8
+#define VCPU_MAX 4
+#define NAME_MAX_LEN 16
+/* Guests see RAM where QEMU virt has it, so unmodified software finds it where it expects. */
+#define VM_RAM_BASE 0x80000000ul
+#define CONSOLE_LINE_MAX 160
+
+enum vcpu_state {
+    VCPU_OFF,      /* not started, or its VM has stopped */
+    VCPU_RUNNABLE,
+    VCPU_WFI,      /* sleeping until an interrupt is pending for it */
+};
+
+struct vm;
+
+struct vcpu {
+    struct vcpu_arch arch; /* first: the arch layer converts between the two pointers */
+    struct vm *vm;
+    unsigned id;           /* the guest's hart id */
+    enum vcpu_state state;
+};
+
+enum vm_state {
+    VM_FREE,
+    VM_RUNNING,
+    VM_STOPPED,
+};
+
+struct vm {
+    const struct vm_config *cfg;
+    unsigned id;
+    unsigned vmid;
+    enum vm_state state;
+    struct gstage gstage;
+    uint64_t ram_hpa;  /* guest RAM is one contiguous run of host frames */
+    uint64_t ram_size;
+    unsigned nvcpus;
+    struct vcpu vcpus[VCPU_MAX];
+    struct vm_stats stats;
+    unsigned console_len; /* bytes of an unfinished console line */
+    char console_line[CONSOLE_LINE_MAX];
+};
+
+struct pcpu {
+    unsigned id;
+    unsigned long hartid;
+    struct vcpu *current;   /* the vCPU this hart runs, or NULL when idle */
+    struct vcpu *loaded;    /* the vCPU whose VS state is in this hart's CSRs */
+    uint64_t slice_end;     /* when the current vCPU's time slice ends */
+    uint64_t stack_top;
+};
+
+struct vcpu *vcpu_of_arch(struct vcpu_arch *a);
+
+/* Creates every VM of the configuration; returns how many were built. */
+unsigned vm_create_all(void);
+/* Shutdown (stop) or reboot (reload the image and restart) a guest. */
+void vm_stop(struct vm *vm, const char *why);
+void vm_reboot(struct vm *vm, bool cold);
+/* Stops a guest because of something it did, with a log line naming it. */
+void vm_fault(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+extern struct vm vms[VM_MAX];
+extern unsigned nvms;
+
+#endif

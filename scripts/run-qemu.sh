@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Boots a hypervisor image on QEMU with Debian's OpenSBI. Settings come from the environment:
+#   MACHINE (virt), CPU (rv64), SMP (1), MEM (512M), APPEND (hypervisor boot options), TIMEOUT (s, 300),
+#   ICOUNT (set to 1 for -icount shift=0,sleep=off), QEMU_EXTRA (more QEMU arguments).
+set -euo pipefail
+
+image=${1:?usage: run-qemu.sh IMAGE}
+machine=${MACHINE:-virt}
+cpu=${CPU:-rv64}
+smp=${SMP:-1}
+mem=${MEM:-512M}
+timeout_s=${TIMEOUT:-300}
+firmware=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+
+fail() { echo "run-qemu: $*" >&2; exit 2; }
+
+[ -f "$image" ] || fail "no image at $image (build it with make hyp)"
+[ -f "$firmware" ] || fail "OpenSBI firmware missing at $firmware (apt-get install opensbi)"
+[[ "$smp" =~ ^[1-9][0-9]*$ ]] || fail "SMP=$smp is not a positive number of harts"
+[[ "$mem" =~ ^[1-9][0-9]*[MG]$ ]] || fail "MEM=$mem is not a size like 512M or 2G"
+[[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || fail "TIMEOUT=$timeout_s is not a number of seconds"
+case "$machine" in
+    virt|virt,*|sifive_u|sifive_u,*) ;;
+    *) fail "MACHINE=$machine: the hypervisor knows QEMU's virt and sifive_u boards" ;;
+esac
+# Ask QEMU itself whether the CPU model and options exist, so a typo gets QEMU's own explanation.
+if ! err=$(qemu-system-riscv64 -machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic \
+        -bios "$firmware" -S -display none -monitor none -serial none -no-reboot \
+        -machine dumpdtb=/dev/null 2>&1); then
+    fail "QEMU rejects MACHINE=$machine CPU=$cpu SMP=$smp MEM=$mem: $(echo "$err" | grep -v 'dtb dumped' | head -3)"
+fi
+
+args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic -no-reboot
+      -bios "$firmware" -kernel "$image")
+[ -n "${APPEND:-}" ] && args+=(-append "$APPEND")
+[ "${ICOUNT:-0}" = 1 ] && args+=(-icount shift=0,sleep=off)
+# shellcheck disable=SC2206
+[ -n "${QEMU_EXTRA:-}" ] && args+=($QEMU_EXTRA)
+
+set +e
+timeout --foreground -k 5 "$timeout_s" qemu-system-riscv64 "${args[@]}"
+rc=$?
+set -e
+if [ $rc -eq 124 ]; then
+    echo "run-qemu: stopped after ${timeout_s}s (TIMEOUT=$timeout_s): the guests did not finish" >&2
+fi
+exit $rc

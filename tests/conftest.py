@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+"""Shared pytest set-up: QEMU boots of built configurations, and the one-line summary `make test` ends with."""
+import os
+import re
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+
+
+class Run:
+    """The console output and exit status of one QEMU boot."""
+
+    def __init__(self, output, returncode):
+        self.output = output
+        self.returncode = returncode
+        self.lines = output.replace("\r", "").split("\n")
+
+    def guest_lines(self, name):
+        prefix = "[%s] " % name
+        return [l[len(prefix):] for l in self.lines if l.startswith(prefix)]
+
+    def exits(self):
+        """The exit table as {guest: {cause: count}}."""
+        table, guests = {}, None
+        for line in self.lines:
+            m = re.match(r"hyp:   (\S+)\s+(.*)$", line)
+            if not m:
+                continue
+            cells = m.group(2).split()
+            if m.group(1) == "cause":
+                guests = cells
+                table = {g: {} for g in guests}
+            elif guests:
+                for g, v in zip(guests, cells):
+                    table[g][m.group(1)] = int(v)
+        return table
+
+
+def boot(config, timeout=120, **env):
+    """Boots build/cfg/<config>/hyp.bin with scripts/run-qemu.sh; env sets MACHINE, CPU, SMP, APPEND..."""
+    image = os.path.join(BUILD, "cfg", config, "hyp.bin")
+    e = dict(os.environ, TIMEOUT=str(timeout), **{k: str(v) for k, v in env.items()})
+    p = subprocess.run([os.path.join(ROOT, "scripts", "run-qemu.sh"), image], env=e,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout + 30)
+    return Run(p.stdout.decode(errors="replace"), p.returncode)
+
+
+@pytest.fixture(scope="session")
+def qemu():
+    return boot
+
+
+def pytest_unconfigure(config):
+    # `make test` ends with exactly one line "N passed, M failed" (errors count as failures).
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is None:
+        return
+    passed = len(tr.stats.get("passed", []))
+    failed = len(tr.stats.get("failed", [])) + len(tr.stats.get("error", []))
+    print("%d passed, %d failed" % (passed, failed))

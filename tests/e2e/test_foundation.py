@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: MIT
+"""Foundation scenarios: boot banner, two guests side by side, delegation, isolation, panic path."""
+import os
+import subprocess
+
+from conftest import ROOT, boot
+
+DEMO_STEPS = ["task 1: step 10", "task 2: step 20", "task 1: step 11", "task 2: step 21",
+              "task 1: step 12", "task 2: step 22"]
+
+
+def check_demo(run, name):
+    lines = run.guest_lines(name)
+    assert "guest-pv demo on hart 0" in lines, run.output
+    assert "compute: checksum c5f084b6f8a0b750" in lines
+    assert [l for l in lines if l.startswith("task ")] == DEMO_STEPS
+    assert "tasks: 2 finished" in lines
+    assert "timer: 3 ticks" in lines
+    assert "demo done" in lines
+
+
+def test_default_demo_two_guests():
+    run = boot("default")
+    assert run.returncode == 0, run.output
+    for name in ("demo-a", "demo-b"):
+        check_demo(run, name)
+        assert "hyp: guest '%s' stopped: shutdown" % name in run.lines
+    assert "hyp: all guests have stopped" in run.lines
+    exits = run.exits()
+    assert set(exits) == {"demo-a", "demo-b"}
+    # Both guests slept in WFI for their ticks, so each gave the hart away at least three times.
+    for name in exits:
+        assert exits[name]["virtual-insn"] >= 3
+        assert exits[name]["vs-ecall"] > 0
+        assert exits[name]["total"] == sum(v for k, v in exits[name].items() if k != "total")
+
+
+def test_guests_are_time_sliced():
+    # demo-b prints before demo-a has finished: the hypervisor switched between them.
+    run = boot("default")
+    order = [l.split("]")[0][1:] for l in run.lines if l.startswith("[demo-")]
+    first_b = order.index("demo-b")
+    assert "demo-a" in order[first_b:], run.output
+
+
+def test_boot_banner_reports_platform():
+    run = boot("default", SMP=2)
+    out = run.output
+    assert run.returncode == 0, out
+    assert "hyp: memory: 0x80000000-0x9fffffff (512 MiB)" in out
+    assert "hyp: reserved: 0x80000000-0x8007ffff" in out  # OpenSBI's region, from the device tree
+    assert "hyp: timebase: 10000000 Hz" in out
+    assert "hyp: uart: ns16550a at 0x10000000" in out
+    assert "hyp: plic: sifive,plic-1.0.0 at 0xc000000, 96 sources" in out
+    assert "hyp: clint: sifive,clint0 at 0x2000000" in out
+    assert "H, Sstc: boot hart" in out
+    assert "hyp: hart 1: " in out and "parked (stopped in firmware)" in out
+    assert "hyp: engine: hext on hart 0" in out
+
+
+def test_memory_size_from_device_tree():
+    run = boot("default", MEM="1G")
+    assert "hyp: memory: 0x80000000-0xbfffffff (1024 MiB)" in run.output
+    assert run.returncode == 0
+
+
+def test_hart_without_h_is_reported():
+    run = boot("default", CPU="rv64,h=false", timeout=30)
+    assert "hart 0 has no H extension" in run.output, run.output
+    assert "the trap engine for harts without H is not built yet" in run.output
+    assert run.returncode == 0  # the machine powers off cleanly; nothing hangs
+
+
+def test_delegated_traps_cause_no_exits():
+    run = boot("deleg")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("deleg")
+    assert "deleg: breakpoints 3" in lines, run.output
+    assert "deleg: page faults load 1 store 1 fetch 1" in lines
+    assert "deleg: tasks 2, readback 0x1234" in lines
+    exits = run.exits()["deleg"]
+    for cause in ("breakpoint", "u-ecall", "insn-page-fault", "load-page-fault", "store-page-fault",
+                  "illegal-insn", "insn-misaligned", "load-misaligned", "store-misaligned"):
+        assert exits[cause] == 0, (cause, exits)
+    check_demo(run, "demo")
+
+
+def test_isolation_stops_only_the_offender():
+    run = boot("isolation")
+    assert run.returncode == 0, run.output
+    assert ("hyp: guest 'isolate' stopped: store-guest-page-fault at guest physical 0x88000000 "
+            "(guest virtual 0x88000000, pc 0x") in run.output
+    assert "FAIL" not in run.output
+    check_demo(run, "demo")
+    assert run.exits()["isolate"]["store-guest-page-fault"] == 1
+
+
+def test_panic_path_prints_registers():
+    run = boot("default", APPEND="hyp.selftest=panic", timeout=30)
+    out = run.output
+    assert "hyp: PANIC: breakpoint trap in the hypervisor (scause 0x3)" in out, out
+    for reg in ("sepc", "stval", "sstatus", "hstatus", "htval", "htinst", "ra", "sp", "a0", "t6"):
+        assert "hyp:   %s " % reg in out or "  %s " % reg in out, reg
+    assert "[demo-a]" not in out
+
+
+def test_image_has_linux_header():
+    with open(os.path.join(ROOT, "build", "cfg", "default", "hyp.bin"), "rb") as f:
+        hdr = f.read(64)
+    assert hdr[48:56] == b"RISCV\0\0\0" and hdr[56:60] == b"RSC\x05"
+    assert int.from_bytes(hdr[8:16], "little") == 0x200000  # text_offset
+
+
+def test_run_rejects_bad_settings():
+    env = dict(os.environ, CPU="no-such-cpu")
+    p = subprocess.run(["make", "-s", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300)
+    assert p.returncode != 0
+    assert b"QEMU rejects MACHINE=virt CPU=no-such-cpu" in p.stdout, p.stdout
+    p = subprocess.run(["make", "-s", "run", "CONFIG=nonexistent"], cwd=ROOT, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    assert p.returncode != 0 and b"CONFIG=nonexistent is not a configuration" in p.stdout
+    p = subprocess.run(["make", "-s", "run", "SMP=zero"], cwd=ROOT, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=300)
+    assert p.returncode != 0 and b"SMP=zero is not a positive number" in p.stdout

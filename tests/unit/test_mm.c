@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// Frame allocator: pools, reservations, alignment, exhaustion, and refusals of bad frees.
+#include <stdint.h>
+
+#include "check.h"
+#include "hverr.h"
+#include "mm.h"
+
+#define BASE 0x80000000ull
+#define SIZE (64ull << 20)
+
+static uint64_t bitmap[(SIZE / PAGE_SIZE + 63) / 64];
+
+static void pool(struct frame_alloc *fa)
+{
+    memset(fa, 0, sizeof(*fa));
+    CHECK_EQ(frames_add_pool(fa, BASE, SIZE, bitmap), HV_OK);
+}
+
+TEST(pool_counts_whole_pages)
+{
+    struct frame_alloc fa = { 0 };
+    CHECK_EQ(frames_add_pool(&fa, BASE + 100, 3 * PAGE_SIZE, bitmap), HV_OK);
+    CHECK_EQ(fa.pools[0].base, BASE + PAGE_SIZE);
+    CHECK_EQ(frames_free_count(&fa), 2); /* the partial first and last pages are dropped */
+}
+
+TEST(pool_rejects_overlap_and_empty)
+{
+    struct frame_alloc fa;
+    static uint64_t other[64];
+    pool(&fa);
+    CHECK_EQ(frames_add_pool(&fa, BASE + SIZE - PAGE_SIZE, 4 * PAGE_SIZE, other), HV_EINVAL);
+    CHECK_EQ(frames_add_pool(&fa, BASE + SIZE, 100, other), HV_EINVAL);
+    CHECK_EQ(frames_add_pool(&fa, ~0ull - PAGE_SIZE, 8 * PAGE_SIZE, other), HV_EINVAL);
+    CHECK_EQ(fa.npools, 1);
+}
+
+TEST(reserve_marks_touched_frames)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    uint64_t before = frames_free_count(&fa);
+    frames_reserve(&fa, BASE + 10, PAGE_SIZE); /* touches frames 0 and 1 */
+    CHECK_EQ(frames_free_count(&fa), before - 2);
+    frames_reserve(&fa, BASE, PAGE_SIZE); /* already reserved: no double count */
+    CHECK_EQ(frames_free_count(&fa), before - 2);
+    frames_reserve(&fa, 0x1000, 0x1000); /* outside every pool: ignored */
+    frames_reserve(&fa, BASE + SIZE - PAGE_SIZE, ~0ull); /* runs off the end of the address space */
+    CHECK_EQ(frames_free_count(&fa), before - 3);
+    CHECK(frames_in_use(&fa, BASE + PAGE_SIZE));
+    CHECK(!frames_in_use(&fa, BASE + 2 * PAGE_SIZE));
+}
+
+TEST(alloc_honours_alignment)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    frames_reserve(&fa, BASE, PAGE_SIZE);
+    uint64_t a = frames_alloc(&fa, 512, 2ull << 20);
+    CHECK_EQ(a, BASE + (2ull << 20));
+    uint64_t b = frames_alloc(&fa, 4, 4 * PAGE_SIZE);
+    CHECK_EQ(b % (4 * PAGE_SIZE), 0);
+    CHECK(b != 0 && (b + 4 * PAGE_SIZE <= a || b >= a + (2ull << 20)));
+    CHECK_EQ(frames_alloc(&fa, 1, 3 * PAGE_SIZE), 0); /* not a power of two */
+    CHECK_EQ(frames_alloc(&fa, 1, 16), 0);             /* below a page */
+    CHECK_EQ(frames_alloc(&fa, 0, PAGE_SIZE), 0);
+}
+
+TEST(alloc_until_exhausted_then_free_all)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    uint64_t total = frames_free_count(&fa), n = 0;
+    uint64_t a;
+    while ((a = frames_alloc(&fa, 1, PAGE_SIZE)) != 0) {
+        CHECK(a >= BASE && a < BASE + SIZE);
+        n++;
+    }
+    CHECK_EQ(n, total);
+    CHECK_EQ(frames_free_count(&fa), 0);
+    CHECK_EQ(frames_free(&fa, BASE, total), HV_OK);
+    CHECK_EQ(frames_free_count(&fa), total);
+}
+
+TEST(free_refuses_double_and_foreign)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    uint64_t a = frames_alloc(&fa, 2, PAGE_SIZE);
+    uint64_t before = frames_free_count(&fa);
+    CHECK_EQ(frames_free(&fa, a, 3), HV_EINVAL);          /* third frame is not allocated */
+    CHECK_EQ(frames_free_count(&fa), before);              /* and nothing was freed */
+    CHECK_EQ(frames_free(&fa, a + 1, 1), HV_EINVAL);      /* unaligned */
+    CHECK_EQ(frames_free(&fa, 0x1000, 1), HV_EINVAL);     /* outside */
+    CHECK_EQ(frames_free(&fa, a, ~0ull), HV_EINVAL);      /* count past the pool */
+    CHECK_EQ(frames_free(&fa, a, 2), HV_OK);
+    CHECK_EQ(frames_free(&fa, a, 2), HV_EINVAL);          /* double free */
+    CHECK_EQ(frames_free_count(&fa), before + 2);
+}
+
+TEST(fragmentation_finds_later_runs)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    /* Use every other frame of the first 64, then ask for 8 in a row: it must come after them. */
+    for (uint64_t i = 0; i < 64; i += 2) {
+        frames_reserve(&fa, BASE + i * PAGE_SIZE, PAGE_SIZE);
+    }
+    uint64_t a = frames_alloc(&fa, 8, PAGE_SIZE);
+    CHECK(a >= BASE + 63 * PAGE_SIZE);
+    for (uint64_t i = 0; i < 8; i++) {
+        CHECK(frames_in_use(&fa, a + i * PAGE_SIZE));
+    }
+}
+
+TEST(alloc_free_cycles_restore_count)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    uint64_t before = frames_free_count(&fa);
+    for (int i = 0; i < 1000; i++) {
+        uint64_t a = frames_alloc(&fa, 4096, 2ull << 20);
+        uint64_t b = frames_alloc(&fa, 4, 4 * PAGE_SIZE);
+        CHECK(a && b);
+        CHECK_EQ(frames_free(&fa, b, 4), HV_OK);
+        CHECK_EQ(frames_free(&fa, a, 4096), HV_OK);
+    }
+    CHECK_EQ(frames_free_count(&fa), before);
+}
