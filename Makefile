@@ -11,6 +11,14 @@ OBJCOPY := $(CROSS)objcopy
 HOSTCC  ?= gcc
 BUILD   := build
 PYTHON  := /usr/bin/python3
+# V=1 shows every command; otherwise one short line per step.
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = printf '  %-8s %s\n' $(1) $(2);
+endif
 
 CONFIGS := $(patsubst configs/%.c,%,$(wildcard configs/*.c))
 ifeq ($(filter $(CONFIG),$(CONFIGS)),)
@@ -32,14 +40,14 @@ HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
 $(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
+	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \
 	   sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\).*/#define \1 \2/p' $@.s; } > $@.tmp
 	@mv $@.tmp $@
 
 $(HYP_OBJ): $(BUILD)/hyp/%.o: % $(BUILD)/include/asm-offsets.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TARGET_CFLAGS) $(HYP_INC) -MMD -MP -c $< -o $@
+	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -MMD -MP -c $< -o $@
 
 # A configuration names its guests with GUEST_IMAGE(x); those images are linked into its hypervisor.
 config_images = $(shell sed -n 's/.*GUEST_IMAGE(\([a-z0-9_]*\)).*/\1/p' configs/$(1).c | sort -u)
@@ -53,18 +61,18 @@ $(BUILD)/cfg/$(1)/images.S: configs/$(1).c
 	   done; } > $$@
 
 $(BUILD)/cfg/$(1)/images.o: $(BUILD)/cfg/$(1)/images.S $(patsubst %,$(BUILD)/guest-pv/%.bin,$(call config_images,$(1)))
-	$(CC) $(TARGET_CFLAGS) -c $$< -o $$@
+	$(Q)$$(call say,AS,$$@)$(CC) $(TARGET_CFLAGS) -c $$< -o $$@
 
 $(BUILD)/cfg/$(1)/config.o: configs/$(1).c hyp/config.h
 	@mkdir -p $$(dir $$@)
-	$(CC) $(TARGET_CFLAGS) $(HYP_INC) -c $$< -o $$@
+	$(Q)$$(call say,CC,$$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -c $$< -o $$@
 
 $(BUILD)/cfg/$(1)/hyp.elf: $(HYP_OBJ) $(BUILD)/cfg/$(1)/config.o $(BUILD)/cfg/$(1)/images.o linker/hyp.ld
-	$(CC) $(TARGET_CFLAGS) -T linker/hyp.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
+	$(Q)$$(call say,LD,$$@)$(CC) $(TARGET_CFLAGS) -T linker/hyp.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
 		-o $$@ $(HYP_OBJ) $(BUILD)/cfg/$(1)/config.o $(BUILD)/cfg/$(1)/images.o -lgcc
 
 $(BUILD)/cfg/$(1)/hyp.bin: $(BUILD)/cfg/$(1)/hyp.elf
-	$(OBJCOPY) -O binary $$< $$@
+	$(Q)$$(call say,OBJCOPY,$$@)$(OBJCOPY) -O binary $$< $$@
 endef
 $(foreach c,$(CONFIGS),$(eval $(call config_rules,$(c))))
 
@@ -78,15 +86,15 @@ GUEST_PROG_OBJ := $(patsubst %,$(BUILD)/guest-pv/obj/guest-pv/progs/%.c.o,$(GUES
 
 $(GUEST_LIB_OBJ) $(GUEST_PROG_OBJ): $(BUILD)/guest-pv/obj/%.o: %
 	@mkdir -p $(dir $@)
-	$(CC) $(TARGET_CFLAGS) $(GUEST_INC) -MMD -MP -c $< -o $@
+	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) $(GUEST_INC) -MMD -MP -c $< -o $@
 
 $(patsubst %,$(BUILD)/guest-pv/%.elf,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.elf: \
 		$(BUILD)/guest-pv/obj/guest-pv/progs/%.c.o $(GUEST_LIB_OBJ) guest-pv/guest.ld
-	$(CC) $(TARGET_CFLAGS) -T guest-pv/guest.ld -Wl,--no-warn-rwx-segments \
+	$(Q)$(call say,LD,$@)$(CC) $(TARGET_CFLAGS) -T guest-pv/guest.ld -Wl,--no-warn-rwx-segments \
 		-o $@ $< $(GUEST_LIB_OBJ) -lgcc
 
 $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.bin: $(BUILD)/guest-pv/%.elf
-	$(OBJCOPY) -O binary $< $@
+	$(Q)$(call say,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
 
 # ---- top-level targets -------------------------------------------------------------------------
 .PHONY: all setup hyp guests configs run test unit e2e clean format-check
@@ -120,11 +128,11 @@ UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 .SECONDEXPANSION:
 $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/check.c tests/unit/check.h $$(UNIT_$$*)
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) $(UNIT_INC) -o $@ tests/unit/check.c $< $(UNIT_$*)
+	$(Q)$(call say,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) $(UNIT_INC) -o $@ tests/unit/check.c $< $(UNIT_$*)
 
 $(BUILD)/unit/dtb/%.dtb: tests/unit/data/%.dts
 	@mkdir -p $(dir $@)
-	dtc -q -I dts -O dtb -o $@ $<
+	$(Q)$(call say,DTC,$@)dtc -q -I dts -O dtb -o $@ $<
 
 unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS)) \
       $(patsubst tests/unit/data/%.dts,$(BUILD)/unit/dtb/%.dtb,$(wildcard tests/unit/data/*.dts))

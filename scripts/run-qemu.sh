@@ -25,9 +25,12 @@ case "$machine" in
     *) fail "MACHINE=$machine: the hypervisor knows QEMU's virt and sifive_u boards" ;;
 esac
 # Ask QEMU itself whether the CPU model and options exist, so a typo gets QEMU's own explanation.
+# (dumpdtb replaces its target file, so it gets a scratch file of its own, never /dev/null.)
+probe=$(mktemp)
+trap 'rm -f "$probe"' EXIT
 if ! err=$(qemu-system-riscv64 -machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic \
-        -bios "$firmware" -S -display none -monitor none -serial none -no-reboot \
-        -machine dumpdtb=/dev/null 2>&1); then
+        -bios "$firmware" -display none -monitor none -serial none -no-reboot \
+        -machine dumpdtb="$probe" 2>&1); then
     fail "QEMU rejects MACHINE=$machine CPU=$cpu SMP=$smp MEM=$mem: $(echo "$err" | grep -v 'dtb dumped' | head -3)"
 fi
 

@@ -123,3 +123,16 @@ def test_run_rejects_bad_settings():
     p = subprocess.run(["make", "-s", "run", "SMP=zero"], cwd=ROOT, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=300)
     assert p.returncode != 0 and b"SMP=zero is not a positive number" in p.stdout
+
+
+def test_timer_preempts_guests_that_never_yield():
+    run = boot("timeslice")
+    assert run.returncode == 0, run.output
+    order = [l.split("]")[0][1:] for l in run.lines if l.startswith("[hog-")]
+    assert sorted(order) == ["hog-a"] * 6 + ["hog-b"] * 6, run.output
+    # Neither guest sleeps or calls out between rounds, yet the other one printed in between.
+    switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+    assert switches >= 2, order
+    for name in ("hog-a", "hog-b"):
+        assert run.guest_lines(name)[-1] == "hog: round 5 (2f5d65fb107e9c81)"
+        assert run.exits()[name]["irq-s-timer"] >= 1
