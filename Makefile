@@ -50,17 +50,20 @@ $(HYP_OBJ): $(BUILD)/hyp/%.o: % $(BUILD)/include/asm-offsets.h
 	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -MMD -MP -c $< -o $@
 
 # A configuration names its guests with GUEST_IMAGE(x); those images are linked into its hypervisor.
+# x is build/guest-pv/x.bin unless IMAGE_x names another file.
 config_images = $(shell sed -n 's/.*GUEST_IMAGE(\([a-z0-9_]*\)).*/\1/p' configs/$(1).c | sort -u)
+image_path = $(if $(IMAGE_$(1)),$(IMAGE_$(1)),$(BUILD)/guest-pv/$(1).bin)
+IMAGE_uboot := /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
+IMAGE_linux := $(BUILD)/linux/Image
+IMAGE_linux_initrd := $(BUILD)/linux/initrd.cpio
 
 define config_rules
-$(BUILD)/cfg/$(1)/images.S: configs/$(1).c
+$(BUILD)/cfg/$(1)/images.S: configs/$(1).c Makefile
 	@mkdir -p $$(dir $$@)
-	@{ echo '/* Generated: guest images for configs/$(1).c. */'; \
-	   for i in $(call config_images,$(1)); do \
-	     printf '    .section .rodata.image.%s, "a"\n    .balign 4096\n    .globl _binary_%s_start, _binary_%s_end\n_binary_%s_start:\n    .incbin "$(BUILD)/guest-pv/%s.bin"\n_binary_%s_end:\n' $$$$i $$$$i $$$$i $$$$i $$$$i $$$$i; \
-	   done; } > $$@
+	@printf '/* Generated: guest images for configs/$(1).c. */\n' > $$@
+	@$(foreach i,$(call config_images,$(1)),printf '    .section .rodata.image.%s, "a"\n    .balign 4096\n    .globl _binary_%s_start, _binary_%s_end\n_binary_%s_start:\n    .incbin "%s"\n_binary_%s_end:\n' $(i) $(i) $(i) $(i) $(call image_path,$(i)) $(i) >> $$@;) true
 
-$(BUILD)/cfg/$(1)/images.o: $(BUILD)/cfg/$(1)/images.S $(patsubst %,$(BUILD)/guest-pv/%.bin,$(call config_images,$(1)))
+$(BUILD)/cfg/$(1)/images.o: $(BUILD)/cfg/$(1)/images.S $(foreach i,$(call config_images,$(1)),$(call image_path,$(i)))
 	$(Q)$$(call say,AS,$$@)$(CC) $(TARGET_CFLAGS) -c $$< -o $$@
 
 $(BUILD)/cfg/$(1)/config.o: configs/$(1).c hyp/config.h
@@ -123,6 +126,10 @@ UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
 UNIT_sbi    := $(wildcard hyp/sbi/*.c) hyp/guest_mem.c hyp/lib/format.c
 UNIT_format := hyp/lib/format.c
+UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
+UNIT_vuart  := hyp/dev/vuart.c
+UNIT_vplic  := hyp/dev/vplic.c
+UNIT_insn   := arch/riscv/insn.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:

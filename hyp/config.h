@@ -19,11 +19,19 @@ struct guest_image {
     (&(const struct guest_image){ #x, _binary_##x##_start, _binary_##x##_end })
 #define DECLARE_GUEST_IMAGE(x) extern const uint8_t _binary_##x##_start[], _binary_##x##_end[]
 
+/* Emulated devices a VM may be given, at the addresses QEMU's virt board uses. */
+#define VM_DEV_UART (1u << 0) /* ns16550a at 0x10000000, PLIC source 10 */
+#define VM_DEV_PLIC (1u << 1) /* PLIC at 0x0c000000, one S-mode context per vCPU */
+
 struct vm_config {
     const char *name;                /* prefixes the guest's console lines and log lines */
-    const struct guest_image *image;
+    const struct guest_image *image; /* a RISC-V Linux Image (header honoured) or a raw binary */
+    uint64_t load_offset;            /* raw binaries: where in RAM they go (and start) */
+    const struct guest_image *initrd; /* optional; its range is given in /chosen */
+    const char *bootargs;            /* /chosen bootargs, optional */
     uint64_t ram_size;               /* bytes of guest RAM at VM_RAM_BASE, a multiple of 2 MiB */
     unsigned vcpus;
+    unsigned devices;                /* VM_DEV_* */
 };
 
 extern const struct vm_config vm_configs[];

@@ -3,9 +3,11 @@
 #include "console.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #include <arch/arch.h>
 
+#include "devices.h"
 #include "lib/format.h"
 #include "vm.h"
 
@@ -84,6 +86,13 @@ void console_guest_putc(struct vm *vm, char c)
     if (c == '\r') {
         return;
     }
+    /* Backspace edits the line being built, as it would on the guest's own terminal. */
+    if (c == '\b' || c == 0x7f) {
+        if (vm->console_len > 0) {
+            vm->console_len--;
+        }
+        return;
+    }
     /* Control characters other than tab would let a guest rewrite other guests' lines on a terminal. */
     if ((unsigned char)c < 0x20 && c != '\t') {
         c = '?';
@@ -103,10 +112,46 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len)
 
 /* Index into vms[] of the guest that receives console input. */
 static unsigned focus;
+static bool announced;
+
+/* Ctrl-] moves the console input to the next running guest (QEMU keeps Ctrl-A for itself). */
+#define FOCUS_KEY 0x1d
+
+void console_poll(void)
+{
+    int c;
+
+    while ((c = console_hw_getc()) >= 0) {
+        if (c == FOCUS_KEY) {
+            focus = (focus + 1) % (nvms ? nvms : 1);
+            console_focus_next();
+            continue;
+        }
+        struct vm *vm = focus < nvms ? &vms[focus] : (struct vm *)0;
+        if (!vm || vm->state != VM_RUNNING) {
+            continue;
+        }
+        /* A guest that does not read its input loses the oldest bytes, never anyone else's. */
+        if (vm->input_count == CONSOLE_INPUT_MAX) {
+            vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+            vm->input_count--;
+        }
+        vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = (uint8_t)c;
+        vm->input_count++;
+        devices_console_input(vm);
+    }
+}
 
 int console_guest_getc(struct vm *vm)
 {
-    return vm->id == focus ? console_hw_getc() : -1;
+    console_poll();
+    if (vm->input_count == 0) {
+        return -1;
+    }
+    int c = vm->input[vm->input_head];
+    vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+    vm->input_count--;
+    return c;
 }
 
 void console_focus_next(void)
@@ -115,10 +160,11 @@ void console_focus_next(void)
     for (unsigned i = 0; i < nvms; i++) {
         unsigned n = (focus + i) % nvms;
         if (vms[n].state == VM_RUNNING) {
-            if (n != focus) {
-                hyp_log("console input now goes to '%s'", vms[n].cfg->name);
+            if (n != focus || !announced) {
+                hyp_log("console input goes to '%s' (Ctrl-] for the next guest)", vms[n].cfg->name);
             }
             focus = n;
+            announced = true;
             return;
         }
     }

@@ -23,6 +23,8 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len);
 void console_guest_flush(struct vm *vm);
 /* Input goes to one guest at a time, the one with the focus: a byte for vm, or -1. */
 int console_guest_getc(struct vm *vm);
+/* Reads what the host console has and hands it to the guest with the focus. */
+void console_poll(void);
 /* Moves the focus to the next running guest (called when the focused one stops). */
 void console_focus_next(void);
 

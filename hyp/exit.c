@@ -6,6 +6,7 @@
 #include <arch/csr.h>
 
 #include "console.h"
+#include "mmio.h"
 #include "sbi/sbi.h"
 #include "sched.h"
 #include "vm.h"
@@ -17,18 +18,6 @@ typedef void (*exit_handler)(struct vcpu *v);
 static void exit_vs_ecall(struct vcpu *v)
 {
     sbi_dispatch(v);
-}
-
-/* G-stage fault: htval holds the guest physical address shifted right by 2 (priv spec, hypervisor
- * chapter, "Hypervisor Trap Value Register"), stval the low bits. No device is emulated at this address,
- * so the guest touched memory that is not its own. */
-static void exit_guest_page_fault(struct vcpu *v)
-{
-    uint64_t gpa = (v->arch.htval << 2) | (v->arch.stval & 3);
-
-    vm_fault(v->vm, "%s at guest physical 0x%lx (guest virtual 0x%lx, pc 0x%lx): not RAM or a device of it",
-             exit_cause_name(v->arch.scause), (unsigned long)gpa, (unsigned long)v->arch.stval,
-             (unsigned long)vcpu_arch_get_pc(&v->arch));
 }
 
 /* Virtual instruction: a privileged instruction VS-mode may not run. WFI is trapped on purpose (VTW) so
@@ -51,9 +40,9 @@ static void exit_virtual_insn(struct vcpu *v)
 
 static const exit_handler exc_handlers[EXC_COUNT] = {
     [EXC_VS_ECALL] = exit_vs_ecall,
-    [EXC_INSN_GUEST_PAGE_FAULT] = exit_guest_page_fault,
-    [EXC_LOAD_GUEST_PAGE_FAULT] = exit_guest_page_fault,
-    [EXC_STORE_GUEST_PAGE_FAULT] = exit_guest_page_fault,
+    [EXC_INSN_GUEST_PAGE_FAULT] = mmio_emulate,
+    [EXC_LOAD_GUEST_PAGE_FAULT] = mmio_emulate,
+    [EXC_STORE_GUEST_PAGE_FAULT] = mmio_emulate,
     [EXC_VIRTUAL_INSN] = exit_virtual_insn,
 };
 

@@ -19,6 +19,8 @@ extern struct arch_fw_info fw_info;
 extern struct frame_alloc frames;
 extern struct boot_options boot_options;
 extern bool hart_has_sstc;
+/* The boot hart's riscv,isa without the H extension: what guests are told they run on. */
+extern char guest_isa[FDT_ISA_LEN];
 
 /* Zeroed frames for the hypervisor's own use (tables, guest RAM); 0 when memory is exhausted. */
 uint64_t hyp_alloc_frames(uint64_t n, uint64_t align);

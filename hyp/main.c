@@ -16,6 +16,7 @@ struct arch_fw_info fw_info;
 struct frame_alloc frames;
 struct boot_options boot_options;
 bool hart_has_sstc;
+char guest_isa[FDT_ISA_LEN];
 
 static struct pcpu boot_cpu;
 
@@ -40,6 +41,25 @@ void hyp_free_frames(uint64_t pa, uint64_t n)
         hyp_panic("freeing frames 0x%lx (+%lu) that are not allocated", (unsigned long)pa,
                   (unsigned long)n);
     }
+}
+
+/* Guests do not get the H extension: drop 'h' from the single-letter part of the ISA string. */
+static void isa_without_h(const char *isa, char *out)
+{
+    size_t o = 0;
+    bool single = true;
+
+    for (size_t i = 0; isa[i] && o + 1 < FDT_ISA_LEN; i++) {
+        /* Multi-letter extensions start at '_' (or at z/s/x in strings written without one). */
+        if (isa[i] == '_' || (i >= 4 && (isa[i] == 'z' || isa[i] == 's' || isa[i] == 'x'))) {
+            single = false;
+        }
+        if (single && i >= 4 && isa[i] == 'h') {
+            continue;
+        }
+        out[o++] = isa[i];
+    }
+    out[o] = '\0';
 }
 
 static void parse_bootargs(const char *args)
@@ -178,6 +198,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
         hyp_panic("the device tree gives no timebase-frequency");
     }
     hart_has_sstc = me->has_sstc;
+    isa_without_h(me->isa, guest_isa);
     unsigned vmid_bits = arch_hart_init(hart_has_sstc);
     hyp_log("engine: hext on hart %lu (VMID bits %u, guest timer %s)", hartid, vmid_bits,
             hart_has_sstc ? "Sstc vstimecmp" : "emulated through hvip.VSTIP");

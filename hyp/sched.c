@@ -40,6 +40,16 @@ static bool any_vm_running(void)
     return false;
 }
 
+static void wake(struct vcpu *v)
+{
+    /* Resuming from a non-retentive HSM suspend is a restart at resume_addr (ext-hsm.adoc). */
+    if (v->state == VCPU_SUSPENDED && v->resume_reset) {
+        vcpu_start(v, v->resume_pc, v->resume_arg);
+        return;
+    }
+    v->state = VCPU_RUNNABLE;
+}
+
 /* The vCPU after `after` in round-robin order that can run now; sleepers with a pending interrupt wake. */
 static struct vcpu *pick(struct vcpu *after, uint64_t now)
 {
@@ -56,8 +66,12 @@ static struct vcpu *pick(struct vcpu *after, uint64_t now)
         if (vm->state != VM_RUNNING || n % VCPU_MAX >= vm->nvcpus) {
             continue;
         }
-        if (v->state == VCPU_WFI && vcpu_arch_irq_pending(&v->arch, now)) {
-            v->state = VCPU_RUNNABLE;
+        if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
+            /* The wake-up test reads the VS state from memory: take it off the hart first. */
+            vcpu_arch_unload(v);
+            if (vcpu_arch_irq_pending(&v->arch, now)) {
+                wake(v);
+            }
         }
         if (v->state == VCPU_RUNNABLE) {
             return v;
@@ -74,7 +88,8 @@ static uint64_t next_wakeup(void)
     for (unsigned i = 0; i < nvms; i++) {
         for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
             const struct vcpu *v = &vms[i].vcpus[j];
-            uint64_t d = v->state == VCPU_WFI ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
+            bool asleep = v->state == VCPU_WFI || v->state == VCPU_SUSPENDED;
+            uint64_t d = asleep ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
             t = d < t ? d : t;
         }
     }
@@ -96,11 +111,13 @@ _Noreturn void sched_next(void)
         if (v) {
             run(c, v, true);
         }
-        /* Nothing can run: sleep until the earliest guest timer. Interrupts stay masked; WFI still
-         * wakes on a pending one, and the loop looks again. */
+        /* Nothing can run: sleep until the earliest guest timer, or one slice, after which the
+         * console is polled for input. Interrupts stay masked; WFI still wakes on a pending one. */
         c->current = (struct vcpu *)0;
-        arch_timer_set(next_wakeup());
+        uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice;
+        arch_timer_set(wake < poll ? wake : poll);
         arch_idle();
+        console_poll();
     }
 }
 
@@ -124,7 +141,14 @@ _Noreturn void sched_wfi(struct vcpu *v)
     sched_resume(v);
 }
 
+void sched_sleep(struct vcpu *v, enum vcpu_state state)
+{
+    vcpu_arch_unload(v);
+    v->state = state;
+}
+
 void sched_tick(struct vcpu *v)
 {
     vcpu_arch_timer_check(v, arch_time());
+    console_poll();
 }

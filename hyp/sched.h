@@ -16,6 +16,9 @@ _Noreturn void sched_resume(struct vcpu *v);
 _Noreturn void sched_next(void);
 /* v executed WFI: it sleeps until an interrupt is pending for it. */
 _Noreturn void sched_wfi(struct vcpu *v);
+/* v goes to sleep (VCPU_WFI or VCPU_SUSPENDED) after the current exit; woken like WFI. */
+enum vcpu_state;
+void sched_sleep(struct vcpu *v, enum vcpu_state state);
 /* The hypervisor's timer fired while v ran. */
 void sched_tick(struct vcpu *v);
 

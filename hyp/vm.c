@@ -8,9 +8,11 @@
 #include <arch/arch.h>
 
 #include "console.h"
+#include "devices.h"
 #include "hverr.h"
 #include "hyp.h"
 #include "lib/format.h"
+#include "loader.h"
 #include "sched.h"
 
 #define RAM_ALIGN (2 * MiB)
@@ -39,24 +41,40 @@ struct vcpu *vcpu_of_arch(struct vcpu_arch *a)
 }
 _Static_assert(__builtin_offsetof(struct vcpu, arch) == 0, "vcpu_of_arch relies on arch being first");
 
-/* Copies the image to the start of guest RAM and puts every vCPU at its entry: vCPU 0 runs, the
- * others wait to be started. a0 = hart id, a1 = device tree address (none yet: 0). */
-static void vm_load(struct vm *vm)
+void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
-    const struct guest_image *img = vm->cfg->image;
     struct pcpu *c = arch_this_cpu();
 
-    memcpy((void *)(uintptr_t)vm->ram_hpa, img->start, (size_t)(img->end - img->start));
+    /* The hart may still hold this vCPU's old state: make the next run load the fresh one. */
+    if (c->loaded == v) {
+        c->loaded = (struct vcpu *)0;
+    }
+    memset(&v->arch, 0, sizeof(v->arch));
+    vcpu_arch_reset(&v->arch, entry, v->id, arg);
+    vcpu_arch_set_gstage(&v->arch, v->vm->gstage.root, v->vm->vmid);
+    v->resume_reset = false;
+    v->state = VCPU_RUNNABLE;
+}
+
+struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
+{
+    return hartid < vm->nvcpus ? &vm->vcpus[hartid] : (struct vcpu *)0;
+}
+
+/* Loads the guest's images and device tree and puts vCPU 0 at its entry; the others wait for HSM. */
+static void vm_load(struct vm *vm)
+{
+    struct guest_boot boot;
+
+    devices_reset(vm);
+    vm->input_head = vm->input_count = 0;
+    guest_load(vm, &boot);
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         struct vcpu *v = &vm->vcpus[i];
-        /* The hart may still hold this vCPU's old state: make the next run load the fresh one. */
-        if (c && c->loaded == v) {
-            c->loaded = (struct vcpu *)0;
+        vcpu_start(v, boot.entry, boot.dtb);
+        if (i != 0) {
+            v->state = VCPU_OFF;
         }
-        memset(&v->arch, 0, sizeof(v->arch));
-        vcpu_arch_reset(&v->arch, VM_RAM_BASE, i, 0);
-        vcpu_arch_set_gstage(&v->arch, vm->gstage.root, vm->vmid);
-        v->state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
     }
 }
 
@@ -71,13 +89,13 @@ static const char *vm_check_config(const struct vm_config *cfg)
     if (cfg->ram_size == 0 || cfg->ram_size % RAM_ALIGN) {
         return "RAM size must be a non-zero multiple of 2 MiB";
     }
-    if ((uint64_t)(cfg->image->end - cfg->image->start) > cfg->ram_size) {
-        return "image larger than guest RAM";
-    }
     if (cfg->vcpus == 0 || cfg->vcpus > VCPU_MAX) {
         return "vCPU count out of range";
     }
-    return (const char *)0;
+    if (cfg->initrd && cfg->initrd->end <= cfg->initrd->start) {
+        return "empty initrd";
+    }
+    return guest_check_layout(cfg);
 }
 
 static bool vm_build(struct vm *vm)

@@ -10,6 +10,8 @@
 #include <arch/vcpu_arch.h>
 
 #include "config.h"
+#include "dev/vplic.h"
+#include "dev/vuart.h"
 #include "stats.h"
 
 #define VM_MAX 8
@@ -18,11 +20,13 @@
 /* Guests see RAM where QEMU virt has it, so unmodified software finds it where it expects. */
 #define VM_RAM_BASE 0x80000000ul
 #define CONSOLE_LINE_MAX 160
+#define CONSOLE_INPUT_MAX 256
 
 enum vcpu_state {
-    VCPU_OFF,      /* not started, or its VM has stopped */
+    VCPU_OFF,       /* not started, stopped through HSM, or its VM has stopped */
     VCPU_RUNNABLE,
-    VCPU_WFI,      /* sleeping until an interrupt is pending for it */
+    VCPU_WFI,       /* sleeping until an interrupt is pending for it */
+    VCPU_SUSPENDED, /* HSM suspend: like WFI, reported as SUSPENDED; resume_addr set if non-retentive */
 };
 
 struct vm;
@@ -32,6 +36,9 @@ struct vcpu {
     struct vm *vm;
     unsigned id;           /* the guest's hart id */
     enum vcpu_state state;
+    bool resume_reset;     /* non-retentive suspend: restart at resume_pc with a1 = resume_arg */
+    uint64_t resume_pc;
+    uint64_t resume_arg;
 };
 
 enum vm_state {
@@ -53,6 +60,11 @@ struct vm {
     struct vm_stats stats;
     unsigned console_len; /* bytes of an unfinished console line */
     char console_line[CONSOLE_LINE_MAX];
+    /* Console input waiting for the guest (SBI getchar, DBCN read, or its UART's FIFO). */
+    uint8_t input[CONSOLE_INPUT_MAX];
+    unsigned input_head, input_count;
+    struct vuart uart;
+    struct vplic plic;
 };
 
 struct pcpu {
@@ -60,6 +72,7 @@ struct pcpu {
     unsigned long hartid;
     struct vcpu *current;   /* the vCPU this hart runs, or NULL when idle */
     struct vcpu *loaded;    /* the vCPU whose VS state is in this hart's CSRs */
+    struct vcpu *last_loaded; /* the last vCPU loaded here, even after it was unloaded */
     uint64_t slice_end;     /* when the current vCPU's time slice ends */
     uint64_t stack_top;
 };
@@ -68,6 +81,10 @@ struct vcpu *vcpu_of_arch(struct vcpu_arch *a);
 
 /* Creates every VM of the configuration; returns how many were built. */
 unsigned vm_create_all(void);
+/* Puts a vCPU at entry in VS-mode with a0 = its hart id, a1 = arg, paging and interrupts off. */
+void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg);
+/* The vCPU with a guest hart id, or NULL. */
+struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
 /* Shutdown (stop) or reboot (reload the image and restart) a guest. */
 void vm_stop(struct vm *vm, const char *why);
 void vm_reboot(struct vm *vm, bool cold);

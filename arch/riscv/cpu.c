@@ -53,10 +53,19 @@ unsigned arch_hart_init(bool has_sstc)
 
 void arch_gstage_flush(unsigned vmid)
 {
+    if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
+        vmid = 0;
+    }
+    /* G-stage entries of that VMID, then its VS-stage ones: HFENCE.VVMA only reaches the VMID in
+     * hgatp, so borrow hgatp for a moment (nothing runs with it: no guest is entered meanwhile). */
     __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop"
                      :
                      : "r"((unsigned long)vmid)
                      : "memory");
+    unsigned long saved = csr_read(CSR_HGATP);
+    csr_write(CSR_HGATP, (HGATP_MODE_SV39X4 << HGATP_MODE_SHIFT) | ((unsigned long)vmid << HGATP_VMID_SHIFT));
+    __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::: "memory");
+    csr_write(CSR_HGATP, saved);
 }
 
 struct pcpu *arch_this_cpu(void)

@@ -22,4 +22,19 @@ hlvx_hu_safe:
 1:  csrw    CSR_STVEC, t1
     mv      a0, t2
     ret
+
+/* long hlv_d_safe(uint64_t gva, uint64_t *out): the same guard around HLV.D. */
+    .globl hlv_d_safe
+hlv_d_safe:
+    la      t0, 2f
+    csrrw   t1, CSR_STVEC, t0
+    li      t2, -1
+    hlv.d   t3, (a0)
+    sd      t3, 0(a1)
+    li      t2, 0
+    j       2f
+    .balign 4
+2:  csrw    CSR_STVEC, t1
+    mv      a0, t2
+    ret
     .option pop

@@ -12,6 +12,7 @@ _Noreturn void vcpu_arch_enter(struct vcpu_arch *a);
 void fp_arch_save(struct vcpu_fp *fp);
 void fp_arch_restore(const struct vcpu_fp *fp);
 long hlvx_hu_safe(uint64_t gva, uint16_t *out);
+long hlv_d_safe(uint64_t gva, uint64_t *out);
 _Noreturn void vcpu_arch_trap(struct vcpu_arch *a);
 
 #define FS_INITIAL (1ul << 13)
@@ -92,6 +93,13 @@ static void vcpu_arch_load(struct vcpu *v)
     if (((a->hgatp >> HGATP_VMID_SHIFT) & HGATP_VMID_MASK) == 0) {
         arch_gstage_flush(0);
     }
+    /* vCPUs of one VM share a VMID on this hart, and their guest page tables may reuse an ASID with
+     * different roots: what the previous one left in the VS-stage TLB is not this one's. */
+    struct pcpu *c = arch_this_cpu();
+    if (c->last_loaded && c->last_loaded != v && c->last_loaded->vm == v->vm) {
+        vcpu_arch_flush_vvma(0, ~0ull, -1);
+    }
+    c->last_loaded = v;
     /* Always load FP registers, zeros for a vCPU that never used them: the previous guest's values
      * must not be visible to this one. */
     csr_set(CSR_SSTATUS, FS_INITIAL);
@@ -206,4 +214,68 @@ bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
     }
     *insn = lo | ((uint32_t)hi << 16);
     return true;
+}
+
+bool vcpu_arch_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
+{
+    (void)v;
+    /* HLV.D translates and checks permissions as the guest mode in hstatus.SPVP would. */
+    return (gva & 7) == 0 && hlv_d_safe(gva, val) == 0;
+}
+
+void vcpu_arch_set_virq(struct vcpu *v, unsigned irq, bool on)
+{
+    uint64_t bit = 1ul << irq;
+
+    if (arch_this_cpu()->loaded == v) {
+        if (on) {
+            csr_set(CSR_HVIP, bit);
+        } else {
+            csr_clear(CSR_HVIP, bit);
+        }
+    } else if (on) {
+        v->arch.vs.hvip |= bit;
+    } else {
+        v->arch.vs.hvip &= ~bit;
+    }
+}
+
+bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq)
+{
+    uint64_t hvip = arch_this_cpu()->loaded == v ? csr_read(CSR_HVIP) : v->arch.vs.hvip;
+
+    return (hvip >> irq) & 1;
+}
+
+void vcpu_arch_fence_i(void)
+{
+    __asm__ volatile("fence.i" ::: "memory");
+}
+
+void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
+{
+    /* Page by page for small ranges; beyond 64 pages one full flush is cheaper. */
+    bool all = size > 64 * 4096ul;
+
+    if (asid < 0 && all) {
+        __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::: "memory");
+        return;
+    }
+    if (all) {
+        __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, %0\n.option pop"
+                         : : "r"(asid) : "memory");
+        return;
+    }
+    uint64_t first = start & ~4095ul;
+    uint64_t pages = ((start & 4095) + size + 4095) / 4096;
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t a = first + i * 4096;
+        if (asid < 0) {
+            __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma %0, zero\n.option pop"
+                             : : "r"(a) : "memory");
+        } else {
+            __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma %0, %1\n.option pop"
+                             : : "r"(a), "r"(asid) : "memory");
+        }
+    }
 }

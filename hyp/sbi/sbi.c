@@ -7,9 +7,14 @@
 static const struct sbi_ext *const extensions[] = {
     &sbi_ext_legacy_timer,
     &sbi_ext_legacy_console,
+    &sbi_ext_legacy_clear_ipi,
+    &sbi_ext_legacy_ipi_fence,
     &sbi_ext_legacy_shutdown,
     &sbi_ext_base,
     &sbi_ext_time,
+    &sbi_ext_ipi,
+    &sbi_ext_rfence,
+    &sbi_ext_hsm,
     &sbi_ext_srst,
     &sbi_ext_dbcn,
 };

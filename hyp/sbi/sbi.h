@@ -46,7 +46,17 @@ static inline struct sbi_ret sbi_err(long error)
     return (struct sbi_ret){ .error = error, .value = 0 };
 }
 
+/* Shared by the IPI/RFENCE extensions and their legacy forms. */
+struct vm;
+void sbi_send_ipis(struct vm *vm, uint64_t targets);
+long sbi_fence_range(unsigned long start, unsigned long size, long asid);
+
 extern const struct sbi_ext sbi_ext_base;
+extern const struct sbi_ext sbi_ext_ipi;
+extern const struct sbi_ext sbi_ext_rfence;
+extern const struct sbi_ext sbi_ext_hsm;
+extern const struct sbi_ext sbi_ext_legacy_clear_ipi;
+extern const struct sbi_ext sbi_ext_legacy_ipi_fence;
 extern const struct sbi_ext sbi_ext_time;
 extern const struct sbi_ext sbi_ext_dbcn;
 extern const struct sbi_ext sbi_ext_srst;

@@ -6,7 +6,10 @@
 
 #include "check.h"
 #include "hyp.h"
+#include "sbi/hartmask.h"
 #include "sbi/sbi.h"
+#include "sched.h"
+#include <arch/csr.h>
 #include "vm.h"
 
 /* ---- recorders for what the extensions ask of the rest of the hypervisor ---- */
@@ -126,9 +129,10 @@ TEST(base_functions)
 TEST(probe_matches_the_dispatch_table)
 {
     static const unsigned long present[] = { SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_DBCN, SBI_EXT_SRST,
-                                             0x00, 0x01, 0x02, 0x08 };
-    static const unsigned long absent[] = { 0x03, 0x04, 0x05, 0x09, 0x0f, 0x11, 0x08000000,
-                                            0x0a0b0c0d, ~0ul, 0x504d55 /* PMU */ };
+                                             SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM,
+                                             0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
+    static const unsigned long absent[] = { 0x09, 0x0f, 0x11, 0x08000000, 0x0a0b0c0d, ~0ul,
+                                            0x504d55 /* PMU */, 0x535553 /* SUSP */ };
     setup();
     for (unsigned i = 0; i < sizeof(present) / sizeof(present[0]); i++) {
         ecall(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, present[i], 0, 0);
@@ -173,7 +177,7 @@ TEST(legacy_calls_leave_a1)
     ecall(SBI_EXT_LEGACY_CONSOLE_GETCHAR, 0, 0, 0, 0);
     CHECK_EQ(A0, 'q');
     /* An unimplemented legacy EID fails in a0 and still preserves a1. */
-    ecall(SBI_EXT_LEGACY_REMOTE_FENCE_I, 0, 0, 0x66, 0);
+    ecall(0x0f, 0, 0, 0x66, 0);
     CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
     CHECK_EQ(A1, 0x66);
     ecall(SBI_EXT_LEGACY_SET_TIMER, 0, 12345, 0, 0);
@@ -285,4 +289,243 @@ TEST(srst_types_and_reasons)
     CHECK_EQ(rebooted_warm, 1);
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, 0, 0);
     CHECK_EQ(stopped, 1);
+}
+
+/* ---- recorders for HSM, IPI and RFENCE ---- */
+static uint64_t virq[VCPU_MAX];
+static int fence_i_count, flush_count;
+static uint64_t flush_start, flush_size;
+static long flush_asid;
+static uint64_t guest_word = 0x3; /* what the legacy calls find behind their hart-mask pointer */
+
+struct vcpu *vm_vcpu(struct vm *m, unsigned long hartid)
+{
+    return hartid < m->nvcpus ? &m->vcpus[hartid] : NULL;
+}
+
+void vcpu_start(struct vcpu *t, uint64_t entry, uint64_t arg)
+{
+    t->arch.regs.sepc = entry;
+    t->arch.regs.x[REG_A0] = t->id;
+    t->arch.regs.x[REG_A1] = arg;
+    t->state = VCPU_RUNNABLE;
+}
+
+void sched_sleep(struct vcpu *t, enum vcpu_state state)
+{
+    t->state = state;
+}
+
+void vcpu_arch_set_virq(struct vcpu *t, unsigned irq, bool on)
+{
+    if (on) {
+        virq[t->id] |= 1ull << irq;
+    } else {
+        virq[t->id] &= ~(1ull << irq);
+    }
+}
+
+bool vcpu_arch_virq_pending(const struct vcpu *t, unsigned irq)
+{
+    return (virq[t->id] >> irq) & 1;
+}
+
+void vcpu_arch_fence_i(void)
+{
+    fence_i_count++;
+}
+
+void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
+{
+    flush_count++;
+    flush_start = start;
+    flush_size = size;
+    flush_asid = asid;
+}
+
+bool vcpu_arch_read_guest_u64(struct vcpu *t, uint64_t gva, uint64_t *val)
+{
+    (void)t;
+    if (gva != 0x1000) {
+        return false;
+    }
+    *val = guest_word;
+    return true;
+}
+
+static void smp_setup(unsigned n)
+{
+    setup();
+    vm.nvcpus = n;
+    for (unsigned i = 0; i < n; i++) {
+        vm.vcpus[i].vm = &vm;
+        vm.vcpus[i].id = i;
+        vm.vcpus[i].state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
+    }
+    memset(virq, 0, sizeof(virq));
+    fence_i_count = flush_count = 0;
+}
+
+TEST(hart_mask_decoding)
+{
+    uint64_t t;
+    CHECK_EQ(sbi_hart_mask(0x3, 0, 4, &t), SBI_SUCCESS);
+    CHECK_EQ(t, 0x3);
+    CHECK_EQ(sbi_hart_mask(0x1, 3, 4, &t), SBI_SUCCESS);
+    CHECK_EQ(t, 0x8);
+    CHECK_EQ(sbi_hart_mask(0x2, 3, 4, &t), SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(t, 0);
+    CHECK_EQ(sbi_hart_mask(0, 99, 4, &t), SBI_SUCCESS); /* names nobody: nothing to check */
+    CHECK_EQ(t, 0);
+    CHECK_EQ(sbi_hart_mask(1, ~0ul - 1, 4, &t), SBI_ERR_INVALID_PARAM); /* base + i would wrap */
+    CHECK_EQ(sbi_hart_mask(1ul << 63, 0, 4, &t), SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(sbi_hart_mask(0, ~0ul, 3, &t), SBI_SUCCESS);
+    CHECK_EQ(t, 0x7);
+}
+
+TEST(ipi_marks_named_vcpus_only)
+{
+    smp_setup(3);
+    vm.vcpus[1].state = VCPU_WFI;
+    vm.vcpus[2].state = VCPU_OFF;
+    ecall(SBI_EXT_IPI, 0, 0x3, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(virq[0], 1ull << IRQ_VS_SOFT);
+    CHECK_EQ(virq[1], 1ull << IRQ_VS_SOFT);
+    CHECK_EQ(virq[2], 0);
+    memset(virq, 0, sizeof(virq));
+    ecall(SBI_EXT_IPI, 0, 0x9, 0, 0); /* hart 3 does not exist: nothing is sent */
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(virq[0], 0);
+    ecall(SBI_EXT_IPI, 1, 0, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+}
+
+TEST(rfence_functions)
+{
+    smp_setup(2);
+    ecall(SBI_EXT_RFENCE, 0, 0x3, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(fence_i_count, 1);
+    v->arch.regs.x[REG_A3] = 0x2000;
+    ecall(SBI_EXT_RFENCE, 1, 0x1, 0, 0x40000000);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(flush_start, 0x40000000);
+    CHECK_EQ(flush_size, 0x2000);
+    CHECK_EQ(flush_asid, -1);
+    v->arch.regs.x[REG_A3] = ~0ul;
+    ecall(SBI_EXT_RFENCE, 1, 0x1, 0, 0x1234);
+    CHECK_EQ(flush_size, ~0ul); /* size all ones: everything */
+    v->arch.regs.x[REG_A3] = 0x1000;
+    ecall(SBI_EXT_RFENCE, 1, 0x1, 0, ~0ul - 0x10); /* start + size wraps */
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    v->arch.regs.x[REG_A3] = 0x1000;
+    v->arch.regs.x[REG_A4] = 7;
+    ecall(SBI_EXT_RFENCE, 2, 0x1, 0, 0x1000);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(flush_asid, 7);
+    v->arch.regs.x[REG_A4] = 0x10000;
+    ecall(SBI_EXT_RFENCE, 2, 0x1, 0, 0x1000);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    int before = flush_count;
+    ecall(SBI_EXT_RFENCE, 1, 0x4, 0, 0); /* hart 2 does not exist */
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(flush_count, before);
+    for (unsigned long fid = 3; fid <= 7; fid++) {
+        ecall(SBI_EXT_RFENCE, fid, 0x1, 0, 0);
+        CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+    }
+}
+
+TEST(hsm_start_status_stop)
+{
+    smp_setup(2);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 1, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, SBI_HSM_STATE_STOPPED);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_START, 1, 0x1000, 0x55); /* not in RAM */
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_START, 1, 0x80000000 + RAM_SIZE, 0x55); /* one past the end */
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_START, 2, 0x80000000, 0x55);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_START, 1, 0x80002000, 0x55);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(vm.vcpus[1].state, VCPU_RUNNABLE);
+    CHECK_EQ(vm.vcpus[1].arch.regs.sepc, 0x80002000);
+    CHECK_EQ(vm.vcpus[1].arch.regs.x[REG_A0], 1);
+    CHECK_EQ(vm.vcpus[1].arch.regs.x[REG_A1], 0x55);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_START, 1, 0x80002000, 0x55);
+    CHECK_EQ(A0, SBI_ERR_ALREADY_AVAILABLE);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 1, 0, 0);
+    CHECK_EQ(A1, SBI_HSM_STATE_STARTED);
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 5, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    uint64_t pc = v->arch.regs.sepc;
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0);
+    CHECK_EQ(v->state, VCPU_OFF);
+    CHECK_EQ(v->arch.regs.sepc, pc); /* does not return */
+    CHECK_EQ(stopped, 0);            /* vCPU 1 still runs */
+    vm.vcpus[1].state = VCPU_OFF;
+    v->state = VCPU_RUNNABLE;
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0);
+    CHECK_EQ(stopped, 1); /* the last vCPU stopping ends the guest */
+}
+
+TEST(hsm_suspend_types)
+{
+    smp_setup(1);
+    ecall(SBI_EXT_HSM, 3, 1, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    ecall(SBI_EXT_HSM, 3, 0x10000000, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    ecall(SBI_EXT_HSM, 3, 0x80000001, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    ecall(SBI_EXT_HSM, 3, 0x80000000, 0x10, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(v->state, VCPU_RUNNABLE);
+    ecall(SBI_EXT_HSM, 3, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(v->state, VCPU_SUSPENDED);
+    CHECK(!v->resume_reset);
+    v->state = VCPU_RUNNABLE;
+    ecall(SBI_EXT_HSM, 3, 0x80000000, 0x80003000, 9);
+    CHECK_EQ(v->state, VCPU_SUSPENDED);
+    CHECK(v->resume_reset);
+    CHECK_EQ(v->resume_pc, 0x80003000);
+    CHECK_EQ(v->resume_arg, 9);
+    v->state = VCPU_RUNNABLE;
+    ecall(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 0, 0, 0);
+    CHECK_EQ(A1, SBI_HSM_STATE_STARTED);
+}
+
+TEST(legacy_ipi_and_fences)
+{
+    smp_setup(2);
+    vm.vcpus[1].state = VCPU_RUNNABLE;
+    ecall(SBI_EXT_LEGACY_SEND_IPI, 0, 0x1000, 0x77, 0); /* mask 0x3 read from guest memory */
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 0x77);
+    CHECK_EQ(virq[0] | virq[1], 1ull << IRQ_VS_SOFT);
+    CHECK_EQ(virq[1], 1ull << IRQ_VS_SOFT);
+    ecall(SBI_EXT_LEGACY_CLEAR_IPI, 0, 0, 0, 0);
+    CHECK_EQ(A0, 1);
+    ecall(SBI_EXT_LEGACY_CLEAR_IPI, 0, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    ecall(SBI_EXT_LEGACY_SEND_IPI, 0, 0x2000, 0, 0); /* unreadable pointer */
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    guest_word = 0x4; /* names hart 2, which does not exist */
+    ecall(SBI_EXT_LEGACY_REMOTE_FENCE_I, 0, 0x1000, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    guest_word = 0x3;
+    ecall(SBI_EXT_LEGACY_REMOTE_FENCE_I, 0, 0x1000, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(fence_i_count, 1);
+    ecall(SBI_EXT_LEGACY_REMOTE_SFENCE_VMA, 0, 0, 0x5000, 0x1000);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(flush_start, 0x5000);
+    v->arch.regs.x[REG_A3] = 3;
+    ecall(SBI_EXT_LEGACY_REMOTE_SFENCE_VMA_ASID, 0, 0x1000, 0x5000, 0x1000);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(flush_asid, 3);
 }

@@ -60,5 +60,15 @@ void vcpu_arch_timer_check(struct vcpu *v, uint64_t now);
 void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval);
 /* Reads the 16- or 32-bit instruction at a guest virtual address as the guest would fetch it. */
 bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn);
+/* Reads a doubleword at a guest virtual address with the guest's translation and permissions (the
+ * legacy SBI passes hart masks by pointer). False on any fault. */
+bool vcpu_arch_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val);
+/* Raises or clears a VS-level interrupt (IRQ_VS_SOFT, IRQ_VS_EXT) for a vCPU, loaded or not. */
+void vcpu_arch_set_virq(struct vcpu *v, unsigned irq, bool on);
+bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq);
+/* Guest TLB and instruction-cache maintenance for the VM whose vCPU is loaded on this hart. Every vCPU
+ * of a VM runs on this hart, so a local fence reaches them all. asid < 0: every ASID; size ~0: all. */
+void vcpu_arch_fence_i(void);
+void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
 
 #endif

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// Wiring of emulated devices: the UART's line goes to PLIC source 10, each PLIC context drives one
+// vCPU's VS external interrupt, and the UART's bytes go to the console with the guest's name.
+#include "devices.h"
+
+#include <arch/arch.h>
+#include <arch/csr.h>
+
+#include "console.h"
+#include "vm.h"
+#include "vplatform.h"
+
+static void uart_tx(void *ctx, uint8_t c)
+{
+    console_guest_putc(ctx, (char)c);
+}
+
+static void uart_irq(void *ctx, bool level)
+{
+    struct vm *vm = ctx;
+
+    if (vm->cfg->devices & VM_DEV_PLIC) {
+        vplic_set_level(&vm->plic, VM_UART_IRQ, level);
+    }
+}
+
+static void plic_notify(void *ctx, unsigned context, bool pending)
+{
+    struct vm *vm = ctx;
+
+    if (context < vm->nvcpus) {
+        vcpu_arch_set_virq(&vm->vcpus[context], IRQ_VS_EXT, pending);
+    }
+}
+
+void devices_reset(struct vm *vm)
+{
+    const struct vuart_ops uops = { uart_tx, uart_irq, vm };
+    const struct vplic_ops pops = { plic_notify, vm };
+
+    vuart_init(&vm->uart, &uops);
+    vplic_init(&vm->plic, vm->nvcpus, &pops);
+}
+
+bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
+                  bool *handled)
+{
+    unsigned devs = vm->cfg->devices;
+
+    if ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) {
+        *handled = vuart_mmio(&vm->uart, gpa - VM_UART_BASE, width, write, val);
+        if (!write && *handled) {
+            devices_console_input(vm); /* a byte read makes room for the next */
+        }
+        return true;
+    }
+    if ((devs & VM_DEV_PLIC) && gpa >= VM_PLIC_BASE && gpa - VM_PLIC_BASE < VPLIC_SIZE) {
+        *handled = vplic_mmio(&vm->plic, gpa - VM_PLIC_BASE, width, write, val);
+        return true;
+    }
+    return false;
+}
+
+void devices_console_input(struct vm *vm)
+{
+    if (!(vm->cfg->devices & VM_DEV_UART)) {
+        return;
+    }
+    while (vm->input_count > 0 && !vuart_rx_full(&vm->uart)) {
+        vuart_rx(&vm->uart, vm->input[vm->input_head]);
+        vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+        vm->input_count--;
+    }
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* A VM's emulated devices: where they sit in its physical address space and how they are wired. */
+#ifndef HYP_DEVICES_H
+#define HYP_DEVICES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+/* Resets the VM's devices to their power-on state (at creation and on reboot). */
+void devices_reset(struct vm *vm);
+/* A guest access to gpa. Returns false when no device of the VM decodes it (the caller stops the
+ * guest). *handled is false when a device is there but refused the access (width, alignment). */
+bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
+                  bool *handled);
+/* Moves waiting console input into the guest's UART FIFO, as room allows. */
+void devices_console_input(struct vm *vm);
+
+#endif

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Builds the minimal Linux 6.1 guest (Debian's linux-source-6.1, tinyconfig + configs/linux/kernel.config) and an
+# initramfs holding the static init of configs/linux/init.c, cached outside the tree.
+#   scripts/build-linux.sh [OUTDIR]    build (or find in the cache) Image and initrd.cpio; copy them to OUTDIR
+# The cache is ${RVHYP_CACHE:-~/.cache/rvhyp}/linux-<key>; the key hashes the fragment, init.c, this script and the
+# linux-source-6.1 package version, so changing any of them builds afresh and a hit costs nothing.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+self="$here/$(basename "${BASH_SOURCE[0]}")"
+fragment="$root/configs/linux/kernel.config"
+init_c="$root/configs/linux/init.c"
+tarball=/usr/src/linux-source-6.1.tar.xz
+cross=riscv64-linux-gnu-
+outdir=${1:-}
+
+say() { echo "build-linux: $*"; }
+fail() { echo "build-linux: $*" >&2; exit 1; }
+
+[ $# -le 1 ] || fail "usage: build-linux.sh [OUTDIR]"
+[ -f "$fragment" ] || fail "missing $fragment"
+[ -f "$init_c" ] || fail "missing $init_c"
+
+# ---- packages ----------------------------------------------------------------------------------
+# Measured: nothing beyond these (no libssl-dev, libelf-dev, python or perl extras) is needed for this config.
+pkgs=(make gcc libc6-dev gcc-riscv64-linux-gnu libc6-dev-riscv64-cross binutils-riscv64-linux-gnu
+      linux-source-6.1 bc flex bison cpio xz-utils)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ -f "$tarball" ] || fail "$tarball missing although linux-source-6.1 is installed"
+
+# ---- cache key ---------------------------------------------------------------------------------
+src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+key=$( { echo "linux-source-6.1 $src_version"; cat "$fragment" "$init_c" "$self"; } | sha256sum | cut -c1-16)
+cache=${RVHYP_CACHE:-$HOME/.cache/rvhyp}
+dir="$cache/linux-$key"
+
+# Copies the cached images to OUTDIR (a hard link when it can: the cache files are read-only, so nobody can
+# change the cache through OUTDIR).
+publish() {
+    if [ -z "$outdir" ]; then
+        echo "$dir/Image"
+        echo "$dir/initrd.cpio"
+        return
+    fi
+    mkdir -p "$outdir"
+    for f in Image initrd.cpio; do
+        rm -f "$outdir/$f"
+        if ln "$dir/$f" "$outdir/$f" 2>/dev/null; then
+            say "linked $outdir/$f -> $dir/$f"
+        else
+            cp "$dir/$f" "$outdir/$f"
+            say "copied $dir/$f to $outdir/$f"
+        fi
+    done
+}
+
+if [ -f "$dir/Image" ] && [ -f "$dir/initrd.cpio" ]; then
+    publish
+    exit 0
+fi
+
+# ---- build -------------------------------------------------------------------------------------
+mkdir -p "$cache"
+# One builder per key: a second invocation waits, then finds the finished cache.
+exec 9>"$dir.lock"
+flock 9
+if [ -f "$dir/Image" ] && [ -f "$dir/initrd.cpio" ]; then
+    publish
+    exit 0
+fi
+# Holding the lock, any leftover for this key is from an interrupted or failed run: no one else is using it.
+rm -rf "$dir" "$dir".tmp.*
+
+tmp=$(mktemp -d "$dir.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+log="$tmp/build.log"
+kmake=(make -C "$tmp/src" ARCH=riscv CROSS_COMPILE="$cross" -j"$(nproc)"
+       # A fixed banner keeps the boot output, and the instruction counts of a boot, the same from build to build.
+       KBUILD_BUILD_TIMESTAMP="linux-source-6.1 $src_version" KBUILD_BUILD_USER=rvhyp KBUILD_BUILD_HOST=rvhyp
+       KBUILD_BUILD_VERSION=1)
+
+# Runs a step with its output in the log; on failure shows the log's tail and keeps the log next to the cache.
+step() {
+    local what=$1
+    shift
+    if ! "$@" >>"$log" 2>&1; then
+        echo "build-linux: $what failed; the end of $cache/linux-$key.failed.log:" >&2
+        tail -n 40 "$log" >&2
+        cp "$log" "$cache/linux-$key.failed.log"
+        exit 1
+    fi
+}
+
+say "building Linux from linux-source-6.1 $src_version in $dir (log: build.log there)"
+start=$SECONDS
+mkdir "$tmp/src"
+step "unpacking $tarball" tar -xJf "$tarball" -C "$tmp/src" --strip-components=1
+
+step "make tinyconfig" "${kmake[@]}" tinyconfig
+step "merging $fragment" env -C "$tmp/src" ARCH=riscv scripts/kconfig/merge_config.sh -m .config "$fragment"
+step "make olddefconfig" "${kmake[@]}" olddefconfig
+# Kconfig silently drops what it cannot satisfy: every line of the fragment must be in .config as written.
+bad=0
+while IFS= read -r line; do
+    case "$line" in
+    CONFIG_*=*)
+        if ! grep -qxF -- "$line" "$tmp/src/.config"; then
+            name=${line%%=*}
+            got=$(grep -E "^$name=|^# $name is not set" "$tmp/src/.config" || echo "absent")
+            echo "build-linux: $fragment asks $line but .config has: $got" >&2
+            bad=1
+        fi
+        ;;
+    "# CONFIG_"*" is not set")
+        name=${line#\# }
+        name=${name%% *}
+        if grep -qE "^$name=" "$tmp/src/.config"; then
+            echo "build-linux: $fragment turns $name off but .config has: $(grep -E "^$name=" "$tmp/src/.config")" >&2
+            bad=1
+        fi
+        ;;
+    esac
+done <"$fragment"
+[ $bad -eq 0 ] || fail "the kernel configuration does not match $fragment (see above)"
+
+step "building the kernel" "${kmake[@]}" Image
+kernel_s=$((SECONDS - start))
+
+# The static init: keep the unstripped ELF for debugging, put the stripped one in the initramfs.
+step "compiling $init_c" ${cross}gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/init.elf" "$init_c"
+step "stripping init" ${cross}strip -o "$tmp/init" "$tmp/init.elf"
+
+# gen_init_cpio writes the device node into the archive, so no root-owned node is ever made on the host.
+gen="$tmp/src/usr/gen_init_cpio"
+[ -x "$gen" ] || step "compiling gen_init_cpio" gcc -O2 -o "$gen" "$tmp/src/usr/gen_init_cpio.c"
+cat >"$tmp/initramfs.list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+file /init $tmp/init 0755 0 0
+EOF
+# -t 0: fixed timestamps, so the same init gives the same archive.
+"$gen" -t 0 "$tmp/initramfs.list" >"$tmp/initrd.cpio" 2>>"$log" || fail "gen_init_cpio failed (see $log)"
+sed -i "s|$tmp/|<cache>/|" "$tmp/initramfs.list"
+
+# Keep what is worth keeping (the images, symbols for decoding guest traps, the config, the log) and drop the
+# source tree; then publish the directory in one rename, so a directory named linux-<key> is always complete.
+cp "$tmp/src/arch/riscv/boot/Image" "$tmp/src/vmlinux" "$tmp/src/System.map" "$tmp/"
+cp "$tmp/src/.config" "$tmp/config"
+rm -rf "$tmp/src"
+chmod a-w "$tmp"/Image "$tmp"/initrd.cpio
+mv "$tmp" "$dir"
+trap - EXIT
+say "built in $((SECONDS - start))s (kernel ${kernel_s}s): Image $(stat -c %s "$dir/Image") bytes," \
+    "initrd.cpio $(stat -c %s "$dir/initrd.cpio") bytes"
+publish
