@@ -80,8 +80,9 @@ endef
 $(foreach c,$(CONFIGS),$(eval $(call config_rules,$(c))))
 
 # ---- guest-pv ----------------------------------------------------------------------------------
-GUEST_INC  := -Iguest-pv/include -Iinclude -Ihyp/lib
-GUEST_LIB  := $(wildcard guest-pv/kernel/*.c guest-pv/kernel/*.S) hyp/lib/format.c
+GUEST_INC  := -Iguest-pv/include -Iinclude -Ihyp/lib -Ihyp -Ihyp/libc
+GUEST_LIB  := $(wildcard guest-pv/kernel/*.c guest-pv/kernel/*.S) hyp/lib/format.c hyp/lib/string.c \
+              hyp/fdt.c
 GUEST_PROGS := $(patsubst guest-pv/progs/%.c,%,$(wildcard guest-pv/progs/*.c))
 GUEST_LIB_OBJ := $(patsubst %,$(BUILD)/guest-pv/obj/%.o,$(GUEST_LIB))
 

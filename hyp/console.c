@@ -11,6 +11,10 @@
 #include "lib/format.h"
 #include "vm.h"
 
+/* The guest whose unfinished line is on the terminal, the cursor at its end: its next output
+ * continues that line, anyone else's starts a new one. */
+static struct vm *open_line;
+
 static void puts_raw(const char *s)
 {
     for (; *s; s++) {
@@ -21,75 +25,103 @@ static void puts_raw(const char *s)
     }
 }
 
-void hyp_printf(const char *fmt, ...)
+static void close_open_line(void)
+{
+    if (open_line) {
+        puts_raw("\n");
+        open_line = (struct vm *)0;
+    }
+}
+
+static void vlog(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
     char buf[256];
+
+    fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    close_open_line();
+    puts_raw(prefix);
+    puts_raw(buf);
+    puts_raw(suffix);
+}
+
+void hyp_printf(const char *fmt, ...)
+{
     va_list ap;
 
     va_start(ap, fmt);
-    fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    vlog("", fmt, ap, "");
     va_end(ap);
-    puts_raw(buf);
 }
 
 void hyp_log(const char *fmt, ...)
 {
-    char buf[256];
     va_list ap;
 
     va_start(ap, fmt);
-    fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    vlog("hyp: ", fmt, ap, "\n");
     va_end(ap);
-    puts_raw("hyp: ");
-    puts_raw(buf);
-    puts_raw("\n");
 }
 
 _Noreturn void hyp_panic(const char *fmt, ...)
 {
-    char buf[256];
     va_list ap;
 
     va_start(ap, fmt);
-    fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    vlog("hyp: PANIC: ", fmt, ap, "\n");
     va_end(ap);
-    puts_raw("hyp: PANIC: ");
-    puts_raw(buf);
-    puts_raw("\n");
     arch_fw_shutdown(true);
+}
+
+/* Puts what the guest has buffered on the terminal; a finished line also gets its newline. */
+static void emit(struct vm *vm, bool end_of_line)
+{
+    if (open_line != vm) {
+        close_open_line();
+        puts_raw("[");
+        puts_raw(vm->cfg->name);
+        puts_raw("] ");
+    }
+    vm->console_line[vm->console_len] = '\0';
+    puts_raw(vm->console_line);
+    vm->console_len = 0;
+    if (end_of_line) {
+        puts_raw("\n");
+        open_line = (struct vm *)0;
+    } else {
+        open_line = vm;
+    }
 }
 
 void console_guest_flush(struct vm *vm)
 {
-    if (vm->console_len == 0) {
-        return;
+    if (vm->console_len > 0) {
+        emit(vm, false);
     }
-    vm->console_line[vm->console_len] = '\0';
-    puts_raw("[");
-    puts_raw(vm->cfg->name);
-    puts_raw("] ");
-    puts_raw(vm->console_line);
-    puts_raw("\n");
-    vm->console_len = 0;
+}
+
+void console_guest_end(struct vm *vm)
+{
+    if (vm->console_len > 0 || open_line == vm) {
+        emit(vm, true);
+    }
 }
 
 void console_guest_putc(struct vm *vm, char c)
 {
     if (c == '\n') {
-        /* An empty line still shows, so a guest's blank lines keep their place. */
-        if (vm->console_len == 0) {
-            vm->console_line[vm->console_len++] = ' ';
-        }
-        console_guest_flush(vm);
+        emit(vm, true);
         return;
     }
     if (c == '\r') {
         return;
     }
-    /* Backspace edits the line being built, as it would on the guest's own terminal. */
+    /* Backspace edits the line being built, as it would on the guest's own terminal; once that part
+     * is shown, the terminal itself takes the backspace. */
     if (c == '\b' || c == 0x7f) {
         if (vm->console_len > 0) {
             vm->console_len--;
+        } else if (open_line == vm) {
+            console_hw_putc('\b');
         }
         return;
     }
@@ -144,6 +176,8 @@ void console_poll(void)
 
 int console_guest_getc(struct vm *vm)
 {
+    /* A guest that reads input is waiting for it: show its prompt. */
+    console_guest_flush(vm);
     console_poll();
     if (vm->input_count == 0) {
         return -1;

@@ -20,7 +20,10 @@ _Noreturn void hyp_panic(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Guest output, buffered per guest and emitted a line at a time as "[name] line". */
 void console_guest_putc(struct vm *vm, char c);
 void console_guest_write(struct vm *vm, const char *buf, size_t len);
+/* Shows an unfinished line now (a prompt), without ending it. */
 void console_guest_flush(struct vm *vm);
+/* Ends the guest's line on the terminal (when it stops). */
+void console_guest_end(struct vm *vm);
 /* Input goes to one guest at a time, the one with the focus: a byte for vm, or -1. */
 int console_guest_getc(struct vm *vm);
 /* Reads what the host console has and hands it to the guest with the focus. */

@@ -50,7 +50,10 @@ bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint6
     if ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) {
         *handled = vuart_mmio(&vm->uart, gpa - VM_UART_BASE, width, write, val);
         if (!write && *handled) {
-            devices_console_input(vm); /* a byte read makes room for the next */
+            /* A guest reading its UART is polling for input or draining it: show its prompt, and
+             * refill the FIFO from what is waiting. */
+            console_guest_flush(vm);
+            devices_console_input(vm);
         }
         return true;
     }

@@ -3,6 +3,7 @@
 #include "sched.h"
 
 #include <arch/arch.h>
+#include <arch/csr.h>
 
 #include "console.h"
 #include "stats.h"
@@ -44,7 +45,10 @@ static void wake(struct vcpu *v)
 {
     /* Resuming from a non-retentive HSM suspend is a restart at resume_addr (ext-hsm.adoc). */
     if (v->state == VCPU_SUSPENDED && v->resume_reset) {
+        /* The interrupt that woke it stays pending, as it would on a real hart. */
+        bool soft = vcpu_arch_virq_pending(v, IRQ_VS_SOFT);
         vcpu_start(v, v->resume_pc, v->resume_arg);
+        vcpu_arch_set_virq(v, IRQ_VS_SOFT, soft);
         return;
     }
     v->state = VCPU_RUNNABLE;
@@ -133,6 +137,7 @@ _Noreturn void sched_resume(struct vcpu *v)
 
 _Noreturn void sched_wfi(struct vcpu *v)
 {
+    console_guest_flush(v->vm);
     /* The wake-up test reads the VS state from memory, so take it off the hart first. */
     vcpu_arch_unload(v);
     if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {

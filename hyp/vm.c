@@ -168,7 +168,7 @@ void vm_stop(struct vm *vm, const char *why)
     if (vm->state != VM_RUNNING) {
         return;
     }
-    console_guest_flush(vm);
+    console_guest_end(vm);
     hyp_log("guest '%s' stopped: %s", vm->cfg->name, why);
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         vm->vcpus[i].state = VCPU_OFF;
@@ -187,7 +187,7 @@ void vm_stop(struct vm *vm, const char *why)
 
 void vm_reboot(struct vm *vm, bool cold)
 {
-    console_guest_flush(vm);
+    console_guest_end(vm);
     hyp_log("guest '%s' %s reboot", vm->cfg->name, cold ? "cold" : "warm");
     /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again. */
     vm_load(vm);

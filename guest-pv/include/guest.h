@@ -86,6 +86,14 @@ int task_run_all(void);
 #define USER_RODATA __attribute__((section(".user.rodata")))
 long sys_call(long n, long a0, long a1);
 
+/* ---- boot information and secondary vCPUs ---- */
+/* Value of key=value in /chosen bootargs, or NULL; parse_ulong reads decimal or 0x hex. */
+const char *bootarg(const char *key);
+unsigned long parse_ulong(const char *s);
+typedef void (*secondary_fn)(unsigned long hartid);
+/* Starts hart hartid through SBI HSM on its own stack; returns the SBI error. It runs fn, then stops. */
+int start_secondary(unsigned long hartid, secondary_fn fn, void *stack_top);
+
 /* The program's entry, called once the kernel is up. */
 void guest_main(unsigned long hartid, unsigned long dtb);
 

@@ -23,6 +23,21 @@ _start:
 3:  wfi
     j       3b
 
+/* A secondary vCPU started through SBI HSM: a0 = hart id, a1 = the top of the stack it was given. */
+    .globl secondary_entry
+secondary_entry:
+    .option push
+    .option norelax
+    la      gp, __global_pointer$
+    .option pop
+    mv      sp, a1
+    csrw    sscratch, zero
+    la      t0, trap_vector
+    csrw    stvec, t0
+    call    secondary_main
+4:  wfi
+    j       4b
+
 #define FRAME 272
 
     .text

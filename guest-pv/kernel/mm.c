@@ -9,6 +9,8 @@ extern char _end[];
 #define RAM_MIN (8ul << 20)
 #define SATP_SV39 (8ul << 60)
 #define VA_KERNEL_SLOT 2 /* root slot of the 1 GiB at 0x80000000: the kernel's identity window */
+#define VA_DEVICE_SLOT 0 /* the 1 GiB below: devices, identity-mapped, never executable */
+#define VA_USER_SLOT 1   /* 0x40000000-0x7fffffff: the only part of a task's root that is its own */
 
 uint64_t *kernel_root;
 static uint64_t next_page;
@@ -99,6 +101,7 @@ uint64_t *pt_new_root(void)
 
     if (r) {
         r[VA_KERNEL_SLOT] = kernel_root[VA_KERNEL_SLOT];
+        r[VA_DEVICE_SLOT] = kernel_root[VA_DEVICE_SLOT];
     }
     return r;
 }
@@ -122,12 +125,10 @@ static void free_table(uint64_t *t, int level, bool free_leaves)
 
 void pt_free_user(uint64_t *root)
 {
-    /* Only the user half: the kernel slot is shared with every other root. Every page still mapped
-     * there is freed, so callers unmap first what they do not own (task.c: the shared user code). */
-    for (unsigned i = 0; i < VA_KERNEL_SLOT; i++) {
-        if (root[i] & PTE_V) {
-            free_table(pte_table(root[i]), 1, true);
-        }
+    /* Only the user slot: the kernel and device slots are shared with every other root. Every page
+     * still mapped there is freed, so callers unmap first what they do not own (task.c: user code). */
+    if (root[VA_USER_SLOT] & PTE_V) {
+        free_table(pte_table(root[VA_USER_SLOT]), 1, true);
     }
     page_free(root);
 }
@@ -145,5 +146,6 @@ void mm_init(void)
     kernel_root = page_alloc();
     kernel_root[VA_KERNEL_SLOT] = ((RAM_BASE >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_G |
                                   PTE_A | PTE_D;
+    kernel_root[VA_DEVICE_SLOT] = PTE_V | PTE_R | PTE_W | PTE_G | PTE_A | PTE_D;
     pt_switch(kernel_root);
 }

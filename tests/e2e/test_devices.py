@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: MIT
+"""Emulated UART and PLIC seen from a guest; bad device accesses stop only the guest that made them;
+SMP SBI (HSM, IPI, RFENCE) between the vCPUs of one guest."""
+import re
+
+from conftest import boot
+from test_foundation import check_demo
+
+
+def results(lines, prefix):
+    ok = [l for l in lines if l.startswith(prefix) and l.endswith(": ok")]
+    bad = [l for l in lines if "FAIL" in l]
+    return ok, bad
+
+
+def test_uart_and_plic_registers_and_interrupts():
+    run = boot("devices")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("devtest")
+    ok, bad = results(lines, "devtest: ")
+    assert not bad, bad
+    assert len(ok) == 29, lines
+    assert "devtest: written through THR" in lines
+    assert "devtest: uart interrupt through the plic: ok" in lines
+    assert "devtest: 0 failures" in lines
+    check_demo(run, "demo")
+
+
+def test_bad_device_accesses_stop_only_that_guest():
+    run = boot("devices")
+    out = run.output
+    assert re.search(r"hyp: guest 'unassigned' stopped: load-guest-page-fault at guest physical "
+                     r"0x10001000 .*not RAM or a device of it", out), out
+    assert re.search(r"hyp: guest 'badwidth' stopped: store of 2 bytes at device address 0xc000004 "
+                     r"\(pc 0x[0-9a-f]+\) is not supported", out), out
+    # No UART was given to this guest: the UART's address is not its device.
+    assert re.search(r"hyp: guest 'nodevice' stopped: load-guest-page-fault at guest physical "
+                     r"0x10000005", out), out
+    assert "poke: FAIL" not in out
+    check_demo(run, "demo")
+
+
+def test_smp_hsm_ipi_rfence():
+    run = boot("smp")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("smptest")
+    ok, bad = results(lines, "smptest: ")
+    assert not bad, bad
+    assert len(ok) == 36, lines
+    assert "smptest: hart 1 resumed from retentive suspend" in lines
+    assert "smptest: hart 2 restarted after non-retentive suspend" in lines
+    assert "smptest: 0 failures" in lines
+    check_demo(run, "demo")

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+"""Debian's unmodified U-Boot as a guest: its prompt, typed commands, reset and poweroff through SRST."""
+import os
+
+import pexpect
+
+from conftest import BUILD, ROOT
+
+
+def spawn(config="uboot", timeout=60):
+    env = dict(os.environ, TIMEOUT="120")
+    image = os.path.join(BUILD, "cfg", config, "hyp.bin")
+    return pexpect.spawn(os.path.join(ROOT, "scripts", "run-qemu.sh"), [image], env=env,
+                         timeout=timeout, encoding="utf-8", codec_errors="replace")
+
+
+def stop_autoboot(p):
+    p.expect(r"\[uboot\] U-Boot 20\d\d")
+    p.expect("Hit any key to stop autoboot")
+    p.send(" ")
+    p.expect(r"=> ")
+
+
+def run(p, command, expect):
+    p.send(command + "\r")
+    for e in expect:
+        p.expect(e)
+    p.expect(r"=> ")
+
+
+def test_uboot_prompt_commands_and_poweroff():
+    p = spawn()
+    try:
+        stop_autoboot(p)
+        run(p, "version", [r"\[uboot\] U-Boot 2023\.01"])
+        run(p, "printenv fdtcontroladdr", [r"fdtcontroladdr=[0-9a-f]+"])
+        # SBI as U-Boot reads it from the hypervisor: version 2.0 and the extensions it probes.
+        run(p, "sbi", [r"SBI 2\.0", r"Extensions:", r"sbi_set_timer|Timer", r"Hart State Management",
+                       r"System Reset"])
+        run(p, "md.l 0x80200000 4", [r"80200000: [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8}"])
+        p.send("poweroff\r")
+        p.expect(r"hyp: guest 'uboot' stopped: shutdown")
+        p.expect(r"hyp: all guests have stopped")
+        p.expect(pexpect.EOF)
+    finally:
+        p.close()
+    assert p.exitstatus == 0
+
+
+def test_uboot_reset_restarts_only_that_guest():
+    p = spawn()
+    try:
+        stop_autoboot(p)
+        p.send("reset\r")
+        p.expect(r"hyp: guest 'uboot' (cold|warm) reboot")
+        stop_autoboot(p)
+        run(p, "version", [r"U-Boot 2023\.01"])
+        p.send("poweroff\r")
+        p.expect(r"hyp: all guests have stopped")
+        p.expect(pexpect.EOF)
+    finally:
+        p.close()
+    assert p.exitstatus == 0
