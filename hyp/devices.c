@@ -49,10 +49,14 @@ bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint6
 
     if ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) {
         *handled = vuart_mmio(&vm->uart, gpa - VM_UART_BASE, width, write, val);
-        if (!write && *handled) {
-            /* A guest reading its UART is polling for input or draining it: show its prompt, and
-             * refill the FIFO from what is waiting. */
-            console_guest_flush(vm);
+        if (write) {
+            vm->uart_polls = 0;
+        } else if (*handled) {
+            /* Reads with no write in between: the guest polls for input, so show its prompt. (A
+             * transmitter reads the line status once per byte, and its line is not cut there.) */
+            if (++vm->uart_polls >= 2) {
+                console_guest_flush(vm);
+            }
             devices_console_input(vm);
         }
         return true;

@@ -65,6 +65,7 @@ struct vm {
     unsigned input_head, input_count;
     struct vuart uart;
     struct vplic plic;
+    unsigned uart_polls; /* UART reads since the guest last wrote to it */
 };
 
 struct pcpu {

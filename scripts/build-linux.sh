@@ -152,7 +152,8 @@ nod /dev/console 0600 0 0 c 5 1
 dir /proc 0755 0 0
 file /init $tmp/init 0755 0 0
 EOF
-# -t 0: fixed timestamps, so the same init gives the same archive.
+# Fixed timestamps (-t for directories and nodes, the file's own mtime for /init): same init, same archive.
+touch -d @0 "$tmp/init"
 "$gen" -t 0 "$tmp/initramfs.list" >"$tmp/initrd.cpio" 2>>"$log" || fail "gen_init_cpio failed (see $log)"
 sed -i "s|$tmp/|<cache>/|" "$tmp/initramfs.list"
 
@@ -162,6 +163,7 @@ cp "$tmp/src/arch/riscv/boot/Image" "$tmp/src/vmlinux" "$tmp/src/System.map" "$t
 cp "$tmp/src/.config" "$tmp/config"
 rm -rf "$tmp/src"
 chmod a-w "$tmp"/Image "$tmp"/initrd.cpio
+chmod 755 "$tmp"
 mv "$tmp" "$dir"
 trap - EXIT
 say "built in $((SECONDS - start))s (kernel ${kernel_s}s): Image $(stat -c %s "$dir/Image") bytes," \
