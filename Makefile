@@ -100,6 +100,17 @@ $(patsubst %,$(BUILD)/guest-pv/%.elf,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.elf: \
 $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.bin: $(BUILD)/guest-pv/%.elf
 	$(Q)$(call say,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
 
+# ---- Linux guest: built once from Debian's linux-source-6.1, cached outside the tree -------------
+$(IMAGE_linux) $(IMAGE_linux_initrd) &: scripts/build-linux.sh configs/linux/kernel.config configs/linux/init.c
+	$(Q)scripts/build-linux.sh $(BUILD)/linux
+
+.PHONY: linux run-native
+linux: $(IMAGE_linux)
+
+# The same kernel and init on QEMU without the hypervisor: the baseline for comparisons.
+run-native: setup linux
+	@scripts/run-linux-native.sh
+
 # ---- top-level targets -------------------------------------------------------------------------
 .PHONY: all setup hyp guests configs run test unit e2e clean format-check
 

@@ -146,6 +146,22 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len)
 static unsigned focus;
 static bool announced;
 
+/* Gives the focus to the first running guest at or after focus + from, in order. */
+static void focus_search(unsigned from)
+{
+    for (unsigned i = from; i < from + nvms; i++) {
+        unsigned n = (focus + i) % nvms;
+        if (vms[n].state == VM_RUNNING) {
+            if (n != focus || !announced) {
+                hyp_log("console input goes to '%s' (Ctrl-] for the next guest)", vms[n].cfg->name);
+            }
+            focus = n;
+            announced = true;
+            return;
+        }
+    }
+}
+
 /* Ctrl-] moves the console input to the next running guest (QEMU keeps Ctrl-A for itself). */
 #define FOCUS_KEY 0x1d
 
@@ -155,8 +171,7 @@ void console_poll(void)
 
     while ((c = console_hw_getc()) >= 0) {
         if (c == FOCUS_KEY) {
-            focus = (focus + 1) % (nvms ? nvms : 1);
-            console_focus_next();
+            focus_search(1);
             continue;
         }
         struct vm *vm = focus < nvms ? &vms[focus] : (struct vm *)0;
@@ -190,16 +205,5 @@ int console_guest_getc(struct vm *vm)
 
 void console_focus_next(void)
 {
-    /* Keep the focus while its guest runs; otherwise the next running one in order takes it. */
-    for (unsigned i = 0; i < nvms; i++) {
-        unsigned n = (focus + i) % nvms;
-        if (vms[n].state == VM_RUNNING) {
-            if (n != focus || !announced) {
-                hyp_log("console input goes to '%s' (Ctrl-] for the next guest)", vms[n].cfg->name);
-            }
-            focus = n;
-            announced = true;
-            return;
-        }
-    }
+    focus_search(0);
 }

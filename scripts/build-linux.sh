@@ -110,8 +110,10 @@ mkdir "$tmp/src"
 step "unpacking $tarball" tar -xJf "$tarball" -C "$tmp/src" --strip-components=1
 
 step "make tinyconfig" "${kmake[@]}" tinyconfig
-step "merging $fragment" env -C "$tmp/src" ARCH=riscv scripts/kconfig/merge_config.sh -m .config "$fragment"
-step "make olddefconfig" "${kmake[@]}" olddefconfig
+# -n: tinyconfig's .config plus the fragment go through allnoconfig, as tinyconfig itself does, so whatever the
+# fragment makes visible stays off unless asked for (olddefconfig would switch on VT, input, HID, swap...).
+step "merging $fragment" env -C "$tmp/src" ARCH=riscv CROSS_COMPILE="$cross" \
+    scripts/kconfig/merge_config.sh -n .config "$fragment"
 # Kconfig silently drops what it cannot satisfy: every line of the fragment must be in .config as written.
 bad=0
 while IFS= read -r line; do
@@ -134,7 +136,10 @@ while IFS= read -r line; do
         ;;
     esac
 done <"$fragment"
-[ $bad -eq 0 ] || fail "the kernel configuration does not match $fragment (see above)"
+if [ $bad -ne 0 ]; then
+    cp "$tmp/src/.config" "$cache/linux-$key.failed.config"
+    fail "the kernel configuration does not match $fragment (see above; result in $cache/linux-$key.failed.config)"
+fi
 
 step "building the kernel" "${kmake[@]}" Image
 kernel_s=$((SECONDS - start))
