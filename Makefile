@@ -53,6 +53,7 @@ $(HYP_OBJ): $(BUILD)/hyp/%.o: % $(BUILD)/include/asm-offsets.h
 # x is build/guest-pv/x.bin unless IMAGE_x names another file.
 config_images = $(shell sed -n 's/.*GUEST_IMAGE(\([a-z0-9_]*\)).*/\1/p' configs/$(1).c | sort -u)
 image_path = $(if $(IMAGE_$(1)),$(IMAGE_$(1)),$(BUILD)/guest-pv/$(1).bin)
+# x_fv is the fv flavour of guest-pv program x.
 IMAGE_uboot := /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
 IMAGE_linux := $(BUILD)/linux/Image
 IMAGE_linux_initrd := $(BUILD)/linux/initrd.cpio
@@ -80,25 +81,34 @@ endef
 $(foreach c,$(CONFIGS),$(eval $(call config_rules,$(c))))
 
 # ---- guest-pv ----------------------------------------------------------------------------------
+# Every program is built in two flavours from one source: pv (hypercalls, SBI DBCN console) as
+# build/guest-pv/NAME.bin, and fv (only what hardware offers: PTE writes and sfence.vma, the 16550 UART)
+# as build/guest-pv/NAME_fv.bin.
 GUEST_INC  := -Iguest-pv/include -Iinclude -Ihyp/lib -Ihyp -Ihyp/libc
 GUEST_LIB  := $(wildcard guest-pv/kernel/*.c guest-pv/kernel/*.S) hyp/lib/format.c hyp/lib/string.c \
               hyp/fdt.c
 GUEST_PROGS := $(patsubst guest-pv/progs/%.c,%,$(wildcard guest-pv/progs/*.c))
-GUEST_LIB_OBJ := $(patsubst %,$(BUILD)/guest-pv/obj/%.o,$(GUEST_LIB))
 
-GUEST_PROG_OBJ := $(patsubst %,$(BUILD)/guest-pv/obj/guest-pv/progs/%.c.o,$(GUEST_PROGS))
+define guest_flavour
+# $(1): flavour, $(2): suffix of the binaries
+GUEST_OBJ_$(1) := $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB) \
+                    $(patsubst %,guest-pv/progs/%.c,$(GUEST_PROGS)))
+$$(GUEST_OBJ_$(1)): $(BUILD)/guest-pv/$(1)/%.o: %
+	@mkdir -p $$(dir $$@)
+	$(Q)$$(call say,CC,$$@)$(CC) $(TARGET_CFLAGS) $(GUEST_INC) -DGUEST_FLAVOUR_$(1) -MMD -MP -c $$< -o $$@
 
-$(GUEST_LIB_OBJ) $(GUEST_PROG_OBJ): $(BUILD)/guest-pv/obj/%.o: %
-	@mkdir -p $(dir $@)
-	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) $(GUEST_INC) -MMD -MP -c $< -o $@
+$(patsubst %,$(BUILD)/guest-pv/%$(2).elf,$(GUEST_PROGS)): $(BUILD)/guest-pv/%$(2).elf: \
+		$(BUILD)/guest-pv/$(1)/guest-pv/progs/%.c.o $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB)) \
+		guest-pv/guest.ld
+	$(Q)$$(call say,LD,$$@)$(CC) $(TARGET_CFLAGS) -T guest-pv/guest.ld -Wl,--no-warn-rwx-segments \
+		-o $$@ $$< $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB)) -lgcc
 
-$(patsubst %,$(BUILD)/guest-pv/%.elf,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.elf: \
-		$(BUILD)/guest-pv/obj/guest-pv/progs/%.c.o $(GUEST_LIB_OBJ) guest-pv/guest.ld
-	$(Q)$(call say,LD,$@)$(CC) $(TARGET_CFLAGS) -T guest-pv/guest.ld -Wl,--no-warn-rwx-segments \
-		-o $@ $< $(GUEST_LIB_OBJ) -lgcc
-
-$(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%.bin: $(BUILD)/guest-pv/%.elf
-	$(Q)$(call say,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
+$(patsubst %,$(BUILD)/guest-pv/%$(2).bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%$(2).bin: \
+		$(BUILD)/guest-pv/%$(2).elf
+	$(Q)$$(call say,OBJCOPY,$$@)$(OBJCOPY) -O binary $$< $$@
+endef
+$(eval $(call guest_flavour,pv,))
+$(eval $(call guest_flavour,fv,_fv))
 
 # ---- Linux guest: built once from Debian's linux-source-6.1, cached outside the tree -------------
 $(IMAGE_linux) $(IMAGE_linux_initrd) &: scripts/build-linux.sh configs/linux/kernel.config configs/linux/init.c
@@ -121,7 +131,7 @@ all: setup
 	@$(MAKE) --no-print-directory configs
 
 hyp: $(BUILD)/cfg/$(CONFIG)/hyp.bin
-guests: $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS))
+guests: $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)) $(patsubst %,$(BUILD)/guest-pv/%_fv.bin,$(GUEST_PROGS))
 configs: $(patsubst %,$(BUILD)/cfg/%/hyp.bin,$(CONFIGS))
 
 run: setup
@@ -136,12 +146,13 @@ UNIT_INC := -Ihyp -Iinclude -Iarch/riscv/include -Itests/unit
 UNIT_fdt    := hyp/fdt.c
 UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
-UNIT_sbi    := $(wildcard hyp/sbi/*.c) hyp/guest_mem.c hyp/lib/format.c
+UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c
 UNIT_format := hyp/lib/format.c
 UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
 UNIT_insn   := arch/riscv/insn.c
+UNIT_ptval  := hyp/pv/ptval.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:

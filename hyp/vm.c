@@ -182,6 +182,7 @@ void vm_stop(struct vm *vm, const char *why)
     gstage_destroy(&vm->gstage, &hyp_pt_alloc);
     hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
     vm->ram_hpa = 0;
+    pv_release(vm);
     console_focus_next();
 }
 
@@ -189,7 +190,9 @@ void vm_reboot(struct vm *vm, bool cold)
 {
     console_guest_end(vm);
     hyp_log("guest '%s' %s reboot", vm->cfg->name, cold ? "cold" : "warm");
-    /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again. */
+    /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again.
+     * The tables the guest had validated are no longer in force: it starts with none. */
+    pv_release(vm);
     vm_load(vm);
 }
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "dev/vplic.h"
 #include "dev/vuart.h"
+#include "pv/pv.h"
 #include "stats.h"
 
 #define VM_MAX 8
@@ -66,6 +67,7 @@ struct vm {
     struct vuart uart;
     struct vplic plic;
     unsigned uart_polls; /* UART reads since the guest last wrote to it */
+    struct pv_mmu mmu;   /* paravirtual page-table state */
 };
 
 struct pcpu {

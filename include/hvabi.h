@@ -80,4 +80,57 @@
 #define HV_SBI_IMPL_ID 0x4d485650u /* "MHVP" */
 #define HV_SBI_IMPL_VERSION 0x00000100u /* 0.1.0: major << 16 | minor << 8 | patch */
 
+/* ---- The hypervisor's own extension: paravirtual interface (docs/hypercalls.md) ---- */
+
+/* One EID in the SBI experimental range 0x08000000-0x08FFFFFF: "\x08PVH". */
+#define HV_EXT 0x08505648
+#define HV_ABI_VERSION 1
+
+#define HV_FID_PROBE 0          /* -> value: HV_ABI_VERSION << 32 | HV_FEAT_* */
+#define HV_FID_NULL 1           /* does nothing: what one hypercall costs */
+#define HV_FID_MACHINE_OFFSET 2 /* -> value: machine address minus guest physical address of its RAM */
+#define HV_FID_MMU_UPDATE 3     /* a0 = gpa of struct hv_mmu_update[a1]; -> value: entries done */
+#define HV_FID_PIN_TABLE 4      /* a0 = machine address of a root table: validate and pin its tree */
+#define HV_FID_UNPIN_TABLE 5    /* a0 = machine address of a pinned root */
+#define HV_FID_SET_ROOT 6       /* a0 = pinned root, a1 = ASID: the calling vCPU's satp */
+#define HV_FID_TLB_FLUSH 7      /* a0 = HV_FLUSH_*, a1 = start, a2 = size, a3 = ASID, a4/a5 = hart mask */
+#define HV_FID_MULTICALL 8      /* a0 = gpa of struct hv_multicall[a1]; -> value: entries done */
+
+/* Feature bits returned by HV_FID_PROBE. */
+#define HV_FEAT_STAGE2 (1u << 0)    /* the hardware translates guest physical addresses (G-stage):
+                                     * page tables may be written natively, the MMU calls are optional */
+#define HV_FEAT_MMU (1u << 1)       /* the page-table calls (MMU_UPDATE, PIN, UNPIN, SET_ROOT) exist */
+#define HV_FEAT_MULTICALL (1u << 2)
+#define HV_FEAT_DBCN_BATCH (1u << 3) /* SBI DBCN write takes whole buffers (HV_DBCN_MAX per call) */
+
+/* Limits: a call asking for more does part of the work and says how much (value). */
+#define HV_MMU_BATCH_MAX 512u   /* entries of one MMU_UPDATE call */
+#define HV_MULTICALL_MAX 64u    /* entries of one MULTICALL */
+#define HV_DBCN_MAX 16384u      /* bytes of one DBCN write */
+
+#define HV_FLUSH_ALL 0   /* every translation of the calling guest */
+#define HV_FLUSH_ASID 1  /* every translation of ASID a3 */
+#define HV_FLUSH_RANGE 2 /* [a1, a1 + a2) of ASID a3, or of every ASID when a3 = ~0 */
+
+/* One page-table update. The low 3 bits of ptr say what to do at the 8-byte-aligned machine address
+ * ptr & ~7: HV_MMU_PTE writes val there (validated if the frame is a page table, a plain write into the
+ * guest's own memory otherwise); HV_MMU_ZERO clears the whole 4 KiB frame (which must not be a table):
+ * a guest whose tables are mapped read-only prepares new table frames this way. */
+#define HV_MMU_CMD_MASK 7ull
+#define HV_MMU_PTE 0ull
+#define HV_MMU_ZERO 1ull
+
+struct hv_mmu_update {
+    uint64_t ptr;
+    uint64_t val;
+};
+
+/* One call of a multicall; the hypervisor writes error and value back. */
+struct hv_multicall {
+    uint64_t fid;
+    uint64_t args[6];
+    int64_t error;
+    uint64_t value;
+};
+
 #endif

@@ -43,7 +43,12 @@ fi
 
 # ---- cache key ---------------------------------------------------------------------------------
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( { echo "linux-source-6.1 $src_version"; cat "$fragment" "$init_c" "$self"; } | sha256sum | cut -c1-16)
+# The cross toolchain is an input too: a new compiler or libc builds afresh.
+tools_version=$(dpkg-query -W -f='${Package} ${Version}\n' gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu \
+    libc6-dev-riscv64-cross 2>/dev/null)
+key_of() { { echo "linux-source-6.1 $src_version"; echo "$tools_version"; cat "$1" "$2" "$self"; } |
+    sha256sum | cut -c1-16; }
+key=$(key_of "$fragment" "$init_c")
 cache=${RVHYP_CACHE:-$HOME/.cache/rvhyp}
 dir="$cache/linux-$key"
 
@@ -86,11 +91,21 @@ rm -rf "$dir" "$dir".tmp.*
 
 tmp=$(mktemp -d "$dir.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# Without these, bash killed by a signal would skip the EXIT trap and leave a gigabyte behind.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 log="$tmp/build.log"
+# Build from copies, so that what is cached under the key is what the key was computed from even if someone
+# edits configs/linux meanwhile.
+cp "$fragment" "$tmp/kernel.config"
+cp "$init_c" "$tmp/init.c"
+[ "$(key_of "$tmp/kernel.config" "$tmp/init.c")" = "$key" ] || fail "configs/linux changed just now: run again"
+# The same inputs give the same Image, byte for byte (so the boot banner and a boot's instruction count do not
+# change from build to build): the build date is the source tarball's, which the built-in initramfs uses too.
+build_date=$(LC_ALL=C date -u -d @"$(stat -c %Y "$tarball")")
 kmake=(make -C "$tmp/src" ARCH=riscv CROSS_COMPILE="$cross" -j"$(nproc)"
-       # A fixed banner keeps the boot output, and the instruction counts of a boot, the same from build to build.
-       KBUILD_BUILD_TIMESTAMP="linux-source-6.1 $src_version" KBUILD_BUILD_USER=rvhyp KBUILD_BUILD_HOST=rvhyp
-       KBUILD_BUILD_VERSION=1)
+       KBUILD_BUILD_TIMESTAMP="$build_date" KBUILD_BUILD_USER=rvhyp KBUILD_BUILD_HOST=rvhyp KBUILD_BUILD_VERSION=1)
 
 # Runs a step with its output in the log; on failure shows the log's tail and keeps the log next to the cache.
 step() {
@@ -109,11 +124,12 @@ start=$SECONDS
 mkdir "$tmp/src"
 step "unpacking $tarball" tar -xJf "$tarball" -C "$tmp/src" --strip-components=1
 
+kstart=$SECONDS
 step "make tinyconfig" "${kmake[@]}" tinyconfig
 # -n: tinyconfig's .config plus the fragment go through allnoconfig, as tinyconfig itself does, so whatever the
 # fragment makes visible stays off unless asked for (olddefconfig would switch on VT, input, HID, swap...).
 step "merging $fragment" env -C "$tmp/src" ARCH=riscv CROSS_COMPILE="$cross" \
-    scripts/kconfig/merge_config.sh -n .config "$fragment"
+    scripts/kconfig/merge_config.sh -n .config "$tmp/kernel.config"
 # Kconfig silently drops what it cannot satisfy: every line of the fragment must be in .config as written.
 bad=0
 while IFS= read -r line; do
@@ -135,17 +151,17 @@ while IFS= read -r line; do
         fi
         ;;
     esac
-done <"$fragment"
+done <"$tmp/kernel.config"
 if [ $bad -ne 0 ]; then
     cp "$tmp/src/.config" "$cache/linux-$key.failed.config"
     fail "the kernel configuration does not match $fragment (see above; result in $cache/linux-$key.failed.config)"
 fi
 
 step "building the kernel" "${kmake[@]}" Image
-kernel_s=$((SECONDS - start))
+kernel_s=$((SECONDS - kstart))
 
 # The static init: keep the unstripped ELF for debugging, put the stripped one in the initramfs.
-step "compiling $init_c" ${cross}gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/init.elf" "$init_c"
+step "compiling $init_c" ${cross}gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/init.elf" "$tmp/init.c"
 step "stripping init" ${cross}strip -o "$tmp/init" "$tmp/init.elf"
 
 # gen_init_cpio writes the device node into the archive, so no root-owned node is ever made on the host.
@@ -159,11 +175,13 @@ file /init $tmp/init 0755 0 0
 EOF
 # Fixed timestamps (-t for directories and nodes, the file's own mtime for /init): same init, same archive.
 touch -d @0 "$tmp/init"
-"$gen" -t 0 "$tmp/initramfs.list" >"$tmp/initrd.cpio" 2>>"$log" || fail "gen_init_cpio failed (see $log)"
+# shellcheck disable=SC2016 # the inner shell expands its own arguments
+step "making initrd.cpio" sh -c '"$0" -t 0 "$1" >"$2"' "$gen" "$tmp/initramfs.list" "$tmp/initrd.cpio"
 sed -i "s|$tmp/|<cache>/|" "$tmp/initramfs.list"
 
-# Keep what is worth keeping (the images, symbols for decoding guest traps, the config, the log) and drop the
-# source tree; then publish the directory in one rename, so a directory named linux-<key> is always complete.
+# Keep what is worth keeping (the images, symbols for decoding guest traps, the inputs, the config, the log)
+# and drop the source tree; then publish the directory in one rename, so a directory named linux-<key> is
+# always complete.
 cp "$tmp/src/arch/riscv/boot/Image" "$tmp/src/vmlinux" "$tmp/src/System.map" "$tmp/"
 cp "$tmp/src/.config" "$tmp/config"
 rm -rf "$tmp/src"
@@ -171,6 +189,6 @@ chmod a-w "$tmp"/Image "$tmp"/initrd.cpio
 chmod 755 "$tmp"
 mv "$tmp" "$dir"
 trap - EXIT
-say "built in $((SECONDS - start))s (kernel ${kernel_s}s): Image $(stat -c %s "$dir/Image") bytes," \
+say "built in $((SECONDS - start))s (configure and make Image: ${kernel_s}s): Image $(stat -c %s "$dir/Image") bytes," \
     "initrd.cpio $(stat -c %s "$dir/initrd.cpio") bytes"
 publish

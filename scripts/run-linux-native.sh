@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Boots the minimal Linux guest directly on QEMU with Debian's OpenSBI, no hypervisor: the baseline that runs
-# under the hypervisor are compared with. Build the images first with make linux (scripts/build-linux.sh).
+# Boots the minimal Linux guest directly on QEMU with Debian's OpenSBI, no hypervisor: the baseline for runs
+# under the hypervisor. Build the images first with make linux (scripts/build-linux.sh).
 # Settings from the environment: SMP (1), TIMEOUT (s, 120), ICOUNT (1 for -icount shift=0,sleep=off; one hart
 # only: with -smp 2 and -icount Linux hangs at init on QEMU 7.2), LINUX_DIR (build/linux).
 set -euo pipefail

@@ -279,3 +279,18 @@ void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
         }
     }
 }
+
+void vcpu_arch_set_satp(struct vcpu *v, uint64_t satp)
+{
+    /* A new root with the same ASID needs no flush here: the guest asks for one when it must. */
+    if (arch_this_cpu()->loaded == v) {
+        csr_write(CSR_VSATP, satp);
+    } else {
+        v->arch.vs.vsatp = satp;
+    }
+}
+
+uint64_t vcpu_arch_get_satp(const struct vcpu *v)
+{
+    return arch_this_cpu()->loaded == v ? csr_read(CSR_VSATP) : v->arch.vs.vsatp;
+}

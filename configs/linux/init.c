@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The static init (PID 1) of the minimal Linux guest: checks that userspace works (console, procfs, SMP
-// count, anonymous memory, fork/wait), says so on the console, then powers the machine off.
-// Built by scripts/build-linux.sh with riscv64-linux-gnu-gcc -static; every line starts with "init: ".
+// The static init (PID 1) of the minimal Linux guest: checks that userspace works (console, procfs,
+// SMP count, anonymous memory, fork/wait), says so on the console, then powers the machine off.
+// Built by scripts/build-linux.sh with riscv64-linux-gnu-gcc -static; every line starts with "init:
+// ".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -68,8 +69,8 @@ static void fail(const char *what)
     power_off();
 }
 
-// The kernel opens /dev/console as fds 0-2 for init when the initramfs has the node; cover the case where it
-// did not (no node): devtmpfs provides one.
+// The kernel opens /dev/console as fds 0-2 for init when the initramfs has the node; cover the case
+// where it did not (no node): devtmpfs provides one.
 static void open_console(void)
 {
     if (fcntl(STDOUT_FILENO, F_GETFD) >= 0) {
@@ -121,8 +122,8 @@ static void check_cpus(void)
     say("init: cpus %d", cpus);
 }
 
-// Touch every page so each one takes its own page fault (and, under a hypervisor, its own mapping), then
-// read everything back: a page mapped twice or lost shows up as a wrong pattern.
+// Touch every page so each one takes its own page fault (and, under a hypervisor, its own mapping),
+// then read everything back: a page mapped twice or lost shows up as a wrong pattern.
 static void check_mmap(void)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -138,8 +139,11 @@ static void check_mmap(void)
         unsigned char want = (unsigned char)((i * 7 + 1) & 0xff);
         for (size_t j = 0; j < page; j++) {
             if (p[i * page + j] != want) {
-                say("init: FAIL mmap page %zu byte %zu reads 0x%02x, wrote 0x%02x", i, j,
-                    p[i * page + j], want);
+                say("init: FAIL mmap page %zu byte %zu reads 0x%02x, wrote 0x%02x",
+                    i,
+                    j,
+                    p[i * page + j],
+                    want);
                 power_off();
             }
         }
@@ -169,7 +173,9 @@ static void check_fork(void)
             fail("waitpid");
         }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != CHILD_STATUS_BASE + i) {
-            say("init: FAIL child %d: wait status 0x%x, wanted exit %d", i, (unsigned)status,
+            say("init: FAIL child %d: wait status 0x%x, wanted exit %d",
+                i,
+                (unsigned)status,
                 CHILD_STATUS_BASE + i);
             power_off();
         }

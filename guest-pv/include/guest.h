@@ -3,10 +3,17 @@
 #ifndef GUEST_H
 #define GUEST_H
 
+#if defined(GUEST_FLAVOUR_pv)
+#define GUEST_FLAVOUR "pv"
+#else
+#define GUEST_FLAVOUR "fv"
+#endif
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fdt.h"
 #include "hvabi.h"
 
 /* ---- SBI ---- */
@@ -66,10 +73,14 @@ void page_free(void *p);
 uint64_t *pt_new_root(void);   /* a root with the kernel's mapping and nothing else */
 int pt_map(uint64_t *root, uint64_t va, uint64_t pa, uint64_t flags);
 int pt_unmap(uint64_t *root, uint64_t va);
-void pt_free_user(uint64_t *root); /* frees user tables and pages below the kernel window */
-void pt_switch(uint64_t *root);
+void pt_free_user(uint64_t *root); /* frees the user slot's tables and pages, then the root */
+void pt_pin(uint64_t *root);       /* the tree is complete: make it live (validated, pinned) */
+void pt_unpin(uint64_t *root);
+void pt_switch(uint64_t *root, unsigned asid);
+void pt_sync(void);                /* make PTE changes so far visible (sfence.vma or hypercalls) */
 void mm_init(void);
 extern uint64_t *kernel_root;
+extern struct platform_info guest_platform;
 
 /* ---- U-mode tasks ---- */
 #define SYS_WRITE 0
@@ -85,6 +96,13 @@ int task_run_all(void);
 #define USER_TEXT __attribute__((section(".user.text"), noinline))
 #define USER_RODATA __attribute__((section(".user.rodata")))
 long sys_call(long n, long a0, long a1);
+
+/* ---- workloads (workloads.c): identical results in both flavours ---- */
+uint64_t wl_compute(unsigned rounds);
+unsigned wl_nullcalls(unsigned n);
+uint64_t wl_console(unsigned lines);
+uint64_t wl_ptchurn(unsigned rounds, unsigned npages, uint64_t *updates);
+int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- boot information and secondary vCPUs ---- */
 /* Value of key=value in /chosen bootargs, or NULL; parse_ulong reads decimal or 0x hex. */

@@ -37,7 +37,7 @@ int start_secondary(unsigned long hartid, secondary_fn fn, void *stack_top)
 void secondary_main(unsigned long hartid)
 {
     /* Same address space as the boot vCPU: its page tables, so kernel data is shared. */
-    pt_switch(kernel_root);
+    pt_switch(kernel_root, 0);
     secondary_entry_fn(hartid);
     sbi_call(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0, 0, 0, 0);
 }

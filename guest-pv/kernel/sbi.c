@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: MIT
-// SBI calls and the console: each printed buffer leaves in one DBCN write, not a call per byte.
-#include <stdarg.h>
-
-#include "format.h"
+// SBI calls.
 #include "guest.h"
 
 struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
@@ -31,39 +28,4 @@ _Noreturn void sbi_shutdown(void)
     for (;;) {
         __asm__ volatile("wfi");
     }
-}
-
-void kwrite(const char *buf, size_t len)
-{
-    /* The kernel runs identity-mapped, so a virtual address is the physical one DBCN wants. The
-     * hypervisor may take less than asked: loop on the count. */
-    while (len > 0) {
-        struct sbiret r = sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, len, (unsigned long)buf, 0, 0, 0, 0);
-        if (r.error != SBI_SUCCESS || r.value == 0) {
-            return;
-        }
-        buf += r.value;
-        len -= (size_t)r.value;
-    }
-}
-
-void kputs(const char *s)
-{
-    size_t n = 0;
-
-    while (s[n]) {
-        n++;
-    }
-    kwrite(s, n);
-}
-
-void kprintf(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    kwrite(buf, (size_t)n);
 }

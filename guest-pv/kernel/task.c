@@ -69,6 +69,7 @@ int task_create(user_fn entry, long arg)
             pt_map(t->root, USER_TEXT_VA + off, (uint64_t)__user_load + off, PTE_R | PTE_X | PTE_U);
         }
         pt_map(t->root, USER_STACK_VA, (uint64_t)stack, PTE_R | PTE_W | PTE_U);
+        pt_pin(t->root);
         t->entry = entry;
         t->arg = arg;
         t->pid = i + 1;
@@ -84,6 +85,7 @@ static void task_reap(struct task *t)
 {
     uint64_t len = (uint64_t)(__user_end - __user_start);
 
+    pt_unpin(t->root);
     for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
         pt_unmap(t->root, USER_TEXT_VA + off);
     }
@@ -105,17 +107,17 @@ int task_run_all(void)
             }
             any = true;
             current = t;
-            pt_switch(t->root);
+            pt_switch(t->root, 0);
             ctx_switch(&sched_ctx, &t->ctx);
             current = (struct task *)0;
             if (t->state == T_DONE) {
-                pt_switch(kernel_root);
+                pt_switch(kernel_root, 0);
                 task_reap(t);
                 ran++;
             }
         }
     }
-    pt_switch(kernel_root);
+    pt_switch(kernel_root, 0);
     return ran;
 }
 

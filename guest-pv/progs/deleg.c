@@ -23,7 +23,7 @@ static bool deleg_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
             return false;
         }
         pt_map(kernel_root, tval & ~(PAGE_SIZE - 1), (uint64_t)page_alloc(), PTE_R | PTE_W);
-        __asm__ volatile("sfence.vma %0, zero" : : "r"(tval) : "memory");
+        pt_sync();
         cause == EXC_LOAD_PF ? load_faults++ : store_faults++;
         return true;
     case EXC_INSN_PF:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The demo guest: a compute checksum, two U-mode tasks with system calls, and timer ticks through WFI.
+// The demo guest: every workload once (compute, null calls, console, page-table churn), two U-mode
+// tasks with system calls, and timer ticks through WFI.
 #include "guest.h"
 
 USER_RODATA static const char msg_hello[] = "task ";
@@ -39,25 +40,18 @@ static USER_TEXT void task_body(long arg)
     sys_call(SYS_EXIT, 0, 0);
 }
 
-/* FNV-1a over an xorshift stream: the same number on every run and every engine. */
-static uint64_t checksum(unsigned rounds)
-{
-    uint64_t x = 88172645463325252ull, h = 1469598103934665603ull;
-
-    for (unsigned i = 0; i < rounds; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        h = (h ^ (x & 0xff)) * 1099511628211ull;
-    }
-    return h;
-}
-
 void guest_main(unsigned long hartid, unsigned long dtb)
 {
     (void)dtb;
-    kprintf("guest-pv demo on hart %lu\n", hartid);
-    kprintf("compute: checksum %016lx\n", (unsigned long)checksum(200000));
+    uint64_t updates;
+
+    kprintf("guest-pv demo (%s flavour) on hart %lu\n", GUEST_FLAVOUR, hartid);
+    kprintf("compute: checksum %016lx\n", (unsigned long)wl_compute(200000));
+    kprintf("nullcalls: %u of 1000\n", wl_nullcalls(1000));
+    uint64_t text = wl_console(8);
+    kprintf("console: 8 lines, checksum %016lx\n", (unsigned long)text);
+    uint64_t churn = wl_ptchurn(4, 32, &updates);
+    kprintf("ptchurn: %lu PTE updates, checksum %016lx\n", (unsigned long)updates, (unsigned long)churn);
 
     task_create(task_body, 1);
     task_create(task_body, 2);

@@ -17,6 +17,7 @@ static const struct sbi_ext *const extensions[] = {
     &sbi_ext_hsm,
     &sbi_ext_srst,
     &sbi_ext_dbcn,
+    &sbi_ext_hv,
 };
 
 const struct sbi_ext *sbi_find_ext(unsigned long eid)

@@ -10,7 +10,7 @@
 
 /* Bytes taken per call; the spec lets a write be partial and the guest loops on the count returned.
  * Bounded so one call cannot hold the hart for long. */
-#define DBCN_MAX_CHUNK 16384u
+#define DBCN_MAX_CHUNK HV_DBCN_MAX
 
 /* The guest buffer for read/write, or NULL when the range is not wholly in its RAM. */
 static void *dbcn_buffer(struct vcpu *v, const struct sbi_call *c, unsigned long *len)

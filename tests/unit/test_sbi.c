@@ -529,3 +529,94 @@ TEST(legacy_ipi_and_fences)
     CHECK_EQ(A0, 0);
     CHECK_EQ(flush_asid, 3);
 }
+
+/* ---- the hypervisor's own extension, dispatched through the same path ---- */
+static uint64_t satp_now;
+
+uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
+{
+    void *p = aligned_alloc(align, n * 4096);
+    memset(p, 0, n * 4096);
+    return (uint64_t)(uintptr_t)p;
+}
+
+void hyp_free_frames(uint64_t pa, uint64_t n)
+{
+    (void)n;
+    free((void *)(uintptr_t)pa);
+}
+
+void vcpu_arch_set_satp(struct vcpu *t, uint64_t satp)
+{
+    (void)t;
+    satp_now = satp;
+}
+
+uint64_t vcpu_arch_get_satp(const struct vcpu *t)
+{
+    (void)t;
+    return satp_now;
+}
+
+TEST(hv_probe_null_and_unknown)
+{
+    setup();
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1 >> 32, HV_ABI_VERSION);
+    CHECK(A1 & HV_FEAT_MMU);
+    ecall(HV_EXT, HV_FID_NULL, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 0);
+    ecall(HV_EXT, 4242, 0, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+    ecall(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, HV_EXT, 0, 0);
+    CHECK_EQ(A1, 1);
+}
+
+TEST(hv_pin_switch_unpin)
+{
+    setup();
+    /* A root at RAM + 64 KiB, then L1 and L0, mapping the first page of RAM read-only. */
+    uint64_t *root = (uint64_t *)(ram + 0x10000), *l1 = (uint64_t *)(ram + 0x11000);
+    uint64_t *l0 = (uint64_t *)(ram + 0x12000);
+    memset(root, 0, 3 * 4096);
+    root[2] = ((0x80011000ull >> 12) << 10) | 1;
+    l1[0] = ((0x80012000ull >> 12) << 10) | 1;
+    l0[0] = ((0x80000000ull >> 12) << 10) | 0x3 | 0x40;
+    ecall(HV_EXT, HV_FID_SET_ROOT, 0x80010000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_DENIED); /* not pinned */
+    ecall(HV_EXT, HV_FID_PIN_TABLE, 0x80010000, 0, 0);
+    CHECK_EQ(A0, 0);
+    ecall(HV_EXT, HV_FID_SET_ROOT, 0x80010000, 1, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(satp_now, (8ull << 60) | (1ull << 44) | (0x80010000ull >> 12));
+    ecall(HV_EXT, HV_FID_UNPIN_TABLE, 0x80010000, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_DENIED); /* in use */
+    satp_now = 0;
+    ecall(HV_EXT, HV_FID_UNPIN_TABLE, 0x80010000, 0, 0);
+    CHECK_EQ(A0, 0);
+    pv_release(&vm);
+}
+
+TEST(hv_multicall_stops_at_first_error)
+{
+    setup();
+    struct hv_multicall *mc = (struct hv_multicall *)(ram + 0x2000);
+    mc[0] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 77 };
+    mc[1] = (struct hv_multicall){ .fid = HV_FID_SET_ROOT, .error = 77 };
+    mc[2] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 77 };
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80002000, 3, 0);
+    CHECK_EQ(A0, SBI_ERR_DENIED);
+    CHECK_EQ(A1, 1);
+    CHECK_EQ(mc[0].error, 0);
+    CHECK_EQ(mc[1].error, SBI_ERR_DENIED);
+    CHECK_EQ(mc[2].error, 77);
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80000000 + RAM_SIZE - 64, 2, 0); /* runs off the end */
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80002000, HV_MULTICALL_MAX + 1, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    ecall(HV_EXT, HV_FID_MMU_UPDATE, ~0ul - 8, 2, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    pv_release(&vm);
+}

@@ -69,6 +69,9 @@ bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq);
 /* Guest TLB and instruction-cache maintenance for the VM whose vCPU is loaded on this hart. Every vCPU
  * of a VM runs on this hart, so a local fence reaches them all. asid < 0: every ASID; size ~0: all. */
 void vcpu_arch_fence_i(void);
+/* Sets the loaded vCPU's guest satp (its VS-stage root), as a paravirtual root switch does. */
+void vcpu_arch_set_satp(struct vcpu *v, uint64_t satp);
+uint64_t vcpu_arch_get_satp(const struct vcpu *v);
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
 
 #endif

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// Page-table writes, native or paravirtual. Natively a PTE is a store and a change becomes visible with
+// sfence.vma. When the hypervisor validates our tables (pv flavour, no stage-2 translation, or the
+// bootarg pv.mmu=hypercall), table frames are mapped read-only: every write to one is queued and sent
+// as one MMU_UPDATE batch, trees are pinned once built, and PTEs name machine addresses (guest physical
+// + the machine offset).
+#include <string.h>
+
+#include "guest.h"
+#include "pt.h"
+
+#define SATP_SV39 (8ul << 60)
+#define QUEUE 64
+#define PPN_MASK ((1ul << 44) - 1)
+
+static bool validated;
+static int64_t moffset;
+static struct hv_mmu_update queue[QUEUE];
+static unsigned queued;
+
+static uint64_t maddr(const void *p)
+{
+    return (uint64_t)p + (uint64_t)moffset;
+}
+
+static _Noreturn void pt_fail(const char *what, long err)
+{
+    kprintf("guest: page-table %s failed (%ld)\n", what, err);
+    sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, SBI_SRST_REASON_SYSFAIL, 0, 0,
+             0, 0);
+    for (;;) {
+    }
+}
+
+void pt_mode_init(void)
+{
+#ifdef GUEST_FLAVOUR_pv
+    if (sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, HV_EXT, 0, 0, 0, 0, 0).value > 0) {
+        uint64_t feat = (uint64_t)sbi_call(HV_EXT, HV_FID_PROBE, 0, 0, 0, 0, 0, 0).value;
+        const char *forced = bootarg("pv.mmu");
+        bool want = !(feat & HV_FEAT_STAGE2) || (forced && strncmp(forced, "hypercall", 9) == 0);
+        validated = want && (feat & HV_FEAT_MMU);
+        if (validated) {
+            moffset = sbi_call(HV_EXT, HV_FID_MACHINE_OFFSET, 0, 0, 0, 0, 0, 0).value;
+        }
+    }
+#endif
+    kprintf("mm: page tables %s\n", validated ? "validated by the hypervisor (hypercalls)"
+                                              : "written natively");
+}
+
+bool pt_validated(void)
+{
+    return validated;
+}
+
+uint64_t pte_make(uint64_t pa, uint64_t flags)
+{
+    return ((maddr((void *)pa) >> 12) << 10) | flags | PTE_V;
+}
+
+uint64_t pte_pa(uint64_t pte)
+{
+    return (((pte >> 10) & PPN_MASK) << 12) - (uint64_t)moffset;
+}
+
+void pt_commit(void)
+{
+    unsigned done = 0;
+
+    while (done < queued) {
+        struct sbiret r = sbi_call(HV_EXT, HV_FID_MMU_UPDATE, (unsigned long)&queue[done], queued - done,
+                                   0, 0, 0, 0);
+        if (r.error) {
+            pt_fail("update", r.error);
+        }
+        done += (unsigned)r.value;
+    }
+    queued = 0;
+}
+
+static void enqueue(uint64_t ptr, uint64_t val)
+{
+    queue[queued].ptr = ptr;
+    queue[queued].val = val;
+    if (++queued == QUEUE) {
+        pt_commit();
+    }
+}
+
+void pt_set(uint64_t *ptep, uint64_t val)
+{
+    if (validated && pt_is_table_frame(ptep)) {
+        enqueue(maddr(ptep) | HV_MMU_PTE, val);
+    } else {
+        *ptep = val;
+    }
+}
+
+uint64_t pt_get(const uint64_t *ptep)
+{
+    /* A queued write is the entry's value already: the newest one for this address wins. */
+    for (unsigned i = queued; i-- > 0;) {
+        if (queue[i].ptr == (maddr(ptep) | HV_MMU_PTE)) {
+            return queue[i].val;
+        }
+        if ((queue[i].ptr & HV_MMU_CMD_MASK) == HV_MMU_ZERO &&
+            (queue[i].ptr & ~0xffful) == (maddr(ptep) & ~0xffful)) {
+            return 0;
+        }
+    }
+    return *ptep;
+}
+
+void pt_zero(uint64_t *t)
+{
+    if (validated) {
+        enqueue(maddr(t) | HV_MMU_ZERO, 0);
+        return;
+    }
+    for (unsigned i = 0; i < 512; i++) {
+        t[i] = 0;
+    }
+}
+
+void pt_pin(uint64_t *root)
+{
+    if (!validated) {
+        return;
+    }
+    pt_commit();
+    long err = sbi_call(HV_EXT, HV_FID_PIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
+    if (err) {
+        pt_fail("pin", err);
+    }
+}
+
+void pt_unpin(uint64_t *root)
+{
+    if (!validated) {
+        return;
+    }
+    pt_commit();
+    long err = sbi_call(HV_EXT, HV_FID_UNPIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
+    if (err) {
+        pt_fail("unpin", err);
+    }
+}
+
+void pt_switch(uint64_t *root, unsigned asid)
+{
+    if (validated) {
+        pt_commit();
+        long err = sbi_call(HV_EXT, HV_FID_SET_ROOT, maddr(root), asid, 0, 0, 0, 0).error;
+        if (err) {
+            pt_fail("root switch", err);
+        }
+        return;
+    }
+    __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(SATP_SV39 | ((uint64_t)asid << 44) |
+                                                           ((uint64_t)root >> 12)) : "memory");
+}
+
+void pt_sync(void)
+{
+    static struct hv_multicall mc[2];
+
+    if (!validated) {
+        __asm__ volatile("sfence.vma" ::: "memory");
+        return;
+    }
+    if (queued == 0) {
+        long err = sbi_call(HV_EXT, HV_FID_TLB_FLUSH, HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul).error;
+        if (err) {
+            pt_fail("flush", err);
+        }
+        return;
+    }
+    /* The queued updates and the flush that makes them visible, in one trap. */
+    mc[0] = (struct hv_multicall){ .fid = HV_FID_MMU_UPDATE, .args = { (unsigned long)queue, queued } };
+    mc[1] = (struct hv_multicall){ .fid = HV_FID_TLB_FLUSH, .args = { HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul } };
+    struct sbiret r = sbi_call(HV_EXT, HV_FID_MULTICALL, (unsigned long)mc, 2, 0, 0, 0, 0);
+    if (r.error || mc[0].value != queued) {
+        pt_fail("multicall", r.error);
+    }
+    queued = 0;
+}

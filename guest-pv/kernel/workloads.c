@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// The workloads both flavours run, the same code in each: what differs is only how the kernel gets
+// things done (hypercalls or trapped hardware operations). Each returns a checksum or a count that must
+// be identical across flavours and engines.
+#include "guest.h"
+
+#define USER_WINDOW 0x40000000ul
+#define COPY_WINDOW 0x50000000ul
+
+/* FNV-1a over an xorshift stream: the same number on every run and every engine. */
+uint64_t wl_compute(unsigned rounds)
+{
+    uint64_t x = 88172645463325252ull, h = 1469598103934665603ull;
+
+    for (unsigned i = 0; i < rounds; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        h = (h ^ (x & 0xff)) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* The cheapest call into the hypervisor each flavour has: a null hypercall, or an SBI call that any
+ * SBI implementation answers (fv knows no hypercalls). */
+unsigned wl_nullcalls(unsigned n)
+{
+    unsigned ok = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+#ifdef GUEST_FLAVOUR_pv
+        ok += sbi_call(HV_EXT, HV_FID_NULL, 0, 0, 0, 0, 0, 0).error == 0;
+#else
+        ok += sbi_call(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0, 0, 0, 0).error == 0;
+#endif
+    }
+    return ok;
+}
+
+/* Prints lines of text; returns the checksum of what was printed. */
+uint64_t wl_console(unsigned lines)
+{
+    uint64_t h = 1469598103934665603ull;
+    char line[96];
+
+    for (unsigned i = 0; i < lines; i++) {
+        int n = fmt_snprintf(line, sizeof(line), "console: line %03u the quick brown fox jumps over %u\n",
+                             i, i * 7919u % 1000u);
+        for (int k = 0; k < n; k++) {
+            h = (h ^ (uint8_t)line[k]) * 1099511628211ull;
+        }
+        kwrite(line, (size_t)n);
+    }
+    return h;
+}
+
+/* Page-table churn: per round, build an address space, map pages into it, write them through it,
+ * make a second space sharing the pages read-only (a fork's copy), read them through that one, then
+ * unmap everything and tear both down. */
+uint64_t wl_ptchurn(unsigned rounds, unsigned npages, uint64_t *updates)
+{
+    static void *frames[256];
+    uint64_t sum = 0;
+
+    *updates = 0;
+    if (npages > 256) {
+        npages = 256;
+    }
+    for (unsigned r = 0; r < rounds; r++) {
+        uint64_t *a = pt_new_root(), *b = pt_new_root();
+        pt_pin(a);
+        pt_pin(b);
+        for (unsigned i = 0; i < npages; i++) {
+            frames[i] = page_alloc();
+            pt_map(a, USER_WINDOW + i * PAGE_SIZE, (uint64_t)frames[i], PTE_R | PTE_W);
+            pt_map(b, COPY_WINDOW + i * PAGE_SIZE, (uint64_t)frames[i], PTE_R);
+        }
+        *updates += 2 * npages;
+        pt_sync();
+        pt_switch(a, 1);
+        for (unsigned i = 0; i < npages; i++) {
+            volatile uint64_t *p = (volatile uint64_t *)(USER_WINDOW + i * PAGE_SIZE);
+            p[0] = (uint64_t)r * 1000003u + i;
+            p[511] = ~p[0];
+        }
+        pt_switch(b, 2);
+        for (unsigned i = 0; i < npages; i++) {
+            const volatile uint64_t *p = (const volatile uint64_t *)(COPY_WINDOW + i * PAGE_SIZE);
+            sum = (sum ^ p[0] ^ (p[511] << 1)) * 1099511628211ull;
+        }
+        pt_switch(kernel_root, 0);
+        for (unsigned i = 0; i < npages; i++) {
+            pt_unmap(a, USER_WINDOW + i * PAGE_SIZE);
+            pt_unmap(b, COPY_WINDOW + i * PAGE_SIZE);
+        }
+        *updates += 2 * npages;
+        pt_sync();
+        pt_unpin(a);
+        pt_unpin(b);
+        pt_free_user(a);
+        pt_free_user(b);
+        for (unsigned i = 0; i < npages; i++) {
+            page_free(frames[i]);
+        }
+    }
+    return sum;
+}

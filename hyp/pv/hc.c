@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// Hypercall dispatch and the calls that need no state: probe, null, machine offset, TLB flush.
+#include "pv/pv.h"
+
+#include <arch/arch.h>
+
+#include "hvabi.h"
+#include "sbi/hartmask.h"
+#include "sbi/sbi.h"
+#include "vm.h"
+
+long hc_tlb_flush(struct vcpu *v, const uint64_t *args)
+{
+    uint64_t targets;
+    long err = sbi_hart_mask(args[4], args[5], v->vm->nvcpus, &targets);
+    long asid = args[3] == ~0ull ? -1 : (long)args[3];
+
+    if (err != SBI_SUCCESS) {
+        return err;
+    }
+    if (args[3] != ~0ull && args[3] > 0xffff) {
+        return SBI_ERR_INVALID_PARAM;
+    }
+    /* Every vCPU of the VM runs on this hart: a local flush of its VMID reaches them all. */
+    switch (args[0]) {
+    case HV_FLUSH_ALL:
+        vcpu_arch_flush_vvma(0, ~0ull, -1);
+        return SBI_SUCCESS;
+    case HV_FLUSH_ASID:
+        if (asid < 0) {
+            return SBI_ERR_INVALID_PARAM;
+        }
+        vcpu_arch_flush_vvma(0, ~0ull, asid);
+        return SBI_SUCCESS;
+    case HV_FLUSH_RANGE:
+        return sbi_fence_range(args[1], args[2], asid);
+    default:
+        return SBI_ERR_INVALID_PARAM;
+    }
+}
+
+long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, bool nested)
+{
+    *value = 0;
+    switch (fid) {
+    case HV_FID_PROBE:
+        *value = ((uint64_t)HV_ABI_VERSION << 32) | HV_FEAT_STAGE2 | HV_FEAT_MMU | HV_FEAT_MULTICALL |
+                 HV_FEAT_DBCN_BATCH;
+        return SBI_SUCCESS;
+    case HV_FID_NULL:
+        return SBI_SUCCESS;
+    case HV_FID_MACHINE_OFFSET:
+        /* With G-stage translation, the addresses in the guest's page tables are guest physical. */
+        *value = 0;
+        return SBI_SUCCESS;
+    case HV_FID_MMU_UPDATE:
+        return hc_mmu_update(v, args[0], args[1], value);
+    case HV_FID_PIN_TABLE:
+        return hc_pin(v, args[0]);
+    case HV_FID_UNPIN_TABLE:
+        return hc_unpin(v, args[0]);
+    case HV_FID_SET_ROOT:
+        /* Inside a multicall the vCPU's context stays what it was for the whole batch (XSA-213). */
+        return nested ? SBI_ERR_DENIED : hc_set_root(v, args[0], args[1]);
+    case HV_FID_TLB_FLUSH:
+        return hc_tlb_flush(v, args);
+    case HV_FID_MULTICALL:
+        return nested ? SBI_ERR_DENIED : hc_multicall(v, args[0], args[1], value);
+    default:
+        return SBI_ERR_NOT_SUPPORTED;
+    }
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* The paravirtual interface's state per VM and its hypercalls (include/hvabi.h, docs/hypercalls.md). */
+#ifndef HYP_PV_PV_H
+#define HYP_PV_PV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pv/ptval.h"
+
+struct vm;
+struct vcpu;
+
+struct pv_mmu {
+    bool ready;         /* frame table allocated (on the guest's first page-table call) */
+    struct ptval val;
+    uint64_t table_pa;  /* host frames holding val.frames */
+    uint64_t table_frames;
+};
+
+/* Runs one hypercall; nested is true inside a multicall, where calls that change the vCPU's context
+ * (SET_ROOT) or nest (MULTICALL) are refused. Returns an SBI error, *value the result. */
+long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, bool nested);
+
+long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
+long hc_pin(struct vcpu *v, uint64_t root);
+long hc_unpin(struct vcpu *v, uint64_t root);
+long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid);
+long hc_tlb_flush(struct vcpu *v, const uint64_t *args);
+long hc_multicall(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
+
+/* Frees the VM's PV state (when it stops). */
+void pv_release(struct vm *vm);
+
+#endif

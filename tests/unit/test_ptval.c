@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: MIT
+// PV page-table validator: each rule (and the Xen advisory behind it) accepted and refused,
+// failed calls change nothing, flushes come before reuse, a fixed-seed random run keeps invariants.
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "check.h"
+#include "hvabi.h"
+#include "pv/ptval.h"
+
+/* Machine address of the fake guest's first frame: 1 GiB aligned, so superpages can be valid. */
+#define BASE 0x80000000ull
+#define FA(i) (BASE + (uint64_t)(i) * 4096)
+#define PTE(maddr, flags) ((((uint64_t)(maddr) >> 12) << PV_PTE_PPN_SHIFT) | (flags) | PV_PTE_V)
+#define NL(i) PTE(FA(i), 0)
+#define R PV_PTE_R
+#define W PV_PTE_W
+#define X PV_PTE_X
+#define RW (PV_PTE_R | PV_PTE_W)
+
+struct env {
+    struct ptval pv;
+    struct pt_frame *frames, *frames_snap;
+    uint8_t *mem, *mem_snap; /* mem_snap only for small guests */
+    uint64_t n;
+    bool mapped;             /* mem comes from mmap (the 1 GiB guest) */
+    bool snap_mem;           /* compare memory around failed operations */
+    int flushes;
+    long probe;              /* a frame whose state each flush records, or -1 */
+    uint8_t probe_type;
+    uint32_t probe_wcount;
+};
+
+static uint64_t *env_frame(void *ctx, uint64_t maddr)
+{
+    struct env *e = ctx;
+    if (maddr < BASE || (maddr - BASE) / 4096 >= e->n || (maddr & 0xfff)) {
+        fprintf(stderr, "ops.frame of 0x%llx: not a guest frame\n", (unsigned long long)maddr);
+        abort();
+    }
+    return (uint64_t *)(e->mem + (maddr - BASE));
+}
+
+static void env_flush(void *ctx)
+{
+    struct env *e = ctx;
+    e->flushes++;
+    if (e->probe >= 0) {
+        e->probe_type = e->frames[e->probe].type;
+        e->probe_wcount = e->frames[e->probe].wcount;
+    }
+}
+
+static struct env *env_new(uint64_t n)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    e->n = n;
+    e->frames = calloc(n, sizeof(*e->frames));
+    e->frames_snap = calloc(n, sizeof(*e->frames));
+    if (n <= 1024) {
+        e->mem = aligned_alloc(4096, n * 4096);
+        e->mem_snap = malloc(n * 4096);
+        memset(e->mem, 0, n * 4096);
+        e->snap_mem = true;
+    } else {
+        e->mem = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        CHECK(e->mem != MAP_FAILED);
+        e->mapped = true;
+    }
+    e->probe = -1;
+    struct ptval_ops ops = { env_frame, env_flush, e };
+    ptval_init(&e->pv, &ops, BASE, n, e->frames);
+    return e;
+}
+
+static void env_free(struct env *e)
+{
+    if (e->mapped) {
+        munmap(e->mem, e->n * 4096);
+    } else {
+        free(e->mem);
+    }
+    free(e->mem_snap);
+    free(e->frames);
+    free(e->frames_snap);
+    free(e);
+}
+
+static uint64_t *slot(struct env *e, uint64_t frame, unsigned i)
+{
+    return (uint64_t *)(e->mem + frame * 4096) + i;
+}
+
+/* The guest writing a frame it owns directly (it may, while the frame is not a table). */
+static void poke(struct env *e, uint64_t frame, unsigned i, uint64_t val)
+{
+    *slot(e, frame, i) = val;
+}
+
+/* An oracle apart from ptval_check: no valid writable leaf of a typed table covers a typed frame */
+static bool no_writable_table(struct env *e)
+{
+    for (uint64_t f = 0; f < e->n; f++) {
+        unsigned type = e->frames[f].type;
+        for (unsigned i = 0; type != PT_NONE && i < 512; i++) {
+            uint64_t p = *slot(e, f, i);
+            if ((p & (PV_PTE_V | W)) != (PV_PTE_V | W)) {
+                continue;
+            }
+            uint64_t first = ((p >> 10) & ((1ull << 44) - 1)) - BASE / 4096;
+            uint64_t span = 1ull << (9 * (type - 1));
+            for (uint64_t j = first; j < first + span; j++) {
+                if (j >= e->n || e->frames[j].type != PT_NONE) {
+                    fprintf(stderr, "frame %llu entry %u maps frame %llu writable\n",
+                            (unsigned long long)f, i, (unsigned long long)j);
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
+static void checked(struct env *e)
+{
+    char why[160];
+    bool ok = ptval_check(&e->pv, why, sizeof(why));
+    if (!ok) {
+        fprintf(stderr, "ptval_check: %s\n", why);
+    }
+    CHECK(ok);
+    CHECK(no_writable_table(e));
+}
+
+enum op { OP_PIN, OP_UNPIN, OP_UPDATE };
+
+/* Runs one call, then checks every invariant, and that a failed call changed nothing. */
+static long op(struct env *e, enum op k, uint64_t addr, uint64_t val)
+{
+    memcpy(e->frames_snap, e->frames, e->n * sizeof(*e->frames));
+    if (e->snap_mem) {
+        memcpy(e->mem_snap, e->mem, e->n * 4096);
+    }
+    long r = k == OP_PIN     ? ptval_pin(&e->pv, addr)
+             : k == OP_UNPIN ? ptval_unpin(&e->pv, addr)
+                             : ptval_update(&e->pv, addr, val);
+    checked(e);
+    if (r != SBI_SUCCESS) {
+        CHECK(memcmp(e->frames_snap, e->frames, e->n * sizeof(*e->frames)) == 0);
+        CHECK(!e->snap_mem || memcmp(e->mem_snap, e->mem, e->n * 4096) == 0);
+    } else if (k == OP_UPDATE) {
+        CHECK_EQ(*(uint64_t *)(e->mem + (addr - BASE)), val);
+    }
+    return r;
+}
+
+#define PIN(e, f) op(e, OP_PIN, FA(f), 0)
+#define UNPIN(e, f) op(e, OP_UNPIN, FA(f), 0)
+#define UPD(e, f, i, v) op(e, OP_UPDATE, FA(f) + 8 * (i), v)
+
+/* 64 frames: root 0 -> level-1 table 1 -> level-0 table 2, pinned; frames 8.. are data. */
+static struct env *env_std(void)
+{
+    struct env *e = env_new(64);
+    poke(e, 0, 0, NL(1));
+    poke(e, 1, 0, NL(2));
+    CHECK_EQ(PIN(e, 0), SBI_SUCCESS);
+    CHECK_EQ(e->frames[0].type, PT_L2);
+    CHECK_EQ(e->frames[1].type, PT_L1);
+    CHECK_EQ(e->frames[2].type, PT_L0);
+    return e;
+}
+
+/* The table of env_std at each level. */
+static const uint64_t level_table[3] = { 2, 1, 0 };
+
+struct pte_case {
+    const char *rule;
+    unsigned level;
+    uint64_t val;
+    long want;
+};
+
+static const struct pte_case pte_cases[] = {
+    { "invalid entry: other bits ignored", 0, ~PV_PTE_V, SBI_SUCCESS },
+    { "read-only leaf", 0, PTE(FA(10), R), SBI_SUCCESS },
+    { "writable leaf", 0, PTE(FA(10), RW | PV_PTE_A | PV_PTE_D), SBI_SUCCESS },
+    { "execute-only leaf", 0, PTE(FA(10), X), SBI_SUCCESS },
+    { "user RWX leaf, G, RSW bits", 0, PTE(FA(10), RW | X | PV_PTE_U | PV_PTE_G | (3 << 8)),
+      SBI_SUCCESS },
+    { "ownership: last guest frame", 0, PTE(FA(63), RW), SBI_SUCCESS },
+    { "ownership: frame just below the guest", 0, PTE(FA(-1), R), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: frame just past the guest", 0, PTE(FA(64), R), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: hypervisor image below", 0, PTE(BASE - 0x200000, RW), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: firmware at 0", 0, PTE(0, X), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: another guest above", 0, PTE(BASE + 0x10000000, RW), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: highest PPN", 0, PV_PTE_PPN_MASK | R | PV_PTE_V, SBI_ERR_INVALID_ADDRESS },
+    { "ownership: non-leaf outside", 1, PTE(FA(64), 0), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: root entry far away", 2, PTE(BASE + (1ull << 40), 0), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: 2 MiB page past the guest", 1, PTE(FA(0), R), SBI_ERR_INVALID_ADDRESS },
+    { "ownership: 1 GiB page past the guest", 2, PTE(FA(0), R), SBI_ERR_INVALID_ADDRESS },
+    { "read-only mapping of the root", 0, PTE(FA(0), R), SBI_SUCCESS },
+    { "execute-only mapping of a table", 0, PTE(FA(1), X), SBI_SUCCESS },
+    { "writable mapping of the root", 0, PTE(FA(0), RW), SBI_ERR_DENIED },
+    { "writable mapping of a level-1 table", 0, PTE(FA(1), RW | X), SBI_ERR_DENIED },
+    { "writable mapping of the table itself", 0, PTE(FA(2), RW), SBI_ERR_DENIED },
+    { "reserved bit 54", 0, PTE(FA(10), R) | 1ull << 54, SBI_ERR_INVALID_PARAM },
+    { "reserved bit 60", 0, PTE(FA(10), R) | 1ull << 60, SBI_ERR_INVALID_PARAM },
+    { "PBMT bit 61 (no Svpbmt)", 0, PTE(FA(10), R) | 1ull << 61, SBI_ERR_INVALID_PARAM },
+    { "PBMT bit 62 (no Svpbmt)", 0, PTE(FA(10), R) | 1ull << 62, SBI_ERR_INVALID_PARAM },
+    { "N bit 63 (no Svnapot)", 0, PTE(FA(10), R) | 1ull << 63, SBI_ERR_INVALID_PARAM },
+    { "reserved bit on a non-leaf", 1, NL(20) | 1ull << 55, SBI_ERR_INVALID_PARAM },
+    { "W without R", 0, PTE(FA(10), W), SBI_ERR_INVALID_PARAM },
+    { "W and X without R", 0, PTE(FA(10), W | X), SBI_ERR_INVALID_PARAM },
+    { "non-leaf at level 0", 0, NL(20), SBI_ERR_INVALID_PARAM },
+    { "non-leaf at level 1", 1, NL(20), SBI_SUCCESS },
+    { "non-leaf with G", 1, NL(20) | PV_PTE_G, SBI_SUCCESS },
+    { "A on a non-leaf", 1, NL(20) | PV_PTE_A, SBI_ERR_INVALID_PARAM },
+    { "D on a non-leaf", 1, NL(20) | PV_PTE_D, SBI_ERR_INVALID_PARAM },
+    { "U on a non-leaf", 2, NL(20) | PV_PTE_U, SBI_ERR_INVALID_PARAM },
+    { "misaligned 2 MiB page", 1, PTE(FA(1), R), SBI_ERR_INVALID_PARAM },
+    { "misaligned 1 GiB page", 2, PTE(FA(512), R), SBI_ERR_INVALID_PARAM },
+    { "two levels: level-0 table as level 1", 2, NL(2), SBI_ERR_DENIED },
+    { "two levels: level-1 table as level 0", 1, NL(1), SBI_ERR_DENIED },
+    { "two levels: root as level 0", 1, NL(0), SBI_ERR_DENIED },
+    { "two levels: root as level 1", 2, NL(0), SBI_ERR_DENIED },
+    { "same level: shared level-0 table", 1, NL(2), SBI_SUCCESS },
+    { "same level: shared level-1 table", 2, NL(1), SBI_SUCCESS },
+};
+
+TEST(pte_rules)
+{
+    for (size_t c = 0; c < sizeof(pte_cases) / sizeof(pte_cases[0]); c++) {
+        const struct pte_case *pc = &pte_cases[c];
+        struct env *e = env_std();
+        int before = test_failures;
+        CHECK_EQ(UPD(e, level_table[pc->level], 5, pc->val), pc->want);
+        if (pc->want == SBI_SUCCESS) {
+            CHECK_EQ(UPD(e, level_table[pc->level], 5, 0), SBI_SUCCESS);
+            CHECK_EQ(UNPIN(e, 0), SBI_SUCCESS);
+            for (uint64_t f = 0; f < e->n; f++) {
+                CHECK(e->frames[f].type == PT_NONE && e->frames[f].tcount == 0);
+                CHECK_EQ(e->frames[f].wcount, 0);
+            }
+        }
+        if (test_failures != before) {
+            fprintf(stderr, "  in case \"%s\"\n", pc->rule);
+        }
+        env_free(e);
+    }
+}
+
+TEST(pin_rules)
+{
+    struct env *e = env_std();
+    CHECK(ptval_is_pinned_root(&e->pv, FA(0)));
+    CHECK(!ptval_is_pinned_root(&e->pv, FA(1)));
+    CHECK_EQ(PIN(e, 0), SBI_ERR_DENIED);                           /* pin twice */
+    CHECK_EQ(PIN(e, 1), SBI_ERR_DENIED);                           /* a level-1 table */
+    CHECK_EQ(op(e, OP_PIN, FA(3) + 8, 0), SBI_ERR_INVALID_ADDRESS); /* misaligned */
+    CHECK_EQ(PIN(e, 64), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(PIN(e, -1), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_PIN, 0, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_PIN, ~0xfffull, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(UNPIN(e, 1), SBI_ERR_DENIED); /* a table, not a pinned root */
+    CHECK_EQ(UNPIN(e, 30), SBI_ERR_DENIED);
+    CHECK_EQ(UNPIN(e, 64), SBI_ERR_DENIED);
+    CHECK_EQ(op(e, OP_UNPIN, FA(0) + 8, 0), SBI_ERR_DENIED);
+    /* A root with a bad entry deep down is refused whole. */
+    poke(e, 3, 7, NL(4));
+    poke(e, 4, 0, NL(5));
+    poke(e, 5, 0, PTE(FA(10), RW));
+    poke(e, 5, 1, PTE(FA(11), W));
+    CHECK_EQ(PIN(e, 3), SBI_ERR_INVALID_PARAM);
+    poke(e, 5, 1, PTE(FA(11), R));
+    CHECK_EQ(PIN(e, 3), SBI_SUCCESS);
+    CHECK_EQ(e->frames[10].wcount, 1);
+    CHECK_EQ(PIN(e, 10), SBI_ERR_DENIED); /* writable-mapped */
+    CHECK_EQ(UNPIN(e, 3), SBI_SUCCESS);
+    CHECK_EQ(UNPIN(e, 3), SBI_ERR_DENIED); /* unpin of an unpinned root */
+    CHECK_EQ(UNPIN(e, 0), SBI_SUCCESS);
+    CHECK_EQ(PIN(e, 0), SBI_SUCCESS); /* and again */
+    env_free(e);
+}
+
+TEST(update_addresses)
+{
+    struct env *e = env_std();
+    CHECK_EQ(op(e, OP_UPDATE, FA(2) + 4, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_UPDATE, FA(2) + 1, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_UPDATE, BASE - 8, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_UPDATE, FA(64), 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_UPDATE, ~7ull, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(op(e, OP_UPDATE, 0, 0), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(UPD(e, 30, 0, PTE(FA(10), R)), SBI_SUCCESS); /* not a table: a plain write */
+    CHECK_EQ(*slot(e, 30, 0), PTE(FA(10), R));
+    CHECK_EQ(UPD(e, 2, 511, PTE(FA(10), R)), SBI_SUCCESS);   /* last entry */
+    CHECK_EQ(*slot(e, 2, 511), PTE(FA(10), R));
+    env_free(e);
+}
+
+TEST(writable_then_table)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[10].wcount, 1);
+    CHECK_EQ(UPD(e, 1, 1, NL(10)), SBI_ERR_DENIED);
+    CHECK_EQ(UPD(e, 0, 1, NL(10)), SBI_ERR_DENIED);
+    CHECK_EQ(PIN(e, 10), SBI_ERR_DENIED);
+    /* A second writable mapping of the same frame. */
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(10), RW | X)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[10].wcount, 2);
+    CHECK_EQ(UPD(e, 2, 3, 0), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 1, 1, NL(10)), SBI_ERR_DENIED); /* one mapping left */
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(10), R)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 1, 1, NL(10)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[10].type, PT_L0);
+    env_free(e);
+}
+
+TEST(table_then_writable)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 1, 1, NL(10)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW)), SBI_ERR_DENIED);
+    CHECK_EQ(UPD(e, 10, 3, PTE(FA(10), RW)), SBI_ERR_DENIED); /* through itself */
+    /* A table reached from a second root is still a table. */
+    poke(e, 3, 0, NL(1));
+    CHECK_EQ(PIN(e, 3), SBI_SUCCESS);
+    CHECK_EQ(e->frames[1].tcount, 2);
+    CHECK_EQ(UNPIN(e, 0), SBI_SUCCESS);
+    CHECK_EQ(e->frames[1].type, PT_L1);
+    CHECK_EQ(UPD(e, 10, 0, PTE(FA(1), RW)), SBI_ERR_DENIED);
+    CHECK_EQ(UPD(e, 10, 0, PTE(FA(0), RW)), SBI_SUCCESS); /* no longer a table */
+    env_free(e);
+}
+
+TEST(xsa182_flag_only_upgrade)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(1), R)), SBI_SUCCESS); /* a table may be mapped read-only */
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(1), RW)), SBI_ERR_DENIED);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(1), RW | PV_PTE_A | PV_PTE_D)), SBI_ERR_DENIED);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(2), RW)), SBI_ERR_DENIED);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(1), R | PV_PTE_A)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[1].wcount, 0);
+    env_free(e);
+}
+
+/* 1024 frames at a 2 MiB-aligned base: root 600 -> level-1 table 601 -> level-0 table 5 (in the
+ * first 2 MiB). */
+static struct env *env_big(void)
+{
+    struct env *e = env_new(1024);
+    poke(e, 600, 0, NL(601));
+    CHECK_EQ(PIN(e, 600), SBI_SUCCESS);
+    return e;
+}
+
+TEST(xsa148_superpage_over_table)
+{
+    struct env *e = env_big();
+    CHECK_EQ(UPD(e, 601, 0, NL(5)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 601, 1, PTE(FA(0), RW)), SBI_ERR_DENIED);   /* covers table 5 */
+    CHECK_EQ(UPD(e, 601, 2, PTE(FA(512), RW)), SBI_ERR_DENIED); /* covers 600 and 601 */
+    CHECK_EQ(UPD(e, 601, 1, PTE(FA(0), R)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 601, 1, PTE(FA(0), RW)), SBI_ERR_DENIED);   /* flag-only upgrade */
+    CHECK_EQ(UPD(e, 601, 1, PTE(FA(256), RW)), SBI_ERR_INVALID_PARAM);
+    env_free(e);
+
+    /* The other order: the superpage first, then a covered frame as a table. */
+    e = env_big();
+    CHECK_EQ(UPD(e, 601, 1, PTE(FA(0), RW)), SBI_SUCCESS);
+    for (uint64_t f = 0; f < 1024; f++) {
+        CHECK_EQ(e->frames[f].wcount, f < 512);
+    }
+    CHECK_EQ(UPD(e, 601, 0, NL(5)), SBI_ERR_DENIED);
+    CHECK_EQ(PIN(e, 511), SBI_ERR_DENIED);
+    CHECK_EQ(PIN(e, 512), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 601, 1, 0), SBI_SUCCESS);
+    CHECK(e->pv.flush_pending);
+    e->probe = 5;
+    int flushes = e->flushes;
+    CHECK_EQ(UPD(e, 601, 0, NL(5)), SBI_SUCCESS);
+    CHECK_EQ(e->flushes, flushes + 1);
+    CHECK_EQ(e->probe_type, PT_NONE);
+    env_free(e);
+}
+
+TEST(superpage_must_fit_in_the_guest)
+{
+    for (uint64_t n = 511; n <= 513; n++) {
+        struct env *e = env_new(n); /* root n-1 -> level-1 table n-2 */
+        poke(e, n - 1, 0, NL(n - 2));
+        CHECK_EQ(PIN(e, n - 1), SBI_SUCCESS);
+        long want = n == 511 ? SBI_ERR_INVALID_ADDRESS : SBI_SUCCESS;
+        CHECK_EQ(UPD(e, n - 2, 1, PTE(FA(0), R)), want);
+        CHECK_EQ(UPD(e, n - 2, 1, 0), SBI_SUCCESS);
+        CHECK_EQ(UPD(e, n - 2, 2, PTE(FA(0), RW)), n == 511 ? want : SBI_ERR_DENIED);
+        env_free(e);
+    }
+}
+
+TEST(xsa148_gigapage_over_table)
+{
+    struct env *e = env_new(512 * 512); /* 1 GiB, mapped lazily */
+    CHECK_EQ(PIN(e, 1000), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 1000, 1, PTE(FA(0), RW)), SBI_ERR_DENIED); /* covers the root */
+    CHECK_EQ(UPD(e, 1000, 1, PTE(FA(512), R)), SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(UPD(e, 1000, 1, PTE(FA(0), R | X)), SBI_SUCCESS);
+    CHECK_EQ(UNPIN(e, 1000), SBI_SUCCESS);
+    env_free(e);
+}
+
+TEST(xsa217_unmap_flushes_before_reuse_as_table)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW)), SBI_SUCCESS);
+    ptval_flush_if_pending(&e->pv);
+    int flushes = e->flushes;
+    CHECK_EQ(UPD(e, 2, 3, 0), SBI_SUCCESS);
+    CHECK(e->pv.flush_pending);
+    CHECK_EQ(e->flushes, flushes); /* deferred to the end of the batch, or to a reuse */
+    e->probe = 10;
+    CHECK_EQ(UPD(e, 1, 1, NL(10)), SBI_SUCCESS);
+    CHECK_EQ(e->flushes, flushes + 1);
+    CHECK_EQ(e->probe_type, PT_NONE); /* flushed before the type was granted */
+    CHECK_EQ(e->frames[10].type, PT_L0);
+    CHECK(!e->pv.flush_pending);
+
+    /* The same through pin, after a downgrade RW -> RO. */
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(11), RW)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(11), R)), SBI_SUCCESS);
+    CHECK(e->pv.flush_pending);
+    e->probe = 11;
+    CHECK_EQ(PIN(e, 11), SBI_SUCCESS);
+    CHECK_EQ(e->flushes, flushes + 2);
+    CHECK_EQ(e->probe_type, PT_NONE);
+    env_free(e);
+}
+
+TEST(xsa217_dropped_table_flushes_before_writable)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 1, 1, NL(10)), SBI_SUCCESS);
+    ptval_flush_if_pending(&e->pv);
+    int flushes = e->flushes;
+    CHECK_EQ(UPD(e, 1, 1, 0), SBI_SUCCESS);
+    CHECK_EQ(e->frames[10].type, PT_NONE);
+    CHECK(e->pv.flush_pending);
+    e->probe = 10;
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW)), SBI_SUCCESS);
+    CHECK_EQ(e->flushes, flushes + 1);
+    CHECK_EQ(e->probe_wcount, 0); /* flushed before the writable mapping was granted */
+    env_free(e);
+}
+
+TEST(flush_only_when_reduced)
+{
+    struct env *e = env_std();
+    ptval_flush_if_pending(&e->pv);
+    int flushes = e->flushes;
+    ptval_flush_if_pending(&e->pv);
+    CHECK_EQ(e->flushes, flushes);
+    static const struct {
+        uint64_t from, to;
+        bool reduces;
+    } steps[] = {
+        { 0, PTE(FA(10), R), false },
+        { PTE(FA(10), R), PTE(FA(10), RW | X | PV_PTE_U), false }, /* more rights */
+        { PTE(FA(10), RW | X | PV_PTE_U), PTE(FA(10), RW | PV_PTE_U), true },
+        { PTE(FA(10), RW | PV_PTE_U), PTE(FA(10), RW), true },
+        { PTE(FA(10), RW), PTE(FA(11), RW), true },
+        { PTE(FA(11), RW), PTE(FA(11), RW | PV_PTE_G), false },
+        { PTE(FA(11), RW | PV_PTE_G), PTE(FA(11), RW), true },
+        { PTE(FA(11), RW), 0, true },
+        { 0, 0, false },
+    };
+    for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+        CHECK_EQ(*slot(e, 2, 3), steps[s].from);
+        CHECK_EQ(UPD(e, 2, 3, steps[s].to), SBI_SUCCESS);
+        CHECK_EQ(e->pv.flush_pending, steps[s].reduces);
+        ptval_flush_if_pending(&e->pv);
+        CHECK(!e->pv.flush_pending);
+    }
+    CHECK_EQ(e->flushes, flushes + 5);
+    env_free(e);
+}
+
+TEST(ad_only_change_is_fast)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW | PV_PTE_A)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(0), R)), SBI_SUCCESS);
+    ptval_flush_if_pending(&e->pv);
+    struct pt_frame before[64];
+    memcpy(before, e->frames, sizeof(before));
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW | PV_PTE_A | PV_PTE_D)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW)), SBI_SUCCESS); /* clearing A/D does not flush */
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(0), R | PV_PTE_A | PV_PTE_D)), SBI_SUCCESS);
+    CHECK(memcmp(before, e->frames, sizeof(before)) == 0);
+    CHECK(!e->pv.flush_pending);
+    CHECK_EQ(e->frames[10].wcount, 1);
+    /* Not for non-leaves: A/D there are reserved. */
+    CHECK_EQ(UPD(e, 1, 0, NL(2) | PV_PTE_A), SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(UPD(e, 0, 0, NL(1) | PV_PTE_D), SBI_ERR_INVALID_PARAM);
+    env_free(e);
+}
+
+TEST(failed_calls_change_nothing)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 2, 0, PTE(FA(30), RW)), SBI_SUCCESS);
+    /* A level-1 table whose second child fails after the first took references. */
+    poke(e, 20, 0, NL(21));
+    poke(e, 20, 1, NL(22));
+    poke(e, 20, 2, NL(23));
+    poke(e, 21, 0, PTE(FA(30), RW));
+    poke(e, 21, 1, PTE(FA(31), R));
+    poke(e, 21, 2, PTE(FA(30), RW));
+    poke(e, 22, 0, PTE(FA(32), RW));
+    poke(e, 22, 9, PTE(FA(33), W)); /* W without R */
+    poke(e, 23, 0, PTE(FA(34), RW));
+    CHECK_EQ(UPD(e, 0, 1, NL(20)), SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(PIN(e, 20), SBI_ERR_INVALID_PARAM); /* as a root: 21's leaves misaligned 2 MiB */
+    poke(e, 22, 9, NL(2)); /* a non-leaf at level 0 */
+    CHECK_EQ(UPD(e, 0, 1, NL(20)), SBI_ERR_INVALID_PARAM);
+    poke(e, 22, 9, PTE(FA(64), R));
+    CHECK_EQ(UPD(e, 0, 1, NL(20)), SBI_ERR_INVALID_ADDRESS);
+    poke(e, 22, 9, PTE(FA(1), RW)); /* a table, writable */
+    CHECK_EQ(UPD(e, 0, 1, NL(20)), SBI_ERR_DENIED);
+    poke(e, 22, 9, PTE(FA(21), RW)); /* a sibling being validated, writable */
+    CHECK_EQ(UPD(e, 0, 1, NL(20)), SBI_ERR_DENIED);
+    poke(e, 22, 9, PTE(FA(21), R));
+    CHECK_EQ(UPD(e, 0, 1, NL(20)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[30].wcount, 3);
+    CHECK_EQ(e->frames[21].type, PT_L0);
+    /* A failure replacing a valid entry keeps the old one and its references. */
+    CHECK_EQ(UPD(e, 0, 1, NL(2)), SBI_ERR_DENIED);
+    CHECK_EQ(*slot(e, 0, 1), NL(20));
+    env_free(e);
+}
+
+TEST(shared_children_and_overlap)
+{
+    struct env *e = env_std();
+    CHECK_EQ(UPD(e, 1, 1, NL(2)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[2].tcount, 2);
+    ptval_flush_if_pending(&e->pv);
+    /* The same child with another flag: taken before dropped, so it never loses its type. */
+    CHECK_EQ(UPD(e, 1, 1, NL(2) | PV_PTE_G), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 1, 0, NL(2) | PV_PTE_G), SBI_SUCCESS);
+    CHECK_EQ(e->frames[2].tcount, 2);
+    CHECK(!e->pv.flush_pending);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 2, 3, PTE(FA(10), RW | X)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 2, 4, PTE(FA(10), RW)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[10].wcount, 2);
+    CHECK_EQ(UPD(e, 1, 0, 0), SBI_SUCCESS);
+    CHECK_EQ(e->frames[2].type, PT_L0);
+    CHECK_EQ(UPD(e, 1, 1, NL(11)), SBI_SUCCESS); /* the last reference: table 2 goes */
+    CHECK_EQ(e->frames[2].type, PT_NONE);
+    CHECK_EQ(e->frames[10].wcount, 0);
+    CHECK_EQ(e->frames[11].type, PT_L0);
+    env_free(e);
+}
+
+TEST(unpin_releases_everything)
+{
+    struct env *e = env_std();
+    poke(e, 3, 0, NL(1));
+    CHECK_EQ(PIN(e, 3), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 0, 1, NL(1)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 1, 2, NL(4)), SBI_SUCCESS);
+    for (unsigned i = 0; i < 6; i++) {
+        CHECK_EQ(UPD(e, 2, i, PTE(FA(10 + i), RW)), SBI_SUCCESS);
+        CHECK_EQ(UPD(e, 4, i, PTE(FA(10 + i), RW)), SBI_SUCCESS);
+    }
+    CHECK_EQ(UPD(e, 2, 9, PTE(FA(0), R)), SBI_SUCCESS);
+    CHECK_EQ(e->frames[1].tcount, 3);
+    CHECK_EQ(e->frames[12].wcount, 2);
+    CHECK_EQ(UNPIN(e, 0), SBI_SUCCESS);
+    CHECK_EQ(e->frames[1].tcount, 1);
+    CHECK_EQ(e->frames[12].wcount, 2);
+    ptval_flush_if_pending(&e->pv);
+    CHECK_EQ(UNPIN(e, 3), SBI_SUCCESS);
+    CHECK(e->pv.flush_pending);
+    for (uint64_t f = 0; f < e->n; f++) {
+        CHECK_EQ(e->frames[f].type, PT_NONE);
+        CHECK_EQ(e->frames[f].tcount + e->frames[f].wcount + e->frames[f].pinned, 0);
+    }
+    env_free(e);
+}
+
+TEST(check_reports_corruption)
+{
+    struct env *e = env_std();
+    char why[96];
+    CHECK(ptval_check(&e->pv, why, sizeof(why)));
+    e->frames[2].tcount++;
+    CHECK(!ptval_check(&e->pv, why, sizeof(why)));
+    CHECK_STR(why, "frame 2: tcount (have, expected) (2, 1)");
+    CHECK(!ptval_check(&e->pv, why, 10));
+    CHECK_STR(why, "frame 2: ");
+    CHECK(!ptval_check(&e->pv, why, 1));
+    CHECK_STR(why, "");
+    CHECK(!ptval_check(&e->pv, NULL, 0));
+    e->frames[2].tcount--;
+    e->frames[40].wcount = 0xffffffffu;
+    CHECK(!ptval_check(&e->pv, why, sizeof(why)));
+    CHECK_STR(why, "frame 40: wcount (have, expected) (4294967295, 0)");
+    e->frames[40].wcount = 0;
+    e->frames[40].pinned = 1;
+    CHECK(!ptval_check(&e->pv, why, sizeof(why)));
+    e->frames[40].pinned = 0;
+    poke(e, 2, 7, PTE(FA(10), W));
+    CHECK(!ptval_check(&e->pv, why, sizeof(why)));
+    CHECK_STR(why, "frame 2: entry (index, error) is invalid (7, 3)");
+    poke(e, 2, 7, PTE(FA(1), RW));
+    CHECK(!ptval_check(&e->pv, why, sizeof(why)));
+    poke(e, 2, 7, 0);
+    poke(e, 1, 7, NL(0));
+    CHECK(!ptval_check(&e->pv, why, sizeof(why)));
+    poke(e, 1, 7, 0);
+    CHECK(ptval_check(&e->pv, why, sizeof(why)));
+    env_free(e);
+}
+
+/* xorshift64*: a fixed sequence on every host. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(uint64_t n)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (rng_state * 0x2545f4914f6cdd1dull) % n;
+}
+
+static uint64_t rnd_maddr(uint64_t n)
+{
+    switch (rnd(16)) {
+    case 0: return BASE - 4096 * (1 + rnd(4));
+    case 1: return FA(n + rnd(4));
+    case 2: return rnd(1ull << 56) & ~0xfffull;
+    default: return FA(rnd(n));
+    }
+}
+
+/* A PTE for the random run: half well formed inside the guest, the rest broken in every way. */
+static uint64_t rnd_pte(uint64_t n, uint64_t old)
+{
+    static const uint64_t leaf[] = { R, R, X, R | X, RW, RW | X, W, W | X };
+    uint64_t ad = rnd(4) << 6, g = rnd(4) == 0 ? PV_PTE_G : 0, u = rnd(4) == 0 ? PV_PTE_U : 0;
+    switch (rnd(20)) {
+    case 0: return rnd(~0ull) & ~PV_PTE_V;
+    case 1: return rnd(~0ull);
+    case 2: return PTE(rnd_maddr(n), rnd(1024));
+    case 3: return PTE(rnd_maddr(n), g | (PV_PTE_A << rnd(3))); /* A, D or U on a non-leaf */
+    case 4: return PTE(rnd_maddr(n), R) | 1ull << (54 + rnd(10));
+    case 5: return old ^ (PV_PTE_A << rnd(2));
+    case 6: return old ^ (PV_PTE_R << rnd(4));
+    case 7: return PTE(rnd_maddr(n), leaf[rnd(8)] | ad | g | u);
+    case 8:
+    case 9:
+    case 10:
+    case 11: return PTE(FA(rnd(n)), g);
+    case 12:
+    case 13:
+    case 14:
+    case 15: return PTE(FA(rnd(n)), leaf[rnd(6)] | ad | g | u);
+    default: return 0;
+    }
+}
+
+static uint64_t pick_frame(struct env *e, bool typed, bool pinned)
+{
+    uint64_t start = rnd(e->n);
+    for (uint64_t k = 0; k < e->n; k++) {
+        uint64_t f = (start + k) % e->n;
+        if ((!typed || e->frames[f].type != PT_NONE) && (!pinned || e->frames[f].pinned)) {
+            return f;
+        }
+    }
+    return start;
+}
+
+TEST(random_operations)
+{
+    const uint64_t n = 32;
+    struct env *e = env_new(n);
+    long ok[3] = { 0 }, deep = 0;
+    for (long step = 0; step < 200000; step++) {
+        e->snap_mem = step % 16 == 0;
+        uint64_t kind = rnd(100);
+        if (step % 20000 == 0) {
+            for (uint64_t f = 0; f < n; f++) {
+                if (e->frames[f].pinned) {
+                    CHECK_EQ(UNPIN(e, f), SBI_SUCCESS);
+                }
+            }
+        }
+        if (kind < 6) {
+            uint64_t a = rnd(8) ? FA(pick_frame(e, false, false)) : rnd_maddr(n) + rnd(2) * 8;
+            ok[OP_PIN] += op(e, OP_PIN, a, 0) == SBI_SUCCESS;
+        } else if (kind < 9) {
+            uint64_t a = rnd(4) ? FA(pick_frame(e, false, true)) : rnd_maddr(n);
+            ok[OP_UNPIN] += op(e, OP_UNPIN, a, 0) == SBI_SUCCESS;
+        } else if (kind < 25) {
+            /* The guest writes a frame that is not a table: one entry, or all of them cleared. */
+            uint64_t f = rnd(n);
+            if (e->frames[f].type == PT_NONE && kind < 21) {
+                poke(e, f, rnd(8) ? rnd(8) : rnd(512), rnd_pte(n, 0));
+            } else if (e->frames[f].type == PT_NONE) {
+                memset(slot(e, f, 0), 0, 4096);
+            }
+        } else if (kind < 28) {
+            ptval_flush_if_pending(&e->pv);
+        } else {
+            uint64_t f = rnd(8) ? pick_frame(e, true, false) : rnd(n);
+            uint64_t a = FA(f) + 8 * (rnd(8) ? rnd(8) : rnd(512));
+            if (rnd(32) == 0) {
+                a = rnd(4) ? a + 1 + rnd(7) : rnd_maddr(n);
+            }
+            bool inside = a >= BASE && a < FA(n);
+            uint64_t old = inside ? *(uint64_t *)(e->mem + ((a - BASE) & ~7ull)) : 0;
+            uint64_t val = rnd_pte(n, old);
+            long r = op(e, OP_UPDATE, a, val);
+            ok[OP_UPDATE] += r == SBI_SUCCESS;
+            deep += r == SBI_SUCCESS && (val & (PV_PTE_V | R | W | X)) == PV_PTE_V;
+            if (r != SBI_SUCCESS && inside && !(a & 7)) {
+                CHECK_EQ(*(uint64_t *)(e->mem + (a - BASE)), old);
+            }
+        }
+        if (test_failures > 20) {
+            fprintf(stderr, "random_operations: stopping at step %ld\n", step);
+            break;
+        }
+    }
+    /* The run reached the interesting states, not only refusals. */
+    CHECK(ok[OP_PIN] > 1000);
+    CHECK(ok[OP_UNPIN] > 1000);
+    CHECK(ok[OP_UPDATE] > 20000);
+    CHECK(deep > 1000);
+    fprintf(stderr, "random_operations: %ld pins, %ld unpins, %ld updates (%ld non-leaf) done\n",
+            ok[OP_PIN], ok[OP_UNPIN], ok[OP_UPDATE], deep);
+    env_free(e);
+}
+
+TEST(zero_frames)
+{
+    struct env *e = env_std();
+    char why[128];
+    *slot(e, 30, 5) = 0x1234;
+    CHECK_EQ(ptval_zero(&e->pv, FA(30)), SBI_SUCCESS);
+    CHECK_EQ(*slot(e, 30, 5), 0);
+    CHECK_EQ(ptval_zero(&e->pv, FA(2)), SBI_ERR_DENIED); /* a table */
+    CHECK(*slot(e, 2, 511) == *slot(e, 2, 511));
+    CHECK_EQ(ptval_zero(&e->pv, FA(30) + 8), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(ptval_zero(&e->pv, BASE - 4096), SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(ptval_zero(&e->pv, FA(64)), SBI_ERR_INVALID_ADDRESS);
+    CHECK(ptval_check(&e->pv, why, sizeof(why)));
+    env_free(e);
+}
+
+TEST(plain_write_after_untyping_flushes_first)
+{
+    struct env *e = env_std();
+    char why[128];
+    /* Frame 2 is a table in the standard tree; unpinning drops it, and a write into it must come after
+     * a flush (a walk cache may still point at it). */
+    e->pv.flush_pending = true;
+    int before = e->flushes;
+    CHECK_EQ(UPD(e, 30, 1, 7), SBI_SUCCESS);
+    CHECK_EQ(e->flushes, before + 1);
+    CHECK(!e->pv.flush_pending);
+    CHECK(ptval_check(&e->pv, why, sizeof(why)));
+    env_free(e);
+}
