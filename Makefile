@@ -122,7 +122,7 @@ run-native: setup linux
 	@scripts/run-linux-native.sh
 
 # ---- top-level targets -------------------------------------------------------------------------
-.PHONY: all setup hyp guests configs run test unit e2e clean format-check
+.PHONY: all setup hyp guests configs run test unit e2e clean format-check bench
 
 setup:
 	@scripts/setup.sh
@@ -170,6 +170,12 @@ unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS)) \
 test: setup
 	@$(MAKE) --no-print-directory configs unit
 	@$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
+
+# Deterministic counts (QEMU -icount): build/bench/results.csv, docs/bench.md, docs/bench.svg.
+bench: setup
+	@scripts/setup.sh bench
+	@$(MAKE) --no-print-directory configs linux
+	@$(PYTHON) scripts/bench.py
 
 format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')

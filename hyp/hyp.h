@@ -10,8 +10,13 @@
 #include "fdt.h"
 #include "mm.h"
 
+#define GUESTARGS_LEN 128
+
 struct boot_options {
     bool panic_selftest; /* hyp.selftest=panic: take a trap in HS-mode to show the panic path */
+    /* hyp.guestargs=...: appended to every guest's bootargs (commas become spaces), so one build can
+     * be run with different guest options, as make bench does. */
+    char guestargs[GUESTARGS_LEN];
 };
 
 extern struct platform_info platform;
@@ -22,8 +27,10 @@ extern bool hart_has_sstc;
 /* The boot hart's riscv,isa without the H extension: what guests are told they run on. */
 extern char guest_isa[FDT_ISA_LEN];
 
-/* Zeroed frames for the hypervisor's own use (tables, guest RAM); 0 when memory is exhausted. */
+/* Zeroed frames for the hypervisor's own use (tables); 0 when memory is exhausted. */
 uint64_t hyp_alloc_frames(uint64_t n, uint64_t align);
+/* Frames for guest RAM: free of any earlier guest's data (not necessarily zero); 0 when exhausted. */
+uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align);
 void hyp_free_frames(uint64_t pa, uint64_t n);
 
 #endif

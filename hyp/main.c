@@ -24,13 +24,40 @@ static struct pcpu boot_cpu;
 extern char _start_image[], _end[];
 extern char boot_stack_top[];
 
+static void zero_frames(void *ctx, uint64_t pa, uint64_t n)
+{
+    (void)ctx;
+    memset((void *)(uintptr_t)pa, 0, n * PAGE_SIZE);
+}
+
+static void no_scrub(void *ctx, uint64_t pa, uint64_t n)
+{
+    (void)ctx;
+    (void)pa;
+    (void)n;
+}
+
 uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
 {
     uint64_t pa = frames_alloc(&frames, n, align);
 
-    /* Nothing handed out may carry another user's data: guest RAM and tables start zeroed. */
+    /* The hypervisor's own structures (tables above all) start zeroed, whatever RAM held at boot. */
     if (pa) {
+        frames_scrub(&frames, pa, n, no_scrub, (void *)0);
         memset((void *)(uintptr_t)pa, 0, n * PAGE_SIZE);
+    }
+    return pa;
+}
+
+uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align)
+{
+    uint64_t pa = frames_alloc(&frames, n, align);
+
+    /* Guest RAM never carries another guest's data: frames handed out before are cleared. Frames
+     * untouched since boot hold what the firmware left (zeros on QEMU), as RAM does on a real board;
+     * not clearing them spares clearing all of a large guest's RAM at every boot. */
+    if (pa) {
+        frames_scrub(&frames, pa, n, zero_frames, (void *)0);
     }
     return pa;
 }
@@ -77,6 +104,14 @@ static void parse_bootargs(const char *args)
         size_t n = (size_t)(p - tok);
         if (n == strlen("hyp.selftest=panic") && strncmp(tok, "hyp.selftest=panic", n) == 0) {
             boot_options.panic_selftest = true;
+        }
+        size_t k = strlen("hyp.guestargs=");
+        if (n > k && strncmp(tok, "hyp.guestargs=", k) == 0) {
+            size_t m = n - k < GUESTARGS_LEN - 1 ? n - k : GUESTARGS_LEN - 1;
+            for (size_t i = 0; i < m; i++) {
+                boot_options.guestargs[i] = tok[k + i] == ',' ? ' ' : tok[k + i];
+            }
+            boot_options.guestargs[m] = '\0';
         }
     }
 }

@@ -18,9 +18,14 @@ static void bit_set(uint64_t *bm, uint64_t i, bool v)
     }
 }
 
-size_t frames_bitmap_words(uint64_t size)
+static size_t words(uint64_t size)
 {
     return (size_t)((size / PAGE_SIZE + 63) / 64);
+}
+
+size_t frames_bitmap_words(uint64_t size)
+{
+    return 2 * words(size);
 }
 
 int frames_add_pool(struct frame_alloc *fa, uint64_t base, uint64_t size, uint64_t *bitmap)
@@ -45,6 +50,7 @@ int frames_add_pool(struct frame_alloc *fa, uint64_t base, uint64_t size, uint64
     p->nframes = (end - start) / PAGE_SIZE;
     p->nfree = p->nframes;
     p->bitmap = bitmap;
+    p->used = bitmap + words(p->nframes * PAGE_SIZE);
     for (size_t w = 0; w < frames_bitmap_words(p->nframes * PAGE_SIZE); w++) {
         bitmap[w] = 0;
     }
@@ -143,6 +149,30 @@ int frames_free(struct frame_alloc *fa, uint64_t addr, uint64_t n)
     }
     p->nfree += n;
     return HV_OK;
+}
+
+void frames_scrub(struct frame_alloc *fa, uint64_t addr, uint64_t n,
+                  void (*scrub)(void *ctx, uint64_t pa, uint64_t n), void *ctx)
+{
+    struct frame_pool *p = pool_of(fa, addr);
+
+    if (!p || n > p->nframes - (addr - p->base) / PAGE_SIZE) {
+        return;
+    }
+    uint64_t f = (addr - p->base) / PAGE_SIZE;
+    for (uint64_t i = 0; i < n;) {
+        if (!bit_get(p->used, f + i)) {
+            bit_set(p->used, f + i, true);
+            i++;
+            continue;
+        }
+        uint64_t run = 0;
+        while (i + run < n && bit_get(p->used, f + i + run)) {
+            run++;
+        }
+        scrub(ctx, p->base + (f + i) * PAGE_SIZE, run);
+        i += run;
+    }
 }
 
 uint64_t frames_free_count(const struct frame_alloc *fa)

@@ -19,6 +19,7 @@ struct frame_pool {
     uint64_t nframes;
     uint64_t nfree;
     uint64_t *bitmap; /* bit set = frame in use (allocated or reserved) */
+    uint64_t *used;   /* bit set = frame handed out at least once since boot (may hold data) */
 };
 
 struct frame_alloc {
@@ -26,7 +27,7 @@ struct frame_alloc {
     unsigned npools;
 };
 
-/* Words of bitmap a pool of `size` bytes needs. */
+/* Words of bitmap a pool of `size` bytes needs (both of its bitmaps). */
 size_t frames_bitmap_words(uint64_t size);
 
 /* Adds [base, base + size) shrunk to whole pages; `bitmap` must hold frames_bitmap_words(size) words.
@@ -43,6 +44,12 @@ uint64_t frames_alloc(struct frame_alloc *fa, uint64_t n, uint64_t align);
 /* Returns n frames from addr. Frames that are not allocated, or outside every pool, are refused as a
  * whole (HV_EINVAL) so a double free cannot corrupt the counts. */
 int frames_free(struct frame_alloc *fa, uint64_t addr, uint64_t n);
+
+/* For an allocated run: calls scrub for every sub-run that an earlier allocation handed out (it may
+ * hold a previous owner's data), then marks the whole run as handed out. Frames nobody has had since
+ * boot hold only what the firmware left there and need no clearing. */
+void frames_scrub(struct frame_alloc *fa, uint64_t addr, uint64_t n,
+                  void (*scrub)(void *ctx, uint64_t pa, uint64_t n), void *ctx);
 
 uint64_t frames_free_count(const struct frame_alloc *fa);
 bool frames_in_use(const struct frame_alloc *fa, uint64_t addr);

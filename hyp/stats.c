@@ -86,10 +86,24 @@ static void print_row(const char *name, const uint64_t *const *cols, unsigned id
     hyp_printf("\n");
 }
 
+void stats_fold(struct vcpu *v)
+{
+    v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
+    v->vm->stats.hyp_instret += v->arch.hyp_instret;
+    v->arch.fast_exits = 0;
+    v->arch.hyp_instret = 0;
+}
+
 void stats_print(void)
 {
     const uint64_t *exc[VM_MAX], *irq[VM_MAX];
     uint64_t totals[VM_MAX];
+
+    for (unsigned g = 0; g < nvms; g++) {
+        for (unsigned i = 0; i < vms[g].nvcpus; i++) {
+            stats_fold(&vms[g].vcpus[i]);
+        }
+    }
 
     hyp_printf("hyp: exits per guest and cause\n");
     hyp_printf("hyp:   %-24s", "cause");
@@ -111,9 +125,13 @@ void stats_print(void)
             print_row(irq_names[i], irq, i);
         }
     }
-    const uint64_t *tot[VM_MAX];
+    const uint64_t *tot[VM_MAX], *hyp[VM_MAX];
     for (unsigned g = 0; g < nvms; g++) {
         tot[g] = &totals[g];
+        hyp[g] = &vms[g].stats.hyp_instret;
     }
     print_row("total", tot, 0);
+    /* Not an exit count: the instructions the hypervisor spent on the exits above (fast path not
+     * included), for hypervisor instructions per exit. */
+    print_row("hyp-instructions", hyp, 0);
 }

@@ -13,12 +13,16 @@ struct vm_stats {
     uint64_t exc[STATS_EXC];
     uint64_t irq[STATS_IRQ];
     uint64_t other; /* causes outside both ranges */
+    uint64_t hyp_instret; /* instructions the hypervisor spent on the VM's exits (full path) */
 };
 
 struct vm;
+struct vcpu;
 
 void stats_count(struct vm_stats *s, uint64_t cause, bool irq);
 uint64_t stats_total(const struct vm_stats *s);
 void stats_print(void);
+/* Adds the exits trap.S answered on its fast path to the vCPU's VM's counters. */
+void stats_fold(struct vcpu *v);
 
 #endif

@@ -49,6 +49,7 @@ void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
     if (c->loaded == v) {
         c->loaded = (struct vcpu *)0;
     }
+    stats_fold(v);
     memset(&v->arch, 0, sizeof(v->arch));
     vcpu_arch_reset(&v->arch, entry, v->id, arg);
     vcpu_arch_set_gstage(&v->arch, v->vm->gstage.root, v->vm->vmid);
@@ -103,7 +104,7 @@ static bool vm_build(struct vm *vm)
     const struct vm_config *cfg = vm->cfg;
 
     vm->ram_size = cfg->ram_size;
-    vm->ram_hpa = hyp_alloc_frames(cfg->ram_size / PAGE_SIZE, RAM_ALIGN);
+    vm->ram_hpa = hyp_alloc_guest_frames(cfg->ram_size / PAGE_SIZE, RAM_ALIGN);
     if (!vm->ram_hpa) {
         hyp_log("guest '%s' not started: no room for %lu MiB of RAM", cfg->name,
                 (unsigned long)(cfg->ram_size / MiB));

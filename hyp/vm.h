@@ -76,6 +76,7 @@ struct pcpu {
     struct vcpu *current;   /* the vCPU this hart runs, or NULL when idle */
     struct vcpu *loaded;    /* the vCPU whose VS state is in this hart's CSRs */
     struct vcpu *last_loaded; /* the last vCPU loaded here, even after it was unloaded */
+    struct vcpu *exiting;   /* the vCPU whose exit is being handled (its cost is charged to it) */
     uint64_t slice_end;     /* when the current vCPU's time slice ends */
     uint64_t stack_top;
 };

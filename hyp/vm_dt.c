@@ -105,8 +105,12 @@ size_t vm_dt_build(const struct vm *vm, const struct vm_dt_info *info, void *buf
     fdtw_prop_str(&w, "model", "rvhyp virtual machine");
 
     fdtw_begin_node(&w, "chosen");
-    if (vm->cfg->bootargs) {
-        fdtw_prop_str(&w, "bootargs", vm->cfg->bootargs);
+    if (vm->cfg->bootargs || boot_options.guestargs[0]) {
+        char args[FDT_BOOTARGS_LEN];
+        fmt_snprintf(args, sizeof(args), "%s%s%s", vm->cfg->bootargs ? vm->cfg->bootargs : "",
+                     vm->cfg->bootargs && boot_options.guestargs[0] ? " " : "",
+                     boot_options.guestargs);
+        fdtw_prop_str(&w, "bootargs", args);
     }
     if (vm->cfg->devices & VM_DEV_UART) {
         fmt_snprintf(name, sizeof(name), "/soc/serial@%lx", VM_UART_BASE);

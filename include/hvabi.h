@@ -4,7 +4,9 @@
 #ifndef HVABI_H
 #define HVABI_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#endif
 
 /* SBI error codes (SBI spec, binary-encoding.adoc, "Standard SBI Errors"). */
 #define SBI_SUCCESS 0
@@ -120,6 +122,7 @@
 #define HV_MMU_PTE 0ull
 #define HV_MMU_ZERO 1ull
 
+#ifndef __ASSEMBLER__
 struct hv_mmu_update {
     uint64_t ptr;
     uint64_t val;
@@ -132,5 +135,7 @@ struct hv_multicall {
     int64_t error;
     uint64_t value;
 };
+
+#endif /* __ASSEMBLER__ */
 
 #endif

@@ -3,7 +3,7 @@
 # Boots the minimal Linux guest directly on QEMU with Debian's OpenSBI, no hypervisor: the baseline for runs
 # under the hypervisor. Build the images first with make linux (scripts/build-linux.sh).
 # Settings from the environment: SMP (1), TIMEOUT (s, 120), ICOUNT (1 for -icount shift=0,sleep=off; one hart
-# only: with -smp 2 and -icount Linux hangs at init on QEMU 7.2), LINUX_DIR (build/linux).
+# only: with -smp 2 and -icount Linux hangs at init on QEMU 7.2), LINUX_DIR (build/linux), MEM (512M).
 set -euo pipefail
 
 dir=${LINUX_DIR:-build/linux}
@@ -20,7 +20,7 @@ done
 [[ "$smp" =~ ^[1-9][0-9]*$ ]] || fail "SMP=$smp is not a positive number of harts"
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || fail "TIMEOUT=$timeout_s is not a number of seconds"
 
-args=(-machine virt -cpu rv64 -smp "$smp" -m 512M -nographic -no-reboot -bios "$firmware"
+args=(-machine virt -cpu rv64 -smp "$smp" -m "${MEM:-512M}" -nographic -no-reboot -bios "$firmware"
       -kernel "$dir/Image" -initrd "$dir/initrd.cpio" -append "console=ttyS0 earlycon=sbi")
 [ "${ICOUNT:-0}" = 1 ] && args+=(-icount "shift=0,sleep=off")
 

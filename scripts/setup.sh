@@ -5,6 +5,13 @@ set -euo pipefail
 
 pkgs=(make gcc gcc-riscv64-unknown-elf qemu-system-misc opensbi u-boot-qemu device-tree-compiler
       python3 python3-pytest python3-pexpect)
+# Extra groups: `setup.sh bench` adds what make bench draws its chart with.
+for group in "$@"; do
+    case "$group" in
+    bench) pkgs+=(gnuplot-nox) ;;
+    *) echo "setup: unknown group $group" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

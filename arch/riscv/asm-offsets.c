@@ -17,6 +17,8 @@ void asm_offsets(void)
     DEFINE(VCPU_HSTATUS, offsetof(struct vcpu_arch, regs.hstatus));
     DEFINE(VCPU_HYP_SP, offsetof(struct vcpu_arch, hyp_sp));
     DEFINE(VCPU_HYP_TP, offsetof(struct vcpu_arch, hyp_tp));
+    DEFINE(VCPU_FAST_EXITS, offsetof(struct vcpu_arch, fast_exits));
+    DEFINE(VCPU_EXIT_INSTRET, offsetof(struct vcpu_arch, exit_instret));
     DEFINE(VCPU_FP_F0, offsetof(struct vcpu_fp, f[0]));
     DEFINE(VCPU_FP_FCSR, offsetof(struct vcpu_fp, fcsr));
     DEFINE(HYP_FRAME_SIZE, sizeof(struct vcpu_regs));
@@ -25,4 +27,6 @@ void asm_offsets(void)
 _Static_assert(offsetof(struct vcpu_arch, regs) == 0, "trap.S stores through sscratch with no offset");
 _Static_assert(offsetof(struct vcpu_regs, x[31]) < 2048, "register slots must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, hyp_tp) < 2048, "hyp_sp/hyp_tp must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, fast_exits) < 2048, "fast_exits must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, exit_instret) < 2048, "exit_instret must fit a 12-bit immediate");
 _Static_assert(sizeof(struct vcpu_regs) % 16 == 0, "the hypervisor trap frame keeps sp 16-byte aligned");

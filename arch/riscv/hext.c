@@ -110,6 +110,13 @@ _Noreturn void vcpu_arch_run(struct vcpu *v)
 {
     struct pcpu *c = arch_this_cpu();
 
+    /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
+     * instruction was the hypervisor's (the register restore after this adds a fixed ~40). */
+    if (c->exiting) {
+        c->exiting->arch.hyp_instret += csr_read(CSR_INSTRET) - c->exiting->arch.exit_instret;
+        c->exiting = (struct vcpu *)0;
+    }
+
     if (c->loaded != v) {
         if (c->loaded) {
             vcpu_arch_unload(c->loaded);
@@ -129,6 +136,7 @@ _Noreturn void vcpu_arch_trap(struct vcpu_arch *a)
     a->stval = csr_read(CSR_STVAL);
     a->htval = csr_read(CSR_HTVAL);
     a->htinst = csr_read(CSR_HTINST);
+    arch_this_cpu()->exiting = vcpu_of_arch(a);
     vcpu_handle_exit(vcpu_of_arch(a));
 }
 

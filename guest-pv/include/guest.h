@@ -55,6 +55,8 @@ uint64_t csr_time(void);
 uint64_t csr_cycle(void);
 uint64_t csr_instret(void);
 void irq_timer_enable(bool on);
+/* The next timer interrupt at `when` (time CSR units); ~0 turns it off. */
+void timer_set(uint64_t when);
 void wait_for_interrupt(void);
 
 /* ---- memory: pages and Sv39 ---- */
@@ -100,7 +102,7 @@ long sys_call(long n, long a0, long a1);
 /* ---- workloads (workloads.c): identical results in both flavours ---- */
 uint64_t wl_compute(unsigned rounds);
 unsigned wl_nullcalls(unsigned n);
-uint64_t wl_console(unsigned lines);
+uint64_t wl_console(unsigned lines, uint64_t *bytes);
 uint64_t wl_ptchurn(unsigned rounds, unsigned npages, uint64_t *updates);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

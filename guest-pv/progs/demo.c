@@ -48,7 +48,8 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     kprintf("guest-pv demo (%s flavour) on hart %lu\n", GUEST_FLAVOUR, hartid);
     kprintf("compute: checksum %016lx\n", (unsigned long)wl_compute(200000));
     kprintf("nullcalls: %u of 1000\n", wl_nullcalls(1000));
-    uint64_t text = wl_console(8);
+    uint64_t bytes;
+    uint64_t text = wl_console(8, &bytes);
     kprintf("console: 8 lines, checksum %016lx\n", (unsigned long)text);
     uint64_t churn = wl_ptchurn(4, 32, &updates);
     kprintf("ptchurn: %lu PTE updates, checksum %016lx\n", (unsigned long)updates, (unsigned long)churn);
@@ -61,7 +62,7 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     irq_timer_enable(true);
     for (int i = 0; i < 3; i++) {
         uint64_t start = timer_ticks;
-        sbi_call(SBI_EXT_TIME, SBI_TIME_SET_TIMER, csr_time() + 100000, 0, 0, 0, 0, 0);
+        timer_set(csr_time() + 100000);
         while (timer_ticks == start) {
             wait_for_interrupt();
         }

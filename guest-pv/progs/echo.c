@@ -16,7 +16,7 @@ void guest_main(unsigned long hartid, unsigned long dtb)
         struct sbiret r = sbi_call(SBI_EXT_DBCN, SBI_DBCN_READ, 1, (unsigned long)&c, 0, 0, 0, 0);
         if (r.error || r.value == 0) {
             /* Nothing typed: sleep a millisecond rather than spin. */
-            sbi_call(SBI_EXT_TIME, SBI_TIME_SET_TIMER, csr_time() + 10000, 0, 0, 0, 0, 0);
+            timer_set(csr_time() + 10000);
             wait_for_interrupt();
             continue;
         }

@@ -9,7 +9,7 @@
 #define BASE 0x80000000ull
 #define SIZE (64ull << 20)
 
-static uint64_t bitmap[(SIZE / PAGE_SIZE + 63) / 64];
+static uint64_t bitmap[2 * ((SIZE / PAGE_SIZE + 63) / 64)];
 
 static void pool(struct frame_alloc *fa)
 {
@@ -127,4 +127,30 @@ TEST(alloc_free_cycles_restore_count)
         CHECK_EQ(frames_free(&fa, a, 4096), HV_OK);
     }
     CHECK_EQ(frames_free_count(&fa), before);
+}
+
+static uint64_t scrubbed;
+
+static void count_scrub(void *ctx, uint64_t pa, uint64_t n)
+{
+    (void)ctx;
+    (void)pa;
+    scrubbed += n;
+}
+
+TEST(scrub_only_frames_used_before)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    scrubbed = 0;
+    uint64_t a = frames_alloc(&fa, 8, PAGE_SIZE);
+    frames_scrub(&fa, a, 8, count_scrub, NULL);
+    CHECK_EQ(scrubbed, 0); /* never handed out since boot */
+    CHECK_EQ(frames_free(&fa, a, 8), HV_OK);
+    uint64_t b = frames_alloc(&fa, 12, PAGE_SIZE); /* the eight used frames and four fresh ones */
+    CHECK_EQ(b, a);
+    frames_scrub(&fa, b, 12, count_scrub, NULL);
+    CHECK_EQ(scrubbed, 8);
+    frames_scrub(&fa, 0x1000, 4, count_scrub, NULL); /* outside: ignored */
+    CHECK_EQ(scrubbed, 8);
 }

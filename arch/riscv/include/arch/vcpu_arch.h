@@ -53,6 +53,9 @@ struct vcpu_arch {
     struct vcpu_regs regs;
     uint64_t hyp_sp;         /* top of this hart's hypervisor stack, loaded by the trap entry */
     uint64_t hyp_tp;         /* this hart's per-cpu pointer, which the hypervisor keeps in tp */
+    uint64_t fast_exits;     /* null hypercalls answered in trap.S (counted as VS ecalls) */
+    uint64_t exit_instret;   /* instret when the last exit began */
+    uint64_t hyp_instret;    /* instructions the hypervisor spent on this vCPU's exits (bench) */
     struct vcpu_vscsr vs;
     struct vcpu_fp fp;
     bool fp_live;            /* fp holds state the guest made (FS was Dirty when it last left) */
