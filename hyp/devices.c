@@ -42,6 +42,14 @@ void devices_reset(struct vm *vm)
     vplic_init(&vm->plic, vm->nvcpus, &pops);
 }
 
+bool devices_present(const struct vm *vm, uint64_t gpa)
+{
+    unsigned devs = vm->cfg->devices;
+
+    return ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) ||
+           ((devs & VM_DEV_PLIC) && gpa >= VM_PLIC_BASE && gpa - VM_PLIC_BASE < VPLIC_SIZE);
+}
+
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
                   bool *handled)
 {

@@ -10,6 +10,8 @@ struct vm;
 
 /* Resets the VM's devices to their power-on state (at creation and on reboot). */
 void devices_reset(struct vm *vm);
+/* True when one of the VM's devices decodes gpa. */
+bool devices_present(const struct vm *vm, uint64_t gpa);
 /* A guest access to gpa. Returns false when no device of the VM decodes it (the caller stops the
  * guest). *handled is false when a device is there but refused the access (width, alignment). */
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,

@@ -23,7 +23,7 @@ void mmio_emulate(struct vcpu *v)
     bool handled;
     uint64_t val = 0;
 
-    if (cause == EXC_INSN_GUEST_PAGE_FAULT || !devices_mmio(v->vm, gpa, 0, false, &val, &handled)) {
+    if (cause == EXC_INSN_GUEST_PAGE_FAULT || !devices_present(v->vm, gpa)) {
         vm_fault(v->vm, "%s at guest physical 0x%lx (guest virtual 0x%lx, pc 0x%lx): not RAM or a device of it",
                  exit_cause_name(cause), (unsigned long)gpa, (unsigned long)a->stval, (unsigned long)pc);
         return;

@@ -6,28 +6,47 @@
 #include <arch/csr.h>
 
 #include "console.h"
+#include "hyp.h"
 #include "stats.h"
 #include "vm.h"
 
 uint64_t sched_slice;
 
-/* The next event this hart must wake for: the end of the slice, or the running vCPU's own timer when
- * the hypervisor has to deliver it (no Sstc). */
-static void program_timer(struct pcpu *c, struct vcpu *v)
-{
-    uint64_t t = c->slice_end;
-    uint64_t g = v ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
+static uint64_t next_wakeup(void);
 
-    arch_timer_set(g < t ? g : t);
+/* Sets the hypervisor's timer when the deadline changes: the timer costs a CSR write (or a firmware
+ * call) that the common exit back to the same vCPU does without. */
+static void timer_arm(struct pcpu *c, uint64_t deadline)
+{
+    if (deadline != c->timer_armed) {
+        arch_timer_set(deadline);
+        c->timer_armed = deadline;
+    }
+}
+
+/* What this hart must wake for while v runs: the end of its slice, the earliest timer of a sleeping
+ * vCPU (so it wakes on time, not at the slice's end), and v's own timer when the hypervisor delivers
+ * it (no Sstc; with Sstc a running vCPU's timer is the hardware's). */
+static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
+{
+    uint64_t t = c->slice_end, w = next_wakeup();
+
+    t = w < t ? w : t;
+    if (!hart_has_sstc) {
+        uint64_t g = vcpu_arch_timer_deadline(&v->arch);
+        t = g < t ? g : t;
+    }
+    return t;
 }
 
 static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
     if (new_slice || c->current != v) {
         c->slice_end = arch_time() + sched_slice;
+        c->deadline = deadline_for(c, v);
     }
     c->current = v;
-    program_timer(c, v);
+    timer_arm(c, c->deadline);
     vcpu_arch_run(v);
 }
 
@@ -119,7 +138,7 @@ _Noreturn void sched_next(void)
          * console is polled for input. Interrupts stay masked; WFI still wakes on a pending one. */
         c->current = (struct vcpu *)0;
         uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice;
-        arch_timer_set(wake < poll ? wake : poll);
+        timer_arm(c, wake < poll ? wake : poll);
         arch_idle();
         console_poll();
     }
@@ -129,10 +148,18 @@ _Noreturn void sched_resume(struct vcpu *v)
 {
     struct pcpu *c = arch_this_cpu();
 
-    if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE && arch_time() < c->slice_end) {
+    /* Past the armed deadline the slice is over, or a sleeper is due: let the scheduler choose. */
+    if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE && arch_time() < c->deadline) {
         run(c, v, false);
     }
     sched_next();
+}
+
+void sched_yield_soon(void)
+{
+    /* The caller woke another vCPU (an IPI): end this slice at the next exit so it runs soon, as a
+     * guest spinning for the answer (Linux's smp_call_function) would otherwise wait a whole slice. */
+    arch_this_cpu()->deadline = 0;
 }
 
 _Noreturn void sched_wfi(struct vcpu *v)
@@ -154,6 +181,10 @@ void sched_sleep(struct vcpu *v, enum vcpu_state state)
 
 void sched_tick(struct vcpu *v)
 {
+    struct pcpu *c = arch_this_cpu();
+
     vcpu_arch_timer_check(v, arch_time());
     console_poll();
+    /* Without Sstc the guest's deadline may have been what fired: aim at the next one. */
+    c->deadline = deadline_for(c, v);
 }

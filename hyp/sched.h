@@ -19,6 +19,8 @@ _Noreturn void sched_wfi(struct vcpu *v);
 /* v goes to sleep (VCPU_WFI or VCPU_SUSPENDED) after the current exit; woken like WFI. */
 enum vcpu_state;
 void sched_sleep(struct vcpu *v, enum vcpu_state state);
+/* Ends the current vCPU's slice at its next exit (it has just woken another vCPU). */
+void sched_yield_soon(void);
 /* The hypervisor's timer fired while v ran. */
 void sched_tick(struct vcpu *v);
 

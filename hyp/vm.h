@@ -78,6 +78,8 @@ struct pcpu {
     struct vcpu *last_loaded; /* the last vCPU loaded here, even after it was unloaded */
     struct vcpu *exiting;   /* the vCPU whose exit is being handled (its cost is charged to it) */
     uint64_t slice_end;     /* when the current vCPU's time slice ends */
+    uint64_t deadline;      /* when the scheduler must look again (slice end, a sleeper's timer) */
+    uint64_t timer_armed;   /* what the hypervisor's timer is set to */
     uint64_t stack_top;
 };
 

@@ -620,3 +620,29 @@ TEST(hv_multicall_stops_at_first_error)
     CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
     pv_release(&vm);
 }
+
+/* ---- the scheduler and per-cpu state the IPI path consults ---- */
+static struct pcpu this_cpu;
+static int yields;
+
+struct pcpu *arch_this_cpu(void)
+{
+    return &this_cpu;
+}
+
+void sched_yield_soon(void)
+{
+    yields++;
+}
+
+TEST(ipi_to_another_vcpu_ends_the_slice)
+{
+    smp_setup(2);
+    this_cpu.current = v;
+    yields = 0;
+    ecall(SBI_EXT_IPI, 0, 0x1, 0, 0); /* to itself: nothing to hurry */
+    CHECK_EQ(yields, 0);
+    vm.vcpus[1].state = VCPU_WFI;
+    ecall(SBI_EXT_IPI, 0, 0x2, 0, 0);
+    CHECK_EQ(yields, 1);
+}
