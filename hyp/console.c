@@ -12,8 +12,10 @@
 #include "vm.h"
 
 /* The guest whose unfinished line is on the terminal, the cursor at its end: its next output
- * continues that line, anyone else's starts a new one. */
+ * continues that line, anyone else's starts a new one. open_shown counts the guest's characters on
+ * that line, so its backspaces can never reach its name tag. */
 static struct vm *open_line;
+static unsigned open_shown;
 
 static void puts_raw(const char *s)
 {
@@ -81,8 +83,12 @@ static void emit(struct vm *vm, bool end_of_line)
         puts_raw(vm->cfg->name);
         puts_raw("] ");
     }
+    if (open_line != vm) {
+        open_shown = 0;
+    }
     vm->console_line[vm->console_len] = '\0';
     puts_raw(vm->console_line);
+    open_shown += vm->console_len;
     vm->console_len = 0;
     if (end_of_line) {
         puts_raw("\n");
@@ -120,13 +126,15 @@ void console_guest_putc(struct vm *vm, char c)
     if (c == '\b' || c == 0x7f) {
         if (vm->console_len > 0) {
             vm->console_len--;
-        } else if (open_line == vm) {
+        } else if (open_line == vm && open_shown > 0) {
             console_hw_putc('\b');
+            open_shown--;
         }
         return;
     }
-    /* Control characters other than tab would let a guest rewrite other guests' lines on a terminal. */
-    if ((unsigned char)c < 0x20 && c != '\t') {
+    /* Control characters other than tab, and bytes a terminal may take as 8-bit control codes (0x9b
+     * is CSI), would let a guest rewrite other guests' lines: they are shown as '?'. */
+    if (((unsigned char)c < 0x20 && c != '\t') || (unsigned char)c >= 0x80) {
         c = '?';
     }
     vm->console_line[vm->console_len++] = c;

@@ -31,7 +31,9 @@ static void exit_virtual_insn(struct vcpu *v)
                  (unsigned long)vcpu_arch_get_pc(&v->arch));
         return;
     }
-    if (insn == INSN_WFI) {
+    /* WFI from guest user mode is what it is on a hart with S-mode: an illegal instruction for the
+     * guest kernel to handle (priv spec, "Wait for Interrupt"), not a sleep of the whole vCPU. */
+    if (insn == INSN_WFI && vcpu_arch_guest_kernel_mode(&v->arch)) {
         vcpu_arch_set_pc(&v->arch, vcpu_arch_get_pc(&v->arch) + 4);
         sched_wfi(v);
     }

@@ -28,6 +28,13 @@ void mmio_emulate(struct vcpu *v)
                  exit_cause_name(cause), (unsigned long)gpa, (unsigned long)a->stval, (unsigned long)pc);
         return;
     }
+    /* A pseudoinstruction in htinst (bit 0 clear) means the fault came from the guest's own page-table
+     * walk reaching a device address, not from a load or store: nothing to emulate. */
+    if (a->htinst != 0 && (a->htinst & 1) == 0) {
+        vm_fault(v->vm, "its page-table walk reached device address 0x%lx (pc 0x%lx)", (unsigned long)gpa,
+                 (unsigned long)pc);
+        return;
+    }
     /* The spec lets htinst be zero (QEMU often leaves it so): read the instruction ourselves then. */
     if (!insn_decode_htinst(a->htinst, &in)) {
         if (!vcpu_arch_read_insn(v, pc, &raw) || !insn_decode_mmio(raw, &in)) {

@@ -67,6 +67,7 @@ struct vm {
     struct vuart uart;
     struct vplic plic;
     unsigned uart_polls; /* UART reads since the guest last wrote to it */
+    struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
 };
 
@@ -75,7 +76,6 @@ struct pcpu {
     unsigned long hartid;
     struct vcpu *current;   /* the vCPU this hart runs, or NULL when idle */
     struct vcpu *loaded;    /* the vCPU whose VS state is in this hart's CSRs */
-    struct vcpu *last_loaded; /* the last vCPU loaded here, even after it was unloaded */
     struct vcpu *exiting;   /* the vCPU whose exit is being handled (its cost is charged to it) */
     uint64_t slice_end;     /* when the current vCPU's time slice ends */
     uint64_t deadline;      /* when the scheduler must look again (slice end, a sleeper's timer) */

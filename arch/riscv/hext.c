@@ -35,6 +35,7 @@ void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t 
     a->regs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | (2ul << HSTATUS_VSXL_SHIFT);
     a->vs.vstimecmp = ~0ull;
     a->timer_deadline = ~0ull;
+    a->flush_on_load = true;
 }
 
 void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
@@ -63,6 +64,8 @@ void vcpu_arch_unload(struct vcpu *v)
     a->vs.vstval = csr_read(CSR_VSTVAL);
     a->vs.vsatp = csr_read(CSR_VSATP);
     a->vs.hvip = csr_read(CSR_HVIP);
+    a->vs.scounteren = csr_read(CSR_SCOUNTEREN);
+    a->vs.senvcfg = csr_read(CSR_SENVCFG);
     if (hart_has_sstc) {
         a->vs.vstimecmp = csr_read(CSR_VSTIMECMP);
     }
@@ -86,6 +89,8 @@ static void vcpu_arch_load(struct vcpu *v)
     csr_write(CSR_VSTVAL, a->vs.vstval);
     csr_write(CSR_VSATP, a->vs.vsatp);
     csr_write(CSR_HVIP, a->vs.hvip);
+    csr_write(CSR_SCOUNTEREN, a->vs.scounteren);
+    csr_write(CSR_SENVCFG, a->vs.senvcfg);
     if (hart_has_sstc) {
         csr_write(CSR_VSTIMECMP, a->vs.vstimecmp);
     }
@@ -93,13 +98,14 @@ static void vcpu_arch_load(struct vcpu *v)
     if (((a->hgatp >> HGATP_VMID_SHIFT) & HGATP_VMID_MASK) == 0) {
         arch_gstage_flush(0);
     }
-    /* vCPUs of one VM share a VMID on this hart, and their guest page tables may reuse an ASID with
-     * different roots: what the previous one left in the VS-stage TLB is not this one's. */
-    struct pcpu *c = arch_this_cpu();
-    if (c->last_loaded && c->last_loaded != v && c->last_loaded->vm == v->vm) {
+    /* vCPUs of one VM share a VMID, and their guest page tables may reuse an ASID with different
+     * roots: what another vCPU of the VM left in the VS-stage TLB is not this one's, even if other
+     * VMs ran in between. A vCPU started afresh (HSM, reboot) must not see its earlier life's. */
+    if ((v->vm->last_vcpu && v->vm->last_vcpu != v) || a->flush_on_load) {
         vcpu_arch_flush_vvma(0, ~0ull, -1);
     }
-    c->last_loaded = v;
+    v->vm->last_vcpu = v;
+    v->arch.flush_on_load = false;
     /* Always load FP registers, zeros for a vCPU that never used them: the previous guest's values
      * must not be visible to this one. */
     csr_set(CSR_SSTATUS, FS_INITIAL);

@@ -13,6 +13,9 @@
  * guest changing its array meanwhile cannot make us check one value and use another. */
 #define CHUNK 32
 
+_Static_assert(VM_RAM_BASE % (512 * PAGE_SIZE) == 0, "guest RAM must start 2 MiB aligned (ptval.h)");
+_Static_assert(sizeof(struct pt_frame) % _Alignof(struct pt_chunk) == 0, "chunks follow the frames");
+
 static uint64_t *frame_ptr(void *ctx, uint64_t maddr)
 {
     return guest_ram_ptr(ctx, maddr, PAGE_SIZE);
@@ -25,21 +28,26 @@ static void flush_guest(void *ctx)
     vcpu_arch_flush_vvma(0, ~0ull, -1);
 }
 
-/* The frame table, made on the first page-table call: a guest that never makes one pays nothing. */
+/* The frame table and the chunk table after it, made on the first page-table call: a guest that
+ * never makes one pays nothing. */
 static struct ptval *mmu(struct vm *vm)
 {
     struct pv_mmu *m = &vm->mmu;
 
     if (!m->ready) {
         uint64_t n = vm->ram_size / PAGE_SIZE;
-        uint64_t bytes = n * sizeof(struct pt_frame);
+        uint64_t nchunks = (n + 511) / 512;
+        uint64_t frames_bytes = n * sizeof(struct pt_frame);
+        uint64_t bytes = frames_bytes + nchunks * sizeof(struct pt_chunk);
         m->table_frames = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-        m->table_pa = hyp_alloc_frames(m->table_frames, PAGE_SIZE);
+        m->table_pa = hyp_alloc_frames(m->table_frames, PAGE_SIZE); /* zeroed */
         if (!m->table_pa) {
             return (struct ptval *)0;
         }
         const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
-        ptval_init(&m->val, &ops, VM_RAM_BASE, n, (struct pt_frame *)(uintptr_t)m->table_pa);
+        /* VM_RAM_BASE is 2 MiB aligned, so the chunks line up with superpages (ptval.h). */
+        ptval_init(&m->val, &ops, VM_RAM_BASE, n, (struct pt_frame *)(uintptr_t)m->table_pa,
+                   (struct pt_chunk *)(uintptr_t)(m->table_pa + frames_bytes));
         m->ready = true;
     }
     return &m->val;

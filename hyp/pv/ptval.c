@@ -11,8 +11,8 @@
 #define PTE_RWX (PV_PTE_R | PV_PTE_W | PV_PTE_X)
 /* Permissions whose loss must reach every TLB before a frame is reused (G: other ASIDs). */
 #define PTE_PERMS (PTE_RWX | PV_PTE_U | PV_PTE_G)
-/* Frames whose expected counts ptval_check builds at once (stack: 8 bytes each). */
-#define CHECK_CHUNK 512
+/* Frames per struct pt_chunk: one 2 MiB superpage. */
+#define CHUNK_FRAMES 512ull
 
 static uint64_t pte_ppn(uint64_t pte)
 {
@@ -63,6 +63,9 @@ static long pte_shape(const struct ptval *pv, uint64_t pte, unsigned level, uint
         if (pte_ppn(pte) & (count - 1)) {
             return SBI_ERR_INVALID_PARAM; /* a misaligned superpage is a page fault */
         }
+        if (level > 0 && (pv->base & (CHUNK_FRAMES * 4096 - 1))) {
+            return SBI_ERR_INVALID_PARAM; /* its frames would straddle two chunks (ptval.h) */
+        }
     }
     uint64_t idx;
     if (!frame_index(pv, pte_ppn(pte) << 12, &idx) || count > pv->nframes - idx) {
@@ -77,7 +80,8 @@ static long get_table(struct ptval *pv, uint64_t idx, unsigned type);
 static void put_table(struct ptval *pv, uint64_t idx);
 
 /* Checks pte as an entry at level and takes its references. Recursion: a non-leaf at level L takes
- * a table of level L - 1 (type L); pte_shape refuses non-leaves at level 0, so depth <= 3. */
+ * a table of level L - 1 (type L); pte_shape refuses non-leaves at level 0, so depth <= 3. A
+ * writable leaf counts in its frame (4 KiB) or in each 2 MiB chunk it covers (at most 512). */
 static long take_ref(struct ptval *pv, uint64_t pte, unsigned level)
 {
     uint64_t first = 0, n;
@@ -92,31 +96,44 @@ static long take_ref(struct ptval *pv, uint64_t pte, unsigned level)
         return SBI_SUCCESS; /* read-only and execute-only leaves may map anything of the guest */
     }
     /* XSA-148/182: no writable mapping, superpages included, reaches a table. Check, then count. */
-    for (uint64_t i = first; i < first + n; i++) {
-        if (pv->frames[i].type != PT_NONE || pv->frames[i].wcount == UINT32_MAX) {
+    struct pt_frame *f = &pv->frames[first];
+    struct pt_chunk *c = &pv->chunks[first / CHUNK_FRAMES];
+    if (n == 1 && (f->type != PT_NONE || f->wcount == UINT32_MAX)) {
+        return SBI_ERR_DENIED;
+    }
+    for (uint64_t i = 0; i < n / CHUNK_FRAMES; i++) {
+        if (c[i].typed != 0 || c[i].wsuper == UINT32_MAX) {
             return SBI_ERR_DENIED;
         }
     }
     /* XSA-217: a frame that just stopped being a table may live on in walk caches: flush first. */
     ptval_flush_if_pending(pv);
-    for (uint64_t i = first; i < first + n; i++) {
-        pv->frames[i].wcount++;
+    f->wcount += n == 1;
+    for (uint64_t i = 0; i < n / CHUNK_FRAMES; i++) {
+        c[i].wsuper++;
     }
     return SBI_SUCCESS;
 }
 
-/* Drops what take_ref took for a PTE of a validated table (which therefore passes pte_shape). */
+/* Drops what take_ref took for a PTE of a typed table. The guest may have written that table itself
+ * (hext), so pte need not be one take_ref took: only a child table of this entry's level is put (types
+ * fall at each step, so depth <= 3), and no count goes below zero. */
 static void drop_ref(struct ptval *pv, uint64_t pte, unsigned level)
 {
     uint64_t first = 0, n;
     if (pte_shape(pv, pte, level, &first, &n) != SBI_SUCCESS || n == 0) {
         return;
     }
+    struct pt_frame *f = &pv->frames[first];
+    struct pt_chunk *c = &pv->chunks[first / CHUNK_FRAMES];
     if (!pte_leaf(pte)) {
-        put_table(pv, first);
+        if (f->type == level) {
+            put_table(pv, first);
+        }
     } else if (pte & PV_PTE_W) {
-        for (uint64_t i = first; i < first + n; i++) {
-            pv->frames[i].wcount--;
+        f->wcount -= n == 1 && f->wcount > 0;
+        for (uint64_t i = 0; i < n / CHUNK_FRAMES; i++) {
+            c[i].wsuper -= c[i].wsuper > 0;
         }
     }
 }
@@ -131,7 +148,8 @@ static long get_table(struct ptval *pv, uint64_t idx, unsigned type)
         f->tcount++;
         return SBI_SUCCESS;
     }
-    if (f->type != PT_NONE || f->wcount != 0) {
+    struct pt_chunk *c = &pv->chunks[idx / CHUNK_FRAMES];
+    if (f->type != PT_NONE || f->wcount != 0 || c->wsuper != 0) {
         return SBI_ERR_DENIED; /* a table at another level, or a frame mapped writable */
     }
     /* XSA-217: a writable mapping removed since the last flush may live on in a TLB; the guest
@@ -141,6 +159,7 @@ static long get_table(struct ptval *pv, uint64_t idx, unsigned type)
      * another level, or writable) is refused. */
     f->type = (uint8_t)type;
     f->tcount = 1;
+    c->typed++; /* at most 512: no overflow */
     const uint64_t *t = table(pv, idx);
     for (unsigned i = 0; i < PTES; i++) {
         long err = take_ref(pv, t[i], type - 1);
@@ -150,6 +169,7 @@ static long get_table(struct ptval *pv, uint64_t idx, unsigned type)
             }
             f->type = PT_NONE;
             f->tcount = 0;
+            c->typed--;
             return err;
         }
     }
@@ -159,7 +179,9 @@ static long get_table(struct ptval *pv, uint64_t idx, unsigned type)
 static void put_table(struct ptval *pv, uint64_t idx)
 {
     struct pt_frame *f = &pv->frames[idx];
-    if (--f->tcount != 0) {
+    /* Only entries the guest wrote itself lead to a frame that is no table, or to one without
+     * references (a table has none only while its own entries are dropped below): nothing to put. */
+    if (f->type == PT_NONE || f->tcount == 0 || --f->tcount != 0) {
         return;
     }
     const uint64_t *t = table(pv, idx);
@@ -167,17 +189,19 @@ static void put_table(struct ptval *pv, uint64_t idx)
         drop_ref(pv, t[i], f->type - 1u);
     }
     f->type = PT_NONE;
+    pv->chunks[idx / CHUNK_FRAMES].typed--; /* it counts f: a type and typed change together */
     /* Walk caches may hold it as a table until a flush: get_table and take_ref flush first. */
     pv->flush_pending = true;
 }
 
 void ptval_init(struct ptval *pv, const struct ptval_ops *ops, uint64_t base, uint64_t nframes,
-                struct pt_frame *frames)
+                struct pt_frame *frames, struct pt_chunk *chunks)
 {
     pv->ops = *ops;
     pv->base = base;
     pv->nframes = nframes;
     pv->frames = frames;
+    pv->chunks = chunks;
     pv->flush_pending = false;
 }
 
@@ -305,9 +329,10 @@ static bool fail(char *why, size_t len, uint64_t frame, const char *what, uint64
     return false;
 }
 
-/* Counts the references the typed tables hold to the frames [lo, hi), checking every entry. */
+/* Counts the references the typed tables hold to the frames [lo, hi) (in tc, wc) and to their chunk
+ * (in *ws), checking every entry. */
 static bool check_refs(const struct ptval *pv, uint64_t lo, uint64_t hi, uint32_t *tc, uint32_t *wc,
-                       char *why, size_t len)
+                       uint32_t *ws, char *why, size_t len)
 {
     for (uint64_t f = 0; f < pv->nframes; f++) {
         unsigned type = pv->frames[f].type;
@@ -331,12 +356,10 @@ static bool check_refs(const struct ptval *pv, uint64_t lo, uint64_t hi, uint32_
                 if (first >= lo && first < hi) {
                     tc[first - lo]++;
                 }
-            } else if (n != 0 && (t[i] & PV_PTE_W)) {
-                uint64_t a = first > lo ? first : lo;
-                uint64_t b = first + n < hi ? first + n : hi;
-                for (uint64_t j = a; j < b; j++) {
-                    wc[j - lo]++;
-                }
+            } else if (n == 1 && (t[i] & PV_PTE_W) && first >= lo && first < hi) {
+                wc[first - lo]++;
+            } else if (n > 1 && (t[i] & PV_PTE_W) && first <= lo && lo < first + n) {
+                (*ws)++; /* a superpage starts a chunk: it covers lo's if it covers lo */
             }
         }
     }
@@ -345,12 +368,16 @@ static bool check_refs(const struct ptval *pv, uint64_t lo, uint64_t hi, uint32_
 
 bool ptval_check(const struct ptval *pv, char *why, size_t len)
 {
-    uint32_t tc[CHECK_CHUNK], wc[CHECK_CHUNK]; /* counts never pass UINT32_MAX (refused) */
-    for (uint64_t lo = 0; lo < pv->nframes; lo += CHECK_CHUNK) {
-        uint64_t hi = pv->nframes - lo < CHECK_CHUNK ? pv->nframes : lo + CHECK_CHUNK;
+    /* One chunk at a time; counts never pass UINT32_MAX (refused). */
+    uint32_t tc[CHUNK_FRAMES], wc[CHUNK_FRAMES], ws;
+    for (uint64_t lo = 0; lo < pv->nframes; lo += CHUNK_FRAMES) {
+        uint64_t hi = pv->nframes - lo < CHUNK_FRAMES ? pv->nframes : lo + CHUNK_FRAMES;
+        const struct pt_chunk *c = &pv->chunks[lo / CHUNK_FRAMES];
+        uint32_t typed = 0;
         memset(tc, 0, sizeof(tc));
         memset(wc, 0, sizeof(wc));
-        if (!check_refs(pv, lo, hi, tc, wc, why, len)) {
+        ws = 0;
+        if (!check_refs(pv, lo, hi, tc, wc, &ws, why, len)) {
             return false;
         }
         for (uint64_t f = lo; f < hi; f++) {
@@ -371,6 +398,16 @@ bool ptval_check(const struct ptval *pv, char *why, size_t len)
                 return fail(why, len, f, "table unreferenced or writable (tcount, wcount)",
                             pf->tcount, pf->wcount);
             }
+            typed += pf->type != PT_NONE;
+        }
+        if (c->typed != typed) {
+            return fail(why, len, lo, "chunk typed (have, expected)", c->typed, typed);
+        }
+        if (c->wsuper != ws) {
+            return fail(why, len, lo, "chunk wsuper (have, expected)", c->wsuper, ws);
+        }
+        if (typed != 0 && ws != 0) {
+            return fail(why, len, lo, "chunk has tables and is writable (typed, wsuper)", typed, ws);
         }
     }
     return true;

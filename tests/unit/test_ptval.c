@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // PV page-table validator: each rule (and the Xen advisory behind it) accepted and refused,
-// failed calls change nothing, flushes come before reuse, a fixed-seed random run keeps invariants.
+// failed calls change nothing, flushes come before reuse, fixed-seed random runs keep invariants,
+// tables the guest rewrote itself (hext) cannot make the validator recurse, underflow or take long.
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "check.h"
 #include "hvabi.h"
@@ -22,24 +24,31 @@
 struct env {
     struct ptval pv;
     struct pt_frame *frames, *frames_snap;
+    struct pt_chunk *chunks, *chunks_snap;
     uint8_t *mem, *mem_snap; /* mem_snap only for small guests */
-    uint64_t n;
+    uint64_t base;           /* BASE unless a test moves the guest */
+    uint64_t n, nchunks;
     bool mapped;             /* mem comes from mmap (the 1 GiB guest) */
     bool snap_mem;           /* compare memory around failed operations */
+    bool hext;               /* the guest writes typed tables itself: counts may drift from them */
     int flushes;
     long probe;              /* a frame whose state each flush records, or -1 */
     uint8_t probe_type;
     uint32_t probe_wcount;
+    uintptr_t stack_low;     /* lowest frame address seen in ops.frame (deepest recursion) */
+    uintptr_t stack_max;     /* most stack below op() any call used to reach ops.frame */
 };
 
 static uint64_t *env_frame(void *ctx, uint64_t maddr)
 {
     struct env *e = ctx;
-    if (maddr < BASE || (maddr - BASE) / 4096 >= e->n || (maddr & 0xfff)) {
+    if (maddr < e->base || (maddr - e->base) / 4096 >= e->n || (maddr & 0xfff)) {
         fprintf(stderr, "ops.frame of 0x%llx: not a guest frame\n", (unsigned long long)maddr);
         abort();
     }
-    return (uint64_t *)(e->mem + (maddr - BASE));
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    e->stack_low = sp < e->stack_low ? sp : e->stack_low;
+    return (uint64_t *)(e->mem + (maddr - e->base));
 }
 
 static void env_flush(void *ctx)
@@ -52,12 +61,16 @@ static void env_flush(void *ctx)
     }
 }
 
-static struct env *env_new(uint64_t n)
+static struct env *env_new_at(uint64_t base, uint64_t n)
 {
     struct env *e = calloc(1, sizeof(*e));
+    e->base = base;
     e->n = n;
+    e->nchunks = (n + 511) / 512;
     e->frames = calloc(n, sizeof(*e->frames));
     e->frames_snap = calloc(n, sizeof(*e->frames));
+    e->chunks = calloc(e->nchunks, sizeof(*e->chunks));
+    e->chunks_snap = calloc(e->nchunks, sizeof(*e->chunks));
     if (n <= 1024) {
         e->mem = aligned_alloc(4096, n * 4096);
         e->mem_snap = malloc(n * 4096);
@@ -70,9 +83,15 @@ static struct env *env_new(uint64_t n)
         e->mapped = true;
     }
     e->probe = -1;
+    e->stack_low = UINTPTR_MAX;
     struct ptval_ops ops = { env_frame, env_flush, e };
-    ptval_init(&e->pv, &ops, BASE, n, e->frames);
+    ptval_init(&e->pv, &ops, base, n, e->frames, e->chunks);
     return e;
+}
+
+static struct env *env_new(uint64_t n)
+{
+    return env_new_at(BASE, n);
 }
 
 static void env_free(struct env *e)
@@ -85,6 +104,8 @@ static void env_free(struct env *e)
     free(e->mem_snap);
     free(e->frames);
     free(e->frames_snap);
+    free(e->chunks);
+    free(e->chunks_snap);
     free(e);
 }
 
@@ -109,7 +130,7 @@ static bool no_writable_table(struct env *e)
             if ((p & (PV_PTE_V | W)) != (PV_PTE_V | W)) {
                 continue;
             }
-            uint64_t first = ((p >> 10) & ((1ull << 44) - 1)) - BASE / 4096;
+            uint64_t first = ((p >> 10) & ((1ull << 44) - 1)) - e->base / 4096;
             uint64_t span = 1ull << (9 * (type - 1));
             for (uint64_t j = first; j < first + span; j++) {
                 if (j >= e->n || e->frames[j].type != PT_NONE) {
@@ -134,24 +155,72 @@ static void checked(struct env *e)
     CHECK(no_writable_table(e));
 }
 
+/* No frame is a table, pinned or counted, no chunk counted: what releasing everything leaves. */
+static bool all_released(struct env *e)
+{
+    for (uint64_t f = 0; f < e->n; f++) {
+        const struct pt_frame *pf = &e->frames[f];
+        if (pf->type != PT_NONE || pf->pinned || pf->tcount != 0 || pf->wcount != 0) {
+            fprintf(stderr, "frame %llu still held\n", (unsigned long long)f);
+            return false;
+        }
+    }
+    for (uint64_t c = 0; c < e->nchunks; c++) {
+        if (e->chunks[c].typed != 0 || e->chunks[c].wsuper != 0) {
+            fprintf(stderr, "chunk %llu still held\n", (unsigned long long)c);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* No count wrapped below zero (a count that large is unreachable: calls refuse to pass it). */
+static bool nothing_underflowed(struct env *e)
+{
+    for (uint64_t f = 0; f < e->n; f++) {
+        if (e->frames[f].tcount >= 1u << 31 || e->frames[f].wcount >= 1u << 31) {
+            fprintf(stderr, "frame %llu: count underflow\n", (unsigned long long)f);
+            return false;
+        }
+    }
+    for (uint64_t c = 0; c < e->nchunks; c++) {
+        if (e->chunks[c].typed > 512 || e->chunks[c].wsuper >= 1u << 31) {
+            fprintf(stderr, "chunk %llu: count underflow\n", (unsigned long long)c);
+            return false;
+        }
+    }
+    return true;
+}
+
 enum op { OP_PIN, OP_UNPIN, OP_UPDATE };
 
 /* Runs one call, then checks every invariant, and that a failed call changed nothing. */
 static long op(struct env *e, enum op k, uint64_t addr, uint64_t val)
 {
     memcpy(e->frames_snap, e->frames, e->n * sizeof(*e->frames));
+    memcpy(e->chunks_snap, e->chunks, e->nchunks * sizeof(*e->chunks));
     if (e->snap_mem) {
         memcpy(e->mem_snap, e->mem, e->n * 4096);
     }
+    e->stack_low = UINTPTR_MAX;
     long r = k == OP_PIN     ? ptval_pin(&e->pv, addr)
              : k == OP_UNPIN ? ptval_unpin(&e->pv, addr)
                              : ptval_update(&e->pv, addr, val);
-    checked(e);
+    uintptr_t top = (uintptr_t)__builtin_frame_address(0);
+    if (e->stack_low < top && top - e->stack_low > e->stack_max) {
+        e->stack_max = top - e->stack_low;
+    }
+    if (e->hext) {
+        CHECK(nothing_underflowed(e)); /* ptval_check may rightly disagree with tampered tables */
+    } else {
+        checked(e);
+    }
     if (r != SBI_SUCCESS) {
         CHECK(memcmp(e->frames_snap, e->frames, e->n * sizeof(*e->frames)) == 0);
+        CHECK(memcmp(e->chunks_snap, e->chunks, e->nchunks * sizeof(*e->chunks)) == 0);
         CHECK(!e->snap_mem || memcmp(e->mem_snap, e->mem, e->n * 4096) == 0);
     } else if (k == OP_UPDATE) {
-        CHECK_EQ(*(uint64_t *)(e->mem + (addr - BASE)), val);
+        CHECK_EQ(*(uint64_t *)(e->mem + (addr - e->base)), val);
     }
     return r;
 }
@@ -240,10 +309,7 @@ TEST(pte_rules)
         if (pc->want == SBI_SUCCESS) {
             CHECK_EQ(UPD(e, level_table[pc->level], 5, 0), SBI_SUCCESS);
             CHECK_EQ(UNPIN(e, 0), SBI_SUCCESS);
-            for (uint64_t f = 0; f < e->n; f++) {
-                CHECK(e->frames[f].type == PT_NONE && e->frames[f].tcount == 0);
-                CHECK_EQ(e->frames[f].wcount, 0);
-            }
+            CHECK(all_released(e));
         }
         if (test_failures != before) {
             fprintf(stderr, "  in case \"%s\"\n", pc->rule);
@@ -370,16 +436,29 @@ TEST(xsa148_superpage_over_table)
     CHECK_EQ(UPD(e, 601, 1, PTE(FA(256), RW)), SBI_ERR_INVALID_PARAM);
     env_free(e);
 
-    /* The other order: the superpage first, then a covered frame as a table. */
+    /* The other order: the superpage first, then a covered frame as a table. The superpage counts
+     * once in its 2 MiB chunk, not in each of its 512 frames. */
     e = env_big();
     CHECK_EQ(UPD(e, 601, 1, PTE(FA(0), RW)), SBI_SUCCESS);
     for (uint64_t f = 0; f < 1024; f++) {
-        CHECK_EQ(e->frames[f].wcount, f < 512);
+        CHECK_EQ(e->frames[f].wcount, 0);
     }
+    CHECK_EQ(e->chunks[0].wsuper, 1);
+    CHECK_EQ(e->chunks[0].typed, 0);
+    CHECK_EQ(e->chunks[1].wsuper, 0);
+    CHECK_EQ(e->chunks[1].typed, 2); /* 600 and 601 */
     CHECK_EQ(UPD(e, 601, 0, NL(5)), SBI_ERR_DENIED);
     CHECK_EQ(PIN(e, 511), SBI_ERR_DENIED);
     CHECK_EQ(PIN(e, 512), SBI_SUCCESS);
+    CHECK_EQ(e->chunks[1].typed, 3);
+    /* A second writable superpage over the chunk, and 4 KiB pages in it: all counted apart. */
+    CHECK_EQ(UPD(e, 601, 3, PTE(FA(0), RW | X)), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 601, 4, PTE(FA(0), R)), SBI_SUCCESS); /* read-only: free */
+    CHECK_EQ(e->chunks[0].wsuper, 2);
+    CHECK_EQ(UPD(e, 601, 3, 0), SBI_SUCCESS);
+    CHECK_EQ(UPD(e, 601, 0, NL(5)), SBI_ERR_DENIED); /* one writable superpage left */
     CHECK_EQ(UPD(e, 601, 1, 0), SBI_SUCCESS);
+    CHECK_EQ(e->chunks[0].wsuper, 0);
     CHECK(e->pv.flush_pending);
     e->probe = 5;
     int flushes = e->flushes;
@@ -587,10 +666,7 @@ TEST(unpin_releases_everything)
     ptval_flush_if_pending(&e->pv);
     CHECK_EQ(UNPIN(e, 3), SBI_SUCCESS);
     CHECK(e->pv.flush_pending);
-    for (uint64_t f = 0; f < e->n; f++) {
-        CHECK_EQ(e->frames[f].type, PT_NONE);
-        CHECK_EQ(e->frames[f].tcount + e->frames[f].wcount + e->frames[f].pinned, 0);
-    }
+    CHECK(all_released(e));
     env_free(e);
 }
 
@@ -639,45 +715,56 @@ static uint64_t rnd(uint64_t n)
     return (rng_state * 0x2545f4914f6cdd1dull) % n;
 }
 
-static uint64_t rnd_maddr(uint64_t n)
+/* A frame for the random runs: any of a small guest, or one of the first 16 of a 2 MiB chunk in a
+ * larger one, so tables and superpages meet in the same chunks. */
+static uint64_t rnd_frame(const struct env *e)
+{
+    return e->n <= 64 ? rnd(e->n) : (512 * rnd(e->nchunks) + rnd(16)) % e->n;
+}
+
+static uint64_t rnd_maddr(const struct env *e)
 {
     switch (rnd(16)) {
     case 0: return BASE - 4096 * (1 + rnd(4));
-    case 1: return FA(n + rnd(4));
+    case 1: return FA(e->n + rnd(4));
     case 2: return rnd(1ull << 56) & ~0xfffull;
-    default: return FA(rnd(n));
+    default: return FA(rnd_frame(e));
     }
 }
 
-/* A PTE for the random run: half well formed inside the guest, the rest broken in every way. */
-static uint64_t rnd_pte(uint64_t n, uint64_t old)
+/* A PTE for the random runs: half well formed inside the guest, the rest broken in every way. */
+static uint64_t rnd_pte(const struct env *e, uint64_t old)
 {
     static const uint64_t leaf[] = { R, R, X, R | X, RW, RW | X, W, W | X };
     uint64_t ad = rnd(4) << 6, g = rnd(4) == 0 ? PV_PTE_G : 0, u = rnd(4) == 0 ? PV_PTE_U : 0;
-    switch (rnd(20)) {
+    /* A small guest has no room for superpages (and keeps the sequence it always had). */
+    switch (rnd(e->n <= 64 ? 20 : 24)) {
     case 0: return rnd(~0ull) & ~PV_PTE_V;
     case 1: return rnd(~0ull);
-    case 2: return PTE(rnd_maddr(n), rnd(1024));
-    case 3: return PTE(rnd_maddr(n), g | (PV_PTE_A << rnd(3))); /* A, D or U on a non-leaf */
-    case 4: return PTE(rnd_maddr(n), R) | 1ull << (54 + rnd(10));
+    case 2: return PTE(rnd_maddr(e), rnd(1024));
+    case 3: return PTE(rnd_maddr(e), g | (PV_PTE_A << rnd(3))); /* A, D or U on a non-leaf */
+    case 4: return PTE(rnd_maddr(e), R) | 1ull << (54 + rnd(10));
     case 5: return old ^ (PV_PTE_A << rnd(2));
     case 6: return old ^ (PV_PTE_R << rnd(4));
-    case 7: return PTE(rnd_maddr(n), leaf[rnd(8)] | ad | g | u);
+    case 7: return PTE(rnd_maddr(e), leaf[rnd(8)] | ad | g | u);
     case 8:
     case 9:
     case 10:
-    case 11: return PTE(FA(rnd(n)), g);
+    case 11: return PTE(FA(rnd_frame(e)), g);
     case 12:
     case 13:
     case 14:
-    case 15: return PTE(FA(rnd(n)), leaf[rnd(6)] | ad | g | u);
+    case 15: return PTE(FA(rnd_frame(e)), leaf[rnd(6)] | ad | g | u);
+    case 20:
+    case 21:
+    case 22: return PTE(FA(512 * rnd(e->nchunks + 1)), leaf[rnd(6)] | ad | g); /* superpages */
     default: return 0;
     }
 }
 
 static uint64_t pick_frame(struct env *e, bool typed, bool pinned)
 {
-    uint64_t start = rnd(e->n);
+    uint64_t start = rnd_frame(e);
     for (uint64_t k = 0; k < e->n; k++) {
         uint64_t f = (start + k) % e->n;
         if ((!typed || e->frames[f].type != PT_NONE) && (!pinned || e->frames[f].pinned)) {
@@ -687,66 +774,122 @@ static uint64_t pick_frame(struct env *e, bool typed, bool pinned)
     return start;
 }
 
-TEST(random_operations)
+struct run_counts {
+    long ok[3], deep, tampered;
+};
+
+/* Random pins, unpins, updates, flushes, and the guest writing its frames: only frames that are not
+ * tables, or (hext) any frame. Each call is checked by op(). */
+static struct run_counts random_run(struct env *e, long steps, unsigned snap_every)
 {
-    const uint64_t n = 32;
-    struct env *e = env_new(n);
-    long ok[3] = { 0 }, deep = 0;
-    for (long step = 0; step < 200000; step++) {
-        e->snap_mem = step % 16 == 0;
+    struct run_counts rc = { { 0 }, 0, 0 };
+    for (long step = 0; step < steps; step++) {
+        e->snap_mem = e->mem_snap != NULL && step % snap_every == 0;
         uint64_t kind = rnd(100);
+        if (e->hext && step % 1000 == 0) {
+            /* Tampering leaks references (frames stay tables for good): start the guest afresh. */
+            memset(e->frames, 0, e->n * sizeof(*e->frames));
+            memset(e->chunks, 0, e->nchunks * sizeof(*e->chunks));
+            struct ptval_ops ops = { env_frame, env_flush, e };
+            ptval_init(&e->pv, &ops, e->base, e->n, e->frames, e->chunks);
+        }
         if (step % 20000 == 0) {
-            for (uint64_t f = 0; f < n; f++) {
+            for (uint64_t f = 0; f < e->n; f++) {
                 if (e->frames[f].pinned) {
                     CHECK_EQ(UNPIN(e, f), SBI_SUCCESS);
                 }
             }
         }
         if (kind < 6) {
-            uint64_t a = rnd(8) ? FA(pick_frame(e, false, false)) : rnd_maddr(n) + rnd(2) * 8;
-            ok[OP_PIN] += op(e, OP_PIN, a, 0) == SBI_SUCCESS;
+            uint64_t a = rnd(8) ? FA(pick_frame(e, false, false)) : rnd_maddr(e) + rnd(2) * 8;
+            rc.ok[OP_PIN] += op(e, OP_PIN, a, 0) == SBI_SUCCESS;
         } else if (kind < 9) {
-            uint64_t a = rnd(4) ? FA(pick_frame(e, false, true)) : rnd_maddr(n);
-            ok[OP_UNPIN] += op(e, OP_UNPIN, a, 0) == SBI_SUCCESS;
+            uint64_t a = rnd(4) ? FA(pick_frame(e, false, true)) : rnd_maddr(e);
+            rc.ok[OP_UNPIN] += op(e, OP_UNPIN, a, 0) == SBI_SUCCESS;
         } else if (kind < 25) {
-            /* The guest writes a frame that is not a table: one entry, or all of them cleared. */
-            uint64_t f = rnd(n);
-            if (e->frames[f].type == PT_NONE && kind < 21) {
-                poke(e, f, rnd(8) ? rnd(8) : rnd(512), rnd_pte(n, 0));
-            } else if (e->frames[f].type == PT_NONE) {
+            /* The guest writes one of its frames: one entry, or all of them cleared. */
+            uint64_t f = e->hext && rnd(2) ? pick_frame(e, true, false) : rnd_frame(e);
+            bool may = e->frames[f].type == PT_NONE || e->hext;
+            rc.tampered += may && e->frames[f].type != PT_NONE;
+            if (may && kind < 21) {
+                poke(e, f, rnd(8) ? rnd(8) : rnd(512), rnd_pte(e, 0));
+            } else if (may) {
                 memset(slot(e, f, 0), 0, 4096);
             }
         } else if (kind < 28) {
             ptval_flush_if_pending(&e->pv);
         } else {
-            uint64_t f = rnd(8) ? pick_frame(e, true, false) : rnd(n);
+            uint64_t f = rnd(8) ? pick_frame(e, true, false) : rnd_frame(e);
             uint64_t a = FA(f) + 8 * (rnd(8) ? rnd(8) : rnd(512));
             if (rnd(32) == 0) {
-                a = rnd(4) ? a + 1 + rnd(7) : rnd_maddr(n);
+                a = rnd(4) ? a + 1 + rnd(7) : rnd_maddr(e);
             }
-            bool inside = a >= BASE && a < FA(n);
+            bool inside = a >= BASE && a < FA(e->n);
             uint64_t old = inside ? *(uint64_t *)(e->mem + ((a - BASE) & ~7ull)) : 0;
-            uint64_t val = rnd_pte(n, old);
+            uint64_t val = rnd_pte(e, old);
             long r = op(e, OP_UPDATE, a, val);
-            ok[OP_UPDATE] += r == SBI_SUCCESS;
-            deep += r == SBI_SUCCESS && (val & (PV_PTE_V | R | W | X)) == PV_PTE_V;
+            rc.ok[OP_UPDATE] += r == SBI_SUCCESS;
+            rc.deep += r == SBI_SUCCESS && (val & (PV_PTE_V | R | W | X)) == PV_PTE_V;
             if (r != SBI_SUCCESS && inside && !(a & 7)) {
                 CHECK_EQ(*(uint64_t *)(e->mem + (a - BASE)), old);
             }
         }
         if (test_failures > 20) {
-            fprintf(stderr, "random_operations: stopping at step %ld\n", step);
+            fprintf(stderr, "random run: stopping at step %ld\n", step);
             break;
         }
     }
+    return rc;
+}
+
+TEST(random_operations)
+{
+    struct env *e = env_new(32);
+    struct run_counts rc = random_run(e, 200000, 16);
     /* The run reached the interesting states, not only refusals. */
-    CHECK(ok[OP_PIN] > 1000);
-    CHECK(ok[OP_UNPIN] > 1000);
-    CHECK(ok[OP_UPDATE] > 20000);
-    CHECK(deep > 1000);
+    CHECK(rc.ok[OP_PIN] > 1000);
+    CHECK(rc.ok[OP_UNPIN] > 1000);
+    CHECK(rc.ok[OP_UPDATE] > 20000);
+    CHECK(rc.deep > 1000);
     fprintf(stderr, "random_operations: %ld pins, %ld unpins, %ld updates (%ld non-leaf) done\n",
-            ok[OP_PIN], ok[OP_UNPIN], ok[OP_UPDATE], deep);
+            rc.ok[OP_PIN], rc.ok[OP_UNPIN], rc.ok[OP_UPDATE], rc.deep);
     env_free(e);
+}
+
+/* Two 2 MiB chunks and a bit: superpages and tables in the same chunks, counted per chunk. */
+TEST(random_superpages)
+{
+    struct env *e = env_new(1030);
+    struct run_counts rc = random_run(e, 40000, 512);
+    uint32_t wsuper = 0;
+    CHECK(rc.ok[OP_PIN] > 150);
+    CHECK(rc.ok[OP_UPDATE] > 4000);
+    CHECK(rc.deep > 200);
+    fprintf(stderr, "random_superpages: %ld pins, %ld unpins, %ld updates (%ld non-leaf) done\n",
+            rc.ok[OP_PIN], rc.ok[OP_UNPIN], rc.ok[OP_UPDATE], rc.deep);
+    for (uint64_t c = 0; c < e->nchunks; c++) {
+        wsuper += e->chunks[c].wsuper;
+    }
+    fprintf(stderr, "random_superpages: writable superpages at the end: %u\n", wsuper);
+    env_free(e);
+}
+
+/* hext: the guest also writes its typed tables directly. Counts may drift from the tables, but no
+ * call fails to return, recurses deeper than 3 tables, underflows a count or reads out of bounds
+ * (ASan/UBSan), and a refused call still changes nothing. */
+TEST(random_tampering)
+{
+    for (int big = 0; big < 2; big++) {
+        struct env *e = env_new(big ? 1030 : 32);
+        e->hext = true;
+        struct run_counts rc = random_run(e, big ? 40000 : 100000, big ? 512 : 16);
+        CHECK(rc.tampered > 1000);
+        CHECK(rc.ok[OP_UNPIN] > 100);
+        CHECK(e->stack_max > 0 && e->stack_max < 4096);
+        fprintf(stderr, "random_tampering: %ld pins, %ld unpins, %ld writes into tables, stack %lu\n",
+                rc.ok[OP_PIN], rc.ok[OP_UNPIN], rc.tampered, (unsigned long)e->stack_max);
+        env_free(e);
+    }
 }
 
 TEST(zero_frames)

@@ -40,6 +40,9 @@ struct vcpu_vscsr {
     uint64_t vsatp;
     uint64_t vstimecmp;
     uint64_t hvip;
+    /* No VS copies exist of these two: with V=1 the guest reaches the HS-level registers. */
+    uint64_t scounteren;
+    uint64_t senvcfg;
 };
 
 struct vcpu_fp {
@@ -59,6 +62,7 @@ struct vcpu_arch {
     struct vcpu_vscsr vs;
     struct vcpu_fp fp;
     bool fp_live;            /* fp holds state the guest made (FS was Dirty when it last left) */
+    bool flush_on_load;      /* (re)started: translations of its earlier life must not be used */
     uint64_t hgatp;
     uint64_t timer_deadline; /* guest timer when the hart has no Sstc: checked by the hypervisor */
     /* The exit being handled, read once from the trap CSRs. */
@@ -78,6 +82,12 @@ static inline void vcpu_arch_set_reg(struct vcpu_arch *a, unsigned int r, uint64
     if (r != 0 && r < 32) {
         a->regs.x[r] = v;
     }
+}
+
+/* True when the exit came from the guest's kernel (VS-mode), false from its user mode (VU). */
+static inline bool vcpu_arch_guest_kernel_mode(const struct vcpu_arch *a)
+{
+    return (a->regs.sstatus >> 8) & 1; /* sstatus.SPP */
 }
 
 static inline uint64_t vcpu_arch_get_pc(const struct vcpu_arch *a)
