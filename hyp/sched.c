@@ -124,6 +124,9 @@ _Noreturn void sched_next(void)
     struct pcpu *c = arch_this_cpu();
     struct vcpu *prev = c->current;
 
+    /* Once per slice: a guest that keeps exiting (polling its UART) reaches here at the end of its
+     * slice even when no timer interrupt was ever taken. */
+    console_poll();
     for (;;) {
         if (!any_vm_running()) {
             hyp_log("all guests have stopped");

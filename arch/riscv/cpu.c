@@ -9,6 +9,9 @@ void arch_fw_set_timer(uint64_t deadline);
 
 static bool use_sstc;
 unsigned arch_vmid_bits;
+/* scounteren as the firmware left it: every vCPU starts with it, as a hart booted by that firmware
+ * would (OpenSBI opens the counters to U-mode; Linux relies on it for rdtime in its vDSO). */
+uint64_t arch_fw_scounteren;
 
 /* Exceptions the guest handles itself, without an exit (hypervisor chapter, "hedeleg"). Illegal
  * instructions are the guest's too: it sees what it would see on hardware. */
@@ -23,6 +26,7 @@ unsigned arch_vmid_bits;
 unsigned arch_hart_init(bool has_sstc)
 {
     use_sstc = has_sstc;
+    arch_fw_scounteren = csr_read(CSR_SCOUNTEREN);
     csr_write(CSR_HEDELEG, HEDELEG_GUEST);
     csr_write(CSR_HIDELEG, HIDELEG_GUEST);
     csr_write(CSR_HVIP, 0);

@@ -8,6 +8,7 @@
 #include "vm.h"
 
 extern unsigned arch_vmid_bits;
+extern uint64_t arch_fw_scounteren;
 _Noreturn void vcpu_arch_enter(struct vcpu_arch *a);
 void fp_arch_save(struct vcpu_fp *fp);
 void fp_arch_restore(const struct vcpu_fp *fp);
@@ -34,6 +35,7 @@ void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t 
     /* WFI traps (VTW) so that a sleeping guest gives up the hart. VSXL = 2: a 64-bit guest. */
     a->regs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | (2ul << HSTATUS_VSXL_SHIFT);
     a->vs.vstimecmp = ~0ull;
+    a->vs.scounteren = arch_fw_scounteren;
     a->timer_deadline = ~0ull;
     a->flush_on_load = true;
 }

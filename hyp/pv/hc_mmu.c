@@ -13,8 +13,9 @@
  * guest changing its array meanwhile cannot make us check one value and use another. */
 #define CHUNK 32
 
-_Static_assert(VM_RAM_BASE % (512 * PAGE_SIZE) == 0, "guest RAM must start 2 MiB aligned (ptval.h)");
-_Static_assert(sizeof(struct pt_frame) % _Alignof(struct pt_chunk) == 0, "chunks follow the frames");
+/* Chunks line up with superpages only on a 2 MiB aligned base (ptval.h). */
+_Static_assert(VM_RAM_BASE % (512 * PAGE_SIZE) == 0, "guest RAM 2 MiB aligned");
+_Static_assert(sizeof(struct pt_frame) % _Alignof(struct pt_chunk) == 0, "chunks after frames");
 
 static uint64_t *frame_ptr(void *ctx, uint64_t maddr)
 {
@@ -45,7 +46,6 @@ static struct ptval *mmu(struct vm *vm)
             return (struct ptval *)0;
         }
         const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
-        /* VM_RAM_BASE is 2 MiB aligned, so the chunks line up with superpages (ptval.h). */
         ptval_init(&m->val, &ops, VM_RAM_BASE, n, (struct pt_frame *)(uintptr_t)m->table_pa,
                    (struct pt_chunk *)(uintptr_t)(m->table_pa + frames_bytes));
         m->ready = true;
@@ -74,7 +74,7 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
     /* Long batches are cut: the guest calls again for the rest, and the hart is not held too long. */
     uint64_t n = count < HV_MMU_BATCH_MAX ? count : HV_MMU_BATCH_MAX;
     /* The whole array the guest named must be in its RAM; count * size cannot overflow (bounded). */
-    if (count > (1ull << 40) || !guest_ram_ptr(v->vm, gpa, count * sizeof(buf[0]))) {
+    if (count > (1ull << 40) || (gpa & 7) || !guest_ram_ptr(v->vm, gpa, count * sizeof(buf[0]))) {
         return SBI_ERR_INVALID_ADDRESS;
     }
     const struct hv_mmu_update *src = guest_ram_ptr(v->vm, gpa, n * sizeof(buf[0]));

@@ -108,16 +108,18 @@ static long take_ref(struct ptval *pv, uint64_t pte, unsigned level)
     }
     /* XSA-217: a frame that just stopped being a table may live on in walk caches: flush first. */
     ptval_flush_if_pending(pv);
-    f->wcount += n == 1;
+    if (n == 1) {
+        f->wcount++;
+    }
     for (uint64_t i = 0; i < n / CHUNK_FRAMES; i++) {
         c[i].wsuper++;
     }
     return SBI_SUCCESS;
 }
 
-/* Drops what take_ref took for a PTE of a typed table. The guest may have written that table itself
- * (hext), so pte need not be one take_ref took: only a child table of this entry's level is put (types
- * fall at each step, so depth <= 3), and no count goes below zero. */
+/* Drops what take_ref took for a PTE of a typed table. The guest may have written that table
+ * itself (hext), so pte need not be one take_ref took: only a child table of this entry's level is
+ * put (types fall at each step, so depth <= 3), and no count goes below zero. */
 static void drop_ref(struct ptval *pv, uint64_t pte, unsigned level)
 {
     uint64_t first = 0, n;
@@ -131,9 +133,13 @@ static void drop_ref(struct ptval *pv, uint64_t pte, unsigned level)
             put_table(pv, first);
         }
     } else if (pte & PV_PTE_W) {
-        f->wcount -= n == 1 && f->wcount > 0;
+        if (n == 1 && f->wcount > 0) {
+            f->wcount--;
+        }
         for (uint64_t i = 0; i < n / CHUNK_FRAMES; i++) {
-            c[i].wsuper -= c[i].wsuper > 0;
+            if (c[i].wsuper > 0) {
+                c[i].wsuper--;
+            }
         }
     }
 }
@@ -180,7 +186,7 @@ static void put_table(struct ptval *pv, uint64_t idx)
 {
     struct pt_frame *f = &pv->frames[idx];
     /* Only entries the guest wrote itself lead to a frame that is no table, or to one without
-     * references (a table has none only while its own entries are dropped below): nothing to put. */
+     * references (a table has none only while its entries are dropped below): nothing to put. */
     if (f->type == PT_NONE || f->tcount == 0 || --f->tcount != 0) {
         return;
     }
@@ -407,7 +413,7 @@ bool ptval_check(const struct ptval *pv, char *why, size_t len)
             return fail(why, len, lo, "chunk wsuper (have, expected)", c->wsuper, ws);
         }
         if (typed != 0 && ws != 0) {
-            return fail(why, len, lo, "chunk has tables and is writable (typed, wsuper)", typed, ws);
+            return fail(why, len, lo, "chunk with tables writable (typed, wsuper)", typed, ws);
         }
     }
     return true;

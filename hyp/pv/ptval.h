@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Validated page-table updates for paravirtual guests (Sv39), modelled on Xen's PV MMU: every frame of a
- * guest has a type (not a table, or a table of one level) with a reference count, and a count of the
- * writable mappings that reach it. A frame is never a table and writable-mapped at once; only frames of
- * the guest itself are ever mapped; tables are validated once when they gain their type and then only
- * the entries that change are checked. Writable superpages are counted per 2 MiB chunk of guest RAM,
- * not per frame, so no entry costs more than 512 steps. Pure logic: unit tested on the host.
+/* Validated page-table updates for paravirtual guests (Sv39), modelled on Xen's PV MMU: every
+ * frame of a guest has a type (not a table, or a table of one level) with a reference count, and a
+ * count of the writable mappings that reach it. A frame is never a table and writable-mapped at
+ * once; only frames of the guest itself are ever mapped; tables are validated once when they gain
+ * their type and then only the entries that change are checked. Writable superpages count per 2 MiB
+ * chunk of guest RAM, not per frame, so no entry costs more than 512 steps. Pure logic: unit tested
+ * on the host.
  *
- * The validator trusts nothing it reads from guest frames: where the guest can write its typed tables
- * itself (the hext engine, where validation is advisory), its counts may drift from the tables, but
- * every call stays bounded (recursion depth <= 3), in bounds, and never takes a count below zero. */
+ * Nothing read from guest frames is trusted: where the guest writes its typed tables itself (the
+ * hext engine, where validation is advisory), counts may drift from the tables, but every call
+ * stays bounded (recursion depth <= 3) and in bounds, and never takes a count below zero. */
 #ifndef HYP_PV_PTVAL_H
 #define HYP_PV_PTVAL_H
 
@@ -45,10 +46,10 @@ struct pt_frame {
     uint32_t wcount; /* writable 4 KiB leaf mappings of this frame in validated tables */
 };
 
-/* 512 frames (2 MiB) of guest RAM: chunk i holds frames [512 * i, 512 * i + 512) counted from base. */
+/* 2 MiB of guest RAM: chunk i holds frames [512 * i, 512 * i + 512) counted from base. */
 struct pt_chunk {
     uint32_t typed;  /* frames of the chunk that are tables */
-    uint32_t wsuper; /* writable 2 MiB leaves covering the chunk, plus writable 1 GiB leaves covering it */
+    uint32_t wsuper; /* writable 2 MiB leaves covering the chunk, plus writable 1 GiB ones */
 };
 
 struct ptval_ops {
@@ -68,18 +69,18 @@ struct ptval {
     bool flush_pending;      /* a translation was removed or reduced since the last flush */
 };
 
-/* All functions return an SBI error code (include/hvabi.h): SBI_SUCCESS, SBI_ERR_INVALID_ADDRESS (a
- * frame that is not the guest's, a misaligned PTE address), SBI_ERR_INVALID_PARAM (a malformed PTE:
- * reserved bits, W without R, misaligned superpage, any superpage if base is not 2 MiB aligned, A/D/U
- * on a non-leaf), SBI_ERR_DENIED (a rule of the type system: a table mapped writable, a writable
- * mapping of a table, a frame used at two levels, pin of a frame already pinned, unpin of one that is
- * not, zeroing a table). A failed call changes nothing. */
+/* All functions return an SBI error code (include/hvabi.h): SBI_SUCCESS, SBI_ERR_INVALID_ADDRESS
+ * (a frame that is not the guest's, a misaligned PTE address), SBI_ERR_INVALID_PARAM (a malformed
+ * PTE: reserved bits, W without R, misaligned superpage, any superpage when base is not 2 MiB
+ * aligned, A/D/U on a non-leaf), SBI_ERR_DENIED (a rule of the type system: a table mapped
+ * writable, a writable mapping of a table, a frame used at two levels, pin of a frame already
+ * pinned, unpin of one that is not, zeroing a table). A failed call changes nothing. */
 
-/* Guest RAM is the nframes frames at machine address base, described by frames (nframes entries) and
- * chunks (ceil(nframes / 512) entries), both zeroed. base must be 4 KiB aligned, and 2 MiB aligned
- * for superpages: a superpage leaf's alignment is checked on machine addresses, so its frames line up
- * with the chunks only when base is 2 MiB aligned; with any other base every superpage leaf is
- * refused (SBI_ERR_INVALID_PARAM). */
+/* Guest RAM is the nframes frames at machine address base, described by frames (nframes entries)
+ * and chunks (ceil(nframes / 512) entries), both zeroed. base must be 4 KiB aligned, and 2 MiB
+ * aligned for superpages: a superpage leaf's alignment is checked on machine addresses, so its
+ * frames line up with the chunks only when base is 2 MiB aligned; with any other base every
+ * superpage leaf is refused (SBI_ERR_INVALID_PARAM). */
 void ptval_init(struct ptval *pv, const struct ptval_ops *ops, uint64_t base, uint64_t nframes,
                 struct pt_frame *frames, struct pt_chunk *chunks);
 /* Validates the tree under root_maddr as a root (level 2) and pins it. */
