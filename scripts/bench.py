@@ -210,9 +210,9 @@ def write_docs(rows, out):
         "- Page-table churn on hext: both flavours write their tables natively (0 exits per update); the "
         "pv flavour validating through hypercalls takes %.1f exits and %.0f instructions per 1,000 "
         "updates (fv natively: %.0f), of which %.0f are the hypervisor's (validating whole tables "
-        "when they are pinned or gain their type, clearing new table frames) and the rest the guest's "
-        "own bookkeeping (guest-pv searches its queue of unsent updates for every entry it reads). The "
-        "trap-engine target applies when that engine lands." % (hc * 1000, hci * 1000, fvp * 1000, hch * 1000),
+        "when they are pinned or gain their type, clearing new table frames, and the exit path) and the "
+        "rest the guest's own (building batches, reading entries through its queue of unsent updates). "
+        "The trap-engine target applies when that engine lands." % (hc * 1000, hci * 1000, fvp * 1000, hch * 1000),
         "- Linux boot to init under hext: %.3fx the native instruction count (target <= 1.10: %s). Both "
         "count from machine reset (OpenSBI, and the hypervisor's own boot, included) to the first "
         "instruction of init, with 128 MiB of RAM; the native machine has QEMU's whole virt device tree "

@@ -13,10 +13,17 @@
 #define QUEUE 64
 #define PPN_MASK ((1ul << 44) - 1)
 
+#define INDEX 256 /* a power of two, > QUEUE */
+
 static bool validated;
 static int64_t moffset;
 static struct hv_mmu_update queue[QUEUE];
 static unsigned queued;
+/* Where in the queue the newest write to a PTE address is (+1, 0 = none), by a hash of the address:
+ * reads of entries not in the queue, the common case, cost one probe instead of a scan. A collision
+ * falls back to the scan. zeroed counts queued HV_MMU_ZERO commands. */
+static uint8_t index_of[INDEX];
+static unsigned zeroed;
 
 static uint64_t maddr(const void *p)
 {
@@ -64,6 +71,18 @@ uint64_t pte_pa(uint64_t pte)
     return (((pte >> 10) & PPN_MASK) << 12) - (uint64_t)moffset;
 }
 
+static unsigned hash(uint64_t ptr)
+{
+    return (unsigned)((ptr >> 3) ^ (ptr >> 12)) & (INDEX - 1);
+}
+
+static void queue_reset(void)
+{
+    queued = 0;
+    zeroed = 0;
+    memset(index_of, 0, sizeof(index_of));
+}
+
 void pt_commit(void)
 {
     unsigned done = 0;
@@ -76,13 +95,18 @@ void pt_commit(void)
         }
         done += (unsigned)r.value;
     }
-    queued = 0;
+    queue_reset();
 }
 
 static void enqueue(uint64_t ptr, uint64_t val)
 {
     queue[queued].ptr = ptr;
     queue[queued].val = val;
+    if ((ptr & HV_MMU_CMD_MASK) == HV_MMU_ZERO) {
+        zeroed++;
+    } else {
+        index_of[hash(ptr)] = (uint8_t)(queued + 1);
+    }
     if (++queued == QUEUE) {
         pt_commit();
     }
@@ -99,6 +123,20 @@ void pt_set(uint64_t *ptep, uint64_t val)
 
 uint64_t pt_get(const uint64_t *ptep)
 {
+    uint64_t want = maddr(ptep) | HV_MMU_PTE;
+    unsigned slot = index_of[hash(want)];
+
+    if (queued == 0) {
+        return *ptep;
+    }
+    /* With a frame clear queued, only the scan knows what came last. Without, the index answers:
+     * it keeps the newest write per hash, and an empty slot means no write to this address. */
+    if (zeroed == 0 && slot && queue[slot - 1].ptr == want) {
+        return queue[slot - 1].val;
+    }
+    if (zeroed == 0 && !slot) {
+        return *ptep;
+    }
     /* A queued write is the entry's value already: the newest one for this address wins. */
     for (unsigned i = queued; i-- > 0;) {
         if (queue[i].ptr == (maddr(ptep) | HV_MMU_PTE)) {
@@ -183,5 +221,5 @@ void pt_sync(void)
     if (r.error || mc[0].value != queued) {
         pt_fail("multicall", r.error);
     }
-    queued = 0;
+    queue_reset();
 }
