@@ -22,13 +22,5 @@ done
 
 args=(-machine virt -cpu rv64 -smp "$smp" -m "${MEM:-512M}" -nographic -no-reboot -bios "$firmware"
       -kernel "$dir/Image" -initrd "$dir/initrd.cpio" -append "console=ttyS0 earlycon=sbi")
-[ "${ICOUNT:-0}" = 1 ] && args+=(-icount "shift=0,sleep=off")
-
-set +e
-timeout --foreground -k 5 "$timeout_s" qemu-system-riscv64 "${args[@]}"
-rc=$?
-set -e
-if [ $rc -eq 124 ]; then
-    echo "run-linux-native: stopped after ${timeout_s}s (TIMEOUT=$timeout_s): Linux did not power off" >&2
-fi
-exit $rc
+. "$(dirname "$0")/qemu-common.sh"
+qemu_run run-linux-native "$timeout_s" "Linux did not power off" "${args[@]}"

@@ -37,15 +37,8 @@ fi
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic -no-reboot
       -bios "$firmware" -kernel "$image")
 [ -n "${APPEND:-}" ] && args+=(-append "$APPEND")
-[ "${ICOUNT:-0}" = 1 ] && args+=(-icount shift=0,sleep=off)
 # shellcheck disable=SC2206
 [ -n "${QEMU_EXTRA:-}" ] && args+=($QEMU_EXTRA)
 
-set +e
-timeout --foreground -k 5 "$timeout_s" qemu-system-riscv64 "${args[@]}"
-rc=$?
-set -e
-if [ $rc -eq 124 ]; then
-    echo "run-qemu: stopped after ${timeout_s}s (TIMEOUT=$timeout_s): the guests did not finish" >&2
-fi
-exit $rc
+. "$(dirname "$0")/qemu-common.sh"
+qemu_run run-qemu "$timeout_s" "the guests did not finish" "${args[@]}"

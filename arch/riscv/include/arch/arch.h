@@ -18,8 +18,6 @@ struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
 
 uint64_t arch_time(void);
-uint64_t arch_cycles(void);
-uint64_t arch_instret(void);
 /* The hypervisor's own timer: an interrupt when time >= deadline (~0 for never). */
 void arch_timer_set(uint64_t deadline);
 /* Waits for an interrupt with interrupts masked: the caller polls what woke it. */
