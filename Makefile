@@ -38,7 +38,8 @@ HYP_C   := $(filter-out arch/riscv/asm-offsets.c,$(wildcard arch/riscv/*.c)) \
 HYP_S   := $(wildcard arch/riscv/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
-$(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h
+$(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h \
+                                 arch/riscv/include/arch/shadow.h
 	@mkdir -p $(dir $@)
 	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \
@@ -121,6 +122,27 @@ linux: $(IMAGE_linux)
 run-native: setup linux
 	@scripts/run-linux-native.sh
 
+# ---- disks: host disk images QEMU attaches as a virtio-blk device (scripts/run-qemu.sh DISK=) ----
+# A configuration whose guests have a disk on the host disk names its image as DISK_<config>; make run
+# uses that file in place, so it holds what the guests wrote when QEMU ends (tests boot copies).
+DISK_linux := $(BUILD)/disk/ext2.img
+DISK_uboot := $(BUILD)/disk/ext2.img
+DISK_blk   := $(BUILD)/disk/blk.img
+DISKS := $(BUILD)/disk/ext2.img $(BUILD)/disk/blk.img
+
+# An ext2 file system holding configs/disk/ (mke2fs -d, e2fsprogs).
+$(BUILD)/disk/ext2.img: $(wildcard configs/disk/*)
+	@mkdir -p $(dir $@)
+	$(Q)$(call say,MKE2FS,$@)rm -f $@ && truncate -s 16M $@ && mke2fs -q -t ext2 -L rvhyp -d configs/disk -F $@
+
+# A blank 8 MiB disk: configs/blk.c gives each of its guests a 4 MiB region of it.
+$(BUILD)/disk/blk.img:
+	@mkdir -p $(dir $@)
+	$(Q)$(call say,DISK,$@)rm -f $@ && truncate -s 8M $@
+
+.PHONY: disks
+disks: $(DISKS)
+
 # ---- top-level targets -------------------------------------------------------------------------
 .PHONY: all setup hyp guests configs run test unit e2e clean format-check bench
 
@@ -134,9 +156,10 @@ hyp: $(BUILD)/cfg/$(CONFIG)/hyp.bin
 guests: $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)) $(patsubst %,$(BUILD)/guest-pv/%_fv.bin,$(GUEST_PROGS))
 configs: $(patsubst %,$(BUILD)/cfg/%/hyp.bin,$(CONFIGS))
 
+RUN_DISK = $(or $(DISK),$(DISK_$(CONFIG)))
 run: setup
-	@$(MAKE) --no-print-directory hyp CONFIG=$(CONFIG)
-	@scripts/run-qemu.sh $(BUILD)/cfg/$(CONFIG)/hyp.bin
+	@$(MAKE) --no-print-directory hyp $(RUN_DISK) CONFIG=$(CONFIG)
+	@DISK=$(RUN_DISK) scripts/run-qemu.sh $(BUILD)/cfg/$(CONFIG)/hyp.bin
 
 # ---- tests -------------------------------------------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -146,13 +169,17 @@ UNIT_INC := -Ihyp -Iinclude -Iarch/riscv/include -Itests/unit
 UNIT_fdt    := hyp/fdt.c
 UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
-UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c
+UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c \
+               hyp/blk/blk.c hyp/dev/vplic.c
 UNIT_format := hyp/lib/format.c
 UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
+UNIT_vblk   := hyp/dev/vblk.c
 UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
+UNIT_privemu := arch/riscv/privemu.c
+UNIT_shadow := arch/riscv/shadow.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:
@@ -168,7 +195,7 @@ unit: $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS)) \
       $(patsubst tests/unit/data/%.dts,$(BUILD)/unit/dtb/%.dtb,$(wildcard tests/unit/data/*.dts))
 
 test: setup
-	@$(MAKE) --no-print-directory configs unit
+	@$(MAKE) --no-print-directory configs unit disks
 	@$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
 
 # Deterministic counts (QEMU -icount): build/bench/results.csv, docs/bench.md, docs/bench.svg.

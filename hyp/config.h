@@ -22,6 +22,22 @@ struct guest_image {
 /* Emulated devices a VM may be given, at the addresses QEMU's virt board uses. */
 #define VM_DEV_UART (1u << 0) /* ns16550a at 0x10000000, PLIC source 10 */
 #define VM_DEV_PLIC (1u << 1) /* PLIC at 0x0c000000, one S-mode context per vCPU */
+#define VM_DEV_VIRTIO_BLK (1u << 2) /* virtio-mmio block device on .disk at 0x10001000, PLIC source 1 */
+
+/* A VM's disk, reached through its virtio-blk device (VM_DEV_VIRTIO_BLK) and the block hypercalls. */
+enum vm_disk_kind {
+    VM_DISK_NONE,
+    VM_DISK_HOST, /* a region of the host's disk (a virtio-blk device in its device tree) */
+    VM_DISK_RAM,  /* an image copied into memory at creation, for boards without a disk */
+};
+
+struct vm_disk {
+    enum vm_disk_kind kind;
+    uint64_t host_offset_sectors;    /* VM_DISK_HOST: where the region starts on the host disk */
+    uint64_t sectors;                /* its size in 512-byte sectors; 0: to the end of the host disk,
+                                      * or the image's size for VM_DISK_RAM */
+    const struct guest_image *image; /* VM_DISK_RAM: the initial contents */
+};
 
 struct vm_config {
     const char *name;                /* prefixes the guest's console lines and log lines */
@@ -32,6 +48,7 @@ struct vm_config {
     uint64_t ram_size;               /* bytes of guest RAM at VM_RAM_BASE, a multiple of 2 MiB */
     unsigned vcpus;
     unsigned devices;                /* VM_DEV_* */
+    struct vm_disk disk;             /* optional */
 };
 
 extern const struct vm_config vm_configs[];

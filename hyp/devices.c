@@ -7,6 +7,7 @@
 #include <arch/csr.h>
 
 #include "console.h"
+#include "guest_mem.h"
 #include "vm.h"
 #include "vplatform.h"
 
@@ -24,6 +25,30 @@ static void uart_irq(void *ctx, bool level)
     }
 }
 
+static void *vblk_dma(void *ctx, uint64_t gpa, uint64_t len, bool device_writes)
+{
+    struct vm *vm = ctx;
+
+    return device_writes ? guest_ram_dma_ptr(vm, gpa, len) : guest_ram_ptr(vm, gpa, len);
+}
+
+static enum blk_status vblk_request(void *ctx, enum blk_op op, uint64_t sector,
+                                    const struct blk_seg *segs, unsigned nsegs)
+{
+    struct vm *vm = ctx;
+
+    return blk_request(&vm->disk, op, sector, segs, nsegs);
+}
+
+static void vblk_irq(void *ctx, bool level)
+{
+    struct vm *vm = ctx;
+
+    if (vm->cfg->devices & VM_DEV_PLIC) {
+        vplic_set_level(&vm->plic, VM_VBLK_IRQ, level);
+    }
+}
+
 static void plic_notify(void *ctx, unsigned context, bool pending)
 {
     struct vm *vm = ctx;
@@ -38,8 +63,11 @@ void devices_reset(struct vm *vm)
     const struct vuart_ops uops = { uart_tx, uart_irq, vm };
     const struct vplic_ops pops = { plic_notify, vm };
 
+    const struct vblk_ops bops = { vblk_dma, vblk_request, vblk_irq, vm };
+
     vuart_init(&vm->uart, &uops);
     vplic_init(&vm->plic, vm->nvcpus, &pops);
+    vblk_init(&vm->vblk, vm->disk.sectors, &bops);
 }
 
 bool devices_present(const struct vm *vm, uint64_t gpa)
@@ -47,7 +75,8 @@ bool devices_present(const struct vm *vm, uint64_t gpa)
     unsigned devs = vm->cfg->devices;
 
     return ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) ||
-           ((devs & VM_DEV_PLIC) && gpa >= VM_PLIC_BASE && gpa - VM_PLIC_BASE < VPLIC_SIZE);
+           ((devs & VM_DEV_PLIC) && gpa >= VM_PLIC_BASE && gpa - VM_PLIC_BASE < VPLIC_SIZE) ||
+           ((devs & VM_DEV_VIRTIO_BLK) && gpa >= VM_VBLK_BASE && gpa - VM_VBLK_BASE < VBLK_SIZE);
 }
 
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
@@ -71,6 +100,10 @@ bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint6
     }
     if ((devs & VM_DEV_PLIC) && gpa >= VM_PLIC_BASE && gpa - VM_PLIC_BASE < VPLIC_SIZE) {
         *handled = vplic_mmio(&vm->plic, gpa - VM_PLIC_BASE, width, write, val);
+        return true;
+    }
+    if ((devs & VM_DEV_VIRTIO_BLK) && gpa >= VM_VBLK_BASE && gpa - VM_VBLK_BASE < VBLK_SIZE) {
+        *handled = vblk_mmio(&vm->vblk, gpa - VM_VBLK_BASE, width, write, val);
         return true;
     }
     return false;

@@ -67,7 +67,10 @@ _Noreturn void vcpu_handle_exit(struct vcpu *v)
     uint64_t code = cause & ~SCAUSE_IRQ;
 
     stats_count(&v->vm->stats, code, irq);
-    if (irq) {
+    if (vcpu_arch_exit_handled(&v->arch)) {
+        /* The trap engine did it all (an emulated instruction, a shadow fill, a trap forwarded to
+         * the guest's own handler): only counted here. */
+    } else if (irq) {
         exit_interrupt(v, code);
     } else if (code < EXC_COUNT && exc_handlers[code]) {
         exc_handlers[code](v);

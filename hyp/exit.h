@@ -25,6 +25,11 @@
 #define EXC_VIRTUAL_INSN 22
 #define EXC_STORE_GUEST_PAGE_FAULT 23
 #define EXC_COUNT 24
+/* Exits only the trap engine has, counted beside the hardware causes: a privileged instruction of
+ * the guest kernel emulated, a shadow page-table entry filled, a write to a shadowed table. */
+#define EXIT_PRIV_INSN 24
+#define EXIT_SHADOW_FILL 25
+#define EXIT_TABLE_WRITE 26 /* a guest store to a shadowed page table, carried out by the engine */
 
 struct vcpu;
 

@@ -15,7 +15,8 @@ enum { TOK_BEGIN_NODE = 1, TOK_END_NODE = 2, TOK_PROP = 3, TOK_NOP = 4, TOK_END 
 /* The properties the reader looks at, gathered for the node being walked. */
 enum fdt_prop_id {
     P_ADDR_CELLS, P_SIZE_CELLS, P_REG, P_COMPAT, P_STATUS, P_DEVTYPE, P_ISA, P_MMU, P_TIMEBASE,
-    P_NDEV, P_SHIFT, P_WIDTH, P_CLOCK, P_BOOTARGS, P_STDOUT, P_LSTDOUT, P_MODEL, P_COUNT
+    P_NDEV, P_SHIFT, P_WIDTH, P_CLOCK, P_BOOTARGS, P_STDOUT, P_LSTDOUT, P_MODEL, P_INTERRUPTS,
+    P_COUNT
 };
 
 static const char *const prop_names[P_COUNT] = {
@@ -24,7 +25,7 @@ static const char *const prop_names[P_COUNT] = {
     [P_ISA] = "riscv,isa", [P_MMU] = "mmu-type", [P_TIMEBASE] = "timebase-frequency",
     [P_NDEV] = "riscv,ndev", [P_SHIFT] = "reg-shift", [P_WIDTH] = "reg-io-width",
     [P_CLOCK] = "clock-frequency", [P_BOOTARGS] = "bootargs", [P_STDOUT] = "stdout-path",
-    [P_LSTDOUT] = "linux,stdout-path", [P_MODEL] = "model",
+    [P_LSTDOUT] = "linux,stdout-path", [P_MODEL] = "model", [P_INTERRUPTS] = "interrupts",
 };
 
 struct fdt_prop {
@@ -60,6 +61,7 @@ static const char *const uart_compat[] = { "ns16550a", "ns16550", "sifive,uart0"
 static const char *const plic_compat[] = { "riscv,plic0", "sifive,plic-1.0.0", NULL };
 static const char *const clint_compat[] = { "riscv,clint0", "sifive,clint0", "riscv,aclint-mtimer",
                                             NULL };
+static const char *const virtio_compat[] = { "virtio,mmio", NULL };
 
 /* The blob is big-endian and may sit at any alignment, so every read goes byte by byte. */
 static uint32_t be32(const uint8_t *p)
@@ -189,6 +191,20 @@ static bool take_device(struct fdt_walk *w, const struct fdt_level *up, struct f
     *dev = (struct fdt_device){ .present = true, .base = r.base, .size = r.size };
     copy_str(dev->compatible, sizeof dev->compatible, &name);
     return true;
+}
+
+/* Slots beyond FDT_MAX_VIRTIO are dropped, like memory regions: the hypervisor uses what fits. */
+static void add_virtio(struct fdt_walk *w, const struct fdt_level *up)
+{
+    struct platform_info *out = w->out;
+    struct fdt_device dev;
+    if (out->nvirtio == FDT_MAX_VIRTIO || !take_device(w, up, &dev, virtio_compat) || !dev.size) {
+        return;
+    }
+    const struct fdt_prop *irq = &w->props[P_INTERRUPTS];
+    out->virtio[out->nvirtio++] = (struct fdt_virtio){
+        .base = dev.base, .size = dev.size, .irq = irq->data && irq->len >= 4 ? be32(irq->data) : 0
+    };
 }
 
 static void take_uart(struct fdt_walk *w, const struct fdt_level *up)
@@ -326,6 +342,7 @@ static void finish_node(struct fdt_walk *w, int depth)
     if (!out->clint.present) {
         take_device(w, up, &out->clint, clint_compat);
     }
+    add_virtio(w, up);
 }
 
 static enum fdt_kind classify(int depth, const char *name, size_t n)

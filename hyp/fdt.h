@@ -13,6 +13,7 @@
 #define FDT_ISA_LEN 128
 #define FDT_STR_LEN 64
 #define FDT_BOOTARGS_LEN 256
+#define FDT_MAX_VIRTIO 8
 /* A blob larger than this is refused: nothing we boot on has one, and it bounds every walk. */
 #define FDT_MAX_SIZE (1u << 20)
 
@@ -50,6 +51,13 @@ struct fdt_plic {
     uint32_t ndev; /* riscv,ndev */
 };
 
+/* A "virtio,mmio" transport slot: which device sits behind it (if any) is read from its registers. */
+struct fdt_virtio {
+    uint64_t base;
+    uint64_t size;
+    uint32_t irq; /* the first cell of interrupts, 0 when absent */
+};
+
 struct platform_info {
     struct fdt_region mem[FDT_MAX_MEM];
     unsigned nmem;
@@ -65,6 +73,8 @@ struct platform_info {
     char bootargs[FDT_BOOTARGS_LEN]; /* /chosen bootargs, empty when absent */
     char stdout_path[FDT_STR_LEN];   /* /chosen stdout-path, empty when absent */
     char model[FDT_STR_LEN];         /* root model, empty when absent */
+    struct fdt_virtio virtio[FDT_MAX_VIRTIO]; /* "virtio,mmio" nodes in document order */
+    unsigned nvirtio;
 };
 
 enum fdt_error {

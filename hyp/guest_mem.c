@@ -2,6 +2,7 @@
 // Guest-physical range checks. Guest RAM is one contiguous host run, so a range check is the whole story.
 #include "guest_mem.h"
 
+#include "mm.h"
 #include "vm.h"
 
 bool guest_ram_range(const struct vm *vm, uint64_t gpa, uint64_t len, uint64_t *hpa)
@@ -26,4 +27,21 @@ void *guest_ram_ptr(const struct vm *vm, uint64_t gpa, uint64_t len)
     uint64_t hpa;
 
     return guest_ram_range(vm, gpa, len, &hpa) ? (void *)(uintptr_t)hpa : (void *)0;
+}
+
+void *guest_ram_dma_ptr(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    void *p = guest_ram_ptr(vm, gpa, len);
+
+    if (!p || !vm->mmu.ready || len == 0) {
+        return p;
+    }
+    /* The validator's frame table covers guest RAM from VM_RAM_BASE: the range is inside it. */
+    uint64_t first = (gpa - VM_RAM_BASE) / PAGE_SIZE, last = (gpa - VM_RAM_BASE + len - 1) / PAGE_SIZE;
+    for (uint64_t f = first; f <= last && f < vm->mmu.val.nframes; f++) {
+        if (vm->mmu.val.frames[f].type != PT_NONE) {
+            return (void *)0;
+        }
+    }
+    return p;
 }

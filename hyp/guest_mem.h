@@ -14,5 +14,9 @@ struct vm;
 bool guest_ram_range(const struct vm *vm, uint64_t gpa, uint64_t len, uint64_t *hpa);
 /* Host pointer for a checked range, or NULL. */
 void *guest_ram_ptr(const struct vm *vm, uint64_t gpa, uint64_t len);
+/* Host pointer for a range a device of the hypervisor stores into on the guest's behalf (a disk
+ * read): checked as guest_ram_ptr, and NULL as well when a frame of it is one the page-table
+ * validator has typed as a table, which only validated updates may change. */
+void *guest_ram_dma_ptr(const struct vm *vm, uint64_t gpa, uint64_t len);
 
 #endif

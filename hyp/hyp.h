@@ -14,6 +14,7 @@
 
 struct boot_options {
     bool panic_selftest; /* hyp.selftest=panic: take a trap in HS-mode to show the panic path */
+    bool engine_trap;    /* hyp.engine=trap: the trap engine even on harts with H */
     /* hyp.guestargs=...: appended to every guest's bootargs (commas become spaces), so one build can
      * be run with different guest options, as make bench does. */
     char guestargs[GUESTARGS_LEN];

@@ -70,8 +70,9 @@ void hyp_free_frames(uint64_t pa, uint64_t n)
     }
 }
 
-/* Guests do not get the H extension: drop 'h' from the single-letter part of the ISA string. */
-static void isa_without_h(const char *isa, char *out)
+/* What guests are told they have: the hart's ISA without H, and on the trap engine without Sstc (the
+ * guest's timer is the hypervisor's to deliver there, through SBI set_timer). */
+static void isa_for_guests(const char *isa, char *out)
 {
     size_t o = 0;
     bool single = true;
@@ -82,6 +83,10 @@ static void isa_without_h(const char *isa, char *out)
             single = false;
         }
         if (single && i >= 4 && isa[i] == 'h') {
+            continue;
+        }
+        if (arch_engine_trap && strncmp(&isa[i], "_sstc", 5) == 0 && (isa[i + 5] == '_' || !isa[i + 5])) {
+            i += 4;
             continue;
         }
         out[o++] = isa[i];
@@ -104,6 +109,9 @@ static void parse_bootargs(const char *args)
         size_t n = (size_t)(p - tok);
         if (n == strlen("hyp.selftest=panic") && strncmp(tok, "hyp.selftest=panic", n) == 0) {
             boot_options.panic_selftest = true;
+        }
+        if (n == strlen("hyp.engine=trap") && strncmp(tok, "hyp.engine=trap", n) == 0) {
+            boot_options.engine_trap = true;
         }
         size_t k = strlen("hyp.guestargs=");
         if (n > k && strncmp(tok, "hyp.guestargs=", k) == 0) {
@@ -138,10 +146,10 @@ static void print_platform(unsigned long boot_hartid)
         const char *role = "parked";
         if (h->hartid == boot_hartid) {
             role = "boot hart";
+        } else if (!h->has_mmu) {
+            role = "no MMU: left alone"; /* a monitor hart, such as the E51 of a HiFive Unleashed */
         } else if (!h->enabled) {
             role = "disabled";
-        } else if (!h->has_mmu) {
-            role = "no MMU: left alone";
         } else {
             long st = arch_fw_hart_status(h->hartid);
             role = st == 1 ? "parked (stopped in firmware)" : "parked";
@@ -224,21 +232,32 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     if (!me) {
         hyp_panic("boot hart %lu is not in the device tree", hartid);
     }
-    if (!me->has_h) {
-        hyp_log("hart %lu has no H extension (riscv,isa = %s)", hartid, me->isa);
-        hyp_log("guests need the hext engine here; the trap engine for harts without H is not built yet");
-        arch_fw_shutdown(true);
-    }
     if (platform.timebase_freq == 0) {
         hyp_panic("the device tree gives no timebase-frequency");
     }
-    hart_has_sstc = me->has_sstc;
-    isa_without_h(me->isa, guest_isa);
+    if (!me->mmu[0]) {
+        hyp_panic("boot hart %lu has no MMU (riscv,isa = %s)", hartid, me->isa);
+    }
+    /* The trap engine runs where there is no H extension, or where the bootargs ask for it (to
+     * compare the two engines on one machine). */
+    arch_engine_trap = !me->has_h || boot_options.engine_trap;
+    hart_has_sstc = me->has_sstc && arch_sstc_usable();
+    if (me->has_sstc && !hart_has_sstc) {
+        hyp_log("hart %lu lists Sstc but stimecmp traps (the firmware left it off): not used", hartid);
+    }
+    isa_for_guests(me->isa, guest_isa);
     unsigned vmid_bits = arch_hart_init(hart_has_sstc);
-    hyp_log("engine: hext on hart %lu (VMID bits %u, guest timer %s)", hartid, vmid_bits,
-            hart_has_sstc ? "Sstc vstimecmp" : "emulated through hvip.VSTIP");
-    if (vmid_bits == 0) {
-        hyp_log("no VMIDs: G-stage TLB entries are flushed on every guest switch");
+    arch_engine_init();
+    if (arch_engine_trap) {
+        hyp_log("engine: trap on hart %lu (%s; guest kernels run in U-mode, privileged instructions "
+                "emulated, shadow or validated page tables, guest timer through the hypervisor)",
+                hartid, me->has_h ? "forced by hyp.engine=trap" : "no H extension");
+    } else {
+        hyp_log("engine: hext on hart %lu (VMID bits %u, guest timer %s)", hartid, vmid_bits,
+                hart_has_sstc ? "Sstc vstimecmp" : "emulated through hvip.VSTIP");
+        if (vmid_bits == 0) {
+            hyp_log("no VMIDs: G-stage TLB entries are flushed on every guest switch");
+        }
     }
     if (boot_options.panic_selftest) {
         hyp_log("selftest: taking a breakpoint in HS-mode to exercise the panic path");

@@ -26,13 +26,13 @@ static void timer_arm(struct pcpu *c, uint64_t deadline)
 
 /* What this hart must wake for while v runs: the end of its slice, the earliest timer of a sleeping
  * vCPU (so it wakes on time, not at the slice's end), and v's own timer when the hypervisor delivers
- * it (no Sstc; with Sstc a running vCPU's timer is the hardware's). */
+ * it (trap engine, or no Sstc; with Sstc a running vCPU's timer is the hardware's). */
 static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
 {
     uint64_t t = c->slice_end, w = next_wakeup();
 
     t = w < t ? w : t;
-    if (!hart_has_sstc) {
+    if (!hart_has_sstc || arch_engine_trap) {
         uint64_t g = vcpu_arch_timer_deadline(&v->arch);
         t = g < t ? g : t;
     }

@@ -28,6 +28,9 @@ static const char *const exc_names[STATS_EXC] = {
     [EXC_LOAD_GUEST_PAGE_FAULT] = "load-guest-page-fault",
     [EXC_VIRTUAL_INSN] = "virtual-insn",
     [EXC_STORE_GUEST_PAGE_FAULT] = "store-guest-page-fault",
+    [EXIT_PRIV_INSN] = "priv-insn-emulated",
+    [EXIT_SHADOW_FILL] = "shadow-fill",
+    [EXIT_TABLE_WRITE] = "table-write-emulated",
 };
 
 static const char *const irq_names[STATS_IRQ] = {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STATS_EXC 24
+#define STATS_EXC 27
 #define STATS_IRQ 16
 
 struct vm_stats {

@@ -50,8 +50,7 @@ void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
         c->loaded = (struct vcpu *)0;
     }
     stats_fold(v);
-    memset(&v->arch, 0, sizeof(v->arch));
-    vcpu_arch_reset(&v->arch, entry, v->id, arg);
+    vcpu_arch_reset(&v->arch, entry, v->id, arg); /* zeroes the rest of the arch state */
     vcpu_arch_set_gstage(&v->arch, v->vm->gstage.root, v->vm->vmid);
     v->resume_reset = false;
     v->state = VCPU_RUNNABLE;
@@ -99,6 +98,13 @@ static const char *vm_check_config(const struct vm_config *cfg)
     return guest_check_layout(cfg);
 }
 
+static void vcpus_destroy(struct vm *vm, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        vcpu_arch_destroy(&vm->vcpus[i], &hyp_pt_alloc);
+    }
+}
+
 static bool vm_build(struct vm *vm)
 {
     const struct vm_config *cfg = vm->cfg;
@@ -122,10 +128,25 @@ static bool vm_build(struct vm *vm)
         return false;
     }
     vm->nvcpus = cfg->vcpus;
+    if (vm_arch_create(vm, &hyp_pt_alloc) != 0) {
+        hyp_log("guest '%s' not started: no memory for its engine state", cfg->name);
+        gstage_destroy(&vm->gstage, &hyp_pt_alloc);
+        hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+        return false;
+    }
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         vm->vcpus[i].vm = vm;
         vm->vcpus[i].id = i;
+        if (vcpu_arch_create(&vm->vcpus[i], &hyp_pt_alloc) != 0) {
+            hyp_log("guest '%s' not started: no memory for vCPU %u", cfg->name, i);
+            vcpus_destroy(vm, i);
+            vm_arch_destroy(vm, &hyp_pt_alloc);
+            gstage_destroy(&vm->gstage, &hyp_pt_alloc);
+            hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+            return false;
+        }
     }
+    blk_attach(vm);
     vm_load(vm);
     vm->state = VM_RUNNING;
     return true;
@@ -181,9 +202,12 @@ void vm_stop(struct vm *vm, const char *why)
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
     arch_gstage_flush(vm->vmid);
     gstage_destroy(&vm->gstage, &hyp_pt_alloc);
+    vcpus_destroy(vm, vm->nvcpus);
+    vm_arch_destroy(vm, &hyp_pt_alloc);
     hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
     vm->ram_hpa = 0;
     pv_release(vm);
+    blk_detach(vm);
     console_focus_next();
 }
 

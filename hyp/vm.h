@@ -9,7 +9,9 @@
 #include <arch/gstage.h>
 #include <arch/vcpu_arch.h>
 
+#include "blk/blk.h"
 #include "config.h"
+#include "dev/vblk.h"
 #include "dev/vplic.h"
 #include "dev/vuart.h"
 #include "pv/pv.h"
@@ -69,6 +71,11 @@ struct vm {
     unsigned uart_polls; /* UART reads since the guest last wrote to it */
     struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
+    struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
+    uint64_t shadow_bitmap;        /* frames holding shadow.writable */
+    uint64_t shadow_bitmap_frames;
+    struct blk_disk disk; /* its disk (hyp/blk), behind vblk and the block hypercalls */
+    struct vblk vblk;     /* emulated virtio-blk (VM_DEV_VIRTIO_BLK) */
 };
 
 struct pcpu {

@@ -2,6 +2,7 @@
 // Builds each VM's device tree: what the VM really has, at QEMU virt's addresses.
 #include "vm_dt.h"
 
+#include "dev/vblk.h"
 #include "dev/vplic.h"
 #include "dev/vuart.h"
 #include "fdt_write.h"
@@ -86,6 +87,17 @@ static void soc(struct fdt_writer *w, const struct vm *vm)
         if (vm->cfg->devices & VM_DEV_PLIC) {
             fdtw_prop_u32(w, "interrupt-parent", PHANDLE_PLIC);
             fdtw_prop_u32(w, "interrupts", VM_UART_IRQ);
+        }
+        fdtw_end_node(w);
+    }
+    if (vm->cfg->devices & VM_DEV_VIRTIO_BLK) {
+        fmt_snprintf(name, sizeof(name), "virtio_mmio@%lx", VM_VBLK_BASE);
+        fdtw_begin_node(w, name);
+        fdtw_prop_str(w, "compatible", "virtio,mmio");
+        reg(w, VM_VBLK_BASE, VBLK_SIZE);
+        if (vm->cfg->devices & VM_DEV_PLIC) {
+            fdtw_prop_u32(w, "interrupt-parent", PHANDLE_PLIC);
+            fdtw_prop_u32(w, "interrupts", VM_VBLK_IRQ);
         }
         fdtw_end_node(w);
     }

@@ -94,9 +94,12 @@
 #define HV_FID_MMU_UPDATE 3     /* a0 = gpa of struct hv_mmu_update[a1]; -> value: entries done */
 #define HV_FID_PIN_TABLE 4      /* a0 = machine address of a root table: validate and pin its tree */
 #define HV_FID_UNPIN_TABLE 5    /* a0 = machine address of a pinned root */
-#define HV_FID_SET_ROOT 6       /* a0 = pinned root, a1 = ASID: the calling vCPU's satp */
+#define HV_FID_SET_ROOT 6       /* a0 = pinned root, a1 = ASID, a2 = pinned user root or 0 (used with
+                                 * HV_FEAT_USER_ROOT): the calling vCPU's satp */
 #define HV_FID_TLB_FLUSH 7      /* a0 = HV_FLUSH_*, a1 = start, a2 = size, a3 = ASID, a4/a5 = hart mask */
 #define HV_FID_MULTICALL 8      /* a0 = gpa of struct hv_multicall[a1]; -> value: entries done */
+#define HV_FID_BLK_SUBMIT 9     /* a0 = gpa of struct hv_blk_req[a1]; -> value: requests done */
+#define HV_FID_BLK_CTL 10       /* a0 = HV_BLK_CTL_*: the disk's size, or acknowledge its interrupt */
 
 /* Feature bits returned by HV_FID_PROBE. */
 #define HV_FEAT_STAGE2 (1u << 0)    /* the hardware translates guest physical addresses (G-stage):
@@ -104,11 +107,19 @@
 #define HV_FEAT_MMU (1u << 1)       /* the page-table calls (MMU_UPDATE, PIN, UNPIN, SET_ROOT) exist */
 #define HV_FEAT_MULTICALL (1u << 2)
 #define HV_FEAT_DBCN_BATCH (1u << 3) /* SBI DBCN write takes whole buffers (HV_DBCN_MAX per call) */
+#define HV_FEAT_BLK (1u << 4)        /* the guest has a disk: BLK_SUBMIT and BLK_CTL exist */
+#define HV_FEAT_USER_ROOT (1u << 5)  /* the guest kernel runs deprivileged (trap engine): the hardware
+                                      * walks validated tables in user mode, so every leaf is made
+                                      * user-accessible, user mode runs on the user root SET_ROOT
+                                      * names (none: nothing mapped), and root slot 511 is the
+                                      * hypervisor's */
 
 /* Limits: a call asking for more does part of the work and says how much (value). */
 #define HV_MMU_BATCH_MAX 512u   /* entries of one MMU_UPDATE call */
 #define HV_MULTICALL_MAX 64u    /* entries of one MULTICALL */
 #define HV_DBCN_MAX 16384u      /* bytes of one DBCN write */
+#define HV_BLK_BATCH_MAX 64u    /* requests of one BLK_SUBMIT call */
+#define HV_BLK_LEN_MAX (1u << 20) /* bytes of one block request */
 
 #define HV_FLUSH_ALL 0   /* every translation of the calling guest */
 #define HV_FLUSH_ASID 1  /* every translation of ASID a3 */
@@ -122,7 +133,30 @@
 #define HV_MMU_PTE 0ull
 #define HV_MMU_ZERO 1ull
 
+/* Block I/O (docs/hypercalls.md): a batch of requests in one call, carried out in order. */
+#define HV_BLK_SECTOR 512u /* the unit of hv_blk_req.sector and of its length */
+#define HV_BLK_READ 0u     /* disk -> buf */
+#define HV_BLK_WRITE 1u    /* buf -> disk */
+#define HV_BLK_FLUSH 2u    /* everything written so far is on stable storage; sector, buf, len ignored */
+#define HV_BLK_OK 0u       /* hv_blk_req.status */
+#define HV_BLK_IOERR 1u
+#define HV_BLK_UNSUPP 2u
+#define HV_BLK_CTL_CAPACITY 0 /* -> value: the disk's size in sectors */
+#define HV_BLK_CTL_ACK 1      /* lowers the completion interrupt */
+/* PLIC source raised when a batch completes, for a guest that has a virtual PLIC. */
+#define HV_BLK_IRQ 2
+
 #ifndef __ASSEMBLER__
+/* One block request. buf is a guest physical address; len a multiple of HV_BLK_SECTOR, at most
+ * HV_BLK_LEN_MAX. The hypervisor writes status back. */
+struct hv_blk_req {
+    uint32_t op;     /* HV_BLK_READ, HV_BLK_WRITE, HV_BLK_FLUSH */
+    uint32_t status; /* HV_BLK_OK, HV_BLK_IOERR, HV_BLK_UNSUPP */
+    uint64_t sector;
+    uint64_t buf;
+    uint64_t len;
+};
+
 struct hv_mmu_update {
     uint64_t ptr;
     uint64_t val;

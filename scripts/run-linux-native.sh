@@ -3,7 +3,8 @@
 # Boots the minimal Linux guest directly on QEMU with Debian's OpenSBI, no hypervisor: the baseline for runs
 # under the hypervisor. Build the images first with make linux (scripts/build-linux.sh).
 # Settings from the environment: SMP (1), TIMEOUT (s, 120), ICOUNT (1 for -icount shift=0,sleep=off; one hart
-# only: with -smp 2 and -icount Linux hangs at init on QEMU 7.2), LINUX_DIR (build/linux), MEM (512M).
+# only: with -smp 2 and -icount Linux hangs at init on QEMU 7.2), LINUX_DIR (build/linux), MEM (512M), DISK (a raw
+# disk image attached as a virtio-blk device, as scripts/run-qemu.sh does).
 set -euo pipefail
 
 dir=${LINUX_DIR:-build/linux}
@@ -22,5 +23,10 @@ done
 
 args=(-machine virt -cpu rv64 -smp "$smp" -m "${MEM:-512M}" -nographic -no-reboot -bios "$firmware"
       -kernel "$dir/Image" -initrd "$dir/initrd.cpio" -append "console=ttyS0 earlycon=sbi")
+if [ -n "${DISK:-}" ]; then
+    [ -f "$DISK" ] || fail "DISK=$DISK: no such disk image"
+    args+=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0"
+           -device virtio-blk-device,drive=hd0)
+fi
 . "$(dirname "$0")/qemu-common.sh"
 qemu_run run-linux-native "$timeout_s" "Linux did not power off" "${args[@]}"

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Boots a hypervisor image on QEMU with Debian's OpenSBI. Settings come from the environment:
-#   MACHINE (virt), CPU (rv64), SMP (1), MEM (512M), APPEND (hypervisor boot options), TIMEOUT (s, 300),
-#   ICOUNT (set to 1 for -icount shift=0,sleep=off), QEMU_EXTRA (more QEMU arguments).
+#   MACHINE (virt), CPU (rv64; sifive-u54 on sifive_u), SMP (1; 2 on sifive_u), MEM (512M), APPEND (hypervisor boot options), TIMEOUT (s, 300),
+#   ICOUNT (set to 1 for -icount shift=0,sleep=off), QEMU_EXTRA (more QEMU arguments),
+#   DISK (a raw disk image attached as a virtio-blk device on a virtio-mmio slot, written in place).
 set -euo pipefail
 
 image=${1:?usage: run-qemu.sh IMAGE}
 machine=${MACHINE:-virt}
-cpu=${CPU:-rv64}
-smp=${SMP:-1}
+# The HiFive Unleashed's application harts are U54s (no H extension); virt gets QEMU's generic rv64.
+# It has an E51 monitor hart besides them, so at least two harts.
+case "${MACHINE:-virt}" in
+    sifive_u*) cpu=${CPU:-sifive-u54}; smp=${SMP:-2} ;;
+    *) cpu=${CPU:-rv64}; smp=${SMP:-1} ;;
+esac
 mem=${MEM:-512M}
 timeout_s=${TIMEOUT:-300}
 firmware=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
@@ -37,6 +42,13 @@ fi
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic -no-reboot
       -bios "$firmware" -kernel "$image")
 [ -n "${APPEND:-}" ] && args+=(-append "$APPEND")
+if [ -n "${DISK:-}" ]; then
+    [ -f "$DISK" ] || fail "DISK=$DISK: no such disk image"
+    # QEMU 7.2's virtio-mmio transports are legacy (version 1) unless told otherwise; the hypervisor
+    # drives version 2 only.
+    args+=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0"
+           -device virtio-blk-device,drive=hd0)
+fi
 # shellcheck disable=SC2206
 [ -n "${QEMU_EXTRA:-}" ] && args+=($QEMU_EXTRA)
 

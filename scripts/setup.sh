@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(make gcc gcc-riscv64-unknown-elf qemu-system-misc opensbi u-boot-qemu device-tree-compiler
-      python3 python3-pytest python3-pexpect)
+      python3 python3-pytest python3-pexpect e2fsprogs)
 # Extra groups: `setup.sh bench` adds what make bench draws its chart with.
 for group in "$@"; do
     case "$group" in

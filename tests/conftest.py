@@ -2,6 +2,7 @@
 """Shared pytest set-up: QEMU boots of built configurations, and the one-line summary `make test` ends with."""
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -49,9 +50,34 @@ def boot(config, timeout=120, **env):
     return Run(p.stdout.decode(errors="replace"), p.returncode)
 
 
+def disk_copy(name, directory):
+    """A private copy of build/disk/<name> in directory: each run writes its own disk."""
+    path = os.path.join(str(directory), name)
+    shutil.copyfile(os.path.join(BUILD, "disk", name), path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def qemu():
     return boot
+
+
+# Where the guest-pv scenarios run: the hext engine (the H extension), the trap engine on a virt hart
+# without it (the guest kernel deprivileged, everything privileged emulated), and the trap engine on
+# a second board, the HiFive Unleashed (U54 harts, SiFive UART, an E51 left alone).
+ENGINES = {"hext": {}, "trap": {"CPU": "rv64,h=false"}, "sifive_u": {"MACHINE": "sifive_u"}}
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def engine(request):
+    """QEMU settings for one engine and board: pass as boot(config, **engine)."""
+    return ENGINES[request.param]
+
+
+@pytest.fixture(params=["hext", "trap"])
+def disk_engine(request):
+    """As engine, on the boards with a virtio disk for the host (QEMU's sifive_u has none)."""
+    return ENGINES[request.param]
 
 
 def pytest_unconfigure(config):

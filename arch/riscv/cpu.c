@@ -2,6 +2,7 @@
 // Hart set-up for the hext engine: delegation, counters, timer, VMID probe; time and idle.
 #include <arch/arch.h>
 #include <arch/csr.h>
+#include <arch/tengine.h>
 
 #include "exit.h"
 
@@ -27,6 +28,13 @@ unsigned arch_hart_init(bool has_sstc)
 {
     use_sstc = has_sstc;
     arch_fw_scounteren = csr_read(CSR_SCOUNTEREN);
+    if (arch_engine_trap) {
+        /* No hypervisor CSRs to set: every trap of the guest comes here (arch_engine_init). */
+        csr_clear(CSR_SSTATUS, SSTATUS_SIE);
+        csr_write(CSR_SIE, 1ul << IRQ_S_TIMER);
+        arch_timer_set(~0ull);
+        return 0;
+    }
     csr_write(CSR_HEDELEG, HEDELEG_GUEST);
     csr_write(CSR_HIDELEG, HIDELEG_GUEST);
     csr_write(CSR_HVIP, 0);
@@ -55,8 +63,49 @@ unsigned arch_hart_init(bool has_sstc)
     return arch_vmid_bits;
 }
 
+void arch_engine_init(void)
+{
+    if (arch_engine_trap) {
+        tv_hart_init();
+    }
+}
+
+uint64_t arch_reserved_root_entry(void)
+{
+    return arch_engine_trap ? tv_reserved_entry() : 0;
+}
+
+int vm_arch_create(struct vm *vm, const struct pt_alloc *alloc)
+{
+    return arch_engine_trap ? tv_vm_create(vm, alloc) : 0;
+}
+
+void vm_arch_destroy(struct vm *vm, const struct pt_alloc *alloc)
+{
+    if (arch_engine_trap) {
+        tv_vm_destroy(vm, alloc);
+    }
+}
+
+int vcpu_arch_create(struct vcpu *v, const struct pt_alloc *alloc)
+{
+    return arch_engine_trap ? tv_vcpu_create(v, alloc) : 0;
+}
+
+void vcpu_arch_destroy(struct vcpu *v, const struct pt_alloc *alloc)
+{
+    if (arch_engine_trap) {
+        tv_vcpu_destroy(v, alloc);
+    }
+}
+
 void arch_gstage_flush(unsigned vmid)
 {
+    if (arch_engine_trap) {
+        /* No G-stage: the guest's translations are in its vCPUs' shadow trees and the TLB. */
+        __asm__ volatile("sfence.vma" ::: "memory");
+        return;
+    }
     if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
         vmid = 0;
     }
@@ -82,6 +131,13 @@ struct pcpu *arch_this_cpu(void)
 void arch_set_this_cpu(struct pcpu *c)
 {
     __asm__ volatile("mv tp, %0" : : "r"(c));
+}
+
+long stimecmp_probe(void);
+
+bool arch_sstc_usable(void)
+{
+    return stimecmp_probe() == 0;
 }
 
 uint64_t arch_time(void)

@@ -37,4 +37,18 @@ hlv_d_safe:
 2:  csrw    CSR_STVEC, t1
     mv      a0, t2
     ret
+    /* long stimecmp_probe(void): 0 when stimecmp can be read, -1 when the read traps (a device tree may
+ * list Sstc while the firmware left it disabled in menvcfg). */
+    .globl stimecmp_probe
+stimecmp_probe:
+    la      t0, 3f
+    csrrw   t1, CSR_STVEC, t0
+    li      t2, -1
+    csrr    t3, CSR_STIMECMP
+    li      t2, 0
+    j       3f
+    .balign 4
+3:  csrw    CSR_STVEC, t1
+    mv      a0, t2
+    ret
     .option pop

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The hext engine: guests in VS/VU-mode under the H extension; world switch of the VS-level state.
+// Each vcpu_arch_* entry point hands over to the trap engine (tengine.c) when that one runs.
+#include <string.h>
+
 #include <arch/arch.h>
 #include <arch/csr.h>
+#include <arch/privemu.h>
+#include <arch/tengine.h>
 #include <arch/vcpu_arch.h>
 
 #include "exit.h"
@@ -26,6 +31,12 @@ extern bool hart_has_sstc;
 
 void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1)
 {
+    if (arch_engine_trap) {
+        tv_reset(vcpu_of_arch(a), entry, a0, a1);
+        return;
+    }
+    memset(a, 0, sizeof(*a));
+    a->fast_cause = EXC_VS_ECALL;
     a->regs.sepc = entry;
     a->regs.x[REG_A0] = a0;
     a->regs.x[REG_A1] = a1;
@@ -42,6 +53,9 @@ void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t 
 
 void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
 {
+    if (arch_engine_trap) {
+        return; /* no G-stage: guest RAM is reached through the engine's own roots */
+    }
     if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
         vmid = 0; /* shared tag: vcpu_arch_run flushes on every switch then */
     }
@@ -51,6 +65,10 @@ void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
 
 void vcpu_arch_unload(struct vcpu *v)
 {
+    if (arch_engine_trap) {
+        tv_unload(v);
+        return;
+    }
     struct pcpu *c = arch_this_cpu();
     struct vcpu_arch *a = &v->arch;
 
@@ -116,6 +134,9 @@ static void vcpu_arch_load(struct vcpu *v)
 
 _Noreturn void vcpu_arch_run(struct vcpu *v)
 {
+    if (arch_engine_trap) {
+        tv_run(v);
+    }
     struct pcpu *c = arch_this_cpu();
 
     /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
@@ -139,6 +160,9 @@ _Noreturn void vcpu_arch_run(struct vcpu *v)
 
 _Noreturn void vcpu_arch_trap(struct vcpu_arch *a)
 {
+    if (arch_engine_trap) {
+        tv_trap(a);
+    }
     /* Read the trap CSRs first: anything below may trap (a guarded guest read) and overwrite them. */
     a->scause = csr_read(CSR_SCAUSE);
     a->stval = csr_read(CSR_STVAL);
@@ -152,7 +176,7 @@ bool vcpu_arch_irq_pending(const struct vcpu_arch *a, uint64_t now)
 {
     uint64_t pending = a->vs.hvip & VS_IRQ_MASK;
 
-    if (now >= (hart_has_sstc ? a->vs.vstimecmp : a->timer_deadline)) {
+    if (now >= (hart_has_sstc && !arch_engine_trap ? a->vs.vstimecmp : a->timer_deadline)) {
         pending |= 1ul << IRQ_VS_TIMER;
     }
     return (pending & (a->vs.vsie << 1)) != 0;
@@ -160,6 +184,9 @@ bool vcpu_arch_irq_pending(const struct vcpu_arch *a, uint64_t now)
 
 uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)
 {
+    if (arch_engine_trap) {
+        return (a->vs.vsie & (1ul << IRQ_S_TIMER)) ? a->timer_deadline : ~0ull;
+    }
     const struct pcpu *c = arch_this_cpu();
     uint64_t vsie = c->loaded == vcpu_of_arch((struct vcpu_arch *)a) ? csr_read(CSR_VSIE) : a->vs.vsie;
 
@@ -175,6 +202,10 @@ uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)
 
 void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline)
 {
+    if (arch_engine_trap) {
+        tv_set_timer(v, deadline);
+        return;
+    }
     if (hart_has_sstc) {
         /* The caller is the loaded vCPU: its vstimecmp is live, and writing it also clears VSTIP. */
         csr_write(CSR_VSTIMECMP, deadline);
@@ -188,6 +219,10 @@ void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline)
 
 void vcpu_arch_timer_check(struct vcpu *v, uint64_t now)
 {
+    if (arch_engine_trap) {
+        tv_timer_check(v, now);
+        return;
+    }
     if (!hart_has_sstc && arch_this_cpu()->loaded == v && now >= v->arch.timer_deadline) {
         csr_set(CSR_HVIP, 1ul << IRQ_VS_TIMER);
         v->arch.timer_deadline = ~0ull;
@@ -196,6 +231,10 @@ void vcpu_arch_timer_check(struct vcpu *v, uint64_t now)
 
 void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
 {
+    if (arch_engine_trap) {
+        priv_enter_trap(&v->arch, cause, tval);
+        return;
+    }
     struct vcpu_arch *a = &v->arch;
     uint64_t old = csr_read(CSR_VSSTATUS);
     uint64_t vsstatus = old & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
@@ -214,6 +253,9 @@ void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
 
 bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 {
+    if (arch_engine_trap) {
+        return tv_read_insn(v, gva, insn);
+    }
     uint16_t lo, hi;
 
     (void)v;
@@ -234,6 +276,9 @@ bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 
 bool vcpu_arch_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
 {
+    if (arch_engine_trap) {
+        return tv_read_guest_u64(v, gva, val);
+    }
     (void)v;
     /* HLV.D translates and checks permissions as the guest mode in hstatus.SPVP would. */
     return (gva & 7) == 0 && hlv_d_safe(gva, val) == 0;
@@ -242,6 +287,11 @@ bool vcpu_arch_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
 void vcpu_arch_set_virq(struct vcpu *v, unsigned irq, bool on)
 {
     uint64_t bit = 1ul << irq;
+
+    if (arch_engine_trap) {
+        v->arch.vs.hvip = on ? v->arch.vs.hvip | bit : v->arch.vs.hvip & ~bit;
+        return;
+    }
 
     if (arch_this_cpu()->loaded == v) {
         if (on) {
@@ -258,6 +308,9 @@ void vcpu_arch_set_virq(struct vcpu *v, unsigned irq, bool on)
 
 bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq)
 {
+    if (arch_engine_trap) {
+        return (v->arch.vs.hvip >> irq) & 1;
+    }
     uint64_t hvip = arch_this_cpu()->loaded == v ? csr_read(CSR_HVIP) : v->arch.vs.hvip;
 
     return (hvip >> irq) & 1;
@@ -270,6 +323,11 @@ void vcpu_arch_fence_i(void)
 
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
 {
+    if (arch_engine_trap) {
+        (void)asid; /* shadow trees are per vCPU, not per ASID */
+        tv_flush(arch_this_cpu()->loaded, start, size);
+        return;
+    }
     /* Page by page for small ranges; beyond 64 pages one full flush is cheaper. */
     bool all = size > 64 * 4096ul;
 
@@ -296,9 +354,14 @@ void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
     }
 }
 
-void vcpu_arch_set_satp(struct vcpu *v, uint64_t satp)
+void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
 {
-    /* A new root with the same ASID needs no flush here: the guest asks for one when it must. */
+    if (arch_engine_trap) {
+        tv_set_root(v, satp, user_root);
+        return;
+    }
+    /* The hardware keeps VS and VU apart itself: no user root needed. A new root with the same ASID
+     * needs no flush here: the guest asks for one when it must. */
     if (arch_this_cpu()->loaded == v) {
         csr_write(CSR_VSATP, satp);
     } else {
@@ -306,7 +369,20 @@ void vcpu_arch_set_satp(struct vcpu *v, uint64_t satp)
     }
 }
 
+bool vcpu_arch_root_in_use(const struct vcpu *v, uint64_t root)
+{
+    uint64_t satp = vcpu_arch_get_satp(v);
+
+    if (arch_engine_trap && tv_root_in_use(v, root)) {
+        return true;
+    }
+    return (satp >> 60) != 0 && ((satp & ((1ull << 44) - 1)) << 12) == root;
+}
+
 uint64_t vcpu_arch_get_satp(const struct vcpu *v)
 {
+    if (arch_engine_trap) {
+        return v->arch.vs.vsatp;
+    }
     return arch_this_cpu()->loaded == v ? csr_read(CSR_VSATP) : v->arch.vs.vsatp;
 }

@@ -29,8 +29,12 @@ void arch_fw_putchar(int c)
 
 _Noreturn void arch_fw_shutdown(bool failure)
 {
-    fw_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN,
-            failure ? SBI_SRST_REASON_SYSFAIL : SBI_SRST_REASON_NONE, 0);
+    unsigned long reason = failure ? SBI_SRST_REASON_SYSFAIL : SBI_SRST_REASON_NONE;
+
+    fw_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, reason, 0);
+    /* A board that cannot power off (the HiFive Unleashed has only a reset line) is reset instead:
+     * the run is over either way, and QEMU's -no-reboot ends there. */
+    fw_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_COLD_REBOOT, reason, 0);
     /* Firmware without SRST: the legacy call, then nothing left but to stop this hart. */
     fw_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0, 0);
     for (;;) {

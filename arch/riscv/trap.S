@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Trap vector and world switch. Precondition: sscratch holds &vcpu_arch while a guest runs, 0 otherwise. */
 #include <arch/csr.h>
+#include <arch/layout.h>
 #include <asm-offsets.h>
 #include "hvabi.h"
 
@@ -142,6 +143,88 @@ hyp_trap:
     mv      a0, sp
     call    hyp_trap_handler
 2:  j       2b
+
+/* The trap engine's vector. The guest runs in U-mode on a root of its own, where the hypervisor exists
+ * only as its alias (root slot 511, no U bit), so this code runs there and sscratch holds the alias
+ * address of the vCPU. It saves the guest, moves to the hypervisor's root and continues at the
+ * physical address of vcpu_arch_trap. A trap of the hypervisor itself (sscratch = 0) goes to hyp_trap,
+ * which then runs through the alias on the hypervisor's root. */
+    .balign 4
+    .globl tv_vector
+tv_vector:
+    csrrw   sp, CSR_SSCRATCH, sp
+    beqz    sp, hyp_trap
+    sd      t0, VCPU_X0 + 5*8(sp)
+    sd      t1, VCPU_X0 + 6*8(sp)
+    csrr    t0, CSR_INSTRET
+    sd      t0, VCPU_EXIT_INSTRET(sp)
+    /* Fast path: the null hypercall from the guest kernel (fast_cause is U-ecall only then). */
+    csrr    t0, CSR_SCAUSE
+    ld      t1, VCPU_FAST_CAUSE(sp)
+    bne     t0, t1, 1f
+    li      t1, HV_EXT
+    bne     a7, t1, 1f
+    addi    t1, a6, -HV_FID_NULL
+    bnez    t1, 1f
+    csrr    t0, CSR_SEPC
+    addi    t0, t0, 4
+    csrw    CSR_SEPC, t0
+    ld      t0, VCPU_FAST_EXITS(sp)
+    addi    t0, t0, 1
+    sd      t0, VCPU_FAST_EXITS(sp)
+    li      a0, 0
+    li      a1, 0
+    ld      t0, VCPU_X0 + 5*8(sp)
+    ld      t1, VCPU_X0 + 6*8(sp)
+    csrrw   sp, CSR_SSCRATCH, sp
+    sret
+1:  ld      t0, VCPU_X0 + 5*8(sp)
+    ld      t1, VCPU_X0 + 6*8(sp)
+    SAVE_GPRS sp
+    csrr    t0, CSR_SSCRATCH
+    sd      t0, VCPU_X0 + 2*8(sp)
+    csrw    CSR_SSCRATCH, zero
+    csrr    t0, CSR_SEPC
+    sd      t0, VCPU_SEPC(sp)
+    csrr    t0, CSR_SSTATUS
+    sd      t0, VCPU_SSTATUS(sp)
+    /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. Every root
+     * switch fences the whole TLB: the roots carry no ASIDs of their own. */
+    ld      t0, VCPU_TV_HYP_SATP(sp)
+    csrw    CSR_SATP, t0
+    sfence.vma
+    ld      a0, VCPU_TV_PHYS_SELF(sp)
+    ld      tp, VCPU_HYP_TP(a0)
+    ld      sp, VCPU_HYP_SP(a0)
+    ld      t0, 2f
+    jr      t0
+    .balign 8
+2:  .dword  vcpu_arch_trap
+
+/* void tv_enter(struct vcpu_arch *a0): enter the guest on the trap engine. Runs at its physical
+ * address on the hypervisor's root, jumps to its alias, switches to the guest's root there and
+ * srets to U-mode. Never returns. */
+    .globl tv_enter
+tv_enter:
+    ld      t0, VCPU_SEPC(a0)
+    csrw    CSR_SEPC, t0
+    ld      t0, VCPU_SSTATUS(a0)
+    csrw    CSR_SSTATUS, t0
+    ld      t0, VCPU_TV_HW_SATP(a0)
+    ld      t1, VCPU_TV_ALIAS_SELF(a0)
+    li      t2, ARCH_ALIAS_BASE
+    la      t3, _start_image
+    sub     t2, t2, t3
+    la      t3, 3f
+    add     t3, t3, t2
+    mv      a0, t1
+    jr      t3
+3:  /* Now at the alias; nothing may trap until sret (sscratch set last for that reason). */
+    csrw    CSR_SATP, t0
+    sfence.vma
+    csrw    CSR_SSCRATCH, a0
+    RESTORE_GPRS_A0
+    sret
 
 /* void vcpu_arch_enter(struct vcpu_arch *a0): load the guest's registers and sret into it. Never returns. */
     .globl vcpu_arch_enter

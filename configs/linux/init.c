@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The static init (PID 1) of the minimal Linux guest: checks that userspace works (console, procfs,
-// SMP count, anonymous memory, fork/wait), says so on the console, then powers the machine off.
+// SMP count, anonymous memory, fork/wait, the virtio disk when there is one), says so on the console,
+// then powers the machine off.
 // Built by scripts/build-linux.sh with riscv64-linux-gnu-gcc -static; every line starts with "init:
 // ".
 #define _GNU_SOURCE
@@ -9,6 +10,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -19,6 +22,14 @@
 #define MMAP_PAGES 256
 #define CHILDREN 4
 #define CHILD_STATUS_BASE 40 /* child i exits with 40 + i, so a mixed-up wait shows */
+/* The disk image the Makefile makes (mke2fs -d) holds HOST_FILE with HOST_TEXT; the guest writes
+ * GUEST_LINES lines to GUEST_FILE, which tests/e2e/test_linux.py reads back from the image. */
+#define DISK_DEV "/dev/vda"
+#define DISK_MNT "/mnt"
+#define HOST_FILE DISK_MNT "/hello.txt"
+#define HOST_TEXT "hello from the host disk image\n"
+#define GUEST_FILE DISK_MNT "/guest.txt"
+#define GUEST_LINES 2000
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void power_off(void) __attribute__((noreturn));
@@ -183,6 +194,86 @@ static void check_fork(void)
     say("init: fork ok %d children", CHILDREN);
 }
 
+static void write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            fail("write " GUEST_FILE);
+        }
+        buf += w;
+        len -= (size_t)w;
+    }
+}
+
+// The disk, when the machine has one: mount its ext2 file system, check the file the host put there,
+// write one of our own (more than a few blocks, so the request path sees multi-segment I/O), and make
+// sure it reached the disk (fsync, umount) before the machine is powered off.
+static void check_disk(void)
+{
+    // The initramfs has no block nodes: devtmpfs makes them as the drivers find devices.
+    if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) < 0 && errno != EBUSY) {
+        fail("mount devtmpfs");
+    }
+    // A machine may have the device but no medium behind it (a hypervisor run without a host disk).
+    unsigned long long bytes = 0;
+    int dev = open(DISK_DEV, O_RDONLY);
+    if (dev >= 0) {
+        if (ioctl(dev, BLKGETSIZE64, &bytes) < 0) {
+            bytes = 0;
+        }
+        close(dev);
+    }
+    if (bytes == 0) {
+        say("init: no disk");
+        return;
+    }
+    if (mkdir(DISK_MNT, 0755) < 0 && errno != EEXIST) {
+        fail("mkdir " DISK_MNT);
+    }
+    if (mount(DISK_DEV, DISK_MNT, "ext2", 0, NULL) < 0) {
+        fail("mount " DISK_DEV);
+    }
+    char buf[256];
+    int fd = open(HOST_FILE, O_RDONLY);
+    if (fd < 0) {
+        fail("open " HOST_FILE);
+    }
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n < 0) {
+        fail("read " HOST_FILE);
+    }
+    buf[n] = '\0';
+    if (strcmp(buf, HOST_TEXT) != 0) {
+        say("init: FAIL " HOST_FILE " holds \"%.64s\"", buf);
+        power_off();
+    }
+    say("init: disk read ok: %s", HOST_FILE);
+    fd = open(GUEST_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        fail("create " GUEST_FILE);
+    }
+    size_t total = 0;
+    for (int i = 0; i < GUEST_LINES; i++) {
+        int len = snprintf(buf, sizeof(buf), "line %05d written by the Linux guest\n", i);
+        write_all(fd, buf, (size_t)len);
+        total += (size_t)len;
+    }
+    if (fsync(fd) < 0) {
+        fail("fsync " GUEST_FILE);
+    }
+    close(fd);
+    sync();
+    if (umount(DISK_MNT) < 0) {
+        fail("umount " DISK_MNT);
+    }
+    say("init: disk write ok: %zu bytes to %s", total, GUEST_FILE);
+}
+
 int main(void)
 {
     /* The platform timer since the machine started, read first thing: under QEMU's -icount shift=0 it
@@ -195,6 +286,7 @@ int main(void)
     check_cpus();
     check_mmap();
     check_fork();
+    check_disk();
     say("init: done");
     power_off();
 }

@@ -105,6 +105,24 @@ unsigned wl_nullcalls(unsigned n);
 uint64_t wl_console(unsigned lines, uint64_t *bytes);
 uint64_t wl_ptchurn(unsigned rounds, unsigned npages, uint64_t *updates);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Writes nblocks 4 KiB blocks of a fixed pattern from sector 0 on, in batches, flushes, reads them back;
+ * returns the checksum of what was read (0 on a failed request), *bad the blocks that read back wrong. */
+uint64_t wl_blk(unsigned nblocks, unsigned *bad);
+
+/* ---- block driver (blk.c): hypercall batches (pv) or a virtio-mmio block device (fv) ---- */
+extern uint64_t blk_sectors; /* the disk's size, set by blk_init */
+int blk_init(void);          /* 0 when there is a disk */
+/* Carries out n requests in order, writing each one's status; returns how many succeeded before the
+ * first that did not. */
+unsigned blk_submit(struct hv_blk_req *reqs, unsigned n);
+#ifdef GUEST_FLAVOUR_fv
+struct virtq_desc;
+/* Copies n descriptors to the start of the queue's table, makes head available, notifies and waits;
+ * returns the used length the device reported, and leaves its interrupt unacknowledged (for tests that
+ * hand the device malformed chains). */
+uint32_t blk_raw(const struct virtq_desc *chain, unsigned n, uint16_t head);
+uint32_t blk_device_status(void);
+#endif
 
 /* ---- boot information and secondary vCPUs ---- */
 /* Value of key=value in /chosen bootargs, or NULL; parse_ulong reads decimal or 0x hex. */

@@ -80,6 +80,11 @@ trap_vector:
     sd      x31, 31*8(sp)
     csrr    t0, sscratch            /* the interrupted sp: user sp, or the kernel sp */
     sd      t0, 2*8(sp)
+    /* User code may hold anything in gp: the kernel's C code addresses its globals through it. */
+    .option push
+    .option norelax
+    la      gp, __global_pointer$
+    .option pop
     csrw    sscratch, zero
     csrr    t0, sepc
     sd      t0, 32*8(sp)

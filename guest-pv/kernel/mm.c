@@ -12,7 +12,7 @@
 #define MB (1ul << 20)
 #define SATP_SV39 (8ul << 60)
 #define VA_DEVICE_SLOT 0 /* root slot of the 1 GiB at 0: devices, identity-mapped, never executable */
-#define VA_USER_SLOT 1   /* 0x40000000-0x7fffffff: the only part of a task's root that is its own */
+#define VA_USER_SLOT PT_USER_SLOT /* 0x40000000-0x7fffffff: the only part of a task's root that is its own */
 #define VA_KERNEL_SLOT 2 /* the 1 GiB at 0x80000000: the kernel's identity window over its RAM */
 
 uint64_t *kernel_root;

@@ -16,6 +16,13 @@
 #define INDEX 256 /* a power of two, > QUEUE */
 
 static bool validated;
+/* The hypervisor runs us deprivileged (HV_FEAT_USER_ROOT): user mode gets a root of its own that holds
+ * only the user slot, made and pinned beside each root that has one. */
+static bool user_roots;
+#define USER_ROOTS 16
+static struct {
+    uint64_t *root, *user;
+} user_root_of[USER_ROOTS];
 static int64_t moffset;
 static struct hv_mmu_update queue[QUEUE];
 static unsigned queued;
@@ -46,14 +53,20 @@ void pt_mode_init(void)
         uint64_t feat = (uint64_t)sbi_call(HV_EXT, HV_FID_PROBE, 0, 0, 0, 0, 0, 0).value;
         const char *forced = bootarg("pv.mmu");
         bool want = !(feat & HV_FEAT_STAGE2) || (forced && strncmp(forced, "hypercall", 9) == 0);
+        /* pv.mmu=native: our own tables even without stage 2 (the hypervisor shadows them), for the
+         * programs that map devices, which validated tables never do. */
+        if (forced && strncmp(forced, "native", 6) == 0) {
+            want = false;
+        }
         validated = want && (feat & HV_FEAT_MMU);
+        user_roots = validated && (feat & HV_FEAT_USER_ROOT);
         if (validated) {
             moffset = sbi_call(HV_EXT, HV_FID_MACHINE_OFFSET, 0, 0, 0, 0, 0, 0).value;
         }
     }
 #endif
-    kprintf("mm: page tables %s\n", validated ? "validated by the hypervisor (hypercalls)"
-                                              : "written natively");
+    kprintf("mm: page tables %s%s\n", validated ? "validated by the hypervisor (hypercalls)" : "written natively",
+            user_roots ? ", user mode on roots of its own" : "");
 }
 
 bool pt_validated(void)
@@ -161,15 +174,54 @@ void pt_zero(uint64_t *t)
     }
 }
 
+static uint64_t *user_root(const uint64_t *root)
+{
+    for (unsigned i = 0; i < USER_ROOTS; i++) {
+        if (user_roots && user_root_of[i].root == root) {
+            return user_root_of[i].user;
+        }
+    }
+    return (uint64_t *)0;
+}
+
+static void pin(uint64_t *root)
+{
+    pt_commit();
+    long err = sbi_call(HV_EXT, HV_FID_PIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
+    if (err) {
+        pt_fail("pin", err);
+    }
+}
+
+static void unpin(uint64_t *root)
+{
+    pt_commit();
+    long err = sbi_call(HV_EXT, HV_FID_UNPIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
+    if (err) {
+        pt_fail("unpin", err);
+    }
+}
+
 void pt_pin(uint64_t *root)
 {
     if (!validated) {
         return;
     }
-    pt_commit();
-    long err = sbi_call(HV_EXT, HV_FID_PIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
-    if (err) {
-        pt_fail("pin", err);
+    pin(root);
+    /* A root with user mappings gets its user root: the same user slot, nothing else. */
+    uint64_t e = pt_get(&root[PT_USER_SLOT]);
+    for (unsigned i = 0; user_roots && (e & PTE_V) && i < USER_ROOTS; i++) {
+        if (!user_root_of[i].root) {
+            uint64_t *u = pt_alloc();
+            if (!u) {
+                pt_fail("user root", 0);
+            }
+            pt_set(&u[PT_USER_SLOT], e);
+            pin(u);
+            user_root_of[i].root = root;
+            user_root_of[i].user = u;
+            break;
+        }
     }
 }
 
@@ -178,10 +230,13 @@ void pt_unpin(uint64_t *root)
     if (!validated) {
         return;
     }
-    pt_commit();
-    long err = sbi_call(HV_EXT, HV_FID_UNPIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
-    if (err) {
-        pt_fail("unpin", err);
+    unpin(root);
+    for (unsigned i = 0; i < USER_ROOTS; i++) {
+        if (user_root_of[i].root == root) {
+            unpin(user_root_of[i].user);
+            pt_release(user_root_of[i].user);
+            user_root_of[i].root = user_root_of[i].user = (uint64_t *)0;
+        }
     }
 }
 
@@ -189,7 +244,8 @@ void pt_switch(uint64_t *root, unsigned asid)
 {
     if (validated) {
         pt_commit();
-        long err = sbi_call(HV_EXT, HV_FID_SET_ROOT, maddr(root), asid, 0, 0, 0, 0).error;
+        uint64_t *u = user_root(root);
+        long err = sbi_call(HV_EXT, HV_FID_SET_ROOT, maddr(root), asid, u ? maddr(u) : 0, 0, 0, 0).error;
         if (err) {
             pt_fail("root switch", err);
         }

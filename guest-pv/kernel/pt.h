@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Root slot of the 1 GiB at 0x40000000: the only part of a task's root that is its own (mm.c). */
+#define PT_USER_SLOT 1
+
 /* Chooses the mode from the flavour and what the hypervisor offers (HV_FID_PROBE). */
 void pt_mode_init(void);
 /* True when the hypervisor validates our tables (then they change only through hypercalls). */
@@ -19,7 +22,8 @@ void pt_set(uint64_t *ptep, uint64_t val);
 uint64_t pt_get(const uint64_t *ptep);
 void pt_zero(uint64_t *t);
 void pt_commit(void);
-/* Makes a tree live (validated and pinned) / ends it; switches the vCPU to a tree. */
+/* Makes a tree live (validated and pinned) / ends it; switches the vCPU to a tree. A deprivileged
+ * kernel (HV_FEAT_USER_ROOT) pins with it a user root holding the tree's user slot alone. */
 void pt_pin(uint64_t *root);
 void pt_unpin(uint64_t *root);
 void pt_switch(uint64_t *root, unsigned asid);

@@ -125,3 +125,51 @@ uint64_t wl_ptchurn(unsigned rounds, unsigned npages, uint64_t *updates)
     }
     return sum;
 }
+
+#define BLK_BLOCK 4096u
+#define BLK_BATCH 16u
+
+/* The pattern: every 8-byte word names its block and place, so a block read from the wrong sector, or
+ * a piece of one written twice, shows. */
+static uint64_t blk_word(unsigned block, unsigned i)
+{
+    return ((uint64_t)block << 32 | i) * 0x9e3779b97f4a7c15ull;
+}
+
+uint64_t wl_blk(unsigned nblocks, unsigned *bad)
+{
+    static uint64_t buf[BLK_BATCH][BLK_BLOCK / 8] __attribute__((aligned(4096)));
+    static struct hv_blk_req reqs[BLK_BATCH + 1];
+    uint64_t h = 1469598103934665603ull;
+
+    *bad = 0;
+    for (int reading = 0; reading < 2; reading++) {
+        for (unsigned b = 0; b < nblocks; b += BLK_BATCH) {
+            unsigned n = nblocks - b < BLK_BATCH ? nblocks - b : BLK_BATCH;
+            for (unsigned k = 0; k < n; k++) {
+                for (unsigned i = 0; i < BLK_BLOCK / 8; i++) {
+                    buf[k][i] = reading ? 0 : blk_word(b + k, i);
+                }
+                reqs[k] = (struct hv_blk_req){ reading ? HV_BLK_READ : HV_BLK_WRITE, 0xff,
+                                               (uint64_t)(b + k) * (BLK_BLOCK / HV_BLK_SECTOR),
+                                               (uint64_t)buf[k], BLK_BLOCK };
+            }
+            /* The last batch of writes carries the flush: the data is on the disk when it ends. */
+            if (!reading && b + n >= nblocks) {
+                reqs[n++] = (struct hv_blk_req){ .op = HV_BLK_FLUSH, .status = 0xff };
+            }
+            if (blk_submit(reqs, n) != n) {
+                return 0;
+            }
+            for (unsigned k = 0; reading && k < n; k++) {
+                bool wrong = false;
+                for (unsigned i = 0; i < BLK_BLOCK / 8; i++) {
+                    wrong |= buf[k][i] != blk_word(b + k, i);
+                    h = (h ^ buf[k][i]) * 1099511628211ull;
+                }
+                *bad += wrong;
+            }
+        }
+    }
+    return h;
+}

@@ -4,7 +4,13 @@
 
 #define FAULT_VA 0xc0000000ul /* outside every mapping this guest has */
 
-static unsigned breakpoints, load_faults, store_faults, fetch_faults;
+static unsigned breakpoints, load_faults, store_faults, fetch_faults, snoop_faults;
+static volatile uint64_t secret = 0x5ec2e7;
+
+static USER_TEXT void exit_task(void)
+{
+    sys_call(SYS_EXIT, 0, 0);
+}
 
 static bool deleg_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
 {
@@ -18,6 +24,12 @@ static bool deleg_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
     }
     case EXC_LOAD_PF:
     case EXC_STORE_PF:
+        /* A task reading kernel memory: the fault is ours to handle, and the task ends. */
+        if (!(f->sstatus & (1ul << 8)) && tval == (uint64_t)&secret) { /* SPP 0: from user mode */
+            snoop_faults++;
+            f->sepc = (uint64_t)exit_task;
+            return true;
+        }
         /* Demand paging: give the faulting page a frame and retry the access. */
         if (tval < FAULT_VA || tval >= FAULT_VA + 16 * PAGE_SIZE) {
             return false;
@@ -34,6 +46,14 @@ static bool deleg_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
     default:
         return false;
     }
+}
+
+/* Tries to read a kernel variable from user mode: the load must fault (and never return here). */
+static USER_TEXT void snoop_task(long addr)
+{
+    long v = (long)*(volatile uint64_t *)addr;
+    sys_call(SYS_WRITE, (long)"snoop: read kernel memory!\n", 27 + 0 * v);
+    sys_call(SYS_EXIT, 0, 0);
 }
 
 static USER_TEXT void syscall_task(long n)
@@ -62,9 +82,11 @@ void guest_main(unsigned long hartid, unsigned long dtb)
 
     task_create(syscall_task, 100);
     task_create(syscall_task, 50);
+    task_create(snoop_task, (long)&secret);
     int ran = task_run_all();
 
     kprintf("deleg: breakpoints %u\n", breakpoints);
     kprintf("deleg: page faults load %u store %u fetch %u\n", load_faults, store_faults, fetch_faults);
     kprintf("deleg: tasks %d, readback 0x%lx\n", ran, (unsigned long)p[PAGE_SIZE / 8]);
+    kprintf("deleg: user read of kernel memory faulted in the guest %u time(s)\n", snoop_faults);
 }

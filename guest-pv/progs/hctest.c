@@ -11,12 +11,16 @@
 #define L0 (TABLES + 0x2000)
 #define SPARE (TABLES + 0x3000) /* a frame that becomes a table later */
 #define DATA (TABLES + 0x10000) /* data frames, mapped writable */
-#define PTE(pa, flags) ((((pa) >> 12) << 10) | (flags) | PTE_V)
+/* Tables name machine addresses (guest physical + the machine offset). On the trap engine the kernel
+ * runs deprivileged, so leaves it uses carry U (HV_FEAT_USER_ROOT): the tree here is built natively. */
+#define MA(pa) ((uint64_t)(pa) + mo)
+#define PTE(pa, flags) (((MA(pa) >> 12) << 10) | (flags) | PTE_V | (((flags) & 0xe) ? ubit : 0))
 #define RWX (PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
 #define RW (PTE_R | PTE_W | PTE_A | PTE_D)
 #define RO (PTE_R | PTE_A)
 
 static unsigned failures;
+static uint64_t mo, ubit, feat;
 
 static void expect(const char *what, long got, long want)
 {
@@ -37,7 +41,7 @@ static struct sbiret hc(unsigned long fid, unsigned long a0, unsigned long a1, u
 static long update1(uint64_t ptr, uint64_t val)
 {
     static struct hv_mmu_update u;
-    u.ptr = ptr;
+    u.ptr = MA(ptr);
     u.val = val;
     return hc(HV_FID_MMU_UPDATE, (unsigned long)&u, 1, 0, 0, 0, 0).error;
 }
@@ -74,10 +78,17 @@ static void test_probe(void)
     struct sbiret r = hc(HV_FID_PROBE, 0, 0, 0, 0, 0, 0);
     expect("probe succeeds", r.error, 0);
     expect("probe ABI version", (long)((uint64_t)r.value >> 32), HV_ABI_VERSION);
-    expect("probe features", r.value & 0xf,
-           HV_FEAT_STAGE2 | HV_FEAT_MMU | HV_FEAT_MULTICALL | HV_FEAT_DBCN_BATCH);
+    feat = (uint64_t)r.value & 0xffffffffu;
+    uint64_t base = HV_FEAT_MMU | HV_FEAT_MULTICALL | HV_FEAT_DBCN_BATCH;
+    expect("probe features: stage 2 or a deprivileged kernel",
+           (feat & (base | HV_FEAT_STAGE2 | HV_FEAT_USER_ROOT)) == (base | HV_FEAT_STAGE2) ||
+               (feat & (base | HV_FEAT_STAGE2 | HV_FEAT_USER_ROOT)) == (base | HV_FEAT_USER_ROOT),
+           1);
     expect("null hypercall", hc(HV_FID_NULL, 1, 2, 3, 4, 5, 6).error, 0);
-    expect("machine offset with stage 2", hc(HV_FID_MACHINE_OFFSET, 0, 0, 0, 0, 0, 0).value, 0);
+    mo = (uint64_t)hc(HV_FID_MACHINE_OFFSET, 0, 0, 0, 0, 0, 0).value;
+    ubit = (feat & HV_FEAT_USER_ROOT) ? PTE_U : 0;
+    /* With stage 2 tables name guest physical addresses; without, machine ones, 2 MiB aligned. */
+    expect("machine offset", (feat & HV_FEAT_STAGE2) ? mo == 0 : (mo & (2 * MB - 1)) == 0, 1);
     expect("unknown function", hc(99, 0, 0, 0, 0, 0, 0).error, SBI_ERR_NOT_SUPPORTED);
     expect("probe through SBI base", sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, HV_EXT, 0, 0, 0,
                                               0, 0).value, 1);
@@ -86,8 +97,8 @@ static void test_probe(void)
 static void test_pin_and_updates(void)
 {
     build_tree();
-    expect("pin a well-formed tree", hc(HV_FID_PIN_TABLE, ROOT, 0, 0, 0, 0, 0).error, 0);
-    expect("pin it twice", hc(HV_FID_PIN_TABLE, ROOT, 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
+    expect("pin a well-formed tree", hc(HV_FID_PIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, 0);
+    expect("pin it twice", hc(HV_FID_PIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
     expect("map a data frame writable", update1(L0 + 8 * 40, PTE(DATA + 0x8000, RW)), 0);
     expect("map a table writable", update1(L0 + 8 * 41, PTE(L1, RW)), SBI_ERR_DENIED);
     expect("map a table read-only", update1(L0 + 8 * 42, PTE(L1, RO)), 0);
@@ -108,12 +119,13 @@ static void test_pin_and_updates(void)
     expect("accessed bit on a non-leaf", update1(L1 + 8 * 10, PTE(SPARE, PTE_A)), SBI_ERR_INVALID_PARAM);
     expect("plain write outside any table", update1(DATA + 8, PTE(DATA, RO)), 0);
     expect("the plain write landed", (long)*(volatile uint64_t *)(DATA + 8), (long)PTE(DATA, RO));
-    static struct hv_mmu_update z = { DATA | HV_MMU_ZERO, 0 };
+    static struct hv_mmu_update z;
+    z = (struct hv_mmu_update){ MA(DATA) | HV_MMU_ZERO, 0 };
     expect("zero a frame that is not a table", hc(HV_FID_MMU_UPDATE, (unsigned long)&z, 1, 0, 0, 0, 0).error, 0);
     expect("the frame is zero", (long)*(volatile uint64_t *)(DATA + 8), 0);
-    z.ptr = L0 | HV_MMU_ZERO;
+    z.ptr = MA(L0) | HV_MMU_ZERO;
     expect("zero a table", hc(HV_FID_MMU_UPDATE, (unsigned long)&z, 1, 0, 0, 0, 0).error, SBI_ERR_DENIED);
-    z.ptr = DATA | 5;
+    z.ptr = MA(DATA) | 5;
     expect("unknown update command", hc(HV_FID_MMU_UPDATE, (unsigned long)&z, 1, 0, 0, 0, 0).error,
            SBI_ERR_INVALID_PARAM);
     expect("PTE address with stray low bits", update1(L0 + 4, PTE(DATA, RO)), SBI_ERR_INVALID_PARAM);
@@ -121,9 +133,9 @@ static void test_pin_and_updates(void)
 
     /* A batch stops at its first bad entry and says how many went in. */
     static struct hv_mmu_update batch[600];
-    batch[0] = (struct hv_mmu_update){ L0 + 8 * 44, PTE(DATA + 0x9000, RW) };
-    batch[1] = (struct hv_mmu_update){ L0 + 8 * 45, PTE(DATA, RW) | (1ull << 55) };
-    batch[2] = (struct hv_mmu_update){ L0 + 8 * 46, PTE(DATA + 0xa000, RW) };
+    batch[0] = (struct hv_mmu_update){ MA(L0) + 8 * 44, PTE(DATA + 0x9000, RW) };
+    batch[1] = (struct hv_mmu_update){ MA(L0) + 8 * 45, PTE(DATA, RW) | (1ull << 55) };
+    batch[2] = (struct hv_mmu_update){ MA(L0) + 8 * 46, PTE(DATA + 0xa000, RW) };
     struct sbiret r = hc(HV_FID_MMU_UPDATE, (unsigned long)batch, 3, 0, 0, 0, 0);
     expect("batch stops at the bad entry", r.error, SBI_ERR_INVALID_PARAM);
     expect("batch reports entries done", r.value, 1);
@@ -137,7 +149,7 @@ static void test_pin_and_updates(void)
     expect("batch running past the end of RAM",
            hc(HV_FID_MMU_UPDATE, RAM + 16 * MB - 16, 2, 0, 0, 0, 0).error, SBI_ERR_INVALID_ADDRESS);
     for (int i = 0; i < 600; i++) {
-        batch[i] = (struct hv_mmu_update){ L0 + 8 * (100 + i % 300), PTE(DATA + (i % 16) * 0x1000, RW) };
+        batch[i] = (struct hv_mmu_update){ MA(L0) + 8 * (100 + i % 300), PTE(DATA + (i % 16) * 0x1000, RW) };
     }
     r = hc(HV_FID_MMU_UPDATE, (unsigned long)batch, 600, 0, 0, 0, 0);
     expect("long batch is cut", r.error, 0);
@@ -150,18 +162,18 @@ static void test_root_switch(void)
 {
     uint64_t native;
     __asm__ volatile("csrr %0, satp" : "=r"(native));
-    expect("switch to an unpinned root", hc(HV_FID_SET_ROOT, SPARE, 1, 0, 0, 0, 0).error,
+    expect("switch to an unpinned root", hc(HV_FID_SET_ROOT, MA(SPARE), 1, 0, 0, 0, 0).error,
            SBI_ERR_DENIED);
-    expect("switch with a bad ASID", hc(HV_FID_SET_ROOT, ROOT, 0x10000, 0, 0, 0, 0).error,
+    expect("switch with a bad ASID", hc(HV_FID_SET_ROOT, MA(ROOT), 0x10000, 0, 0, 0, 0).error,
            SBI_ERR_INVALID_PARAM);
-    expect("switch to the pinned root", hc(HV_FID_SET_ROOT, ROOT, 1, 0, 0, 0, 0).error, 0);
+    expect("switch to the pinned root", hc(HV_FID_SET_ROOT, MA(ROOT), 1, 0, 0, 0, 0).error, 0);
     uint64_t satp;
     __asm__ volatile("csrr %0, satp" : "=r"(satp));
-    expect("satp names the pinned root", satp, (8ul << 60) | (1ul << 44) | (ROOT >> 12));
+    expect("satp names the pinned root", satp, (8ul << 60) | (1ul << 44) | (MA(ROOT) >> 12));
     /* Running on it: write through one of its writable data mappings, read back through RAM. */
     *(volatile uint64_t *)(DATA + 0x8000) = 0x5eed;
     expect("running on the validated tree", *(volatile uint64_t *)(DATA + 0x8000), 0x5eed);
-    expect("unpin the root in use", hc(HV_FID_UNPIN_TABLE, ROOT, 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
+    expect("unpin the root in use", hc(HV_FID_UNPIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
     __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(native) : "memory");
 }
 
@@ -169,20 +181,20 @@ static void test_unmap_then_table(void)
 {
     /* SPARE is mapped writable through entry 47; as long as that holds it cannot become a table. */
     expect("map the spare frame writable", update1(L0 + 8 * 47, PTE(SPARE, RW)), 0);
-    expect("pin a frame that is mapped writable", hc(HV_FID_PIN_TABLE, SPARE, 0, 0, 0, 0, 0).error,
+    expect("pin a frame that is mapped writable", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error,
            SBI_ERR_DENIED);
     expect("unmap it", update1(L0 + 8 * 47, 0), 0);
     /* After the unmap (and the flush it forces, XSA-217) the frame may be a table. */
     for (int i = 0; i < 512; i++) {
         table(SPARE)[i] = 0;
     }
-    expect("pin it once unmapped", hc(HV_FID_PIN_TABLE, SPARE, 0, 0, 0, 0, 0).error, 0);
+    expect("pin it once unmapped", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error, 0);
     expect("map a pinned root writable", update1(L0 + 8 * 47, PTE(SPARE, RW)), SBI_ERR_DENIED);
-    expect("unpin it", hc(HV_FID_UNPIN_TABLE, SPARE, 0, 0, 0, 0, 0).error, 0);
-    expect("unpin it again", hc(HV_FID_UNPIN_TABLE, SPARE, 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
-    expect("pin a frame outside RAM", hc(HV_FID_PIN_TABLE, 0x1000, 0, 0, 0, 0, 0).error,
+    expect("unpin it", hc(HV_FID_UNPIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error, 0);
+    expect("unpin it again", hc(HV_FID_UNPIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
+    expect("pin a frame outside RAM", hc(HV_FID_PIN_TABLE, MA(0x1000), 0, 0, 0, 0, 0).error,
            SBI_ERR_INVALID_ADDRESS);
-    expect("pin a misaligned root", hc(HV_FID_PIN_TABLE, SPARE + 8, 0, 0, 0, 0, 0).error,
+    expect("pin a misaligned root", hc(HV_FID_PIN_TABLE, MA(SPARE + 8), 0, 0, 0, 0, 0).error,
            SBI_ERR_INVALID_ADDRESS);
 }
 
@@ -204,7 +216,8 @@ static void test_flush(void)
 static void test_multicall(void)
 {
     static struct hv_multicall mc[HV_MULTICALL_MAX + 1];
-    static struct hv_mmu_update u = { L0 + 8 * 48, PTE(DATA + 0xb000, RW) };
+    static struct hv_mmu_update u;
+    u = (struct hv_mmu_update){ MA(L0) + 8 * 48, PTE(DATA + 0xb000, RW) };
 
     mc[0] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 0x77 };
     mc[1] = (struct hv_multicall){ .fid = HV_FID_TLB_FLUSH, .args = { HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul },
@@ -217,7 +230,7 @@ static void test_multicall(void)
     expect("multicall inner value", mc[2].value, 1);
 
     mc[0] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 0x77 };
-    mc[1] = (struct hv_multicall){ .fid = HV_FID_SET_ROOT, .args = { ROOT, 1 }, .error = 0x77 };
+    mc[1] = (struct hv_multicall){ .fid = HV_FID_SET_ROOT, .args = { MA(ROOT), 1 }, .error = 0x77 };
     mc[2] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 0x77 };
     r = hc(HV_FID_MULTICALL, (unsigned long)mc, 3, 0, 0, 0, 0);
     expect("root switch inside a multicall (XSA-213)", r.error, SBI_ERR_DENIED);
@@ -258,6 +271,6 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     test_flush();
     test_multicall();
     test_console_batch();
-    expect("unpin the tree", hc(HV_FID_UNPIN_TABLE, ROOT, 0, 0, 0, 0, 0).error, 0);
+    expect("unpin the tree", hc(HV_FID_UNPIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, 0);
     kprintf("hctest: %u failures\n", failures);
 }

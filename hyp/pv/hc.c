@@ -44,14 +44,16 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
     *value = 0;
     switch (fid) {
     case HV_FID_PROBE:
-        *value = ((uint64_t)HV_ABI_VERSION << 32) | HV_FEAT_STAGE2 | HV_FEAT_MMU | HV_FEAT_MULTICALL |
-                 HV_FEAT_DBCN_BATCH;
+        *value = ((uint64_t)HV_ABI_VERSION << 32) | HV_FEAT_MMU | HV_FEAT_MULTICALL |
+                 (arch_engine_trap ? HV_FEAT_USER_ROOT : HV_FEAT_STAGE2) |
+                 HV_FEAT_DBCN_BATCH | (v->vm->disk.kind != BLK_NONE ? HV_FEAT_BLK : 0);
         return SBI_SUCCESS;
     case HV_FID_NULL:
         return SBI_SUCCESS;
     case HV_FID_MACHINE_OFFSET:
-        /* With G-stage translation, the addresses in the guest's page tables are guest physical. */
-        *value = 0;
+        /* With G-stage translation, the addresses in the guest's page tables are guest physical; on
+         * the trap engine the hardware walks them, so they are host physical. */
+        *value = pv_machine_offset(v->vm);
         return SBI_SUCCESS;
     case HV_FID_MMU_UPDATE:
         return hc_mmu_update(v, args[0], args[1], value);
@@ -61,11 +63,15 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
         return hc_unpin(v, args[0]);
     case HV_FID_SET_ROOT:
         /* Inside a multicall the vCPU's context stays what it was for the whole batch (XSA-213). */
-        return nested ? SBI_ERR_DENIED : hc_set_root(v, args[0], args[1]);
+        return nested ? SBI_ERR_DENIED : hc_set_root(v, args[0], args[1], args[2]);
     case HV_FID_TLB_FLUSH:
         return hc_tlb_flush(v, args);
     case HV_FID_MULTICALL:
         return nested ? SBI_ERR_DENIED : hc_multicall(v, args[0], args[1], value);
+    case HV_FID_BLK_SUBMIT:
+        return hc_blk_submit(v, args[0], args[1], value);
+    case HV_FID_BLK_CTL:
+        return hc_blk_ctl(v, args[0], value);
     default:
         return SBI_ERR_NOT_SUPPORTED;
     }

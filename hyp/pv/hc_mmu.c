@@ -17,9 +17,23 @@
 _Static_assert(VM_RAM_BASE % (512 * PAGE_SIZE) == 0, "guest RAM 2 MiB aligned");
 _Static_assert(sizeof(struct pt_frame) % _Alignof(struct pt_chunk) == 0, "chunks after frames");
 
+uint64_t pv_machine_offset(const struct vm *vm)
+{
+    return arch_engine_trap ? vm->ram_hpa - VM_RAM_BASE : 0;
+}
+
 static uint64_t *frame_ptr(void *ctx, uint64_t maddr)
 {
-    return guest_ram_ptr(ctx, maddr, PAGE_SIZE);
+    return guest_ram_ptr(ctx, maddr - pv_machine_offset(ctx), PAGE_SIZE);
+}
+
+/* The type the validator gave the frame holding maddr (PT_NONE outside the guest's RAM). */
+static unsigned frame_type(const struct ptval *pv, uint64_t maddr)
+{
+    if (maddr < pv->base || (maddr - pv->base) / PAGE_SIZE >= pv->nframes) {
+        return PT_NONE;
+    }
+    return pv->frames[(maddr - pv->base) / PAGE_SIZE].type;
 }
 
 static void flush_guest(void *ctx)
@@ -46,7 +60,7 @@ static struct ptval *mmu(struct vm *vm)
             return (struct ptval *)0;
         }
         const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
-        ptval_init(&m->val, &ops, VM_RAM_BASE, n, (struct pt_frame *)(uintptr_t)m->table_pa,
+        ptval_init(&m->val, &ops, VM_RAM_BASE + pv_machine_offset(vm), n, (struct pt_frame *)(uintptr_t)m->table_pa,
                    (struct pt_chunk *)(uintptr_t)(m->table_pa + frames_bytes));
         m->ready = true;
     }
@@ -59,6 +73,23 @@ void pv_release(struct vm *vm)
         hyp_free_frames(vm->mmu.table_pa, vm->mmu.table_frames);
         vm->mmu.ready = false;
     }
+}
+
+/* On the trap engine the hardware walks validated tables while the guest kernel runs in U-mode:
+ * leaves become user-accessible (user mode is kept apart by its own root), and root slot 511 is the
+ * hypervisor's (its alias, written at pin). */
+static long trap_engine_pte(const struct ptval *pv, uint64_t where, uint64_t *val)
+{
+    if (!arch_engine_trap) {
+        return SBI_SUCCESS;
+    }
+    if (frame_type(pv, where) == PT_L2 && (where & (PAGE_SIZE - 1)) / 8 == ARCH_RESERVED_ROOT_SLOT) {
+        return SBI_ERR_DENIED;
+    }
+    if ((*val & PV_PTE_V) && (*val & (PV_PTE_R | PV_PTE_W | PV_PTE_X))) {
+        *val |= PV_PTE_U;
+    }
+    return SBI_SUCCESS;
 }
 
 long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
@@ -87,7 +118,10 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
             uint64_t where = buf[i].ptr & ~HV_MMU_CMD_MASK;
             switch (buf[i].ptr & HV_MMU_CMD_MASK) {
             case HV_MMU_PTE:
-                err = ptval_update(pv, where, buf[i].val);
+                err = trap_engine_pte(pv, where, &buf[i].val);
+                if (err == SBI_SUCCESS) {
+                    err = ptval_update(pv, where, buf[i].val);
+                }
                 break;
             case HV_MMU_ZERO:
                 err = ptval_zero(pv, where);
@@ -111,17 +145,35 @@ long hc_pin(struct vcpu *v, uint64_t root)
     if (!pv) {
         return SBI_ERR_FAILED;
     }
+    uint64_t *slot = (uint64_t *)0;
+    if (arch_engine_trap) {
+        /* The hypervisor's entry goes in after validation, into a slot the guest left empty. */
+        uint64_t *t = (root & (PAGE_SIZE - 1)) == 0 ? frame_ptr(v->vm, root) : (uint64_t *)0;
+        if (!t) {
+            return SBI_ERR_INVALID_ADDRESS;
+        }
+        slot = &t[ARCH_RESERVED_ROOT_SLOT];
+        if (*slot != 0) {
+            return ptval_is_pinned_root(pv, root) ? SBI_ERR_DENIED : SBI_ERR_INVALID_PARAM;
+        }
+    }
     long err = ptval_pin(pv, root);
+    if (err == SBI_SUCCESS && slot) {
+        *slot = arch_reserved_root_entry();
+    }
+    /* New tables may have been writable in a shadow tree until now (trap engine): drop them all. */
+    if (arch_engine_trap && err == SBI_SUCCESS) {
+        vcpu_arch_flush_vvma(0, ~0ull, -1);
+    }
     ptval_flush_if_pending(pv);
     return err;
 }
 
-/* True when some vCPU of the VM has root in its satp. */
+/* True when some vCPU of the VM translates with the tree at root. */
 static bool root_in_use(struct vm *vm, uint64_t root)
 {
     for (unsigned i = 0; i < vm->nvcpus; i++) {
-        uint64_t satp = vcpu_arch_get_satp(&vm->vcpus[i]);
-        if ((satp >> 60) != 0 && ((satp & ((1ull << 44) - 1)) << 12) == root) {
+        if (vcpu_arch_root_in_use(&vm->vcpus[i], root)) {
             return true;
         }
     }
@@ -139,12 +191,20 @@ long hc_unpin(struct vcpu *v, uint64_t root)
     if (root_in_use(v->vm, root)) {
         return SBI_ERR_DENIED;
     }
+    uint64_t *t = (uint64_t *)0;
+    if (arch_engine_trap && ptval_is_pinned_root(pv, root)) {
+        t = frame_ptr(v->vm, root);
+        t[ARCH_RESERVED_ROOT_SLOT] = 0; /* the validator never saw it */
+    }
     long err = ptval_unpin(pv, root);
+    if (err != SBI_SUCCESS && t) {
+        t[ARCH_RESERVED_ROOT_SLOT] = arch_reserved_root_entry();
+    }
     ptval_flush_if_pending(pv);
     return err;
 }
 
-long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid)
+long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid, uint64_t user_root)
 {
     struct ptval *pv = mmu(v->vm);
 
@@ -155,9 +215,9 @@ long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid)
         return SBI_ERR_INVALID_PARAM;
     }
     /* Only a validated tree may become a vCPU's address space. */
-    if (!ptval_is_pinned_root(pv, root)) {
+    if (!ptval_is_pinned_root(pv, root) || (user_root && !ptval_is_pinned_root(pv, user_root))) {
         return SBI_ERR_DENIED;
     }
-    vcpu_arch_set_satp(v, (8ull << 60) | (asid << 44) | (root >> 12));
+    vcpu_arch_set_root(v, (8ull << 60) | (asid << 44) | (root >> 12), user_root);
     return SBI_SUCCESS;
 }

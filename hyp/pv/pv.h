@@ -25,9 +25,13 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
 long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
 long hc_pin(struct vcpu *v, uint64_t root);
 long hc_unpin(struct vcpu *v, uint64_t root);
-long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid);
+long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid, uint64_t user_root);
+/* Machine address minus guest physical address of the VM's RAM (what its validated PTEs name). */
+uint64_t pv_machine_offset(const struct vm *vm);
 long hc_tlb_flush(struct vcpu *v, const uint64_t *args);
 long hc_multicall(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
+long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
+long hc_blk_ctl(struct vcpu *v, uint64_t what, uint64_t *value);
 
 /* Frees the VM's PV state (when it stops). */
 void pv_release(struct vm *vm);

@@ -13,8 +13,8 @@ def results(lines, prefix):
     return ok, bad
 
 
-def test_uart_and_plic_registers_and_interrupts():
-    run = boot("devices")
+def test_uart_and_plic_registers_and_interrupts(engine):
+    run = boot("devices", **engine)
     assert run.returncode == 0, run.output
     lines = run.guest_lines("devtest")
     ok, bad = results(lines, "devtest: ")
@@ -26,8 +26,8 @@ def test_uart_and_plic_registers_and_interrupts():
     check_demo(run, "demo")
 
 
-def test_bad_device_accesses_stop_only_that_guest():
-    run = boot("devices")
+def test_bad_device_accesses_stop_only_that_guest(engine):
+    run = boot("devices", **engine)
     out = run.output
     assert re.search(r"hyp: guest 'unassigned' stopped: load-guest-page-fault at guest physical "
                      r"0x10001000 .*not RAM or a device of it", out), out
@@ -40,8 +40,8 @@ def test_bad_device_accesses_stop_only_that_guest():
     check_demo(run, "demo")
 
 
-def test_smp_hsm_ipi_rfence():
-    run = boot("smp")
+def test_smp_hsm_ipi_rfence(engine):
+    run = boot("smp", **engine)
     assert run.returncode == 0, run.output
     lines = run.guest_lines("smptest")
     ok, bad = results(lines, "smptest: ")

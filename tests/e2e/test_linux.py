@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Linux 6.1, unmodified, as a guest with one and two vCPUs, and natively as the baseline."""
+"""Linux 6.1, unmodified, as a guest with one and two vCPUs, and natively as the baseline; with one vCPU
+it mounts its virtio-blk disk (a region of the host disk image), and the host checks what it wrote."""
 import os
 import subprocess
 
-from conftest import ROOT, boot
+from conftest import ROOT, boot, disk_copy
 
 INIT_LINES = ["init: hello from Linux", "init: mmap ok 256 pages", "init: fork ok 4 children",
               "init: done"]
@@ -16,11 +17,32 @@ def check_init(lines, cpus):
     assert not [l for l in lines if "FAIL" in l or "Kernel panic" in l or "Oops" in l]
 
 
-def test_linux_one_vcpu():
-    run = boot("linux", timeout=120)
+GUEST_FILE_LINES = ["line %05d written by the Linux guest" % i for i in range(2000)]
+
+
+def debugfs_cat(image, path):
+    p = subprocess.run(["/usr/sbin/debugfs", "-R", "cat " + path, image], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, check=True)
+    return p.stdout.decode(errors="replace")
+
+
+def test_linux_one_vcpu(tmp_path):
+    disk = disk_copy("ext2.img", tmp_path)
+    run = boot("linux", timeout=120, DISK=disk)
     assert run.returncode == 0, run.output
     lines = run.guest_lines("linux")
     check_init(lines, 1)
+    # The guest read the host's file and wrote its own; after QEMU has exited, the image holds it and
+    # the file system is clean.
+    assert "hyp: disk: virtio-blk at 0x10008000, 32768 sectors (16 MiB), flush" in run.lines
+    assert any("[vda] 32768 512-byte logical blocks" in l for l in lines), run.output
+    assert "init: disk read ok: /mnt/hello.txt" in lines
+    assert "init: disk write ok: 76000 bytes to /mnt/guest.txt" in lines
+    assert debugfs_cat(disk, "/guest.txt").split("\n")[:-1] == GUEST_FILE_LINES
+    assert debugfs_cat(disk, "/hello.txt") == "hello from the host disk image\n"
+    fsck = subprocess.run(["/usr/sbin/e2fsck", "-fn", disk], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    assert fsck.returncode == 0, fsck.stdout.decode(errors="replace")
     assert "SBI specification v2.0 detected" in lines
     assert any("ttyS0 at MMIO 0x10000000" in l and "16550A" in l for l in lines)
     assert "reboot: Power down" in lines
@@ -35,6 +57,7 @@ def test_linux_two_vcpus():
     assert run.returncode == 0, run.output
     lines = run.guest_lines("linux-smp")
     check_init(lines, 2)
+    assert "init: no disk" in lines
     assert "smp: Brought up 1 node, 2 CPUs" in lines
     assert "SBI HSM extension detected" in lines
 
@@ -47,3 +70,15 @@ def test_linux_natively():
     out = p.stdout.decode(errors="replace").replace("\r", "")
     assert p.returncode == 0, out
     check_init(out.split("\n"), 1)
+    assert "init: no disk" in out.split("\n")
+
+
+def test_linux_without_its_host_disk():
+    """The configuration asks for a host disk the machine does not have: the guest sees an empty
+    device and runs on."""
+    run = boot("linux", timeout=120)
+    assert run.returncode == 0, run.output
+    assert "hyp: disk: no virtio-blk device found" in run.lines
+    lines = run.guest_lines("linux")
+    check_init(lines, 1)
+    assert "init: no disk" in lines

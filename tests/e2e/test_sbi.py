@@ -20,8 +20,8 @@ EXPECTED_OK = [
 ]
 
 
-def test_sbi_functions_and_errors():
-    run = boot("sbi")
+def test_sbi_functions_and_errors(engine):
+    run = boot("sbi", **engine)
     assert run.returncode == 0, run.output
     text = "\n".join(run.guest_lines("sbitest"))
     assert "FAIL" not in text, text
@@ -31,8 +31,8 @@ def test_sbi_functions_and_errors():
     assert "sbitest: 0 failures" in text
 
 
-def test_srst_reboots_then_shuts_down_only_that_guest():
-    run = boot("sbi")
+def test_srst_reboots_then_shuts_down_only_that_guest(engine):
+    run = boot("sbi", **engine)
     lines = run.guest_lines("sbitest")
     boots = [l for l in lines if l.startswith("sbitest: boot ")]
     assert boots == ["sbitest: boot 0", "sbitest: boot 1", "sbitest: boot 2"], run.output

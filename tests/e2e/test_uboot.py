@@ -1,14 +1,17 @@
 # SPDX-License-Identifier: MIT
-"""Debian's unmodified U-Boot as a guest: its prompt, typed commands, reset and poweroff through SRST."""
+"""Debian's unmodified U-Boot as a guest: its prompt, typed commands, its virtio disk, reset and poweroff
+through SRST."""
 import os
 
 import pexpect
 
-from conftest import BUILD, ROOT
+from conftest import BUILD, ROOT, disk_copy
 
 
-def spawn(config="uboot", timeout=60):
+def spawn(config="uboot", timeout=60, disk=None):
     env = dict(os.environ, TIMEOUT="120")
+    if disk:
+        env["DISK"] = disk
     image = os.path.join(BUILD, "cfg", config, "hyp.bin")
     return pexpect.spawn(os.path.join(ROOT, "scripts", "run-qemu.sh"), [image], env=env,
                          timeout=timeout, encoding="utf-8", codec_errors="replace")
@@ -55,6 +58,24 @@ def test_uboot_reset_restarts_only_that_guest():
         p.expect(r"hyp: guest 'uboot' (cold|warm) reboot")
         stop_autoboot(p)
         run(p, "version", [r"U-Boot 2023\.01"])
+        p.send("poweroff\r")
+        p.expect(r"hyp: all guests have stopped")
+        p.expect(pexpect.EOF)
+    finally:
+        p.close()
+    assert p.exitstatus == 0
+
+
+def test_uboot_lists_its_virtio_disk(tmp_path):
+    p = spawn(disk=disk_copy("ext2.img", tmp_path))
+    try:
+        stop_autoboot(p)
+        run(p, "virtio scan", [])
+        run(p, "virtio info", [r"Device 0: MHVP VirtIO Block Device", r"Capacity: 16\.0 MB = 0\.0 GB \(32768 x 512\)"])
+        # ext4ls reads ext2 too: the superblock, the root directory's inode and its block.
+        run(p, "ext4ls virtio 0", [r"<DIR>\s+\d+ lost\+found", r"\s31 hello\.txt"])
+        run(p, "ext4load virtio 0 0x84000000 hello.txt", [r"31 bytes read"])
+        run(p, "md.b 0x84000000 0x10", [r"84000000: 68 65 6c 6c 6f 20 66 72 6f 6d"])
         p.send("poweroff\r")
         p.expect(r"hyp: all guests have stopped")
         p.expect(pexpect.EOF)

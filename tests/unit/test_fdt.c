@@ -77,6 +77,7 @@ static void check_sane(int r, const struct platform_info *info)
     CHECK(info->nmem >= 1 && info->nmem <= FDT_MAX_MEM);
     CHECK(info->nreserved <= FDT_MAX_RESERVED);
     CHECK(info->nharts <= FDT_MAX_HARTS);
+    CHECK(info->nvirtio <= FDT_MAX_VIRTIO);
     CHECK(strnlen(info->bootargs, FDT_BOOTARGS_LEN) < FDT_BOOTARGS_LEN);
     CHECK(strnlen(info->stdout_path, FDT_STR_LEN) < FDT_STR_LEN);
     CHECK(strnlen(info->model, FDT_STR_LEN) < FDT_STR_LEN);
@@ -258,7 +259,65 @@ TEST(fdt_qemu_virt)
     CHECK_STR(info.clint.compatible, "sifive,clint0");
     CHECK_STR(info.stdout_path, "/soc/serial@10000000");
     CHECK_STR(info.bootargs, "");
+    /* Eight virtio-mmio slots, listed from the top down as QEMU writes them. */
+    CHECK_EQ(info.nvirtio, 8);
+    for (unsigned i = 0; i < info.nvirtio && i < 8; i++) {
+        CHECK_EQ(info.virtio[i].base, 0x10008000 - 0x1000 * i);
+        CHECK_EQ(info.virtio[i].size, 0x1000);
+        CHECK_EQ(info.virtio[i].irq, 8 - i);
+    }
     free(blob);
+}
+
+/* virtio-mmio slots: disabled ones, ones without reg or interrupts, and more than fit. */
+TEST(fdt_virtio_slots)
+{
+    static const uint32_t irq = 7, zero_reg[] = { 0, 0x10002000, 0, 0 };
+    struct builder b;
+    struct platform_info info;
+    b_minimal_open(&b);
+    b_begin(&b, "soc");
+    b_prop_cells(&b, "#address-cells", 1, &(uint32_t){ 2 });
+    b_prop_cells(&b, "#size-cells", 1, &(uint32_t){ 2 });
+    b_begin(&b, "virtio_mmio@10001000"); /* no interrupts: irq 0 */
+    b_prop_str(&b, "compatible", "virtio,mmio");
+    b_prop_cells(&b, "reg", 4, (const uint32_t[]){ 0, 0x10001000, 0, 0x1000 });
+    b_end_node(&b);
+    b_begin(&b, "virtio_mmio@10002000"); /* an empty region is no slot */
+    b_prop_str(&b, "compatible", "virtio,mmio");
+    b_prop_cells(&b, "reg", 4, zero_reg);
+    b_end_node(&b);
+    b_begin(&b, "virtio_mmio@10003000"); /* disabled */
+    b_prop_str(&b, "compatible", "virtio,mmio");
+    b_prop_str(&b, "status", "disabled");
+    b_prop_cells(&b, "reg", 4, (const uint32_t[]){ 0, 0x10003000, 0, 0x1000 });
+    b_end_node(&b);
+    b_begin(&b, "virtio_mmio@10004000"); /* no reg */
+    b_prop_str(&b, "compatible", "virtio,mmio");
+    b_end_node(&b);
+    for (uint32_t i = 0; i < FDT_MAX_VIRTIO + 2; i++) {
+        b_begin(&b, "virtio_mmio");
+        b_prop_str(&b, "compatible", "virtio,mmio");
+        b_prop_cells(&b, "reg", 4, (const uint32_t[]){ 0, 0x20000000 + 0x1000 * i, 0, 0x200 });
+        b_prop_cells(&b, "interrupts", 1, &irq);
+        b_end_node(&b);
+    }
+    b_begin(&b, "virtio_mmio@3"); /* interrupts too short to hold a cell */
+    b_prop(&b, "interrupts", "ab", 2);
+    b_end_node(&b);
+    b_end_node(&b);
+    b_end_node(&b);
+    b_u32(&b, 9);
+    int r = parse_built(&b, &info);
+    CHECK_EQ(r, FDT_OK);
+    check_sane(r, &info);
+    CHECK_EQ(info.nvirtio, FDT_MAX_VIRTIO);
+    CHECK_EQ(info.virtio[0].base, 0x10001000);
+    CHECK_EQ(info.virtio[0].irq, 0);
+    CHECK_EQ(info.virtio[1].base, 0x20000000);
+    CHECK_EQ(info.virtio[1].size, 0x200);
+    CHECK_EQ(info.virtio[1].irq, 7);
+    CHECK_EQ(info.virtio[FDT_MAX_VIRTIO - 1].base, 0x20000000 + 0x1000 * (FDT_MAX_VIRTIO - 2));
 }
 
 TEST(fdt_sifive_u)

@@ -546,10 +546,24 @@ void hyp_free_frames(uint64_t pa, uint64_t n)
     free((void *)(uintptr_t)pa);
 }
 
-void vcpu_arch_set_satp(struct vcpu *t, uint64_t satp)
+bool arch_engine_trap; /* the hext engine: stage 2 present, no user roots */
+
+void vcpu_arch_set_root(struct vcpu *t, uint64_t satp, uint64_t user_root)
 {
     (void)t;
+    (void)user_root;
     satp_now = satp;
+}
+
+bool vcpu_arch_root_in_use(const struct vcpu *t, uint64_t root)
+{
+    (void)t;
+    return (satp_now >> 60) != 0 && ((satp_now & ((1ull << 44) - 1)) << 12) == root;
+}
+
+uint64_t arch_reserved_root_entry(void)
+{
+    return 0;
 }
 
 uint64_t vcpu_arch_get_satp(const struct vcpu *t)
@@ -619,6 +633,154 @@ TEST(hv_multicall_stops_at_first_error)
     ecall(HV_EXT, HV_FID_MMU_UPDATE, ~0ul - 8, 2, 0);
     CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
     pv_release(&vm);
+}
+
+/* ---- block hypercalls on a RAM disk (hyp/blk) of 64 sectors ---- */
+#include "drv/virtio_blk.h"
+
+bool virtio_blk_init(void)
+{
+    return false;
+}
+
+uint64_t virtio_blk_capacity(void)
+{
+    return 0;
+}
+
+enum blk_status virtio_blk_rw(enum blk_op op, uint64_t sector, const struct blk_seg *segs,
+                              unsigned nsegs)
+{
+    (void)op, (void)sector, (void)segs, (void)nsegs;
+    return BLK_IOERR;
+}
+
+void hyp_log(const char *fmt, ...)
+{
+    (void)fmt;
+}
+
+#define DISK_SECTORS 64
+static uint8_t disk_bytes[DISK_SECTORS * 512];
+
+static struct hv_blk_req *blk_setup(void)
+{
+    static const struct vm_config cfg = { .name = "t", .devices = VM_DEV_PLIC };
+    setup();
+    vm.cfg = &cfg;
+    vplic_init(&vm.plic, 1, NULL);
+    vm.plic.priority[HV_BLK_IRQ] = 1;
+    vm.disk = (struct blk_disk){ .kind = BLK_RAM, .sectors = DISK_SECTORS, .ram = disk_bytes };
+    memset(disk_bytes, 0, sizeof disk_bytes);
+    return (struct hv_blk_req *)(ram + 0x2000);
+}
+
+static bool blk_irq_pending(void)
+{
+    return vm.plic.pending & (1u << HV_BLK_IRQ);
+}
+
+TEST(hv_blk_batch_write_read)
+{
+    struct hv_blk_req *r = blk_setup();
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK(A1 & HV_FEAT_BLK);
+    ecall(HV_EXT, HV_FID_BLK_CTL, HV_BLK_CTL_CAPACITY, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, DISK_SECTORS);
+    for (unsigned i = 0; i < 2048; i++) {
+        ram[0x4000 + i] = (uint8_t)(i * 13);
+    }
+    r[0] = (struct hv_blk_req){ .op = HV_BLK_WRITE, .status = 9, .sector = 2, .buf = 0x80004000, .len = 1024 };
+    r[1] = (struct hv_blk_req){ .op = HV_BLK_WRITE, .status = 9, .sector = 60, .buf = 0x80004400, .len = 1024 };
+    r[2] = (struct hv_blk_req){ .op = HV_BLK_FLUSH, .status = 9 };
+    r[3] = (struct hv_blk_req){ .op = HV_BLK_READ, .status = 9, .sector = 2, .buf = 0x80008000, .len = 2048 };
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 4, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(r[i].status, HV_BLK_OK);
+    }
+    CHECK(memcmp(disk_bytes + 1024, ram + 0x4000, 1024) == 0);
+    CHECK(memcmp(disk_bytes + 60 * 512, ram + 0x4400, 1024) == 0);
+    CHECK(memcmp(ram + 0x8000, ram + 0x4000, 1024) == 0);
+    CHECK(blk_irq_pending());
+    ecall(HV_EXT, HV_FID_BLK_CTL, HV_BLK_CTL_ACK, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK(!blk_irq_pending());
+    ecall(HV_EXT, HV_FID_BLK_CTL, 7, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    /* More than a batch holds: the first HV_BLK_BATCH_MAX are done, the caller comes back for the rest. */
+    for (unsigned i = 0; i < HV_BLK_BATCH_MAX + 3; i++) {
+        r[i] = (struct hv_blk_req){ .op = HV_BLK_READ, .sector = i % DISK_SECTORS, .buf = 0x80040000, .len = 512 };
+    }
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, HV_BLK_BATCH_MAX + 3, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, HV_BLK_BATCH_MAX);
+}
+
+TEST(hv_blk_malformed)
+{
+    struct hv_blk_req *r = blk_setup();
+    const struct hv_blk_req bad[] = {
+        { .op = HV_BLK_READ, .sector = 0, .buf = 0x1000, .len = 512 },                  /* not RAM */
+        { .op = HV_BLK_READ, .sector = 0, .buf = 0x80000000 + RAM_SIZE - 512, .len = 1024 }, /* past RAM */
+        { .op = HV_BLK_WRITE, .sector = 0, .buf = ~0ull - 511, .len = 1024 },           /* wraps */
+        { .op = HV_BLK_WRITE, .sector = 0, .buf = 0x80004000, .len = ~0ull - 511 },     /* huge */
+        { .op = HV_BLK_WRITE, .sector = 0, .buf = 0x80004000, .len = 100 },             /* not sectors */
+        { .op = HV_BLK_WRITE, .sector = 0, .buf = 0x80004000, .len = 0 },
+        { .op = HV_BLK_WRITE, .sector = DISK_SECTORS - 1, .buf = 0x80004000, .len = 1024 }, /* past disk */
+        { .op = HV_BLK_READ, .sector = ~0ull, .buf = 0x80004000, .len = 512 },
+    };
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r[0] = (struct hv_blk_req){ .op = HV_BLK_FLUSH, .status = 9 };
+        r[1] = bad[i];
+        r[1].status = 9;
+        r[2] = (struct hv_blk_req){ .op = HV_BLK_FLUSH, .status = 9 };
+        ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 3, 0);
+        CHECK_EQ(A0, SBI_ERR_IO);
+        CHECK_EQ(A1, 1);
+        CHECK_EQ(r[0].status, HV_BLK_OK);
+        CHECK_EQ(r[1].status, HV_BLK_IOERR);
+        CHECK_EQ(r[2].status, 9); /* not run */
+    }
+    r[0] = (struct hv_blk_req){ .op = 5, .status = 9 };
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_IO);
+    CHECK_EQ(r[0].status, HV_BLK_UNSUPP);
+    /* The array itself: outside RAM, running off its end, misaligned. */
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x1000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80000000 + RAM_SIZE - 32, 2, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002004, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, ~0ul - 8, 64, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    CHECK(memcmp(disk_bytes, (uint8_t[DISK_SECTORS * 512]){ 0 }, sizeof disk_bytes) == 0);
+    /* A read into a validated page table is refused; so is an array inside one. */
+    uint64_t *root = (uint64_t *)(ram + 0x10000);
+    memset(root, 0, 4096);
+    ecall(HV_EXT, HV_FID_PIN_TABLE, 0x80010000, 0, 0);
+    CHECK_EQ(A0, 0);
+    r[0] = (struct hv_blk_req){ .op = HV_BLK_READ, .sector = 0, .buf = 0x8000fe00, .len = 1024 };
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_IO);
+    CHECK_EQ(r[0].status, HV_BLK_IOERR);
+    r[0] = (struct hv_blk_req){ .op = HV_BLK_WRITE, .sector = 0, .buf = 0x8000fe00, .len = 1024 };
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 1, 0);
+    CHECK_EQ(A0, 0); /* reading a table out to disk is harmless */
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80010000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    pv_release(&vm);
+    /* Without a disk the calls do not exist. */
+    vm.disk.kind = BLK_NONE;
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+    ecall(HV_EXT, HV_FID_BLK_CTL, HV_BLK_CTL_CAPACITY, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK(!(A1 & HV_FEAT_BLK));
 }
 
 /* ---- the scheduler and per-cpu state the IPI path consults ---- */

@@ -18,6 +18,8 @@ struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
 
 uint64_t arch_time(void);
+/* True when stimecmp is accessible (Sstc listed and enabled by the firmware). */
+bool arch_sstc_usable(void);
 /* The hypervisor's own timer: an interrupt when time >= deadline (~0 for never). */
 void arch_timer_set(uint64_t deadline);
 /* Waits for an interrupt with interrupts masked: the caller polls what woke it. */
@@ -37,7 +39,25 @@ struct arch_fw_info {
 };
 void arch_fw_info(struct arch_fw_info *info);
 
-/* The vCPU engine (hext). vcpu_arch_reset() puts a vCPU at its entry point in VS-mode. */
+/* The engine that runs guests: hext (H extension) or trap (deprivileged, trap-and-emulate). */
+extern bool arch_engine_trap;
+/* Moves the hart onto the engine chosen (after arch_hart_init and before the first guest). */
+void arch_engine_init(void);
+struct pt_alloc;
+struct vm;
+/* Resources a VM needs on the engine for its whole life; 0, or -1 for no memory. */
+int vm_arch_create(struct vm *vm, const struct pt_alloc *alloc);
+void vm_arch_destroy(struct vm *vm, const struct pt_alloc *alloc);
+/* Resources a vCPU needs for its whole life (the trap engine's shadow trees); 0, or -1 for no memory. */
+int vcpu_arch_create(struct vcpu *v, const struct pt_alloc *alloc);
+void vcpu_arch_destroy(struct vcpu *v, const struct pt_alloc *alloc);
+/* The root entry every root a guest runs on reserves for the hypervisor (trap engine), for
+ * paravirtual roots that are pinned. */
+uint64_t arch_reserved_root_entry(void);
+#define ARCH_RESERVED_ROOT_SLOT 511
+
+/* The vCPU engine. vcpu_arch_reset() zeroes a vCPU's state and puts it at its entry point in the
+ * guest's kernel mode. */
 void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1);
 void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid);
 /* Drops every G-stage translation tagged with vmid on this hart (before its frames are reused). */
@@ -67,8 +87,11 @@ bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq);
 /* Guest TLB and instruction-cache maintenance for the VM whose vCPU is loaded on this hart. Every vCPU
  * of a VM runs on this hart, so a local fence reaches them all. asid < 0: every ASID; size ~0: all. */
 void vcpu_arch_fence_i(void);
-/* Sets the loaded vCPU's guest satp (its VS-stage root), as a paravirtual root switch does. */
-void vcpu_arch_set_satp(struct vcpu *v, uint64_t satp);
+/* Sets a vCPU's guest satp to a validated root, as a paravirtual root switch does; user_root (a validated
+ * root or 0) is what its user mode runs on where the engine needs one (trap engine). */
+void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root);
+/* True when the vCPU's translation uses the table tree at root (as its root or its user root). */
+bool vcpu_arch_root_in_use(const struct vcpu *v, uint64_t root);
 uint64_t vcpu_arch_get_satp(const struct vcpu *v);
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
 

@@ -55,6 +55,17 @@
 #define SSTATUS_SPP (1ul << 8)
 #define SSTATUS_FS (3ul << 13)
 #define SSTATUS_SUM (1ul << 18)
+#define SSTATUS_MXR (1ul << 19)
+#define SSTATUS_UXL_64 (2ul << 32)
+#define SSTATUS_SD (1ul << 63)
+
+/* satp (RV64, supervisor chapter "satp"): MODE[63:60], ASID[59:44], PPN[43:0]. */
+#define SATP_MODE_SHIFT 60
+#define SATP_MODE_BARE 0ul
+#define SATP_MODE_SV39 8ul
+#define SATP_ASID_SHIFT 44
+#define SATP_ASID_MASK 0xfffful
+#define SATP_PPN_MASK ((1ul << 44) - 1)
 
 /* hstatus (hypervisor.adoc, "Hypervisor Status Register") */
 #define HSTATUS_VSBE (1ul << 5)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/shadow.h>
+
 /* Indices into vcpu_regs.x[] for the registers hyp/ reads by name (the SBI calling convention). */
 enum {
     REG_RA = 1,
@@ -50,6 +52,25 @@ struct vcpu_fp {
     uint64_t fcsr;
 };
 
+/* The trap engine's part (no H extension): the guest's virtual privilege mode and the hardware roots
+ * it runs on. Its virtual S-mode CSR file is struct vcpu_vscsr, as on the hext engine, with the
+ * pending interrupts kept in hvip's numbering (VS bits: the S bit + 1). */
+struct vcpu_tv {
+    uint64_t vmode;      /* 1: the guest kernel (virtual S-mode), 0: its user mode */
+    uint64_t hw_satp;    /* what the hardware translates with while the guest runs (trap.S) */
+    uint64_t hyp_satp;   /* the hypervisor's own root, loaded by trap.S at an exit */
+    uint64_t alias_self; /* this vcpu_arch seen through the hypervisor's alias (trap.S) */
+    uint64_t phys_self;  /* and at its own address, where the hypervisor's C code runs */
+    /* Paravirtual direct paging: the validated roots (machine addresses) set by SET_ROOT; 0 while
+     * the guest runs on shadow tables (its satp written natively, or Bare). */
+    uint64_t direct_root;
+    uint64_t direct_user_root;
+    struct shadow sh;    /* shadow tables for the guest's own satp */
+    uint64_t frames;     /* the frames sh lives in (its roots, then its pool), kept across resets */
+    unsigned nframes;
+    bool exit_done;      /* the engine handled the exit itself: hyp/ only counts it */
+};
+
 struct vcpu_arch {
     /* Invariant: regs is first, because sscratch holds &vcpu_arch while the guest runs and trap.S
      * stores registers through it before it has any free register to add an offset. */
@@ -58,6 +79,7 @@ struct vcpu_arch {
     uint64_t hyp_tp;         /* this hart's per-cpu pointer, which the hypervisor keeps in tp */
     uint64_t fast_exits;     /* null hypercalls answered in trap.S (counted as VS ecalls) */
     uint64_t exit_instret;   /* instret when the last exit began */
+    uint64_t fast_cause;     /* scause for which trap.S tries the null-hypercall fast path */
     uint64_t hyp_instret;    /* instructions the hypervisor spent on this vCPU's exits (bench) */
     struct vcpu_vscsr vs;
     struct vcpu_fp fp;
@@ -70,6 +92,7 @@ struct vcpu_arch {
     uint64_t stval;
     uint64_t htval;
     uint64_t htinst;
+    struct vcpu_tv tv;
 };
 
 static inline uint64_t vcpu_arch_get_reg(const struct vcpu_arch *a, unsigned int r)
@@ -84,10 +107,19 @@ static inline void vcpu_arch_set_reg(struct vcpu_arch *a, unsigned int r, uint64
     }
 }
 
-/* True when the exit came from the guest's kernel (VS-mode), false from its user mode (VU). */
+extern bool arch_engine_trap;
+
+/* True when the exit came from the guest's kernel (VS-mode, or virtual S on the trap engine), false
+ * from its user mode. */
 static inline bool vcpu_arch_guest_kernel_mode(const struct vcpu_arch *a)
 {
-    return (a->regs.sstatus >> 8) & 1; /* sstatus.SPP */
+    return arch_engine_trap ? a->tv.vmode != 0 : (a->regs.sstatus >> 8) & 1; /* sstatus.SPP */
+}
+
+/* True when the engine handled the exit itself (trap engine only). */
+static inline bool vcpu_arch_exit_handled(const struct vcpu_arch *a)
+{
+    return a->tv.exit_done;
 }
 
 static inline uint64_t vcpu_arch_get_pc(const struct vcpu_arch *a)

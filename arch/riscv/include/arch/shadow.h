@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Shadow page tables for the trap engine: the guest kernel runs in U-mode, so the hardware never walks
+ * the guest's own Sv39 tables. On a page fault the guest's tables are walked in software (its
+ * permissions, SUM and MXR, A/D bits set as the hardware would) and the translation is copied into
+ * a hypervisor-owned tree the hardware uses, with every page user-accessible and only guest RAM
+ * mapped. Each guest-visible view has its own tree: the guest kernel with SUM clear, with SUM set,
+ * and guest user mode, which sees only the guest's U pages. The trees hold only what was used since
+ * the last sfence.vma or satp write, which drop them, as a TLB would; and they follow the guest's own
+ * writes to its tables: every table frame a walk went through is write-protected in every tree of the
+ * VM, so a store to it comes to the hypervisor, which carries it out and forgets what the entry
+ * mapped. Pure logic: tested on the host (tests/unit/test_shadow.c). */
+#ifndef ARCH_SHADOW_H
+#define ARCH_SHADOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum shadow_view {
+    SHADOW_KERNEL = 0,     /* guest kernel, sstatus.SUM = 0: its U pages are out of reach */
+    SHADOW_KERNEL_SUM = 1, /* guest kernel, SUM = 1: its U pages readable and writable, not executable */
+    SHADOW_USER = 2,       /* guest user mode: only U pages */
+    SHADOW_VIEWS = 3,
+};
+
+enum shadow_access {
+    SHADOW_LOAD,
+    SHADOW_STORE,
+    SHADOW_EXEC,
+};
+
+enum shadow_result {
+    SHADOW_OK,           /* translated (and, for shadow_fill, mapped: retry the access) */
+    SHADOW_PAGE_FAULT,   /* the guest's tables refuse the access: the guest takes its page fault */
+    SHADOW_ACCESS_FAULT, /* the translation (or the walk) reaches neither RAM nor a device */
+    SHADOW_DEVICE,       /* a device address: the access is emulated (*gpa says where) */
+    SHADOW_RESERVED,     /* the guest maps the range the hypervisor keeps for itself */
+    SHADOW_WRITE_PROTECTED, /* a store the guest's tables allow to a frame that must stay read-only */
+    SHADOW_TABLE_WRITE,  /* a store to one of the guest's page tables: emulate it, then call
+                          * shadow_table_written (*gpa says where) */
+};
+
+/* The root slot every hardware root gives the hypervisor's alias (VA 0xffffffffc0000000 up). */
+#define SHADOW_RESERVED_SLOT 511
+
+struct shadow_ops {
+    /* Host pointer to [gpa, gpa + len) when it lies wholly in the guest's RAM, else NULL. */
+    void *(*ram)(void *ctx, uint64_t gpa, uint64_t len);
+    /* Physical address of the guest RAM at gpa (gpa in RAM). */
+    uint64_t (*hpa)(void *ctx, uint64_t gpa);
+    /* True when gpa is one of the guest's emulated devices. */
+    bool (*device)(void *ctx, uint64_t gpa);
+    /* False when some frame of [gpa, gpa + len) must never be writable to the guest (a validated
+     * page table of a paravirtual guest). */
+    bool (*may_write)(void *ctx, uint64_t gpa, uint64_t len);
+    /* Host pointer to a table frame of the shadow, from its physical address. */
+    uint64_t *(*table)(void *ctx, uint64_t pa);
+    /* Drops every tree of every vCPU of the VM and calls shadow_vm_reset (a frame just found to be a
+     * table may be mapped writable somewhere). */
+    void (*drop_vm)(void *ctx);
+    void *ctx;
+};
+
+/* The guest table frames the VM's trees were built from: write-protected in all of them. */
+#define SHADOW_WP_MAX 128
+struct shadow_wp {
+    uint64_t gpa;   /* the table frame */
+    uint64_t va;    /* the first virtual address it translates */
+    unsigned level; /* its level: 2 the root, 0 the last */
+};
+
+/* Per VM: the protected frames, and which frames of its RAM some tree maps writable (one bit per
+ * 4 KiB frame), so that a frame becoming a table is known to need a drop. */
+struct shadow_vm {
+    struct shadow_wp wp[SHADOW_WP_MAX];
+    unsigned nwp;
+    uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
+    uint64_t ram_base;   /* guest physical address of the first frame */
+    uint64_t nframes;
+    uint64_t table_writes; /* guest stores to its tables, carried out by the hypervisor */
+};
+
+void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes);
+/* Forgets every protected frame and writable mapping: only once every tree of the VM is dropped. */
+void shadow_vm_reset(struct shadow_vm *vm);
+/* The protected frame holding gpa, or NULL. */
+const struct shadow_wp *shadow_wp_find(const struct shadow_vm *vm, uint64_t gpa);
+/* After the hypervisor carried out a guest store at gpa in a protected table: true when only the page
+ * at *va needs dropping from the trees (a last-level entry), false when every tree must be dropped. */
+bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va);
+
+/* The guest's translation regime for one walk. */
+struct shadow_env {
+    bool bare;      /* satp.MODE = Bare: virtual = guest physical */
+    uint64_t root;  /* Sv39: the root table's address as the tables name addresses */
+    uint64_t offset; /* subtracted from every address the tables name to get a guest physical one
+                      * (0, or the machine offset for paravirtual tables) */
+    bool sum, mxr;  /* the guest's sstatus.SUM and MXR */
+};
+
+struct shadow {
+    uint64_t root[SHADOW_VIEWS]; /* physical addresses of the three root frames */
+    uint64_t pool;               /* physical address of npool frames for the lower levels */
+    unsigned npool;
+    unsigned used;               /* pool frames in use; all are reclaimed at once by drop_all */
+    uint64_t reserved_pte;       /* root entry SHADOW_RESERVED_SLOT of every view */
+    struct shadow_vm *vm;        /* shared by the vCPUs of one VM */
+    uint64_t fills, drops;       /* counters for the bench */
+};
+
+/* roots: SHADOW_VIEWS frames; pool: npool frames. All zeroed. */
+void shadow_init(struct shadow *s, const struct shadow_ops *ops, const uint64_t roots[SHADOW_VIEWS],
+                 uint64_t pool, unsigned npool, uint64_t reserved_pte, struct shadow_vm *vm);
+
+/* Walks the guest's tables for an access at va by view. set_ad: set A (and D for a store) in the
+ * guest's entry, as the hardware does on an access; the hypervisor's own reads leave them. On
+ * SHADOW_OK, *gpa is the guest physical address and *pte the guest's leaf entry. */
+struct shadow_path {
+    unsigned n;            /* tables walked, root first */
+    uint64_t table[3];     /* their guest physical addresses */
+};
+enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct shadow_env *env,
+                                    enum shadow_view view, uint64_t va, enum shadow_access acc,
+                                    bool set_ad, uint64_t *gpa, uint64_t *pte, unsigned *level,
+                                    struct shadow_path *path);
+
+/* Handles a hardware page fault at va: walks the guest's tables and maps the page in view's tree.
+ * *gpa is set for SHADOW_OK and SHADOW_DEVICE. */
+enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
+                               const struct shadow_env *env, enum shadow_view view, uint64_t va,
+                               enum shadow_access acc, uint64_t *gpa);
+
+/* Forgets every translation (satp write, sfence.vma of everything) / those of the page at va. The
+ * caller fences the hardware TLB afterwards. */
+void shadow_drop_all(struct shadow *s, const struct shadow_ops *ops);
+void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va);
+
+#endif

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+// Shadow page tables (arch/shadow.h): software walks of the guest's Sv39 tables, and the trees the
+// hardware uses instead of them.
+#include <arch/shadow.h>
+
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_U (1ull << 4)
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7)
+#define PTE_LEAF (PTE_R | PTE_W | PTE_X)
+/* RSW bit (the hardware ignores it) on a shadow pointer whose whole span comes from one guest
+ * superpage: an sfence.vma of any address in that superpage drops the pointer. */
+#define PTE_SUPER (1ull << 8)
+#define PTE_PPN(p) (((p) >> 10) & ((1ull << 44) - 1))
+/* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
+#define PTE_HIGH (0x3ffull << 54)
+#define PAGE 4096ull
+#define MEGA (2ull << 20)
+
+static unsigned vpn(uint64_t va, unsigned level)
+{
+    return (unsigned)(va >> (12 + 9 * level)) & 0x1ff;
+}
+
+/* Sv39 addresses sign-extend bit 38 (supervisor chapter, "Sv39"). */
+static bool va_canonical(uint64_t va)
+{
+    uint64_t top = va >> 38;
+    return top == 0 || top == (1ull << 26) - 1;
+}
+
+static bool allowed(uint64_t pte, enum shadow_view view, enum shadow_access acc, bool sum, bool mxr)
+{
+    if (view == SHADOW_USER) {
+        if (!(pte & PTE_U)) {
+            return false;
+        }
+    } else if (pte & PTE_U) {
+        /* S-mode never executes a U page, and touches one only with SUM. */
+        if (acc == SHADOW_EXEC || !sum) {
+            return false;
+        }
+    }
+    switch (acc) {
+    case SHADOW_LOAD:
+        return (pte & PTE_R) || (mxr && (pte & PTE_X));
+    case SHADOW_STORE:
+        return (pte & PTE_W) != 0;
+    default:
+        return (pte & PTE_X) != 0;
+    }
+}
+
+enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct shadow_env *env,
+                                    enum shadow_view view, uint64_t va, enum shadow_access acc,
+                                    bool set_ad, uint64_t *gpa, uint64_t *pte, unsigned *level,
+                                    struct shadow_path *path)
+{
+    if (path) {
+        path->n = 0;
+    }
+    if (env->bare) {
+        *gpa = va;
+        *pte = PTE_V | PTE_LEAF | PTE_A | PTE_D;
+        *level = 2;
+        return SHADOW_OK;
+    }
+    if (!va_canonical(va)) {
+        return SHADOW_PAGE_FAULT;
+    }
+    uint64_t table = env->root;
+    for (int l = 2; l >= 0; l--) {
+        uint64_t at = table + vpn(va, (unsigned)l) * 8 - env->offset;
+        uint64_t *p = ops->ram(ops->ctx, at, 8);
+        if (path && p) {
+            path->table[path->n++] = table - env->offset;
+        }
+        if (!p) {
+            *gpa = at;
+            return SHADOW_ACCESS_FAULT; /* the walk itself left RAM */
+        }
+        uint64_t e = *p;
+        if (!(e & PTE_V) || ((e & PTE_W) && !(e & PTE_R)) || (e & PTE_HIGH)) {
+            return SHADOW_PAGE_FAULT;
+        }
+        if (!(e & PTE_LEAF)) {
+            /* "For non-leaf PTEs, the D, A, and U bits are reserved" (supervisor chapter, Sv32). */
+            if (l == 0 || (e & (PTE_A | PTE_D | PTE_U))) {
+                return SHADOW_PAGE_FAULT;
+            }
+            table = PTE_PPN(e) << 12;
+            continue;
+        }
+        /* A superpage's low PPN bits must be zero (misaligned superpage: page fault). */
+        uint64_t low = (1ull << (9 * l)) - 1;
+        if (PTE_PPN(e) & low) {
+            return SHADOW_PAGE_FAULT;
+        }
+        if (!allowed(e, view, acc, env->sum, env->mxr)) {
+            return SHADOW_PAGE_FAULT;
+        }
+        if (set_ad && (!(e & PTE_A) || (acc == SHADOW_STORE && !(e & PTE_D)))) {
+            e |= PTE_A | (acc == SHADOW_STORE ? PTE_D : 0);
+            *p = e;
+        }
+        uint64_t span = PAGE << (9 * l);
+        *gpa = (PTE_PPN(e) << 12) - env->offset + (va & (span - 1));
+        *pte = e;
+        *level = (unsigned)l;
+        return SHADOW_OK;
+    }
+    return SHADOW_PAGE_FAULT;
+}
+
+void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes)
+{
+    vm->writable = writable;
+    vm->ram_base = ram_base;
+    vm->nframes = nframes;
+    vm->table_writes = 0;
+    shadow_vm_reset(vm);
+}
+
+void shadow_vm_reset(struct shadow_vm *vm)
+{
+    vm->nwp = 0;
+    for (uint64_t i = 0; i < (vm->nframes + 63) / 64; i++) {
+        vm->writable[i] = 0;
+    }
+}
+
+const struct shadow_wp *shadow_wp_find(const struct shadow_vm *vm, uint64_t gpa)
+{
+    for (unsigned i = 0; i < vm->nwp; i++) {
+        if (vm->wp[i].gpa == (gpa & ~(PAGE - 1))) {
+            return &vm->wp[i];
+        }
+    }
+    return (const struct shadow_wp *)0;
+}
+
+/* A protected table reached through two virtual ranges: any write to it drops everything. */
+#define VA_ALIASED (~0ull)
+
+bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va)
+{
+    const struct shadow_wp *w = shadow_wp_find(vm, gpa);
+
+    vm->table_writes++;
+    if (!w || w->level != 0 || w->va == VA_ALIASED) {
+        return false; /* a pointer to a table, or a superpage: what hangs below is unknown here */
+    }
+    *va = w->va + ((gpa & (PAGE - 1)) / 8) * PAGE;
+    return true;
+}
+
+static bool writable_bit(const struct shadow_vm *vm, uint64_t gpa)
+{
+    uint64_t f = (gpa - vm->ram_base) / PAGE;
+    return gpa >= vm->ram_base && f < vm->nframes && ((vm->writable[f / 64] >> (f % 64)) & 1);
+}
+
+static void mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
+{
+    for (uint64_t a = gpa; a < gpa + len; a += PAGE) {
+        uint64_t f = (a - vm->ram_base) / PAGE;
+        if (a >= vm->ram_base && f < vm->nframes) {
+            vm->writable[f / 64] |= 1ull << (f % 64);
+        }
+    }
+}
+
+/* Write-protects the tables a walk for va went through. A table new to the set may still be mapped
+ * writable in some tree (it was data until now): then every tree of the VM goes, and the set starts
+ * again with these. */
+static void protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *p,
+                         uint64_t va)
+{
+    for (unsigned i = 0; i < p->n; i++) {
+        unsigned level = 2 - i;
+        uint64_t base = va & ~((PAGE << (9 * (level + 1))) - 1);
+        struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, p->table[i]);
+        if (w) {
+            if (w->va != base || w->level != level) {
+                w->va = VA_ALIASED;
+            }
+            continue;
+        }
+        if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
+            ops->drop_vm(ops->ctx);
+            i = (unsigned)-1; /* protect the whole path again, in the fresh set */
+            continue;
+        }
+        vm->wp[vm->nwp++] = (struct shadow_wp){ p->table[i], base, level };
+    }
+}
+
+static bool any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t len)
+{
+    for (unsigned i = 0; i < vm->nwp; i++) {
+        if (vm->wp[i].gpa >= gpa && vm->wp[i].gpa - gpa < len) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void shadow_init(struct shadow *s, const struct shadow_ops *ops, const uint64_t roots[SHADOW_VIEWS],
+                 uint64_t pool, unsigned npool, uint64_t reserved_pte, struct shadow_vm *vm)
+{
+    s->vm = vm;
+    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+        s->root[i] = roots[i];
+        ops->table(ops->ctx, roots[i])[SHADOW_RESERVED_SLOT] = reserved_pte;
+    }
+    s->pool = pool;
+    s->npool = npool;
+    s->used = 0;
+    s->reserved_pte = reserved_pte;
+    s->fills = s->drops = 0;
+}
+
+void shadow_drop_all(struct shadow *s, const struct shadow_ops *ops)
+{
+    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+        uint64_t *r = ops->table(ops->ctx, s->root[i]);
+        for (unsigned k = 0; k < SHADOW_RESERVED_SLOT; k++) {
+            r[k] = 0;
+        }
+    }
+    s->used = 0;
+    s->drops++;
+}
+
+void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
+{
+    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+        return;
+    }
+    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+        uint64_t *t = ops->table(ops->ctx, s->root[i]);
+        for (int l = 2; l >= 0; l--) {
+            uint64_t *e = &t[vpn(va, (unsigned)l)];
+            if (!(*e & PTE_V)) {
+                break;
+            }
+            /* A pointer tagged PTE_SUPER goes whole: the fence covers every translation made from
+             * the guest's leaf for va (supervisor chapter, "SFENCE.VMA"), not only va's page. */
+            if ((*e & (PTE_LEAF | PTE_SUPER)) || l == 0) {
+                *e = 0;
+                break;
+            }
+            t = ops->table(ops->ctx, PTE_PPN(*e) << 12);
+        }
+    }
+}
+
+static uint64_t pool_take(struct shadow *s, const struct shadow_ops *ops)
+{
+    uint64_t pa = s->pool + (uint64_t)s->used++ * PAGE;
+    uint64_t *t = ops->table(ops->ctx, pa);
+
+    for (unsigned i = 0; i < 512; i++) {
+        t[i] = 0;
+    }
+    return pa;
+}
+
+/* The next level's table under entry e, made when missing (or when e held a leaf). */
+static uint64_t *descend(struct shadow *s, const struct shadow_ops *ops, uint64_t *e)
+{
+    if (!(*e & PTE_V) || (*e & PTE_LEAF)) {
+        *e = ((pool_take(s, ops) >> 12) << 10) | PTE_V;
+    }
+    return ops->table(ops->ctx, PTE_PPN(*e) << 12);
+}
+
+enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
+                               const struct shadow_env *env, enum shadow_view view, uint64_t va,
+                               enum shadow_access acc, uint64_t *gpa)
+{
+    uint64_t pte;
+    unsigned level;
+    struct shadow_path path;
+    enum shadow_result r = shadow_translate(ops, env, view, va, acc, true, gpa, &pte, &level, &path);
+
+    if (r != SHADOW_OK) {
+        return r;
+    }
+    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+        return SHADOW_RESERVED; /* bare-mode addresses up there are neither RAM nor devices */
+    }
+    uint64_t page = *gpa & ~(PAGE - 1);
+    if (!ops->ram(ops->ctx, page, PAGE)) {
+        return ops->device(ops->ctx, *gpa) ? SHADOW_DEVICE : SHADOW_ACCESS_FAULT;
+    }
+    /* Room for two tables below the root, or start over: drop everything, like a full TLB. */
+    if (s->npool - s->used < 2) {
+        shadow_drop_all(s, ops);
+    }
+    if (s->vm && !env->bare) {
+        protect_path(s->vm, ops, &path, va);
+    }
+    bool table_page = s->vm && shadow_wp_find(s->vm, page);
+    if (acc == SHADOW_STORE && table_page) {
+        return SHADOW_TABLE_WRITE;
+    }
+
+    /* What the hardware may do through this entry: the guest's rights for this view, W only once D
+     * is set (so the first store comes back here to set it), never W on a frame that must stay
+     * read-only. Every entry is U (the guest kernel runs in U-mode) and has A and D set, so the
+     * hardware never needs to update it. */
+    uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
+    bool user_page = (pte & PTE_U) != 0;
+    if ((pte & PTE_R) || (env->mxr && (pte & PTE_X))) {
+        flags |= PTE_R;
+    }
+    if ((pte & PTE_X) && !(view != SHADOW_USER && user_page)) {
+        flags |= PTE_X;
+    }
+    bool want_w = (pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && !table_page;
+
+    /* A guest superpage over RAM becomes a 2 MiB shadow leaf when the whole 2 MiB is RAM and, for a
+     * writable one, none of it must stay read-only: fewer faults after every drop. */
+    uint64_t mega = *gpa & ~(MEGA - 1);
+    bool big = level > 0 && (va & (MEGA - 1)) == (*gpa & (MEGA - 1)) && ops->ram(ops->ctx, mega, MEGA) &&
+               (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0;
+    if (big && want_w && (!ops->may_write(ops->ctx, mega, MEGA) || (s->vm && any_protected_in(s->vm, mega, MEGA)))) {
+        big = false;
+    }
+    if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {
+        flags |= PTE_W;
+        if (s->vm) {
+            mark_writable(s->vm, big ? mega : page, big ? MEGA : PAGE);
+        }
+    } else if (acc == SHADOW_STORE) {
+        return SHADOW_WRITE_PROTECTED; /* mapping it read-only would only fault again */
+    }
+
+    uint64_t *t = ops->table(ops->ctx, s->root[view]);
+    uint64_t *l1 = descend(s, ops, &t[vpn(va, 2)]);
+    /* Pieces of a guest superpage hang under a pointer tagged PTE_SUPER, which a fence of one of its
+     * addresses drops whole. Bare mode has nothing to go stale. */
+    if (!env->bare && level == 2) {
+        t[vpn(va, 2)] |= PTE_SUPER;
+    }
+    if (big) {
+        l1[vpn(va, 1)] = ((ops->hpa(ops->ctx, mega) >> 12) << 10) | flags;
+    } else {
+        uint64_t *l0 = descend(s, ops, &l1[vpn(va, 1)]);
+        if (!env->bare && level == 1) {
+            l1[vpn(va, 1)] |= PTE_SUPER;
+        }
+        l0[vpn(va, 0)] = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
+    }
+    s->fills++;
+    return SHADOW_OK;
+}

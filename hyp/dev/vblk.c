@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+// Emulated virtio-blk (virtio 1.x, virtio-mmio version 2, split virtqueue). Requests run to completion
+// inside the guest's QueueNotify store: the used ring and the interrupt are up to date when the guest
+// resumes. Everything read from guest memory is read once into our own copy before it is checked.
+#include "dev/vblk.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "virtio.h"
+
+/* What we offer: version 1 (required by modern transports), flush (the backend honours it), the
+ * segment limit of our backend and the logical block size. No indirect descriptors, no event index. */
+#define FEATURES                                                                                   \
+    ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BLK_F_FLUSH) | (1ull << VIRTIO_BLK_F_SEG_MAX) | \
+     (1ull << VIRTIO_BLK_F_BLK_SIZE))
+#define CONFIG_SIZE 24 /* capacity, size_max, seg_max, geometry, blk_size */
+
+static void update_irq(struct vblk *b)
+{
+    bool level = b->isr != 0;
+    if (level != b->irq_level) {
+        b->irq_level = level;
+        if (b->ops.irq) {
+            b->ops.irq(b->ops.ctx, level);
+        }
+    }
+}
+
+static void reset(struct vblk *b)
+{
+    struct vblk_ops ops = b->ops;
+    uint64_t capacity = b->capacity;
+    bool level = b->irq_level;
+
+    memset(b, 0, offsetof(struct vblk, chain));
+    b->ops = ops;
+    b->capacity = capacity;
+    b->irq_level = level;
+    update_irq(b); /* a reset withdraws a pending interrupt */
+}
+
+void vblk_init(struct vblk *b, uint64_t capacity, const struct vblk_ops *ops)
+{
+    memset(b, 0, sizeof *b);
+    if (ops) {
+        b->ops = *ops;
+    }
+    b->capacity = capacity;
+}
+
+/* The driver broke the queue's rules (an index past the ring, a ring outside its RAM): virtio 1.x,
+ * "Device Status Field", lets the device stop and ask for a reset, which it tells through a
+ * configuration interrupt. */
+static void needs_reset(struct vblk *b)
+{
+    b->status |= VIRTIO_STATUS_NEEDS_RESET;
+    b->isr |= VIRTIO_INT_CONFIG;
+}
+
+static void *dma(struct vblk *b, uint64_t gpa, uint64_t len, bool device_writes)
+{
+    return b->ops.dma ? b->ops.dma(b->ops.ctx, gpa, len, device_writes) : NULL;
+}
+
+/* Walks the chain at head into b->chain. Returns the number of pieces, or 0 when the chain is
+ * malformed: a loop or a chain longer than the queue, an index past the table, an indirect
+ * descriptor (not offered), a readable descriptor after a writable one, or a buffer that is not
+ * wholly the guest's. *status_at is the last writable byte if the last piece can hold it, even for
+ * a malformed chain, so the guest still hears about its error. */
+static unsigned walk_chain(struct vblk *b, const volatile struct virtq_desc *table, uint16_t head,
+                           uint8_t **status_at)
+{
+    unsigned n = 0;
+    bool bad = false, seen_write = false;
+    uint16_t i = head;
+
+    *status_at = NULL;
+    for (;;) {
+        if (i >= b->queue_num || n == b->queue_num) {
+            return 0; /* past the table, or more descriptors than the queue has: a loop */
+        }
+        uint64_t addr = table[i].addr;
+        uint32_t len = table[i].len;
+        uint16_t flags = table[i].flags, next = table[i].next;
+        bool w = flags & VIRTQ_DESC_F_WRITE;
+        uint8_t *p = dma(b, addr, len, w);
+        bad |= (flags & VIRTQ_DESC_F_INDIRECT) || !p || (seen_write && !w);
+        seen_write |= w;
+        b->chain[n++] = (struct vblk_piece){ p, len, w };
+        *status_at = w && p && len ? p + len - 1 : NULL;
+        if (!(flags & VIRTQ_DESC_F_NEXT)) {
+            break;
+        }
+        i = next;
+    }
+    return bad ? 0 : n;
+}
+
+/* Copies the first len readable bytes of the chain (the request header) to out. */
+static bool read_header(const struct vblk *b, unsigned n, void *out, size_t len)
+{
+    uint8_t *dst = out;
+    for (unsigned k = 0; k < n && len > 0 && !b->chain[k].device_writes; k++) {
+        size_t take = b->chain[k].len < len ? b->chain[k].len : len;
+        memcpy(dst, b->chain[k].buf, take);
+        dst += take;
+        len -= take;
+    }
+    return len == 0;
+}
+
+/* The data segments of a checked chain: readable bytes after the header for a write, writable bytes
+ * before the status byte for a read. Returns how many, or -1 when they do not fit the backend. */
+static int data_segs(struct vblk *b, unsigned n, bool device_writes, uint64_t *bytes)
+{
+    size_t skip = device_writes ? 0 : sizeof(struct virtio_blk_req_hdr);
+    int nsegs = 0;
+
+    *bytes = 0;
+    for (unsigned k = 0; k < n; k++) {
+        struct vblk_piece pc = b->chain[k];
+        if (pc.device_writes != device_writes) {
+            continue;
+        }
+        if (device_writes && k == n - 1) {
+            pc.len--; /* the status byte */
+        }
+        size_t cut = skip < pc.len ? skip : pc.len;
+        skip -= cut;
+        if (pc.len == cut) {
+            continue;
+        }
+        if (nsegs == BLK_SEGS_MAX) {
+            return -1;
+        }
+        b->segs[nsegs++] = (struct blk_seg){ pc.buf + cut, (uint32_t)(pc.len - cut) };
+        *bytes += pc.len - cut;
+    }
+    return nsegs;
+}
+
+/* Carries out one request; returns its virtio-blk status and in *written the bytes it stored. */
+static uint8_t run_request(struct vblk *b, unsigned n, uint32_t *written)
+{
+    struct virtio_blk_req_hdr h;
+    uint64_t bytes;
+
+    *written = 0;
+    if (!read_header(b, n, &h, sizeof h)) {
+        return VIRTIO_BLK_S_IOERR;
+    }
+    if (h.type == VIRTIO_BLK_T_FLUSH) {
+        return (uint8_t)b->ops.request(b->ops.ctx, BLK_FLUSH, 0, NULL, 0);
+    }
+    if (h.type != VIRTIO_BLK_T_IN && h.type != VIRTIO_BLK_T_OUT) {
+        return VIRTIO_BLK_S_UNSUPP;
+    }
+    bool in = h.type == VIRTIO_BLK_T_IN;
+    int nsegs = data_segs(b, n, in, &bytes);
+    /* Checked here too, not only by the backend: the capacity the guest was told is the limit. */
+    if (nsegs < 0 || bytes % VIRTIO_BLK_SECTOR || h.sector > b->capacity ||
+        bytes / VIRTIO_BLK_SECTOR > b->capacity - h.sector) {
+        return VIRTIO_BLK_S_IOERR;
+    }
+    enum blk_status st =
+        b->ops.request(b->ops.ctx, in ? BLK_READ : BLK_WRITE, h.sector, b->segs, (unsigned)nsegs);
+    if (st == BLK_OK && in) {
+        *written = (uint32_t)bytes;
+    }
+    return (uint8_t)st;
+}
+
+/* QueueNotify: every request the driver made available since the last time, in ring order. */
+static void process_queue(struct vblk *b)
+{
+    uint16_t num = (uint16_t)b->queue_num;
+    bool sane = b->queue_ready && num && !(num & (num - 1)) && !(b->desc & 15) && !(b->avail & 1) &&
+                !(b->used & 3);
+    /* The rings are found again at each notify: the guest may have retyped their frames meanwhile. */
+    const volatile struct virtq_desc *table =
+        sane ? dma(b, b->desc, VIRTQ_DESC_BYTES(num), false) : NULL;
+    volatile struct virtq_avail *avail = sane ? dma(b, b->avail, VIRTQ_AVAIL_BYTES(num), false) : NULL;
+    volatile struct virtq_used *used = sane ? dma(b, b->used, VIRTQ_USED_BYTES(num), true) : NULL;
+
+    if ((b->status & VIRTIO_STATUS_NEEDS_RESET) || !(b->status & VIRTIO_STATUS_DRIVER_OK)) {
+        return;
+    }
+    if (!table || !avail || !used) {
+        needs_reset(b);
+        return;
+    }
+    uint16_t avail_idx = avail->idx;
+    if ((uint16_t)(avail_idx - b->last_avail) > num) {
+        needs_reset(b); /* more entries than the ring holds: the index is garbage */
+        return;
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the ring entries after the index that covers them */
+    while (b->last_avail != avail_idx) {
+        uint16_t head = avail->ring[b->last_avail % num];
+        b->last_avail++;
+        uint8_t *status_at;
+        unsigned n = walk_chain(b, table, head, &status_at);
+        uint32_t written = 0;
+        uint8_t st = VIRTIO_BLK_S_IOERR;
+        if (n > 0 && status_at == b->chain[n - 1].buf + b->chain[n - 1].len - 1) {
+            st = run_request(b, n, &written);
+        }
+        if (status_at) {
+            *status_at = st;
+            written++;
+        }
+        b->requests++;
+        b->errors += st != VIRTIO_BLK_S_OK;
+        used->ring[b->used_idx % num] = (struct virtq_used_elem){ head, written };
+        b->used_idx++;
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the used entries before the index that shows them */
+    used->idx = b->used_idx;
+    b->isr |= VIRTIO_INT_USED;
+}
+
+static void write_status(struct vblk *b, uint32_t v)
+{
+    if (v == 0) {
+        reset(b);
+        return;
+    }
+    /* FEATURES_OK sticks only for a set we can honour: version 1 and nothing we did not offer. */
+    if ((v & VIRTIO_STATUS_FEATURES_OK) && !(b->status & VIRTIO_STATUS_FEATURES_OK) &&
+        ((b->driver_features & ~FEATURES) || !(b->driver_features & (1ull << VIRTIO_F_VERSION_1)))) {
+        v &= ~VIRTIO_STATUS_FEATURES_OK;
+    }
+    b->status = (v & 0xff) | (b->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+static void set_half(uint64_t *reg, bool high, uint32_t v)
+{
+    *reg = high ? (*reg & 0xffffffffull) | (uint64_t)v << 32 : (*reg & ~0xffffffffull) | v;
+}
+
+static uint32_t reg_read(struct vblk *b, uint64_t off)
+{
+    switch (off) {
+    case VIRTIO_MMIO_MAGIC:
+        return VIRTIO_MMIO_MAGIC_VALUE;
+    case VIRTIO_MMIO_VERSION:
+        return 2;
+    case VIRTIO_MMIO_DEVICE_ID:
+        return VIRTIO_ID_BLOCK;
+    case VIRTIO_MMIO_VENDOR_ID:
+        return VBLK_VENDOR;
+    case VIRTIO_MMIO_DEVICE_FEATURES:
+        return b->dev_features_sel < 2 ? (uint32_t)(FEATURES >> (32 * b->dev_features_sel)) : 0;
+    case VIRTIO_MMIO_QUEUE_NUM_MAX:
+        return b->queue_sel == 0 ? VBLK_QSIZE : 0;
+    case VIRTIO_MMIO_QUEUE_READY:
+        return b->queue_sel == 0 && b->queue_ready;
+    case VIRTIO_MMIO_INTERRUPT_STATUS:
+        return b->isr;
+    case VIRTIO_MMIO_STATUS:
+        return b->status;
+    default:
+        return 0; /* write-only and reserved registers, ConfigGeneration (never changes) */
+    }
+}
+
+static void reg_write(struct vblk *b, uint64_t off, uint32_t v)
+{
+    bool q0 = b->queue_sel == 0;
+
+    switch (off) {
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+        b->dev_features_sel = v;
+        break;
+    case VIRTIO_MMIO_DRIVER_FEATURES:
+        if (b->drv_features_sel < 2) {
+            set_half(&b->driver_features, b->drv_features_sel == 1, v);
+        }
+        break;
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+        b->drv_features_sel = v;
+        break;
+    case VIRTIO_MMIO_QUEUE_SEL:
+        b->queue_sel = v;
+        break;
+    case VIRTIO_MMIO_QUEUE_NUM:
+        if (q0) {
+            b->queue_num = v <= VBLK_QSIZE ? v : 0;
+        }
+        break;
+    case VIRTIO_MMIO_QUEUE_READY:
+        if (q0) {
+            b->queue_ready = v & 1;
+        }
+        break;
+    case VIRTIO_MMIO_QUEUE_NOTIFY:
+        if (v == 0) {
+            process_queue(b);
+        }
+        break;
+    case VIRTIO_MMIO_INTERRUPT_ACK:
+        b->isr &= ~v;
+        break;
+    case VIRTIO_MMIO_STATUS:
+        write_status(b, v);
+        break;
+    case VIRTIO_MMIO_QUEUE_DESC_LOW:
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+        if (q0) {
+            set_half(&b->desc, off == VIRTIO_MMIO_QUEUE_DESC_HIGH, v);
+        }
+        break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+        if (q0) {
+            set_half(&b->avail, off == VIRTIO_MMIO_QUEUE_DRIVER_HIGH, v);
+        }
+        break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+        if (q0) {
+            set_half(&b->used, off == VIRTIO_MMIO_QUEUE_DEVICE_HIGH, v);
+        }
+        break;
+    default:
+        break; /* read-only and reserved registers */
+    }
+}
+
+static uint64_t config_read(const struct vblk *b, uint64_t off, unsigned width)
+{
+    uint8_t cfg[CONFIG_SIZE] = { 0 };
+    uint32_t seg_max = BLK_SEGS_MAX, blk_size = VIRTIO_BLK_SECTOR;
+    uint64_t v = 0;
+
+    /* Little-endian fields (virtio 1.x), in a little-endian hart's memory order. */
+    memcpy(cfg + VIRTIO_BLK_CFG_CAPACITY, &b->capacity, 8);
+    memcpy(cfg + VIRTIO_BLK_CFG_SEG_MAX, &seg_max, 4);
+    memcpy(cfg + VIRTIO_BLK_CFG_BLK_SIZE, &blk_size, 4);
+    if (off < CONFIG_SIZE && width <= CONFIG_SIZE - off) {
+        memcpy(&v, cfg + off, width);
+    }
+    return v;
+}
+
+bool vblk_mmio(struct vblk *b, uint64_t off, unsigned width, bool write, uint64_t *val)
+{
+    if (off >= VBLK_SIZE || (width != 1 && width != 2 && width != 4 && width != 8) ||
+        (off & (width - 1))) {
+        return false;
+    }
+    if (off >= VIRTIO_MMIO_CONFIG) {
+        /* The configuration space is read-only for virtio-blk without CONFIG_WCE: writes ignored. */
+        if (!write) {
+            *val = config_read(b, off - VIRTIO_MMIO_CONFIG, width);
+        }
+        return true;
+    }
+    if (width != 4) {
+        return false; /* virtio-mmio registers are 32 bits wide */
+    }
+    if (write) {
+        reg_write(b, off, (uint32_t)*val);
+    } else {
+        *val = reg_read(b, off);
+    }
+    update_irq(b);
+    return true;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* An emulated virtio-blk device on a virtio-mmio (version 2) transport, for unmodified guests: one
+ * split virtqueue, requests carried out when the guest notifies the queue. Every guest address and
+ * length in the rings is checked through ops.dma before it is used; a malformed request ends with an
+ * I/O error status, never with a fault of the hypervisor. Pure state machine, unit tested on the host. */
+#ifndef HYP_DEV_VBLK_H
+#define HYP_DEV_VBLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "blk/blk.h"
+
+#define VBLK_SIZE 0x1000 /* guest-physical bytes decoded, as one QEMU virt virtio-mmio slot */
+#define VBLK_QSIZE 128   /* QueueNumMax: the longest descriptor chain is this long */
+#define VBLK_VENDOR 0x5056484du /* "MHVP" in memory order, as U-Boot prints it */
+
+struct vblk_ops {
+    /* Host address of [gpa, gpa + len) if all of it is the guest's RAM, else NULL. device_writes: the
+     * device will store there (refused where the guest must not be written behind its back, such
+     * as its validated page tables). */
+    void *(*dma)(void *ctx, uint64_t gpa, uint64_t len, bool device_writes);
+    /* Carries out one request on the guest's disk. */
+    enum blk_status (*request)(void *ctx, enum blk_op op, uint64_t sector, const struct blk_seg *segs,
+                               unsigned nsegs);
+    void (*irq)(void *ctx, bool level); /* the interrupt line, level-triggered */
+    void *ctx;
+};
+
+/* One descriptor of the chain being processed, checked. */
+struct vblk_piece {
+    uint8_t *buf;
+    uint32_t len;
+    bool device_writes;
+};
+
+struct vblk {
+    struct vblk_ops ops;
+    uint64_t capacity; /* sectors */
+    uint32_t status;
+    uint32_t dev_features_sel, drv_features_sel;
+    uint64_t driver_features;
+    uint32_t queue_sel;
+    uint32_t queue_num;
+    bool queue_ready;
+    uint64_t desc, avail, used; /* guest physical addresses of the queue's parts */
+    uint16_t last_avail;        /* next avail ring entry to take */
+    uint16_t used_idx;
+    uint32_t isr;               /* InterruptStatus */
+    bool irq_level;             /* last level reported through ops.irq */
+    uint64_t requests, errors;  /* requests completed, and those that ended in an error */
+    struct vblk_piece chain[VBLK_QSIZE];
+    struct blk_seg segs[BLK_SEGS_MAX];
+};
+
+/* Power-on state with a disk of capacity sectors. */
+void vblk_init(struct vblk *b, uint64_t capacity, const struct vblk_ops *ops);
+/* A guest access at byte offset off. Registers take aligned 32-bit accesses, the configuration space
+ * aligned 1, 2, 4 or 8 bytes; false for anything else (the caller faults the guest). */
+bool vblk_mmio(struct vblk *b, uint64_t off, unsigned width, bool write, uint64_t *val);
+
+#endif

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// Block hypercalls: a batch of requests in one trap, carried out in order on the guest's disk, with a
+// status written back per request and one completion interrupt per batch.
+#include <string.h>
+
+#include "blk/blk.h"
+#include "guest_mem.h"
+#include "hvabi.h"
+#include "pv/pv.h"
+#include "vm.h"
+#include "vplatform.h"
+
+_Static_assert(HV_BLK_OK == BLK_OK && HV_BLK_IOERR == BLK_IOERR && HV_BLK_UNSUPP == BLK_UNSUPP,
+               "block statuses pass through unchanged");
+_Static_assert(HV_BLK_SECTOR == BLK_SECTOR, "one sector size");
+_Static_assert(HV_BLK_IRQ != VM_VBLK_IRQ && HV_BLK_IRQ != VM_UART_IRQ, "a PLIC source of its own");
+
+/* One request, already copied out of guest memory. Its buffer must be the guest's RAM, and for a read
+ * not one of its validated page tables, which the disk would otherwise rewrite behind the validator. */
+static enum blk_status blk_one(struct vm *vm, const struct hv_blk_req *r)
+{
+    if (r->op == HV_BLK_FLUSH) {
+        return blk_request(&vm->disk, BLK_FLUSH, 0, (const struct blk_seg *)0, 0);
+    }
+    if (r->op != HV_BLK_READ && r->op != HV_BLK_WRITE) {
+        return BLK_UNSUPP;
+    }
+    if (r->len == 0 || r->len > HV_BLK_LEN_MAX || r->len % HV_BLK_SECTOR) {
+        return BLK_IOERR;
+    }
+    bool read = r->op == HV_BLK_READ;
+    uint8_t *buf = read ? guest_ram_dma_ptr(vm, r->buf, r->len) : guest_ram_ptr(vm, r->buf, r->len);
+    if (!buf) {
+        return BLK_IOERR;
+    }
+    struct blk_seg seg = { buf, (uint32_t)r->len };
+    return blk_request(&vm->disk, read ? BLK_READ : BLK_WRITE, r->sector, &seg, 1);
+}
+
+static void completion_irq(struct vm *vm, bool level)
+{
+    if (vm->cfg->devices & VM_DEV_PLIC) {
+        vplic_set_level(&vm->plic, HV_BLK_IRQ, level);
+    }
+}
+
+long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
+{
+    struct vm *vm = v->vm;
+    uint64_t n = count < HV_BLK_BATCH_MAX ? count : HV_BLK_BATCH_MAX;
+
+    *done = 0;
+    if (vm->disk.kind == BLK_NONE) {
+        return SBI_ERR_NOT_SUPPORTED;
+    }
+    /* The whole array is checked first (n is small, so its size cannot wrap); statuses are written
+     * into it, so it may not be a page table either. */
+    struct hv_blk_req *reqs = guest_ram_dma_ptr(vm, gpa, n * sizeof(struct hv_blk_req));
+    if (!reqs || (gpa & 7)) {
+        return SBI_ERR_INVALID_ADDRESS;
+    }
+    long err = SBI_SUCCESS;
+    uint64_t i;
+    for (i = 0; i < n; i++) {
+        struct hv_blk_req r;
+        /* Read once: the guest may rewrite its array while we work. */
+        memcpy(&r, &reqs[i], sizeof r);
+        enum blk_status st = blk_one(vm, &r);
+        reqs[i].status = st;
+        if (st != BLK_OK) {
+            err = SBI_ERR_IO; /* later requests may depend on this one: they are not run */
+            break;
+        }
+    }
+    *done = i;
+    if (n > 0) {
+        completion_irq(vm, true);
+    }
+    return err;
+}
+
+long hc_blk_ctl(struct vcpu *v, uint64_t what, uint64_t *value)
+{
+    struct vm *vm = v->vm;
+
+    *value = 0;
+    if (vm->disk.kind == BLK_NONE) {
+        return SBI_ERR_NOT_SUPPORTED;
+    }
+    switch (what) {
+    case HV_BLK_CTL_CAPACITY:
+        *value = vm->disk.sectors;
+        return SBI_SUCCESS;
+    case HV_BLK_CTL_ACK:
+        completion_irq(vm, false);
+        return SBI_SUCCESS;
+    default:
+        return SBI_ERR_INVALID_PARAM;
+    }
+}
