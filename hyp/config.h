@@ -48,6 +48,7 @@ struct vm_config {
     uint64_t ram_size;               /* bytes of guest RAM at VM_RAM_BASE, a multiple of 2 MiB */
     unsigned vcpus;
     unsigned devices;                /* VM_DEV_* */
+    unsigned restarts;               /* times it is built again from this configuration after a crash */
     struct vm_disk disk;             /* optional */
 };
 

@@ -9,6 +9,7 @@
 
 #include "devices.h"
 #include "lib/format.h"
+#include "sched.h"
 #include "vm.h"
 
 /* The guest whose unfinished line is on the terminal, the cursor at its end: its next output
@@ -141,6 +142,30 @@ void console_guest_putc(struct vm *vm, char c)
     if (vm->console_len == CONSOLE_LINE_MAX - 1) {
         console_guest_flush(vm);
     }
+}
+
+size_t console_guest_allow(struct vm *vm, size_t len)
+{
+    bool others = false;
+
+    for (unsigned i = 0; i < nvms; i++) {
+        others |= &vms[i] != vm && vms[i].state == VM_RUNNING;
+    }
+    if (!others) {
+        return len; /* alone: nobody to be fair to */
+    }
+    size_t left = vm->console_slice_bytes < CONSOLE_SLICE_BYTES ? CONSOLE_SLICE_BYTES - vm->console_slice_bytes : 0;
+    size_t n = len < left ? len : left;
+    vm->console_slice_bytes += (unsigned)n;
+    if (n < len) {
+        if (!vm->console_throttled) {
+            vm->console_throttled = true;
+            hyp_log("guest '%s' floods the console: throttled to %u bytes per time slice", vm->cfg->name,
+                    CONSOLE_SLICE_BYTES);
+        }
+        sched_yield_soon();
+    }
+    return n;
 }
 
 void console_guest_write(struct vm *vm, const char *buf, size_t len)

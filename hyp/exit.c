@@ -24,9 +24,11 @@ static void exit_vs_ecall(struct vcpu *v)
  * a sleeping guest gives the hart away; anything else behaves as on a machine without it: illegal. */
 static void exit_virtual_insn(struct vcpu *v)
 {
-    uint32_t insn = (uint32_t)v->arch.stval;
+    uint32_t insn = 0;
 
-    if (insn == 0 && !vcpu_arch_read_insn(v, vcpu_arch_get_pc(&v->arch), &insn)) {
+    /* The instruction is read at pc, not taken from stval: QEMU 7.2 leaves a stale value there for
+     * some instructions (an HLV reported as the last WFI), which would put the guest to sleep. */
+    if (!vcpu_arch_read_insn(v, vcpu_arch_get_pc(&v->arch), &insn)) {
         vm_fault(v->vm, "virtual instruction at pc 0x%lx that cannot be read",
                  (unsigned long)vcpu_arch_get_pc(&v->arch));
         return;
@@ -52,6 +54,14 @@ static void exit_interrupt(struct vcpu *v, uint64_t code)
 {
     switch (code) {
     case IRQ_S_TIMER:
+        /* A guest whose trap handler itself faults loops without end (on hext without any exit): the
+         * tick that finds it there three times in a row stops it. */
+        v->loop_ticks = vcpu_arch_handler_faults(v) ? v->loop_ticks + 1 : 0;
+        if (v->loop_ticks >= 3) {
+            vm_fault(v->vm, "trap loop: its trap handler at 0x%lx faults at its first instruction",
+                     (unsigned long)vcpu_arch_get_pc(&v->arch));
+            break;
+        }
         sched_tick(v);
         break;
     default:

@@ -191,3 +191,16 @@ bool frames_in_use(const struct frame_alloc *fa, uint64_t addr)
 
     return p && bit_get(p->bitmap, (addr - p->base) / PAGE_SIZE);
 }
+
+uint64_t frames_fingerprint(const struct frame_alloc *fa)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a over the in-use bitmaps, word by word */
+
+    for (unsigned p = 0; p < fa->npools; p++) {
+        const struct frame_pool *pool = &fa->pools[p];
+        for (uint64_t w = 0; w < (pool->nframes + 63) / 64; w++) {
+            h = (h ^ pool->bitmap[w]) * 1099511628211ull;
+        }
+    }
+    return h;
+}

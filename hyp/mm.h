@@ -52,6 +52,8 @@ void frames_scrub(struct frame_alloc *fa, uint64_t addr, uint64_t n,
                   void (*scrub)(void *ctx, uint64_t pa, uint64_t n), void *ctx);
 
 uint64_t frames_free_count(const struct frame_alloc *fa);
+/* A hash of which frames are in use: equal before and after work that gave back all it took. */
+uint64_t frames_fingerprint(const struct frame_alloc *fa);
 bool frames_in_use(const struct frame_alloc *fa, uint64_t addr);
 
 #endif

@@ -42,6 +42,7 @@ static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
 static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
     if (new_slice || c->current != v) {
+        v->vm->console_slice_bytes = 0;
         c->slice_end = arch_time() + sched_slice;
         c->deadline = deadline_for(c, v);
     }
@@ -158,6 +159,17 @@ _Noreturn void sched_resume(struct vcpu *v)
     sched_next();
 }
 
+void sched_timer_changed(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    /* Without Sstc (and always on the trap engine) the hypervisor delivers the guest's timer: a new
+     * deadline may be earlier than what its own timer is armed for. */
+    if (c->current == v) {
+        c->deadline = deadline_for(c, v);
+    }
+}
+
 void sched_yield_soon(void)
 {
     /* The caller woke another vCPU (an IPI): end this slice at the next exit so it runs soon, as a
@@ -172,6 +184,10 @@ _Noreturn void sched_wfi(struct vcpu *v)
     vcpu_arch_unload(v);
     if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {
         v->state = VCPU_WFI;
+        /* Every interrupt disabled on every vCPU still alive: nothing can ever wake the guest. */
+        if (!vm_can_progress(v->vm)) {
+            vm_crash(v->vm, "every vCPU sleeps in WFI with all its interrupts disabled: it can never wake");
+        }
     }
     sched_resume(v);
 }

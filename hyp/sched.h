@@ -21,6 +21,8 @@ enum vcpu_state;
 void sched_sleep(struct vcpu *v, enum vcpu_state state);
 /* Ends the current vCPU's slice at its next exit (it has just woken another vCPU). */
 void sched_yield_soon(void);
+/* The running vCPU set its timer: the hypervisor's own deadline may have to move. */
+void sched_timer_changed(struct vcpu *v);
 /* The hypervisor's timer fired while v ran. */
 void sched_tick(struct vcpu *v);
 

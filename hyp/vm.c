@@ -166,6 +166,8 @@ unsigned vm_create_all(void)
         struct vm *vm = &vms[nvms];
         memset(vm, 0, sizeof(*vm));
         vm->cfg = cfg;
+        vm->frames_free_before = frames_free_count(&frames);
+        vm->frames_print_before = frames_fingerprint(&frames);
         vm->id = nvms;
         /* VMID 0 is left unused so that a VM's translations never alias the hypervisor's bare ones. */
         vm->vmid = nvms + 1;
@@ -191,7 +193,9 @@ void vm_stop(struct vm *vm, const char *why)
         return;
     }
     console_guest_end(vm);
-    hyp_log("guest '%s' stopped: %s", vm->cfg->name, why);
+    if (!vm->quiet) {
+        hyp_log("guest '%s' stopped: %s", vm->cfg->name, why);
+    }
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         vm->vcpus[i].state = VCPU_OFF;
         if (c->loaded == &vm->vcpus[i]) {
@@ -229,5 +233,46 @@ void vm_fault(struct vm *vm, const char *fmt, ...)
     va_start(ap, fmt);
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    vm_crash(vm, why);
+}
+
+void vm_crash(struct vm *vm, const char *why)
+{
+    if (vm->state != VM_RUNNING) {
+        return;
+    }
     vm_stop(vm, why);
+    if (vm->restarts >= vm->cfg->restarts) {
+        if (vm->cfg->restarts) {
+            /* Everything a VM takes comes back when it stops: after its last restart the allocator
+             * must be exactly as before the VM was first built. */
+            uint64_t now = frames_free_count(&frames), print = frames_fingerprint(&frames);
+            hyp_log("guest '%s' restarted %u times; free frames %lu before it was built, %lu now (%s)",
+                    vm->cfg->name, vm->restarts, (unsigned long)vm->frames_free_before, (unsigned long)now,
+                    now == vm->frames_free_before && print == vm->frames_print_before ? "the same frames"
+                                                                                       : "DIFFERENT");
+        }
+        return;
+    }
+    vm->restarts++;
+    if (vm->restarts <= 3 || vm->restarts % 100 == 0) {
+        hyp_log("guest '%s' restarting from its configuration (%u of %u)", vm->cfg->name, vm->restarts,
+                vm->cfg->restarts);
+    }
+    vm->quiet = vm->restarts > 3;
+    if (!vm_build(vm)) {
+        vm->state = VM_STOPPED;
+    }
+}
+
+bool vm_can_progress(const struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        if (v->state == VCPU_RUNNABLE ||
+            ((v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) && vcpu_arch_can_wake(&v->arch))) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -42,6 +42,7 @@ struct vcpu {
     bool resume_reset;     /* non-retentive suspend: restart at resume_pc with a1 = resume_arg */
     uint64_t resume_pc;
     uint64_t resume_arg;
+    unsigned loop_ticks;   /* timer ticks in a row that found it faulting at its own trap handler */
 };
 
 enum vm_state {
@@ -69,6 +70,12 @@ struct vm {
     struct vuart uart;
     struct vplic plic;
     unsigned uart_polls; /* UART reads since the guest last wrote to it */
+    unsigned console_slice_bytes; /* console bytes written in its current time slice (fair share) */
+    bool console_throttled;       /* said once in the log */
+    unsigned restarts;   /* automatic restarts after crashes so far (cfg->restarts at most) */
+    bool quiet;          /* restarted many times: its stops are no longer logged one by one */
+    uint64_t frames_free_before;  /* the allocator before the VM was first built: what a final */
+    uint64_t frames_print_before; /* stop must give back (free count, fingerprint) */
     struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
@@ -101,8 +108,14 @@ struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
 /* Shutdown (stop) or reboot (reload the image and restart) a guest. */
 void vm_stop(struct vm *vm, const char *why);
 void vm_reboot(struct vm *vm, bool cold);
-/* Stops a guest because of something it did, with a log line naming it. */
+/* Stops a guest because of something it did, with a log line naming it; a guest whose configuration
+ * allows restarts is built again from it. */
 void vm_fault(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A guest crashed (a contained fault, or its own system-failure shutdown): stop it, and restart it
+ * from its configuration while cfg->restarts allows. */
+void vm_crash(struct vm *vm, const char *why);
+/* True when some vCPU of the VM can still run or be woken. */
+bool vm_can_progress(const struct vm *vm);
 
 extern struct vm vms[VM_MAX];
 extern unsigned nvms;

@@ -182,6 +182,23 @@ bool vcpu_arch_irq_pending(const struct vcpu_arch *a, uint64_t now)
     return (pending & (a->vs.vsie << 1)) != 0;
 }
 
+bool vcpu_arch_can_wake(const struct vcpu_arch *a)
+{
+    /* Called on an unloaded vCPU (sched_wfi unloads it first): vs.vsie is its sie, S numbering. */
+    return (a->vs.vsie & ((1ul << IRQ_S_SOFT) | (1ul << IRQ_S_TIMER) | (1ul << IRQ_S_EXT))) != 0;
+}
+
+bool vcpu_arch_handler_faults(const struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
+    bool loaded = !arch_engine_trap && arch_this_cpu()->loaded == v;
+    uint64_t tvec = loaded ? csr_read(CSR_VSTVEC) : a->vs.vstvec;
+    uint64_t epc = loaded ? csr_read(CSR_VSEPC) : a->vs.vsepc;
+    uint64_t cause = loaded ? csr_read(CSR_VSCAUSE) : a->vs.vscause;
+
+    return !(cause & SCAUSE_IRQ) && a->regs.sepc == (tvec & ~3ul) && epc == a->regs.sepc;
+}
+
 uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)
 {
     if (arch_engine_trap) {

@@ -328,7 +328,9 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     uint64_t mega = *gpa & ~(MEGA - 1);
     bool big = level > 0 && (va & (MEGA - 1)) == (*gpa & (MEGA - 1)) && ops->ram(ops->ctx, mega, MEGA) &&
                (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0;
-    if (big && want_w && (!ops->may_write(ops->ctx, mega, MEGA) || (s->vm && any_protected_in(s->vm, mega, MEGA)))) {
+    /* Not over a protected table either, even read-only: its loads and stores would keep replacing
+     * each other's mappings. */
+    if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) || (s->vm && any_protected_in(s->vm, mega, MEGA)))) {
         big = false;
     }
     if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {

@@ -349,6 +349,18 @@ _Noreturn void tv_run(struct vcpu *v)
 
 static void reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
 {
+    /* An exception at the guest's own handler entry, sent back to that same entry, will come back
+     * for ever: the guest's trap handler itself faults. A thousand in a row stop it. */
+    if (!(cause & SCAUSE_IRQ) && a->regs.sepc == (a->vs.vstvec & ~3ull)) {
+        if (++a->tv.handler_faults >= 1000) {
+            vm_fault(vcpu_of_arch(a)->vm, "trap loop: its trap handler at 0x%lx faults at its first instruction",
+                     (unsigned long)a->regs.sepc);
+            a->tv.exit_done = true;
+            return;
+        }
+    } else {
+        a->tv.handler_faults = 0;
+    }
     priv_enter_trap(a, cause, tval);
     a->tv.exit_done = true;
 }
@@ -398,8 +410,12 @@ static void emulate_privileged(struct vcpu *v)
         return;
     }
     if (fx.flags & PRIV_FX_SATP) {
-        /* A native satp write leaves paravirtual direct paging: the tables it names are walked. */
-        a->tv.direct_root = a->tv.direct_user_root = 0;
+        /* A native satp write leaves paravirtual direct paging: the tables it names are walked. A
+         * change of sstatus.MXR only makes the shadow entries stale: a validated root holds machine
+         * addresses, and shadowing it as guest-physical tables would unmap the guest. */
+        if ((insn >> 20) == CSR_SATP) {
+            a->tv.direct_root = a->tv.direct_user_root = 0;
+        }
         struct shadow_ops o = ops_for(v->vm);
         shadow_drop_all(&a->tv.sh, &o);
     }

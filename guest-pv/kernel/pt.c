@@ -10,10 +10,10 @@
 #include "pt.h"
 
 #define SATP_SV39 (8ul << 60)
-#define QUEUE 64
+#define QUEUE 256 /* <= HV_MMU_BATCH_MAX: one update call takes the whole queue */
 #define PPN_MASK ((1ul << 44) - 1)
 
-#define INDEX 256 /* a power of two, > QUEUE */
+#define INDEX 1024 /* a power of two, > QUEUE */
 
 static bool validated;
 /* The hypervisor runs us deprivileged (HV_FEAT_USER_ROOT): user mode gets a root of its own that holds
@@ -28,9 +28,21 @@ static struct hv_mmu_update queue[QUEUE];
 static unsigned queued;
 /* Where in the queue the newest write to a PTE address is (+1, 0 = none), by a hash of the address:
  * reads of entries not in the queue, the common case, cost one probe instead of a scan. A collision
- * falls back to the scan. zeroed counts queued HV_MMU_ZERO commands. */
-static uint8_t index_of[INDEX];
+ * falls back to the scan. zero_at lists the queued HV_MMU_ZERO commands (zeroed of them). */
+static uint16_t index_of[INDEX];
 static unsigned zeroed;
+static struct {
+    uint64_t frame;
+    unsigned at;
+} zero_at[QUEUE];
+/* Pins and unpins wait for the next trap too: each goes into that multicall at its place among the
+ * queued updates (at = how many updates came before it), so the order the hypervisor sees is ours. */
+#define OPS 16
+static struct {
+    unsigned long fid, arg;
+    unsigned at;
+} ops[OPS];
+static unsigned nops;
 
 static uint64_t maddr(const void *p)
 {
@@ -96,19 +108,55 @@ static void queue_reset(void)
     memset(index_of, 0, sizeof(index_of));
 }
 
+/* Sends the queued updates and the pinning in between, and a flush if asked, as one multicall. */
+static void send(bool flush)
+{
+    static struct hv_multicall mc[2 * OPS + 2];
+    unsigned n = 0, pos = 0;
+
+    for (unsigned k = 0; k <= nops; k++) {
+        unsigned upto = k < nops ? ops[k].at : queued;
+        if (upto > pos) {
+            mc[n++] = (struct hv_multicall){ .fid = HV_FID_MMU_UPDATE,
+                                             .args = { (unsigned long)&queue[pos], upto - pos } };
+            pos = upto;
+        }
+        if (k < nops) {
+            mc[n++] = (struct hv_multicall){ .fid = ops[k].fid, .args = { ops[k].arg } };
+        }
+    }
+    if (flush) {
+        mc[n++] = (struct hv_multicall){ .fid = HV_FID_TLB_FLUSH, .args = { HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul } };
+    }
+    if (n == 0) {
+        return;
+    }
+    struct sbiret r = sbi_call(HV_EXT, HV_FID_MULTICALL, (unsigned long)mc, n, 0, 0, 0, 0);
+    if (r.error) {
+        pt_fail(mc[r.value].fid == HV_FID_PIN_TABLE     ? "pin"
+                : mc[r.value].fid == HV_FID_UNPIN_TABLE ? "unpin"
+                                                        : "update",
+                r.error);
+    }
+    /* QUEUE < HV_MMU_BATCH_MAX: every update call did all it was given. */
+    nops = 0;
+    queue_reset();
+}
+
 void pt_commit(void)
 {
-    unsigned done = 0;
+    send(false);
+}
 
-    while (done < queued) {
-        struct sbiret r = sbi_call(HV_EXT, HV_FID_MMU_UPDATE, (unsigned long)&queue[done], queued - done,
-                                   0, 0, 0, 0);
-        if (r.error) {
-            pt_fail("update", r.error);
-        }
-        done += (unsigned)r.value;
+static void defer(unsigned long fid, unsigned long arg)
+{
+    if (nops == OPS) {
+        send(false);
     }
-    queue_reset();
+    ops[nops].fid = fid;
+    ops[nops].arg = arg;
+    ops[nops].at = queued;
+    nops++;
 }
 
 static void enqueue(uint64_t ptr, uint64_t val)
@@ -116,9 +164,11 @@ static void enqueue(uint64_t ptr, uint64_t val)
     queue[queued].ptr = ptr;
     queue[queued].val = val;
     if ((ptr & HV_MMU_CMD_MASK) == HV_MMU_ZERO) {
+        zero_at[zeroed].frame = ptr & ~0xffful;
+        zero_at[zeroed].at = queued;
         zeroed++;
     } else {
-        index_of[hash(ptr)] = (uint8_t)(queued + 1);
+        index_of[hash(ptr)] = (uint16_t)(queued + 1);
     }
     if (++queued == QUEUE) {
         pt_commit();
@@ -134,6 +184,19 @@ void pt_set(uint64_t *ptep, uint64_t val)
     }
 }
 
+/* Where the newest queued clear of the frame holding maddr is (+1), 0 for none. */
+static unsigned zero_position(uint64_t maddr)
+{
+    unsigned at = 0;
+
+    for (unsigned k = 0; k < zeroed; k++) {
+        if (zero_at[k].frame == (maddr & ~0xffful)) {
+            at = zero_at[k].at + 1;
+        }
+    }
+    return at;
+}
+
 uint64_t pt_get(const uint64_t *ptep)
 {
     uint64_t want = maddr(ptep) | HV_MMU_PTE;
@@ -142,17 +205,18 @@ uint64_t pt_get(const uint64_t *ptep)
     if (queued == 0) {
         return *ptep;
     }
-    /* With a frame clear queued, only the scan knows what came last. Without, the index answers:
-     * it keeps the newest write per hash, and an empty slot means no write to this address. */
-    if (zeroed == 0 && slot && queue[slot - 1].ptr == want) {
-        return queue[slot - 1].val;
+    /* The index keeps the newest write per hash; an empty slot means no write to this address. A
+     * clear of the frame queued after that write (or with no write) makes the entry zero. */
+    if (!slot || queue[slot - 1].ptr == want) {
+        unsigned z = zero_position(maddr(ptep));
+        if (z > slot || (z && !slot)) {
+            return 0;
+        }
+        return slot ? queue[slot - 1].val : *ptep;
     }
-    if (zeroed == 0 && !slot) {
-        return *ptep;
-    }
-    /* A queued write is the entry's value already: the newest one for this address wins. */
+    /* Another address shares the slot: the scan decides, newest first. */
     for (unsigned i = queued; i-- > 0;) {
-        if (queue[i].ptr == (maddr(ptep) | HV_MMU_PTE)) {
+        if (queue[i].ptr == want) {
             return queue[i].val;
         }
         if ((queue[i].ptr & HV_MMU_CMD_MASK) == HV_MMU_ZERO &&
@@ -186,20 +250,12 @@ static uint64_t *user_root(const uint64_t *root)
 
 static void pin(uint64_t *root)
 {
-    pt_commit();
-    long err = sbi_call(HV_EXT, HV_FID_PIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
-    if (err) {
-        pt_fail("pin", err);
-    }
+    defer(HV_FID_PIN_TABLE, maddr(root));
 }
 
 static void unpin(uint64_t *root)
 {
-    pt_commit();
-    long err = sbi_call(HV_EXT, HV_FID_UNPIN_TABLE, maddr(root), 0, 0, 0, 0, 0).error;
-    if (err) {
-        pt_fail("unpin", err);
-    }
+    defer(HV_FID_UNPIN_TABLE, maddr(root));
 }
 
 void pt_pin(uint64_t *root)
@@ -257,25 +313,10 @@ void pt_switch(uint64_t *root, unsigned asid)
 
 void pt_sync(void)
 {
-    static struct hv_multicall mc[2];
-
     if (!validated) {
         __asm__ volatile("sfence.vma" ::: "memory");
         return;
     }
-    if (queued == 0) {
-        long err = sbi_call(HV_EXT, HV_FID_TLB_FLUSH, HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul).error;
-        if (err) {
-            pt_fail("flush", err);
-        }
-        return;
-    }
-    /* The queued updates and the flush that makes them visible, in one trap. */
-    mc[0] = (struct hv_multicall){ .fid = HV_FID_MMU_UPDATE, .args = { (unsigned long)queue, queued } };
-    mc[1] = (struct hv_multicall){ .fid = HV_FID_TLB_FLUSH, .args = { HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul } };
-    struct sbiret r = sbi_call(HV_EXT, HV_FID_MULTICALL, (unsigned long)mc, 2, 0, 0, 0, 0);
-    if (r.error || mc[0].value != queued) {
-        pt_fail("multicall", r.error);
-    }
-    queue_reset();
+    /* The queued updates and pinning and the flush that makes them visible, in one trap. */
+    send(true);
 }

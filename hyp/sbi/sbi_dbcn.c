@@ -12,8 +12,9 @@
  * Bounded so one call cannot hold the hart for long. */
 #define DBCN_MAX_CHUNK HV_DBCN_MAX
 
-/* The guest buffer for read/write, or NULL when the range is not wholly in its RAM. */
-static void *dbcn_buffer(struct vcpu *v, const struct sbi_call *c, unsigned long *len)
+/* The guest buffer for read/write, or NULL when the range is not wholly in its RAM. What a read
+ * stores never goes into a frame the page-table validator has typed as a table (as for a disk read). */
+static void *dbcn_buffer(struct vcpu *v, const struct sbi_call *c, unsigned long *len, bool store)
 {
     *len = c->args[0] < DBCN_MAX_CHUNK ? c->args[0] : DBCN_MAX_CHUNK;
     /* RV64: base_addr_hi holds address bits 64 and up, which no guest RAM has. */
@@ -23,6 +24,9 @@ static void *dbcn_buffer(struct vcpu *v, const struct sbi_call *c, unsigned long
     /* The whole buffer the guest named must be valid, not just the part taken now. */
     if (!guest_ram_ptr(v->vm, c->args[1], c->args[0])) {
         return NULL;
+    }
+    if (store) {
+        return guest_ram_dma_ptr(v->vm, c->args[1], *len);
     }
     return guest_ram_ptr(v->vm, c->args[1], *len);
 }
@@ -34,14 +38,15 @@ static struct sbi_ret dbcn_handle(struct vcpu *v, const struct sbi_call *c)
 
     switch (c->fid) {
     case SBI_DBCN_WRITE:
-        buf = dbcn_buffer(v, c, &len);
+        buf = dbcn_buffer(v, c, &len, false);
         if (!buf) {
             return sbi_err(SBI_ERR_INVALID_PARAM);
         }
+        len = console_guest_allow(v->vm, len);
         console_guest_write(v->vm, buf, len);
         return sbi_ok(len);
     case SBI_DBCN_READ: {
-        buf = dbcn_buffer(v, c, &len);
+        buf = dbcn_buffer(v, c, &len, true);
         if (!buf) {
             return sbi_err(SBI_ERR_INVALID_PARAM);
         }
@@ -53,6 +58,7 @@ static struct sbi_ret dbcn_handle(struct vcpu *v, const struct sbi_call *c)
         return sbi_ok(n);
     }
     case SBI_DBCN_WRITE_BYTE:
+        console_guest_allow(v->vm, 1);
         console_guest_putc(v->vm, (char)(c->args[0] & 0xff));
         return sbi_ok(0);
     default:

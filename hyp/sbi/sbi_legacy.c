@@ -8,17 +8,20 @@
 
 #include "console.h"
 #include "hartmask.h"
+#include "sched.h"
 #include "vm.h"
 
 static struct sbi_ret legacy_timer(struct vcpu *v, const struct sbi_call *c)
 {
     vcpu_arch_set_timer(v, c->args[0]);
+    sched_timer_changed(v);
     return sbi_ok(0);
 }
 
 static struct sbi_ret legacy_console(struct vcpu *v, const struct sbi_call *c)
 {
     if (c->eid == SBI_EXT_LEGACY_CONSOLE_PUTCHAR) {
+        console_guest_allow(v->vm, 1);
         console_guest_putc(v->vm, (char)(c->args[0] & 0xff));
         return sbi_ok(0);
     }

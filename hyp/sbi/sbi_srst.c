@@ -22,7 +22,11 @@ static struct sbi_ret srst_handle(struct vcpu *v, const struct sbi_call *c)
         return sbi_err(SBI_ERR_INVALID_PARAM);
     }
     if (type == SBI_SRST_TYPE_SHUTDOWN) {
-        vm_stop(v->vm, reason == SBI_SRST_REASON_SYSFAIL ? "shutdown (system failure)" : "shutdown");
+        if (reason == SBI_SRST_REASON_SYSFAIL) {
+            vm_crash(v->vm, "shutdown (system failure)"); /* restarted if its configuration says so */
+        } else {
+            vm_stop(v->vm, "shutdown");
+        }
     } else {
         vm_reboot(v->vm, type == SBI_SRST_TYPE_COLD_REBOOT);
     }

@@ -4,6 +4,8 @@
 
 #include <arch/arch.h>
 
+#include "sched.h"
+
 static struct sbi_ret time_handle(struct vcpu *v, const struct sbi_call *c)
 {
     if (c->fid != SBI_TIME_SET_TIMER) {
@@ -11,6 +13,7 @@ static struct sbi_ret time_handle(struct vcpu *v, const struct sbi_call *c)
     }
     /* Any 64-bit value is valid: far-future values are how a guest turns its timer off. */
     vcpu_arch_set_timer(v, c->args[0]);
+    sched_timer_changed(v);
     return sbi_ok(0);
 }
 

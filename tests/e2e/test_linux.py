@@ -82,3 +82,32 @@ def test_linux_without_its_host_disk():
     lines = run.guest_lines("linux")
     check_init(lines, 1)
     assert "init: no disk" in lines
+
+
+def test_linux_on_the_trap_engine(tmp_path):
+    """The same unmodified kernel on a hart without H: its kernel deprivileged, its page tables
+    shadowed, its disk and console emulated; it reads and writes the disk as on hext."""
+    disk = disk_copy("ext2.img", tmp_path)
+    run = boot("linux", timeout=180, DISK=disk, CPU="rv64,h=false")
+    assert run.returncode == 0, run.output
+    assert "hyp: engine: trap on hart 0 (no H extension;" in run.output
+    lines = run.guest_lines("linux")
+    check_init(lines, 1)
+    assert "init: disk write ok: 76000 bytes to /mnt/guest.txt" in lines
+    assert debugfs_cat(disk, "/guest.txt").split("\n")[:-1] == GUEST_FILE_LINES
+    fsck = subprocess.run(["/usr/sbin/e2fsck", "-fn", disk], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    assert fsck.returncode == 0, fsck.stdout.decode(errors="replace")
+    exits = run.exits()["linux"]
+    # What hext delegates shows up here: emulated CSR accesses and sret, shadow fills, the guest's
+    # writes to its own page tables, its processes' system calls forwarded to it.
+    for cause in ("priv-insn-emulated", "shadow-fill", "table-write-emulated", "u-ecall"):
+        assert exits[cause] > 0, (cause, exits)
+
+
+def test_linux_two_vcpus_on_the_trap_engine():
+    run = boot("linux-smp", timeout=180, CPU="rv64,h=false")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-smp")
+    check_init(lines, 2)
+    assert "smp: Brought up 1 node, 2 CPUs" in lines

@@ -4,12 +4,13 @@ through SRST."""
 import os
 
 import pexpect
+import pytest
 
 from conftest import BUILD, ROOT, disk_copy
 
 
-def spawn(config="uboot", timeout=60, disk=None):
-    env = dict(os.environ, TIMEOUT="120")
+def spawn(config="uboot", timeout=60, disk=None, **qemu):
+    env = dict(os.environ, TIMEOUT="120", **qemu)
     if disk:
         env["DISK"] = disk
     image = os.path.join(BUILD, "cfg", config, "hyp.bin")
@@ -66,8 +67,9 @@ def test_uboot_reset_restarts_only_that_guest():
     assert p.exitstatus == 0
 
 
-def test_uboot_lists_its_virtio_disk(tmp_path):
-    p = spawn(disk=disk_copy("ext2.img", tmp_path))
+@pytest.mark.parametrize("qemu", [{}, {"CPU": "rv64,h=false"}], ids=["hext", "trap"])
+def test_uboot_lists_its_virtio_disk(tmp_path, qemu):
+    p = spawn(disk=disk_copy("ext2.img", tmp_path), **qemu)
     try:
         stop_autoboot(p)
         run(p, "virtio scan", [])

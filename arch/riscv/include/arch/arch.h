@@ -68,6 +68,11 @@ _Noreturn void vcpu_arch_run(struct vcpu *v);
 void vcpu_arch_unload(struct vcpu *v);
 /* True when an interrupt is pending and enabled for a vCPU that is not loaded (WFI wake-up rule). */
 bool vcpu_arch_irq_pending(const struct vcpu_arch *a, uint64_t now);
+/* False when the vCPU has every interrupt disabled (sie = 0): WFI can never end for it. */
+bool vcpu_arch_can_wake(const struct vcpu_arch *a);
+/* True when the guest is at the first instruction of its own trap handler, having just trapped there
+ * from that very instruction: its handler faults (a trap loop). */
+bool vcpu_arch_handler_faults(const struct vcpu *v);
 /* Earliest time at which the vCPU's own timer fires, ~0 if it is masked or unset. */
 uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a);
 /* Guest timer through the SBI (Sstc: vstimecmp; otherwise a deadline checked by the hypervisor). */

@@ -69,6 +69,7 @@ struct vcpu_tv {
     uint64_t frames;     /* the frames sh lives in (its roots, then its pool), kept across resets */
     unsigned nframes;
     bool exit_done;      /* the engine handled the exit itself: hyp/ only counts it */
+    unsigned handler_faults; /* exceptions in a row taken at the guest's own handler entry */
 };
 
 struct vcpu_arch {

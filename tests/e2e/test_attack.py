@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: MIT
+"""The attack pack: one hostile action per boot (guest-pv/progs/attack.c), on both engines, beside a
+canary guest. Each is refused (an SBI error, an I/O error status) or contained (a fault inside the
+guest, or the guest stopped with a log line naming it), the canary keeps its heartbeat through it, and
+the hypervisor carries on to a clean power-off."""
+import re
+
+import pytest
+
+from conftest import boot
+
+SBI_INVALID_PARAM, SBI_DENIED, SBI_INVALID_ADDRESS, SBI_IO = -3, -4, -5, -13
+ILLEGAL = 2  # scause of an illegal instruction, as the guest sees it
+
+# name -> what must be seen: ("result", [lines after "attack: NAME: "]) or ("stopped", regex of the
+# hypervisor's stop reason).
+CASES = {
+    # The paravirtual MMU, after Xen's PV MMU advisories.
+    "xsa148-superpage-over-table": ("result", ["error %d" % SBI_DENIED]),
+    "xsa182-flag-upgrade": ("result", ["error %d" % SBI_DENIED]),
+    "xsa212-wrapping-batch": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "xsa213-root-switch-in-multicall": ("result", ["error %d" % SBI_DENIED, "third-call-ran 0"]),
+    "xsa217-unmap-then-reuse": ("result", ["stale-write-faulted 1", "pin-after-unmap 0"]),
+    "pte-past-ram": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "pte-below-ram": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "pte-other-guest-ram": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "pte-device": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "pin-outside-ram": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "update-outside-ram": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "nested-multicall": ("result", ["error %d" % SBI_DENIED]),
+    "set-root-unpinned": ("result", ["error %d" % SBI_DENIED]),
+    "unpin-root-in-use": ("result", ["error %d" % SBI_DENIED]),
+    "map-table-writable": ("result", ["error %d" % SBI_DENIED]),
+    "huge-batch-count": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    # Loads, stores and fetches aimed at memory that is not the guest's, and at devices it lacks.
+    "load-past-ram": ("stopped", r"load-guest-page-fault at guest physical 0x9f000000 .*not RAM or a device"),
+    "store-below-ram": ("stopped", r"store-guest-page-fault at guest physical 0x7fff0000 .*not RAM or a device"),
+    "fetch-past-ram": ("stopped", r"insn-guest-page-fault at guest physical 0x90000000 .*not RAM or a device"),
+    "load-address-zero": ("stopped", r"load-guest-page-fault at guest physical 0x0 .*not RAM or a device"),
+    "load-unassigned-mmio": ("stopped", r"load-guest-page-fault at guest physical 0x10002000 .*not RAM or a device"),
+    "plic-bad-width": ("stopped", r"store of 2 bytes at device address 0xc000004 .*is not supported"),
+    "read-hypervisor-alias": ("result", ["faulted-in-guest 1"]),
+    "user-reads-kernel": ("result", ["faulted-in-guest 1"]),
+    "user-wfi": ("result", ["cause %d" % ILLEGAL]),
+    # Buffers that cross the end of RAM or wrap.
+    "dbcn-write-past-ram": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "dbcn-write-wrapping": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "dbcn-read-outside-ram": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "blk-buffer-past-ram": ("result", ["error %d" % SBI_IO, "status 1"]),
+    "blk-array-wrapping": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "blk-sector-past-disk": ("result", ["error %d" % SBI_IO, "status 1"]),
+    # SBI calls with arguments out of range.
+    "hsm-start-bad-hart": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "hsm-start-hostile-entry": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "hsm-suspend-bad-type": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "ipi-bad-mask": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "rfence-bad-base": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    "legacy-ipi-bad-pointer": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    "srst-reserved-type": ("result", ["error %d" % SBI_INVALID_PARAM]),
+    # CSRs and instructions a guest kernel may not use: illegal instructions for it to handle.
+    "csr-hstatus": ("result", ["cause %d" % ILLEGAL]),
+    "csr-mstatus": ("result", ["cause %d" % ILLEGAL]),
+    "csr-unknown": ("result", ["cause %d" % ILLEGAL]),
+    "mret": ("result", ["cause %d" % ILLEGAL]),
+    "hlv": ("result", ["cause %d" % ILLEGAL]),
+    "illegal-zero": ("result", ["cause %d" % ILLEGAL]),
+    "satp-bad-mode": ("result", ["unchanged 1"]),
+    # Guests that never yield, loop in their own trap handler, sleep for ever or flood the console.
+    "spin-interrupts-off": ("result", ["spun 1"]),
+    "trap-loop": ("stopped", r"trap loop: its trap handler at 0xc8000000 faults"),
+    "wfi-forever": ("stopped", r"every vCPU sleeps in WFI with all its interrupts disabled"),
+    "console-flood": ("result", ["flooded 1"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_attack(name, disk_engine):
+    run = boot("attack", timeout=60, APPEND="hyp.guestargs=attack=" + name, **disk_engine)
+    assert run.returncode == 0, run.output
+    assert "PANIC" not in run.output
+    lines = run.guest_lines("attack")
+    assert "attack: %s: start" % name in lines, run.output
+    kind, want = CASES[name]
+    if kind == "result":
+        got = [l[len("attack: %s: result " % name):] for l in lines
+               if l.startswith("attack: %s: result " % name)]
+        assert got == want, run.output
+        assert "hyp: guest 'attack' stopped: shutdown" in run.lines
+    else:
+        stops = [l for l in run.lines if l.startswith("hyp: guest 'attack' stopped: ")]
+        assert len(stops) == 1 and re.search(want, stops[0]), run.output
+        assert "attack: %s: end" % name not in lines
+    # The canary kept its heartbeat through it: it beat after the attack began and ran to its end.
+    order = [l for l in run.lines if "attack: %s: start" % name in l or "canary: heartbeat" in l]
+    assert any("canary: heartbeat" in l for l in order[order.index(next(
+        l for l in order if "attack: %s: start" % name in l)):]), run.output
+    assert "canary: done" in run.guest_lines("canary")
+    assert "hyp: all guests have stopped" in run.lines
+
+
+def test_console_flood_leaves_the_canary_its_share():
+    # Under -icount the flood and the heartbeats share the same clock as on a real board.
+    run = boot("attack", timeout=60, ICOUNT=1, APPEND="hyp.guestargs=attack=console-flood")
+    assert "hyp: guest 'attack' floods the console: throttled to 16384 bytes per time slice" in run.lines
+    tags = [l.split("]")[0][1:] for l in run.lines if l.startswith(("[attack] x", "[canary] canary: heartbeat"))]
+    # Heartbeats come between flood lines, not only after the flood.
+    first, last = tags.index("attack"), len(tags) - 1 - tags[::-1].index("attack")
+    assert "canary" in tags[first:last], tags[:50]
+
+
+@pytest.mark.parametrize("cpu", ["rv64", "rv64,h=false"], ids=["hext", "trap"])
+def test_crash_restart_cycles_leave_the_allocator_as_it_was(cpu):
+    run = boot("restart", timeout=120, CPU=cpu)
+    assert run.returncode == 0, run.output
+    assert "PANIC" not in run.output
+    m = [l for l in run.lines if l.startswith("hyp: guest 'crash' restarted ")]
+    assert m == [l for l in m if re.match(r"hyp: guest 'crash' restarted 1000 times; free frames (\d+) "
+                                          r"before it was built, \1 now \(the same frames\)$", l)] and m, run.output
+    assert "canary: done" in run.guest_lines("canary")
+    assert "crash: still alive" not in run.output
