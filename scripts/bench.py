@@ -246,14 +246,18 @@ def write_docs(rows, out):
         "- Console: %.0f bytes per exit with DBCN batches (target >= 4096: %s) against %.2f "
         "exits per byte for the fv 16550." % (con, met(con >= 4096), conf),
         "- Timer: %.4f exits per guest tick with Sstc on hext (target 0: %s); %.4f on the trap engine, "
-        "where the tick is the hypervisor's to deliver (the guest's set_timer call, and the virtual "
-        "interrupt's delivery when its deadline passes while the guest runs)." %
-        (timer, met(timer == 0), ttimer),
+        "where the tick is the hypervisor's to deliver: %.0f set_timer calls (the next deadline, and the "
+        "guest's handler turning the timer off), %.0f timer interrupt of the hypervisor's, and %.0f "
+        "emulated privileged instructions of the guest's own trap entry and exit "
+        "(its CSR accesses and sret), which a paravirtual trap entry would be what removes." %
+        (timer, met(timer == 0), ttimer, value(rows, "trap", "pv", "timer", "exits_per_op:vs-ecall") or 0,
+         value(rows, "trap", "pv", "timer", "exits_per_op:irq-s-timer") or 0,
+         value(rows, "trap", "pv", "timer", "exits_per_op:priv-insn-emulated") or 0),
         "- Page-table churn (%d pages mapped in two address spaces, touched, unmapped, per round) on the "
         "trap engine: pv %.2f exits per 1,000 updates against fv %.1f, %.0fx fewer (target >= 64x: %s); "
-        "%.0f against %.0f instructions per 1,000 updates, %.2fx (target >= 5x fewer: %s). pv batches "
-        "its updates with its pins and unpins into one multicall per phase and pays three root switches "
-        "per round; fv pays a shadow fill per page touched in each space and a trapped store per entry "
+        "%.0f against %.0f instructions per 1,000 updates, %.2fx (target >= 5x fewer: %s). pv sends "
+        "its updates, pins and unpins in one multicall that ends in the root switch, four traps per "
+        "round; fv pays a shadow fill per page touched in each space and a trapped store per entry "
         "it changes in a table the shadow already walked. Of those instructions the hypervisor's are "
         "%.0f (pv: validating whole trees at pin, clearing new table frames) and %.0f (fv); the rest is "
         "the guest's own work, the same in both flavours in large part (clearing each new page, walking "

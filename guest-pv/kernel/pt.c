@@ -108,8 +108,9 @@ static void queue_reset(void)
     memset(index_of, 0, sizeof(index_of));
 }
 
-/* Sends the queued updates and the pinning in between, and a flush if asked, as one multicall. */
-static void send(bool flush)
+/* Sends the queued updates and the pinning in between, a flush if asked, and a root switch if given
+ * (last: the hypervisor allows it only there), as one multicall. */
+static void send_then(bool flush, const struct hv_multicall *last)
 {
     static struct hv_multicall mc[2 * OPS + 2];
     unsigned n = 0, pos = 0;
@@ -128,6 +129,9 @@ static void send(bool flush)
     if (flush) {
         mc[n++] = (struct hv_multicall){ .fid = HV_FID_TLB_FLUSH, .args = { HV_FLUSH_ALL, 0, 0, ~0ul, 0, ~0ul } };
     }
+    if (last) {
+        mc[n++] = *last;
+    }
     if (n == 0) {
         return;
     }
@@ -135,12 +139,18 @@ static void send(bool flush)
     if (r.error) {
         pt_fail(mc[r.value].fid == HV_FID_PIN_TABLE     ? "pin"
                 : mc[r.value].fid == HV_FID_UNPIN_TABLE ? "unpin"
+                : mc[r.value].fid == HV_FID_SET_ROOT    ? "root switch"
                                                         : "update",
                 r.error);
     }
     /* QUEUE < HV_MMU_BATCH_MAX: every update call did all it was given. */
     nops = 0;
     queue_reset();
+}
+
+static void send(bool flush)
+{
+    send_then(flush, (const struct hv_multicall *)0);
 }
 
 void pt_commit(void)
@@ -299,12 +309,11 @@ void pt_unpin(uint64_t *root)
 void pt_switch(uint64_t *root, unsigned asid)
 {
     if (validated) {
-        pt_commit();
+        /* What is queued, then the switch, in one trap. */
         uint64_t *u = user_root(root);
-        long err = sbi_call(HV_EXT, HV_FID_SET_ROOT, maddr(root), asid, u ? maddr(u) : 0, 0, 0, 0).error;
-        if (err) {
-            pt_fail("root switch", err);
-        }
+        const struct hv_multicall sw = { .fid = HV_FID_SET_ROOT,
+                                         .args = { maddr(root), asid, u ? maddr(u) : 0 } };
+        send_then(false, &sw);
         return;
     }
     __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(SATP_SV39 | ((uint64_t)asid << 44) |

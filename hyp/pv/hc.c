@@ -39,7 +39,7 @@ long hc_tlb_flush(struct vcpu *v, const uint64_t *args)
     }
 }
 
-long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, bool nested)
+long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, enum hc_place where)
 {
     *value = 0;
     switch (fid) {
@@ -62,12 +62,13 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
     case HV_FID_UNPIN_TABLE:
         return hc_unpin(v, args[0]);
     case HV_FID_SET_ROOT:
-        /* Inside a multicall the vCPU's context stays what it was for the whole batch (XSA-213). */
-        return nested ? SBI_ERR_DENIED : hc_set_root(v, args[0], args[1], args[2]);
+        /* Inside a multicall the vCPU's context stays what it was for the whole batch (XSA-213):
+         * a root switch is allowed only once every other call of the batch is done. */
+        return where == HC_IN_BATCH ? SBI_ERR_DENIED : hc_set_root(v, args[0], args[1], args[2]);
     case HV_FID_TLB_FLUSH:
         return hc_tlb_flush(v, args);
     case HV_FID_MULTICALL:
-        return nested ? SBI_ERR_DENIED : hc_multicall(v, args[0], args[1], value);
+        return where != HC_ALONE ? SBI_ERR_DENIED : hc_multicall(v, args[0], args[1], value);
     case HV_FID_BLK_SUBMIT:
         return hc_blk_submit(v, args[0], args[1], value);
     case HV_FID_BLK_CTL:

@@ -23,7 +23,7 @@ long hc_multicall(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
         /* Read the call once: the guest may rewrite its array while we work. */
         struct hv_multicall c = calls[i];
         uint64_t value;
-        long err = hc_call(v, c.fid, c.args, &value, true);
+        long err = hc_call(v, c.fid, c.args, &value, i + 1 == count ? HC_LAST_IN_BATCH : HC_IN_BATCH);
         /* A call of the batch (a pin) may have made the rest of the array a table: check again. */
         if (!guest_ram_dma_ptr(v->vm, gpa + i * sizeof(c), sizeof(c))) {
             *done = i;

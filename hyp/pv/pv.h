@@ -18,9 +18,17 @@ struct pv_mmu {
     uint64_t table_frames;
 };
 
-/* Runs one hypercall; nested is true inside a multicall, where calls that change the vCPU's context
- * (SET_ROOT) or nest (MULTICALL) are refused. Returns an SBI error, *value the result. */
-long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, bool nested);
+/* Where a hypercall runs: on its own, inside a multicall, or as a multicall's last call. Inside a
+ * multicall the vCPU's context stays fixed for the whole batch (XSA-213): SET_ROOT may only be its last
+ * call, after everything else is done, and a multicall may not nest. */
+enum hc_place {
+    HC_ALONE,
+    HC_IN_BATCH,
+    HC_LAST_IN_BATCH,
+};
+
+/* Runs one hypercall. Returns an SBI error, *value the result. */
+long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, enum hc_place where);
 
 long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
 long hc_pin(struct vcpu *v, uint64_t root);

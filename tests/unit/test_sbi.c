@@ -626,6 +626,24 @@ TEST(hv_pin_switch_unpin)
     satp_now = 0;
     ecall(HV_EXT, HV_FID_UNPIN_TABLE, 0x80010000, 0, 0);
     CHECK_EQ(A0, 0);
+    /* A root switch may end a multicall (after every other call), never sit in its middle. */
+    ecall(HV_EXT, HV_FID_PIN_TABLE, 0x80010000, 0, 0);
+    CHECK_EQ(A0, 0);
+    struct hv_multicall *mc = (struct hv_multicall *)(ram + 0x2000);
+    mc[0] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 77 };
+    mc[1] = (struct hv_multicall){ .fid = HV_FID_SET_ROOT, .args = { 0x80010000, 2, 0 }, .error = 77 };
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80002000, 2, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 2);
+    CHECK_EQ(satp_now, (8ull << 60) | (2ull << 44) | (0x80010000ull >> 12));
+    mc[2] = (struct hv_multicall){ .fid = HV_FID_NULL, .error = 77 };
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80002000, 3, 0);
+    CHECK_EQ(A0, SBI_ERR_DENIED);
+    CHECK_EQ(A1, 1);
+    CHECK_EQ(mc[2].error, 77);
+    satp_now = 0;
+    ecall(HV_EXT, HV_FID_UNPIN_TABLE, 0x80010000, 0, 0);
+    CHECK_EQ(A0, 0);
     pv_release(&vm);
 }
 
