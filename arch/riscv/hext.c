@@ -132,6 +132,16 @@ static void vcpu_arch_load(struct vcpu *v)
     fp_arch_restore(&a->fp);
 }
 
+void vcpu_arch_charge_exit(struct pcpu *c)
+{
+    /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
+     * instruction was the hypervisor's (the register restore after this adds a fixed ~40). */
+    if (c->exiting) {
+        c->exiting->arch.hyp_instret += csr_read(CSR_INSTRET) - c->exiting->arch.exit_instret;
+        c->exiting = (struct vcpu *)0;
+    }
+}
+
 _Noreturn void vcpu_arch_run(struct vcpu *v)
 {
     if (arch_engine_trap) {
@@ -139,12 +149,7 @@ _Noreturn void vcpu_arch_run(struct vcpu *v)
     }
     struct pcpu *c = arch_this_cpu();
 
-    /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
-     * instruction was the hypervisor's (the register restore after this adds a fixed ~40). */
-    if (c->exiting) {
-        c->exiting->arch.hyp_instret += csr_read(CSR_INSTRET) - c->exiting->arch.exit_instret;
-        c->exiting = (struct vcpu *)0;
-    }
+    vcpu_arch_charge_exit(c);
 
     if (c->loaded != v) {
         if (c->loaded) {

@@ -308,10 +308,7 @@ _Noreturn void tv_run(struct vcpu *v)
     struct pcpu *c = arch_this_cpu();
     struct vcpu_arch *a = &v->arch;
 
-    if (c->exiting) {
-        c->exiting->arch.hyp_instret += csr_read(CSR_INSTRET) - c->exiting->arch.exit_instret;
-        c->exiting = (struct vcpu *)0;
-    }
+    vcpu_arch_charge_exit(c);
     if (c->loaded != v) {
         if (c->loaded) {
             tv_unload(c->loaded);

@@ -74,24 +74,12 @@
     ld      x10, VCPU_X0 + 10*8(a0)
 .endm
 
-    .section .text.trap, "ax"
-    .balign 4
-    .globl trap_vector
-trap_vector:
-    /* sp <-> sscratch: sp = &vcpu_arch (guest trap) or 0 (trap in the hypervisor itself). */
-    csrrw   sp, CSR_SSCRATCH, sp
-    beqz    sp, hyp_trap
-
-    /* Guest exit. sp = &vcpu_arch, sscratch = guest sp; every other register is the guest's.
-     * Fast path first: the null hypercall (the cost of crossing into the hypervisor and back) is
-     * answered here with two scratch registers, without the full save (SBI: only a0/a1 change). */
-    sd      t0, VCPU_X0 + 5*8(sp)
-    sd      t1, VCPU_X0 + 6*8(sp)
-    csrr    t0, CSR_INSTRET             /* the bench's hypervisor-instructions-per-exit starts here */
-    sd      t0, VCPU_EXIT_INSTRET(sp)
-    csrr    t0, CSR_SCAUSE
-    addi    t0, t0, -10                 /* EXC_VS_ECALL */
-    bnez    t0, 1f
+/* Entered from a guest with sp = &vcpu_arch, the guest's t0/t1 saved, and a branch to 1f already taken
+ * when the cause is not the fast one. The null hypercall (the cost of crossing into the hypervisor and
+ * back) is answered here with those two registers, without the full save (SBI: only a0/a1 change);
+ * anything else has every guest register saved, with sepc and sstatus, and sscratch = 0: from then on
+ * a trap is the hypervisor's own. */
+.macro FAST_NULL_HYPERCALL_OR_SAVE
     li      t1, HV_EXT
     bne     a7, t1, 1f
     addi    t1, a6, -HV_FID_NULL
@@ -113,12 +101,32 @@ trap_vector:
     SAVE_GPRS sp
     csrr    t0, CSR_SSCRATCH
     sd      t0, VCPU_X0 + 2*8(sp)
-    /* From here on a trap is the hypervisor's own: sscratch = 0 says so. */
     csrw    CSR_SSCRATCH, zero
     csrr    t0, CSR_SEPC
     sd      t0, VCPU_SEPC(sp)
     csrr    t0, CSR_SSTATUS
     sd      t0, VCPU_SSTATUS(sp)
+.endm
+
+    .section .text.trap, "ax"
+    .balign 4
+    .globl trap_vector
+trap_vector:
+    /* sp <-> sscratch: sp = &vcpu_arch (guest trap) or 0 (trap in the hypervisor itself). */
+    csrrw   sp, CSR_SSCRATCH, sp
+    beqz    sp, hyp_trap
+
+    /* Guest exit. sp = &vcpu_arch, sscratch = guest sp; every other register is the guest's.
+     * Fast path first: the null hypercall (the cost of crossing into the hypervisor and back) is
+     * answered here with two scratch registers, without the full save (SBI: only a0/a1 change). */
+    sd      t0, VCPU_X0 + 5*8(sp)
+    sd      t1, VCPU_X0 + 6*8(sp)
+    csrr    t0, CSR_INSTRET             /* the bench's hypervisor-instructions-per-exit starts here */
+    sd      t0, VCPU_EXIT_INSTRET(sp)
+    csrr    t0, CSR_SCAUSE
+    addi    t0, t0, -10                 /* EXC_VS_ECALL */
+    bnez    t0, 1f
+    FAST_NULL_HYPERCALL_OR_SAVE
     csrr    t0, CSR_HSTATUS
     sd      t0, VCPU_HSTATUS(sp)
     /* a0 = &vcpu_arch; switch to this hart's stack and per-cpu pointer. */
@@ -162,32 +170,7 @@ tv_vector:
     csrr    t0, CSR_SCAUSE
     ld      t1, VCPU_FAST_CAUSE(sp)
     bne     t0, t1, 1f
-    li      t1, HV_EXT
-    bne     a7, t1, 1f
-    addi    t1, a6, -HV_FID_NULL
-    bnez    t1, 1f
-    csrr    t0, CSR_SEPC
-    addi    t0, t0, 4
-    csrw    CSR_SEPC, t0
-    ld      t0, VCPU_FAST_EXITS(sp)
-    addi    t0, t0, 1
-    sd      t0, VCPU_FAST_EXITS(sp)
-    li      a0, 0
-    li      a1, 0
-    ld      t0, VCPU_X0 + 5*8(sp)
-    ld      t1, VCPU_X0 + 6*8(sp)
-    csrrw   sp, CSR_SSCRATCH, sp
-    sret
-1:  ld      t0, VCPU_X0 + 5*8(sp)
-    ld      t1, VCPU_X0 + 6*8(sp)
-    SAVE_GPRS sp
-    csrr    t0, CSR_SSCRATCH
-    sd      t0, VCPU_X0 + 2*8(sp)
-    csrw    CSR_SSCRATCH, zero
-    csrr    t0, CSR_SEPC
-    sd      t0, VCPU_SEPC(sp)
-    csrr    t0, CSR_SSTATUS
-    sd      t0, VCPU_SSTATUS(sp)
+    FAST_NULL_HYPERCALL_OR_SAVE
     /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. Every root
      * switch fences the whole TLB: the roots carry no ASIDs of their own. */
     ld      t0, VCPU_TV_HYP_SATP(sp)

@@ -11,6 +11,9 @@ struct vcpu;
 struct vcpu_arch;
 struct pt_alloc;
 
+struct pcpu;
+/* Adds the instructions of the exit being finished to its vCPU's count (both engines, hext.c). */
+void vcpu_arch_charge_exit(struct pcpu *c);
 /* Builds the hypervisor's root and alias and moves the hart onto them. */
 void tv_hart_init(void);
 /* The root entry that maps the hypervisor's alias (slot 511 of every root the guest runs on). */
