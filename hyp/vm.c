@@ -109,6 +109,9 @@ static bool vm_build(struct vm *vm)
 {
     const struct vm_config *cfg = vm->cfg;
 
+    vm->generation++;
+    vm->tv_last = (struct vcpu *)0;
+
     vm->ram_size = cfg->ram_size;
     vm->ram_hpa = hyp_alloc_guest_frames(cfg->ram_size / PAGE_SIZE, RAM_ALIGN);
     if (!vm->ram_hpa) {
@@ -201,6 +204,10 @@ void vm_stop(struct vm *vm, const char *why)
         if (c->loaded == &vm->vcpus[i]) {
             c->loaded = (struct vcpu *)0;
         }
+        /* Its exit is not charged to whatever vCPU is built in its place. */
+        if (c->exiting == &vm->vcpus[i]) {
+            c->exiting = (struct vcpu *)0;
+        }
     }
     vm->state = VM_STOPPED;
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
@@ -222,6 +229,7 @@ void vm_reboot(struct vm *vm, bool cold)
     /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again.
      * The tables the guest had validated are no longer in force: it starts with none. */
     pv_release(vm);
+    vm_arch_reboot(vm);
     vm_load(vm);
 }
 

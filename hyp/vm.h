@@ -79,6 +79,8 @@ struct vm {
     struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
+    struct vcpu *tv_last;          /* trap engine: the vCPU of the VM that last entered the guest */
+    unsigned generation;           /* counts builds: an exit of an earlier one has nothing left to do */
     uint64_t shadow_bitmap;        /* frames holding shadow.writable */
     uint64_t shadow_bitmap_frames;
     struct blk_disk disk; /* its disk (hyp/blk), behind vblk and the block hypercalls */

@@ -87,6 +87,13 @@ void vm_arch_destroy(struct vm *vm, const struct pt_alloc *alloc)
     }
 }
 
+void vm_arch_reboot(struct vm *vm)
+{
+    if (arch_engine_trap) {
+        tv_vm_reboot(vm);
+    }
+}
+
 int vcpu_arch_create(struct vcpu *v, const struct pt_alloc *alloc)
 {
     return arch_engine_trap ? tv_vcpu_create(v, alloc) : 0;

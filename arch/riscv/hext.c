@@ -201,7 +201,9 @@ bool vcpu_arch_handler_faults(const struct vcpu *v)
     uint64_t epc = loaded ? csr_read(CSR_VSEPC) : a->vs.vsepc;
     uint64_t cause = loaded ? csr_read(CSR_VSCAUSE) : a->vs.vscause;
 
-    return !(cause & SCAUSE_IRQ) && a->regs.sepc == (tvec & ~3ul) && epc == a->regs.sepc;
+    /* From the guest's kernel only: its user code faulting at that address is no loop of its own. */
+    return vcpu_arch_guest_kernel_mode(a) && !(cause & SCAUSE_IRQ) && a->regs.sepc == (tvec & ~3ul) &&
+           epc == a->regs.sepc;
 }
 
 uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)

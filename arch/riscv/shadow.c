@@ -80,7 +80,7 @@ enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct s
         }
         if (!p) {
             *gpa = at;
-            return SHADOW_ACCESS_FAULT; /* the walk itself left RAM */
+            return SHADOW_WALK_FAULT; /* the walk itself left RAM */
         }
         uint64_t e = *p;
         if (!(e & PTE_V) || ((e & PTE_W) && !(e & PTE_R)) || (e & PTE_HIGH)) {
@@ -305,8 +305,10 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         protect_path(s->vm, ops, &path, va);
     }
     bool table_page = s->vm && shadow_wp_find(s->vm, page);
+    /* A store to a table the shadow protects is carried out by the hypervisor, unless the frame must
+     * stay read-only altogether (a validated table: only its hypercalls change it). */
     if (acc == SHADOW_STORE && table_page) {
-        return SHADOW_TABLE_WRITE;
+        return ops->may_write(ops->ctx, page, PAGE) ? SHADOW_TABLE_WRITE : SHADOW_WRITE_PROTECTED;
     }
 
     /* What the hardware may do through this entry: the guest's rights for this view, W only once D

@@ -21,6 +21,7 @@
 #include "exit.h"
 #include "guest_mem.h"
 #include "hyp.h"
+#include "sched.h"
 #include "vm.h"
 
 _Noreturn void tv_enter(struct vcpu_arch *a);
@@ -153,6 +154,11 @@ int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc)
     vm->shadow_bitmap_frames = n;
     shadow_vm_init(&vm->shadow, (uint64_t *)(uintptr_t)bitmap, VM_RAM_BASE, nframes);
     return 0;
+}
+
+void tv_vm_reboot(struct vm *vm)
+{
+    drop_vm_shadows(vm, 0, true);
 }
 
 void tv_vm_destroy(struct vm *vm, const struct pt_alloc *alloc)
@@ -318,6 +324,10 @@ _Noreturn void tv_run(struct vcpu *v)
         fp_arch_restore(&a->fp);
         c->loaded = v;
     }
+    if (v->vm->tv_last != v) {
+        a->tv.sc_fail = true;
+        v->vm->tv_last = v;
+    }
     if (a->flush_on_load) {
         struct shadow_ops o = ops_for(v->vm);
         shadow_drop_all(&a->tv.sh, &o);
@@ -332,6 +342,12 @@ _Noreturn void tv_run(struct vcpu *v)
     /* The hardware runs the guest in U-mode with its FP state as the guest's sstatus.FS says (Off
      * makes FP instructions trap, and the guest sees them as illegal, as it would). */
     uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
+    /* FS Off keeps the FP state (the guest may turn it on again and find it): what the hardware
+     * made dirty is saved before the hardware loses the right to it. */
+    if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs) {
+        fp_arch_save(&a->fp);
+        a->regs.sstatus &= ~SSTATUS_FS;
+    }
     uint64_t hwfs = (a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && fs ? FS_DIRTY : fs;
     a->regs.sstatus = SSTATUS_SPIE | hwfs;
     csr_write(CSR_SCOUNTEREN, a->tv.vmode ? arch_fw_scounteren : arch_fw_scounteren & a->vs.scounteren);
@@ -348,7 +364,7 @@ static void reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
 {
     /* An exception at the guest's own handler entry, sent back to that same entry, will come back
      * for ever: the guest's trap handler itself faults. A thousand in a row stop it. */
-    if (!(cause & SCAUSE_IRQ) && a->regs.sepc == (a->vs.vstvec & ~3ull)) {
+    if (!(cause & SCAUSE_IRQ) && a->tv.vmode && a->regs.sepc == (a->vs.vstvec & ~3ull)) {
         if (++a->tv.handler_faults >= 1000) {
             vm_fault(vcpu_of_arch(a)->vm, "trap loop: its trap handler at 0x%lx faults at its first instruction",
                      (unsigned long)a->regs.sepc);
@@ -425,6 +441,9 @@ static void emulate_privileged(struct vcpu *v)
             shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
         }
     }
+    if (fx.flags & PRIV_FX_IRQ) {
+        sched_timer_changed(v); /* an enabled timer may now be what the hypervisor must wake for */
+    }
     a->scause = EXIT_PRIV_INSN;
     a->tv.exit_done = true;
 }
@@ -437,6 +456,17 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     uint32_t raw = 0;
     struct mem_op op;
 
+    if (tv_read_insn(v, a->regs.sepc, &raw) && mem_op_decode(raw, &op) && op.kind == MEM_SC &&
+        a->tv.sc_fail) {
+        /* Another vCPU of the VM ran since this one last did: its reservation may be stale. The SC
+         * fails (rd = 1, nothing stored) and the guest's LR/SC loop reads again. */
+        a->tv.sc_fail = false;
+        vcpu_arch_set_reg(a, op.rd, 1);
+        a->regs.sepc += op.len;
+        a->scause = EXIT_TABLE_WRITE;
+        a->tv.exit_done = true;
+        return;
+    }
     if (!tv_read_insn(v, a->regs.sepc, &raw) || !mem_op_decode(raw, &op) ||
         !mem_op_apply(&op, a, guest_ram_ptr(v->vm, gpa & ~7ull, 8), gpa & 7)) {
         vm_fault(v->vm, "a store to its page table at 0x%lx by an instruction that cannot be emulated "
@@ -488,6 +518,7 @@ static void page_fault(struct vcpu *v, uint64_t code)
                 v->vm->cfg->name, (unsigned long)va);
         reflect(a, code, va);
         return;
+    case SHADOW_WALK_FAULT:
     case SHADOW_ACCESS_FAULT:
     case SHADOW_DEVICE:
         /* The device exit of the hext engine: hyp/ emulates a device access from the guest physical
@@ -497,7 +528,9 @@ static void page_fault(struct vcpu *v, uint64_t code)
                                                   : EXC_INSN_GUEST_PAGE_FAULT;
         a->htval = gpa >> 2;
         a->stval = va;
-        a->htinst = 0;
+        /* A walk that left RAM reports what hext's htinst would: an implicit access of the
+         * page-table walk (the pseudoinstruction 0x3000), never to be emulated on a device. */
+        a->htinst = r == SHADOW_WALK_FAULT ? 0x3000 : 0;
         return;
     case SHADOW_RESERVED:
     default:
@@ -511,6 +544,7 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
 {
     struct vcpu *v = vcpu_of_arch(a);
     uint64_t cause = csr_read(CSR_SCAUSE);
+    unsigned generation = v->vm->generation;
 
     a->scause = cause;
     a->stval = csr_read(CSR_STVAL);
@@ -547,6 +581,11 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
             reflect(a, cause, a->stval);
             break;
         }
+    }
+    /* The guest was stopped for what it did (and perhaps built again from its configuration): this
+     * exit has nothing left to do. */
+    if (v->vm->generation != generation || v->vm->state != VM_RUNNING) {
+        sched_next();
     }
     vcpu_handle_exit(v);
 }
@@ -618,6 +657,18 @@ void tv_flush(struct vcpu *loaded, uint64_t start, uint64_t size)
         drop_vm_shadows(loaded->vm, 0, true);
     }
     __asm__ volatile("sfence.vma" ::: "memory");
+}
+
+void vcpu_arch_tables_retyped(void)
+{
+    struct vcpu *v = arch_this_cpu()->loaded;
+
+    /* Frames that just became tables may be mapped writable in a shadow tree, or protected there
+     * with their stores carried out by the engine: every tree of the VM goes, and the record. */
+    if (arch_engine_trap && v) {
+        drop_vm_shadows(v->vm, 0, true);
+        __asm__ volatile("sfence.vma" ::: "memory");
+    }
 }
 
 void tv_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)

@@ -190,6 +190,49 @@ static void run(const char *a)
         result(a, "stale-write-faulted", (long)faults);
         memset((void *)SPARE, 0, 4096);
         result(a, "pin-after-unmap", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error);
+    } else if (IS("shadow-writable-then-typed")) {
+        /* A frame its shadow maps writable becomes a validated table: the mapping must go. */
+        build_and_pin();
+        volatile uint64_t *f = (volatile uint64_t *)SPARE;
+        memset((void *)SPARE, 0, 4096);
+        result(a, "typed", update1(L1 + 8 * 9, PTE(SPARE, 0)));
+        faults = 0;
+        f[0] = ((0x80200000ul >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | ubit;
+        result(a, "store-faulted", (long)faults);
+        result(a, "entry-unchanged", f[0] == 0);
+    } else if (IS("protected-table-then-typed")) {
+        /* A frame the shadow protects as one of its own tables becomes a validated table: its stores
+         * are no longer the engine's to carry out. */
+        build_and_pin();
+        uint64_t *t = (uint64_t *)(TABLES + 0x4000), *n1 = (uint64_t *)(TABLES + 0x5000);
+        memset(t, 0, 4096);
+        memset(n1, 0, 4096);
+        t[0] = ((DATA >> 12) << 10) | PTE_R | PTE_A | PTE_V;
+        n1[0] = (((uint64_t)t >> 12) << 10) | PTE_V;
+        kernel_root[3] = (((uint64_t)n1 >> 12) << 10) | PTE_V;
+        __asm__ volatile("sfence.vma" ::: "memory");
+        (void)*(volatile uint64_t *)0xc0000000ul; /* a native walk through t */
+        result(a, "typed", update1(L1 + 8 * 9, PTE(t, 0)));
+        faults = 0;
+        ((volatile uint64_t *)t)[1] = ((0x80200000ul >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | ubit;
+        result(a, "store-faulted", (long)faults);
+        result(a, "entry-unchanged", ((volatile uint64_t *)t)[1] == 0);
+    } else if (IS("fp-off-kept")) {
+        /* FP state survives sstatus.FS = Off while another guest runs (lazy FPU switching). */
+        uint64_t in = 0x1122334455667788ul, out = 0;
+        __asm__ volatile("csrs sstatus, %1\n .option push\n .option arch, +d\n fmv.d.x f1, %0\n .option pop"
+                         : : "r"(in), "r"(1ul << 13) : "memory");
+        __asm__ volatile("csrc sstatus, %0" : : "r"(3ul << 13) : "memory");
+        spin_for(500000, false);
+        __asm__ volatile("csrs sstatus, %1\n .option push\n .option arch, +d\n fmv.x.d %0, f1\n .option pop"
+                         : "=r"(out) : "r"(2ul << 13) : "memory");
+        result(a, "fp-register-kept", out == in);
+    } else if (IS("walk-through-device")) {
+        /* A page-table walk that reaches a device register is no device access. */
+        kernel_root[3] = ((0x10000000ul >> 12) << 10) | PTE_V;
+        __asm__ volatile("sfence.vma" ::: "memory");
+        *(volatile uint8_t *)0xc0000000ul = 'Z';
+        result(a, "stored-through-walk", 1);
     } else if (IS("pte-past-ram")) {
         build_and_pin();
         result(a, "error", update1(L0 + 8 * 43, PTE(RAM + RAM_SIZE, RO)));

@@ -69,6 +69,15 @@ static struct ptval *mmu(struct vm *vm)
 
 void pv_release(struct vm *vm)
 {
+    /* The hypervisor's entry in slot 511 of pinned roots goes too: their frames are plain guest
+     * RAM from now on, and it would tell the guest where the hypervisor's tables are. */
+    if (vm->mmu.ready && arch_engine_trap && vm->ram_hpa) {
+        for (uint64_t f = 0; f < vm->mmu.val.nframes; f++) {
+            if (vm->mmu.val.frames[f].pinned) {
+                frame_ptr(vm, vm->mmu.val.base + f * PAGE_SIZE)[ARCH_RESERVED_ROOT_SLOT] = 0;
+            }
+        }
+    }
     if (vm->mmu.ready) {
         hyp_free_frames(vm->mmu.table_pa, vm->mmu.table_frames);
         vm->mmu.ready = false;
@@ -135,6 +144,11 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
     }
     /* Unmaps and downgrades are visible to every vCPU before the guest runs again. */
     ptval_flush_if_pending(pv);
+    /* A frame an entry now points to may have just become a table (trap engine: its shadow
+     * mappings must lose write access before the guest runs again). */
+    if (*done > 0) {
+        vcpu_arch_tables_retyped();
+    }
     return err;
 }
 

@@ -351,6 +351,11 @@ void vcpu_arch_fence_i(void)
     fence_i_count++;
 }
 
+void vcpu_arch_tables_retyped(void)
+{
+    /* the hext engine: nothing derived from the guest's tables to drop */
+}
+
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
 {
     flush_count++;

@@ -203,6 +203,7 @@ static void expect_walk(enum shadow_view view, uint64_t va, enum shadow_access a
 #define OK SHADOW_OK
 #define PF SHADOW_PAGE_FAULT
 #define AF SHADOW_ACCESS_FAULT
+#define WF SHADOW_WALK_FAULT
 #define KER SHADOW_KERNEL
 #define KSUM SHADOW_KERNEL_SUM
 #define USR SHADOW_USER
@@ -379,25 +380,25 @@ TEST(non_canonical_addresses_fault)
     CHECK_EQ(walk(KER, 0x3fffffffffull, LD, true), PF); /* slot 255: empty */
 }
 
-TEST(walks_leaving_ram_are_access_faults)
+TEST(walks_leaving_ram_are_walk_faults)
 {
     setup(NPOOL, 0);
     env.root = HOLE; /* the root itself */
-    CHECK_EQ(walk(KER, 0x1000, LD, true), AF);
+    CHECK_EQ(walk(KER, 0x1000, LD, true), WF);
     env.root = DEV; /* a device is no table either */
-    CHECK_EQ(walk(KER, 0x1000, LD, true), AF);
+    CHECK_EQ(walk(KER, 0x1000, LD, true), WF);
     setup(NPOOL, 0);
     gptr(env.root)[0] = pte(HOLE, V); /* a level-1 table outside RAM */
-    CHECK_EQ(walk(KER, 0x1000, LD, true), AF);
+    CHECK_EQ(walk(KER, 0x1000, LD, true), WF);
     setup(NPOOL, 0);
     gmap(0x1000, 1, pte(GBASE + RAM_SIZE, V)); /* a level-0 table just past RAM */
-    CHECK_EQ(walk(KER, 0x1000, LD, true), AF);
-    CHECK_EQ(fill(KER, 0x1000, LD), AF);
+    CHECK_EQ(walk(KER, 0x1000, LD, true), WF);
+    CHECK_EQ(fill(KER, 0x1000, LD), WF);
     CHECK_EQ(sh.used, 0);
     /* With an offset, tables name machine addresses: an untranslated one is outside RAM. */
     setup(NPOOL, 1ull << 32);
     gptr(env.root - off)[0] = (GBASE >> 12) << 10 | V;
-    CHECK_EQ(walk(KER, 0x1000, LD, true), AF);
+    CHECK_EQ(walk(KER, 0x1000, LD, true), WF);
 }
 
 TEST(bare_mode_is_identity)

@@ -48,6 +48,8 @@ struct vm;
 /* Resources a VM needs on the engine for its whole life; 0, or -1 for no memory. */
 int vm_arch_create(struct vm *vm, const struct pt_alloc *alloc);
 void vm_arch_destroy(struct vm *vm, const struct pt_alloc *alloc);
+/* The VM is loaded afresh (reboot): nothing the engine derived from its memory is still good. */
+void vm_arch_reboot(struct vm *vm);
 /* Resources a vCPU needs for its whole life (the trap engine's shadow trees); 0, or -1 for no memory. */
 int vcpu_arch_create(struct vcpu *v, const struct pt_alloc *alloc);
 void vcpu_arch_destroy(struct vcpu *v, const struct pt_alloc *alloc);
@@ -73,6 +75,9 @@ bool vcpu_arch_can_wake(const struct vcpu_arch *a);
 /* True when the guest is at the first instruction of its own trap handler, having just trapped there
  * from that very instruction: its handler faults (a trap loop). */
 bool vcpu_arch_handler_faults(const struct vcpu *v);
+/* The engine changed something under the guest's validated tables' types (trap engine: a frame may
+ * have become a table): no derived translation of the loaded VM may keep write access to it. */
+void vcpu_arch_tables_retyped(void);
 /* Earliest time at which the vCPU's own timer fires, ~0 if it is masked or unset. */
 uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a);
 /* Guest timer through the SBI (Sstc: vstimecmp; otherwise a deadline checked by the hypervisor). */

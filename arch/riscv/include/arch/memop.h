@@ -30,8 +30,8 @@ bool mem_op_decode(uint32_t insn, struct mem_op *op);
 
 /* Carries out op on the naturally aligned doubleword at word (host pointer), at byte offset off
  * within it, with the vCPU's registers: memory and rd as the hardware would leave them. False when
- * word is NULL or the access is misaligned. An SC always succeeds: the vCPUs of a VM run one at a
- * time on one hart, and every exit to the hypervisor ends a reservation anyway. */
+ * word is NULL or the access is misaligned. An SC given here succeeds: the caller fails it instead
+ * when the reservation may have been broken (another vCPU of the VM ran since). */
 bool mem_op_apply(const struct mem_op *op, struct vcpu_arch *a, uint64_t *word, unsigned off);
 
 #endif

@@ -31,7 +31,8 @@ enum shadow_access {
 enum shadow_result {
     SHADOW_OK,           /* translated (and, for shadow_fill, mapped: retry the access) */
     SHADOW_PAGE_FAULT,   /* the guest's tables refuse the access: the guest takes its page fault */
-    SHADOW_ACCESS_FAULT, /* the translation (or the walk) reaches neither RAM nor a device */
+    SHADOW_ACCESS_FAULT, /* the translation reaches neither RAM nor a device */
+    SHADOW_WALK_FAULT,   /* the walk itself left RAM (*gpa: the entry it would have read) */
     SHADOW_DEVICE,       /* a device address: the access is emulated (*gpa says where) */
     SHADOW_RESERVED,     /* the guest maps the range the hypervisor keeps for itself */
     SHADOW_WRITE_PROTECTED, /* a store the guest's tables allow to a frame that must stay read-only */

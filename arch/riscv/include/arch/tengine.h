@@ -21,6 +21,7 @@ uint64_t tv_reserved_entry(void);
 struct vm;
 int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc);
 void tv_vm_destroy(struct vm *vm, const struct pt_alloc *alloc);
+void tv_vm_reboot(struct vm *vm);
 int tv_vcpu_create(struct vcpu *v, const struct pt_alloc *alloc);
 void tv_vcpu_destroy(struct vcpu *v, const struct pt_alloc *alloc);
 void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1);

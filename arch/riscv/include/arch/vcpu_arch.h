@@ -70,6 +70,7 @@ struct vcpu_tv {
     unsigned nframes;
     bool exit_done;      /* the engine handled the exit itself: hyp/ only counts it */
     unsigned handler_faults; /* exceptions in a row taken at the guest's own handler entry */
+    bool sc_fail;        /* another vCPU of the VM ran since this one did: its next emulated SC fails */
 };
 
 struct vcpu_arch {
@@ -84,7 +85,6 @@ struct vcpu_arch {
     uint64_t hyp_instret;    /* instructions the hypervisor spent on this vCPU's exits (bench) */
     struct vcpu_vscsr vs;
     struct vcpu_fp fp;
-    bool fp_live;            /* fp holds state the guest made (FS was Dirty when it last left) */
     bool flush_on_load;      /* (re)started: translations of its earlier life must not be used */
     uint64_t hgatp;
     uint64_t timer_deadline; /* guest timer when the hart has no Sstc: checked by the hypervisor */
