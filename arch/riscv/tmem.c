@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+// The trap engine's guest memory: the shadow walker's view of a VM, the hardware root for the guest's
+// current mode, page faults (shadow fills, the guest's own faults, device accesses), the guest's
+// stores to its shadowed tables, reads of guest memory for hyp/, and TLB maintenance.
+#include <arch/arch.h>
+#include <arch/csr.h>
+#include <arch/memop.h>
+#include <arch/shadow.h>
+#include <arch/tengine.h>
+#include <arch/vcpu_arch.h>
+
+#include "console.h"
+#include "devices.h"
+#include "exit.h"
+#include "guest_mem.h"
+#include "hyp.h"
+#include "tengine_int.h"
+#include "vm.h"
+
+/* The user-mode root of a paravirtual guest that named none: nothing but the alias. */
+uint64_t tv_empty_root[512] __attribute__((aligned(4096)));
+
+static void *ops_ram(void *ctx, uint64_t gpa, uint64_t len)
+{
+    return guest_ram_ptr(ctx, gpa, len);
+}
+
+static uint64_t ops_hpa(void *ctx, uint64_t gpa)
+{
+    return (uint64_t)(uintptr_t)guest_ram_ptr(ctx, gpa, 1);
+}
+
+static bool ops_device(void *ctx, uint64_t gpa)
+{
+    return devices_present(ctx, gpa);
+}
+
+static bool ops_may_write(void *ctx, uint64_t gpa, uint64_t len)
+{
+    /* A frame the paravirtual validator typed as a table changes only through its hypercalls. */
+    return guest_ram_dma_ptr(ctx, gpa, len) != (void *)0;
+}
+
+static uint64_t *ops_table(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return (uint64_t *)(uintptr_t)pa;
+}
+
+static void ops_drop_vm(void *ctx)
+{
+    tv_drop_vm_shadows(ctx, 0, true);
+}
+
+struct shadow_ops tv_ops_for(struct vm *vm)
+{
+    const struct shadow_ops o = { ops_ram, ops_hpa, ops_device, ops_may_write, ops_table, ops_drop_vm, vm };
+    return o;
+}
+
+int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc)
+{
+    uint64_t nframes = vm->ram_size / 4096;
+    uint64_t bytes = (nframes + 63) / 64 * 8;
+    uint64_t n = (bytes + 4095) / 4096;
+    uint64_t bitmap = alloc->alloc(alloc->ctx, n, 4096);
+
+    if (!bitmap) {
+        return -1;
+    }
+    vm->shadow_bitmap = bitmap;
+    vm->shadow_bitmap_frames = n;
+    shadow_vm_init(&vm->shadow, (uint64_t *)(uintptr_t)bitmap, VM_RAM_BASE, nframes);
+    return 0;
+}
+
+void tv_vm_reboot(struct vm *vm)
+{
+    tv_drop_vm_shadows(vm, 0, true);
+}
+
+void tv_vm_destroy(struct vm *vm, const struct pt_alloc *alloc)
+{
+    if (vm->shadow_bitmap) {
+        alloc->free(alloc->ctx, vm->shadow_bitmap, vm->shadow_bitmap_frames);
+        vm->shadow_bitmap = 0;
+    }
+}
+
+static uint64_t machine_offset(const struct vm *vm)
+{
+    return vm->ram_hpa - VM_RAM_BASE;
+}
+
+/* The regime the guest's current mode translates with, and the view it is seen through. */
+static enum shadow_view env_of(const struct vcpu *v, struct shadow_env *e)
+{
+    const struct vcpu_arch *a = &v->arch;
+    uint64_t s = a->vs.vsstatus;
+
+    e->sum = (s & SSTATUS_SUM) != 0;
+    e->mxr = (s & SSTATUS_MXR) != 0;
+    if (a->tv.direct_root) {
+        /* The hardware walks these tables in U-mode: only U leaves count, as for guest user code. */
+        e->bare = false;
+        e->root = a->tv.vmode ? a->tv.direct_root : a->tv.direct_user_root;
+        e->offset = machine_offset(v->vm);
+        return SHADOW_USER;
+    }
+    e->bare = (a->vs.vsatp >> SATP_MODE_SHIFT) == SATP_MODE_BARE;
+    e->root = (a->vs.vsatp & SATP_PPN_MASK) << 12;
+    e->offset = 0;
+    if (!a->tv.vmode) {
+        return SHADOW_USER;
+    }
+    return e->sum ? SHADOW_KERNEL_SUM : SHADOW_KERNEL;
+}
+
+/* Chooses the root the hardware uses for the guest's current mode. */
+void tv_select_root(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+    struct shadow_env e;
+    enum shadow_view view = env_of(v, &e);
+
+    if (a->tv.direct_root) {
+        uint64_t r = a->tv.vmode ? a->tv.direct_root : a->tv.direct_user_root;
+        a->tv.hw_satp = tv_satp_of(r ? r : (uint64_t)(uintptr_t)tv_empty_root);
+    } else {
+        a->tv.hw_satp = tv_satp_of(a->tv.sh.root[view]);
+    }
+}
+
+/* Drops the page at va, or everything, from every tree of the VM (its vCPUs share this hart's TLB,
+ * which every entry to a guest fences anyway). Dropping everything also ends the protection of the
+ * guest's tables: the next walks protect what is still in use. */
+void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
+{
+    struct shadow_ops o = tv_ops_for(vm);
+
+    if (all) {
+        shadow_vm_reset(&vm->shadow);
+    }
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        struct shadow *s = &vm->vcpus[i].arch.tv.sh;
+        if (!vm->vcpus[i].arch.tv.frames) {
+            continue;
+        }
+        if (all) {
+            shadow_drop_all(s, &o);
+        } else {
+            shadow_drop_va(s, &o, va);
+        }
+    }
+}
+
+/* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
+ * then what the entry mapped is forgotten in every tree of the VM. */
+static void table_write(struct vcpu *v, uint64_t gpa)
+{
+    struct vcpu_arch *a = &v->arch;
+    uint32_t raw = 0;
+    struct mem_op op;
+
+    if (tv_read_insn(v, a->regs.sepc, &raw) && mem_op_decode(raw, &op) && op.kind == MEM_SC &&
+        a->tv.sc_fail) {
+        /* Another vCPU of the VM ran since this one last did: its reservation may be stale. The SC
+         * fails (rd = 1, nothing stored) and the guest's LR/SC loop reads again. */
+        a->tv.sc_fail = false;
+        vcpu_arch_set_reg(a, op.rd, 1);
+        a->regs.sepc += op.len;
+        a->scause = EXIT_TABLE_WRITE;
+        a->tv.exit_done = true;
+        return;
+    }
+    if (!tv_read_insn(v, a->regs.sepc, &raw) || !mem_op_decode(raw, &op) ||
+        !mem_op_apply(&op, a, guest_ram_ptr(v->vm, gpa & ~7ull, 8), gpa & 7)) {
+        vm_fault(v->vm, "a store to its page table at 0x%lx by an instruction that cannot be emulated "
+                        "(0x%08x at pc 0x%lx)", (unsigned long)gpa, raw, (unsigned long)a->regs.sepc);
+        return;
+    }
+    uint64_t va;
+    if (shadow_table_written(&v->vm->shadow, gpa, &va)) {
+        tv_drop_vm_shadows(v->vm, va, false);
+    } else {
+        tv_drop_vm_shadows(v->vm, 0, true);
+    }
+    a->regs.sepc += op.len;
+    a->scause = EXIT_TABLE_WRITE;
+    a->tv.exit_done = true;
+}
+
+void tv_page_fault(struct vcpu *v, uint64_t code)
+{
+    struct vcpu_arch *a = &v->arch;
+    enum shadow_access acc = code == EXC_STORE_PAGE_FAULT ? SHADOW_STORE
+                             : code == EXC_LOAD_PAGE_FAULT ? SHADOW_LOAD
+                                                           : SHADOW_EXEC;
+    struct shadow_env e;
+    enum shadow_view view = env_of(v, &e);
+    uint64_t va = a->stval, gpa = 0;
+
+    if (a->tv.direct_root) {
+        tv_reflect(a, code, va); /* the guest's own validated tables said no */
+        return;
+    }
+    struct shadow_ops o = tv_ops_for(v->vm);
+    enum shadow_result r = shadow_fill(&a->tv.sh, &o, &e, view, va, acc, &gpa);
+    switch (r) {
+    case SHADOW_OK:
+        /* The entry may have been cached as invalid: fence it before retrying. */
+        __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+        a->scause = EXIT_SHADOW_FILL;
+        a->tv.exit_done = true;
+        return;
+    case SHADOW_PAGE_FAULT:
+        tv_reflect(a, code, va);
+        return;
+    case SHADOW_TABLE_WRITE:
+        table_write(v, gpa);
+        return;
+    case SHADOW_WRITE_PROTECTED:
+        hyp_log("guest '%s' stored to one of its validated page tables at 0x%lx: page fault",
+                v->vm->cfg->name, (unsigned long)va);
+        tv_reflect(a, code, va);
+        return;
+    case SHADOW_WALK_FAULT:
+    case SHADOW_ACCESS_FAULT:
+    case SHADOW_DEVICE:
+        /* The device exit of the hext engine: hyp/ emulates a device access from the guest physical
+         * address, and stops the guest, as there, when the address is neither RAM nor a device. */
+        a->scause = code == EXC_STORE_PAGE_FAULT ? EXC_STORE_GUEST_PAGE_FAULT
+                    : code == EXC_LOAD_PAGE_FAULT ? EXC_LOAD_GUEST_PAGE_FAULT
+                                                  : EXC_INSN_GUEST_PAGE_FAULT;
+        a->htval = gpa >> 2;
+        a->stval = va;
+        /* A walk that left RAM reports what hext's htinst would: an implicit access of the
+         * page-table walk (the pseudoinstruction 0x3000), never to be emulated on a device. */
+        a->htinst = r == SHADOW_WALK_FAULT ? 0x3000 : 0;
+        return;
+    case SHADOW_RESERVED:
+    default:
+        vm_fault(v->vm, "it maps 0x%lx, in the range the hypervisor keeps for itself (pc 0x%lx)",
+                 (unsigned long)va, (unsigned long)a->regs.sepc);
+        return;
+    }
+}
+
+static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, void *out, unsigned len)
+{
+    struct shadow_env e;
+    enum shadow_view view = env_of(v, &e);
+    uint64_t gpa, pte;
+    unsigned level;
+
+    if (v->arch.tv.direct_root && !e.root) {
+        return false;
+    }
+    struct shadow_ops o = tv_ops_for(v->vm);
+    if (shadow_translate(&o, &e, view, gva, acc, false, &gpa, &pte, &level, (struct shadow_path *)0) !=
+        SHADOW_OK) {
+        return false;
+    }
+    const uint8_t *p = guest_ram_ptr(v->vm, gpa, len);
+    if (!p) {
+        return false;
+    }
+    for (unsigned i = 0; i < len; i++) {
+        ((uint8_t *)out)[i] = p[i];
+    }
+    return true;
+}
+
+bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
+{
+    uint16_t lo, hi;
+
+    if ((gva & 1) || !read_guest(v, gva, SHADOW_EXEC, &lo, 2)) {
+        return false;
+    }
+    if ((lo & 3) != 3) {
+        *insn = lo;
+        return true;
+    }
+    /* The second half may be on the next page: translate it on its own. */
+    if (!read_guest(v, gva + 2, SHADOW_EXEC, &hi, 2)) {
+        return false;
+    }
+    *insn = lo | ((uint32_t)hi << 16);
+    return true;
+}
+
+bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
+{
+    return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8);
+}
+
+void tv_flush(struct vcpu *loaded, uint64_t start, uint64_t size)
+{
+    if (!loaded) {
+        return;
+    }
+    /* Shadow trees ignore ASIDs (every root switch flushes the TLB): drop by address or all. */
+    bool all = size > 64 * 4096ull;
+    uint64_t first = start & ~4095ull;
+    uint64_t pages = ((start & 4095) + size + 4095) / 4096;
+    for (uint64_t i = 0; !all && i < pages; i++) {
+        tv_drop_vm_shadows(loaded->vm, first + i * 4096, false);
+    }
+    if (all) {
+        tv_drop_vm_shadows(loaded->vm, 0, true);
+    }
+    __asm__ volatile("sfence.vma" ::: "memory");
+}
+
+void vcpu_arch_tables_retyped(void)
+{
+    struct vcpu *v = arch_this_cpu()->loaded;
+
+    /* Frames that just became tables may be mapped writable in a shadow tree, or protected there
+     * with their stores carried out by the engine: every tree of the VM goes, and the record. */
+    if (arch_engine_trap && v) {
+        tv_drop_vm_shadows(v->vm, 0, true);
+        __asm__ volatile("sfence.vma" ::: "memory");
+    }
+}
+
+void tv_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
+{
+    struct vcpu_arch *a = &v->arch;
+
+    a->vs.vsatp = satp;
+    a->tv.direct_root = (satp & SATP_PPN_MASK) << 12;
+    a->tv.direct_user_root = user_root;
+}
+
+bool tv_root_in_use(const struct vcpu *v, uint64_t root)
+{
+    return v->arch.tv.direct_root == root || v->arch.tv.direct_user_root == root;
+}
