@@ -39,13 +39,17 @@ static struct sbi_ret hsm_start(struct vcpu *v, const struct sbi_call *c)
 static struct sbi_ret hsm_stop(struct vcpu *v)
 {
     sched_sleep(v, VCPU_OFF);
+    bool all_off = true;
     for (unsigned i = 0; i < v->vm->nvcpus; i++) {
-        if (v->vm->vcpus[i].state != VCPU_OFF) {
-            return (struct sbi_ret){ .no_reply = true };
-        }
+        all_off &= v->vm->vcpus[i].state == VCPU_OFF;
     }
-    /* With every vCPU stopped nothing could ever start one again: the guest is over. */
-    vm_stop(v->vm, "every vCPU stopped through SBI HSM");
+    /* With every vCPU stopped nothing could ever start one again: the guest is over. So it is when
+     * the others sleep with every interrupt masked: none of them can ever wake. */
+    if (all_off) {
+        vm_stop(v->vm, "every vCPU stopped through SBI HSM");
+    } else if (!vm_can_progress(v->vm)) {
+        vm_crash(v->vm, "every vCPU left sleeps in WFI with all its interrupts disabled: it can never wake");
+    }
     return (struct sbi_ret){ .no_reply = true };
 }
 

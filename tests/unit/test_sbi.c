@@ -59,6 +59,16 @@ void sched_timer_changed(struct vcpu *v)
     (void)v;
 }
 
+bool vm_can_progress(const struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        if (vm->vcpus[i].state != VCPU_OFF) {
+            return true; /* the stubbed vCPUs can always be woken */
+        }
+    }
+    return false;
+}
+
 void vm_crash(struct vm *vm, const char *why)
 {
     vm_stop(vm, why); /* no restarts configured here */
