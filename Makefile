@@ -200,6 +200,70 @@ test: setup
 	@$(MAKE) --no-print-directory configs unit disks
 	@$(PYTHON) -m pytest -q -p no:cacheprovider tests $(PYTEST_ARGS)
 
+# ---- host fuzzers: libFuzzer (clang) over the pure modules, tests/fuzz/ ----------------------------
+# make fuzz-host [FUZZ_SECONDS=60] [FUZZ_JOBS=1]: runs every fuzzer for FUZZ_SECONDS seconds from its
+# seeds (tests/fuzz/corpus/NAME), prints executions and crashes per target, fails if one crashed.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+        -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow -Wvla -D_DEFAULT_SOURCE \
+        -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
+FUZZ_INC     := -Ihyp -Iinclude -Iarch/riscv/include -Itests/fuzz
+FUZZ_fdt       := hyp/fdt.c
+FUZZ_fdt_write := hyp/fdt_write.c hyp/fdt.c
+FUZZ_insn      := arch/riscv/insn.c arch/riscv/memop.c
+FUZZ_privemu   := arch/riscv/privemu.c
+FUZZ_ptval     := hyp/pv/ptval.c
+FUZZ_sbi       := tests/fuzz/sbi_stubs.c $(UNIT_sbi)
+FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) tests/fuzz/coverage-ignore.txt \
+                      $$(FUZZ_$$*)
+	@mkdir -p $(dir $@)
+	$(Q)$(call say,FUZZCC,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -o $@ $< $(FUZZ_$*)
+
+.PHONY: fuzz-build fuzz-host
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZERS))
+
+fuzz-host: setup
+	@$(MAKE) --no-print-directory fuzz-build
+	@BUILD=$(abspath $(BUILD)) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+# ---- guest fuzzing: configs/fuzz.c on both engines -----------------------------------------------
+# make fuzz [FUZZ_SEED=1] [FUZZ_N=500000] [FUZZ_EVERY=10000] [FUZZ_TIMEOUT=1800]: two fuzz guests
+# (guest-pv/progs/fuzz.c, pv and fv flavours) run FUZZ_N operations each from FUZZ_SEED beside two
+# canaries (the demo guest, and the heartbeat guest with about as many beats as the fuzzers take), on
+# the hext engine (CPU=rv64) and on the trap engine (CPU=rv64,h=false); logs in build/guestfuzz/.
+# Fails unless both fuzz guests and both canaries finish, with no panic, no result the fuzzer flags as
+# unexpected, and QEMU exiting 0. A failure replays with the same seed and FUZZ_N; fuzz.trace=I in
+# hyp.guestargs prints every operation from iteration I on.
+FUZZ_SEED    ?= 1
+FUZZ_N       ?= 500000
+FUZZ_EVERY   ?= 10000
+FUZZ_TIMEOUT ?= 1800
+
+.PHONY: fuzz
+fuzz: setup
+	@$(MAKE) --no-print-directory hyp CONFIG=fuzz
+	@mkdir -p $(BUILD)/guestfuzz
+	@fail=0; for e in hext:rv64 trap:rv64,h=false; do \
+	    name=$${e%%:*}; log=$(BUILD)/guestfuzz/$$name-seed$(FUZZ_SEED).log; start=$$(date +%s); \
+	    args=fuzz.seed=$(FUZZ_SEED),fuzz.n=$(FUZZ_N),fuzz.every=$(FUZZ_EVERY); \
+	    CPU=$${e#*:} TIMEOUT=$(FUZZ_TIMEOUT) APPEND=hyp.guestargs=$$args,canary.beats=$$(( $(FUZZ_N) / 30 + 10 )) \
+	        scripts/run-qemu.sh $(BUILD)/cfg/fuzz/hyp.bin < /dev/null > $$log 2>&1; rc=$$?; \
+	    done=$$(grep -ac 'fuzz: done seed $(FUZZ_SEED), $(FUZZ_N) operations' $$log); \
+	    bad=$$(grep -aEc 'PANIC|fuzz: UNEXPECTED' $$log); \
+	    canaries=$$(grep -aEc '^\[demo\] demo done|^\[canary\] canary: done' $$log); \
+	    last=$$(grep -aE '^\[(canary|fuzz|fuzzfv)\] (canary|fuzz): done' $$log | tail -1 | cut -c2-7); \
+	    verdict=ok; \
+	    if [ $$rc -ne 0 ] || [ $$done -ne 2 ] || [ $$bad -ne 0 ] || [ $$canaries -ne 2 ]; then \
+	        verdict=FAILED; fail=1; fi; \
+	    echo "fuzz: $$name: seed $(FUZZ_SEED), $$done of 2 guests did $(FUZZ_N) operations," \
+	         "$$canaries of 2 canaries done (heartbeat to the end: $$([ "$$last" = canary ] && echo yes || echo no))," \
+	         "$$bad panics/unexpected, QEMU exit $$rc, $$(( $$(date +%s) - start )) s: $$verdict ($$log)"; \
+	done; exit $$fail
+
 # Deterministic counts (QEMU -icount): build/bench/results.csv, docs/bench.md, docs/bench.svg.
 bench: setup
 	@scripts/setup.sh bench

@@ -104,6 +104,24 @@ static struct vcpu *pick(struct vcpu *after, uint64_t now)
     return (struct vcpu *)0;
 }
 
+/* Wakes every sleeper whose interrupt is pending. Done before choosing, so that a sleeper already due
+ * is not taken for a deadline still ahead: the vCPU chosen would get a slice that ends at once, and
+ * the one after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
+static void wake_due(uint64_t now)
+{
+    for (unsigned i = 0; i < nvms; i++) {
+        for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
+            struct vcpu *v = &vms[i].vcpus[j];
+            if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
+                vcpu_arch_unload(v);
+                if (vcpu_arch_irq_pending(&v->arch, now)) {
+                    wake(v);
+                }
+            }
+        }
+    }
+}
+
 /* Earliest timer among sleeping vCPUs: what the idle hart waits for. */
 static uint64_t next_wakeup(void)
 {
@@ -134,6 +152,7 @@ _Noreturn void sched_next(void)
             stats_print();
             arch_fw_shutdown(false);
         }
+        wake_due(arch_time());
         struct vcpu *v = pick(prev, arch_time());
         if (v) {
             run(c, v, true);

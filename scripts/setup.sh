@@ -3,8 +3,9 @@
 # Installs the Debian packages the build, the runs and the tests need; does nothing when they are present.
 set -euo pipefail
 
+# clang and its runtime libraries (libFuzzer, ASan, UBSan; a Recommends, so named) build the host fuzzers.
 pkgs=(make gcc gcc-riscv64-unknown-elf qemu-system-misc opensbi u-boot-qemu device-tree-compiler
-      python3 python3-pytest python3-pexpect e2fsprogs)
+      python3 python3-pytest python3-pexpect e2fsprogs clang libclang-rt-dev)
 # Extra groups: `setup.sh bench` adds what make bench draws its chart with.
 for group in "$@"; do
     case "$group" in
