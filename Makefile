@@ -89,10 +89,12 @@ GUEST_INC  := -Iguest-pv/include -Iinclude -Ihyp/lib -Ihyp -Ihyp/libc
 GUEST_LIB  := $(wildcard guest-pv/kernel/*.c guest-pv/kernel/*.S) hyp/lib/format.c hyp/lib/string.c \
               hyp/fdt.c
 GUEST_PROGS := $(patsubst guest-pv/progs/%.c,%,$(wildcard guest-pv/progs/*.c))
+# A program may have parts of its own in guest-pv/progs/NAME/*.c, linked with it alone.
+GUEST_PARTS := $(wildcard guest-pv/progs/*/*.c)
 
 define guest_flavour
 # $(1): flavour, $(2): suffix of the binaries
-GUEST_OBJ_$(1) := $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB) \
+GUEST_OBJ_$(1) := $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB) $(GUEST_PARTS) \
                     $(patsubst %,guest-pv/progs/%.c,$(GUEST_PROGS)))
 $$(GUEST_OBJ_$(1)): $(BUILD)/guest-pv/$(1)/%.o: %
 	@mkdir -p $$(dir $$@)
@@ -102,7 +104,7 @@ $(patsubst %,$(BUILD)/guest-pv/%$(2).elf,$(GUEST_PROGS)): $(BUILD)/guest-pv/%$(2
 		$(BUILD)/guest-pv/$(1)/guest-pv/progs/%.c.o $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB)) \
 		guest-pv/guest.ld
 	$(Q)$$(call say,LD,$$@)$(CC) $(TARGET_CFLAGS) -T guest-pv/guest.ld -Wl,--no-warn-rwx-segments \
-		-o $$@ $$< $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(GUEST_LIB)) -lgcc
+		-o $$@ $$(filter %.o,$$^) -lgcc
 
 $(patsubst %,$(BUILD)/guest-pv/%$(2).bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%$(2).bin: \
 		$(BUILD)/guest-pv/%$(2).elf
@@ -110,6 +112,12 @@ $(patsubst %,$(BUILD)/guest-pv/%$(2).bin,$(GUEST_PROGS)): $(BUILD)/guest-pv/%$(2
 endef
 $(eval $(call guest_flavour,pv,))
 $(eval $(call guest_flavour,fv,_fv))
+# $(1): flavour, $(2): suffix, $(3): program with parts of its own
+define guest_parts
+$(BUILD)/guest-pv/$(3)$(2).elf: $(patsubst %,$(BUILD)/guest-pv/$(1)/%.o,$(wildcard guest-pv/progs/$(3)/*.c))
+endef
+$(foreach p,$(patsubst guest-pv/progs/%/,%,$(sort $(dir $(GUEST_PARTS)))),\
+    $(eval $(call guest_parts,pv,,$(p)))$(eval $(call guest_parts,fv,_fv,$(p))))
 
 # ---- Linux guest: built once from Debian's linux-source-6.1, cached outside the tree -------------
 $(IMAGE_linux) $(IMAGE_linux_initrd) &: scripts/build-linux.sh configs/linux/kernel.config configs/linux/init.c
