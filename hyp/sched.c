@@ -74,8 +74,8 @@ static void wake(struct vcpu *v)
     v->state = VCPU_RUNNABLE;
 }
 
-/* The vCPU after `after` in round-robin order that can run now; sleepers with a pending interrupt wake. */
-static struct vcpu *pick(struct vcpu *after, uint64_t now)
+/* The runnable vCPU after `after` in round-robin order (wake_due has woken the sleepers that are due). */
+static struct vcpu *pick(struct vcpu *after)
 {
     unsigned total = nvms * VCPU_MAX;
     unsigned start = 0;
@@ -89,13 +89,6 @@ static struct vcpu *pick(struct vcpu *after, uint64_t now)
         struct vcpu *v = &vm->vcpus[n % VCPU_MAX];
         if (vm->state != VM_RUNNING || n % VCPU_MAX >= vm->nvcpus) {
             continue;
-        }
-        if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
-            /* The wake-up test reads the VS state from memory: take it off the hart first. */
-            vcpu_arch_unload(v);
-            if (vcpu_arch_irq_pending(&v->arch, now)) {
-                wake(v);
-            }
         }
         if (v->state == VCPU_RUNNABLE) {
             return v;
@@ -113,6 +106,7 @@ static void wake_due(uint64_t now)
         for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
             struct vcpu *v = &vms[i].vcpus[j];
             if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
+                /* The wake-up test reads the VS state from memory: take it off the hart first. */
                 vcpu_arch_unload(v);
                 if (vcpu_arch_irq_pending(&v->arch, now)) {
                     wake(v);
@@ -153,7 +147,7 @@ _Noreturn void sched_next(void)
             arch_fw_shutdown(false);
         }
         wake_due(arch_time());
-        struct vcpu *v = pick(prev, arch_time());
+        struct vcpu *v = pick(prev);
         if (v) {
             run(c, v, true);
         }
