@@ -193,7 +193,7 @@ UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:
-$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/check.c tests/unit/check.h $$(UNIT_$$*)
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/check.c $(wildcard tests/unit/*.h) $$(UNIT_$$*)
 	@mkdir -p $(dir $@)
 	$(Q)$(call say,HOSTCC,$@)$(HOSTCC) $(HOST_CFLAGS) $(UNIT_INC) -o $@ tests/unit/check.c $< $(UNIT_$*)
 

@@ -6,39 +6,16 @@
 #include <stdint.h>
 
 #include "check.h"
-#include <arch/shadow.h>
+#include "shadow_guest.h"
 
-#define V (1ull << 0)
-#define R (1ull << 1)
-#define W (1ull << 2)
-#define X (1ull << 3)
-#define U (1ull << 4)
-#define G (1ull << 5)
-#define A (1ull << 6)
-#define D (1ull << 7)
-#define RWX (R | W | X)
-#define PAGE 4096ull
-#define MEGA (2ull << 20)
-#define GIGA (1ull << 30)
-
-/* Guest RAM: 8 MiB at a fake guest-physical base; its "host physical" address is the pointer. */
-#define GBASE 0x80000000ull
-#define RAM_SIZE (8ull << 20)
-#define DATA (GBASE + MEGA) /* guest frames for data; tables come from the first 2 MiB */
 #define DEV 0x10000000ull   /* one emulated device page */
 #define HOLE 0x20000000ull  /* neither RAM nor a device */
-#define NPOOL 16
-#define RESERVED_PTE (0xabcdeull << 10 | V | R | W | X | A | D)
 
-static uint8_t *ram;
 static uint64_t ram_size; /* how much of the buffer ops_ram admits */
 static uint64_t hpa_skew; /* added to every hpa: makes host frames misaligned */
 static uint64_t ro_lo, ro_hi; /* [ro_lo, ro_hi): frames that must stay read-only */
 static uint64_t *frames;      /* 3 roots, then the pool */
-static uint64_t next_table;   /* next free guest table frame */
-static uint64_t off;          /* what the guest's tables add to a guest physical address */
 static struct shadow sh;
-static struct shadow_env env;
 
 static void *ops_ram(void *ctx, uint64_t gpa, uint64_t len)
 {
@@ -79,45 +56,6 @@ static void ops_drop_vm(void *ctx)
 
 static const struct shadow_ops ops = { ops_ram, ops_hpa, ops_device, ops_may_write, ops_table, ops_drop_vm,
                                        NULL };
-
-static uint64_t *gptr(uint64_t gpa)
-{
-    return (uint64_t *)(ram + (gpa - GBASE));
-}
-
-static uint64_t gtable(void)
-{
-    uint64_t t = next_table;
-    next_table += PAGE;
-    memset(gptr(t), 0, PAGE);
-    return t;
-}
-
-static uint64_t pte(uint64_t gpa, uint64_t flags)
-{
-    return ((gpa + off) >> 12) << 10 | flags;
-}
-
-static unsigned vpn(uint64_t va, unsigned l)
-{
-    return (unsigned)(va >> (12 + 9 * l)) & 0x1ff;
-}
-
-/* Puts a leaf (or any entry) for va at level in the guest's tables, making the tables above it. */
-static uint64_t *gmap(uint64_t va, unsigned level, uint64_t entry)
-{
-    uint64_t t = env.root - off;
-    for (unsigned l = 2; l > level; l--) {
-        uint64_t *e = gptr(t) + vpn(va, l);
-        if (!(*e & V)) {
-            *e = pte(gtable(), V);
-        }
-        t = ((*e >> 10) << 12) - off;
-    }
-    uint64_t *e = gptr(t) + vpn(va, level);
-    *e = entry;
-    return e;
-}
 
 static void setup(unsigned npool, uint64_t offset)
 {
