@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # One Makefile for the hypervisor, the guest-pv guests, the unit tests and the QEMU runs.
 #   make run [CONFIG=name] [CPU=..] [SMP=..] [MACHINE=..] [MEM=..]   boot a configuration under QEMU
+#   make run KERNEL=path/Image [INITRD=..] [BOOTARGS=..]               boot one guest of your own
 #   make test                                                        the whole suite
 .DEFAULT_GOAL := all
 
@@ -20,7 +21,7 @@ Q := @
 say = printf '  %-8s %s\n' $(1) $(2);
 endif
 
-CONFIGS := $(patsubst configs/%.c,%,$(wildcard configs/*.c))
+CONFIGS := $(patsubst configs/%.dts,%,$(wildcard configs/*.dts))
 ifeq ($(filter $(CONFIG),$(CONFIGS)),)
 $(error CONFIG=$(CONFIG) is not a configuration; choose one of: $(CONFIGS))
 endif
@@ -46,38 +47,49 @@ $(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch
 	   sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\).*/#define \1 \2/p' $@.s; } > $@.tmp
 	@mv $@.tmp $@
 
+# -fPIE with hidden visibility: symbols are reached PC-relative (no GOT), and what still needs an
+# absolute address (tables of pointers) gets a relocation head.S applies.
+HYP_CFLAGS := $(TARGET_CFLAGS) -fPIE -fvisibility=hidden -include arch/riscv/include/arch/pie.h
+
 $(HYP_OBJ): $(BUILD)/hyp/%.o: % $(BUILD)/include/asm-offsets.h
 	@mkdir -p $(dir $@)
-	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -MMD -MP -c $< -o $@
+	$(Q)$(call say,CC,$@)$(CC) $(HYP_CFLAGS) $(HYP_INC) -MMD -MP -c $< -o $@
 
-# A configuration names its guests with GUEST_IMAGE(x); those images are linked into its hypervisor.
-# x is build/guest-pv/x.bin unless IMAGE_x names another file.
-config_images = $(shell sed -n 's/.*GUEST_IMAGE(\([a-z0-9_]*\)).*/\1/p' configs/$(1).c | sort -u)
-image_path = $(if $(IMAGE_$(1)),$(IMAGE_$(1)),$(BUILD)/guest-pv/$(1).bin)
-# x_fv is the fv flavour of guest-pv program x.
-IMAGE_uboot := /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
-IMAGE_linux := $(BUILD)/linux/Image
-IMAGE_linux_initrd := $(BUILD)/linux/initrd.cpio
+# One image for every board and configuration: linked at 0 as a position-independent executable that
+# head.S relocates to wherever it was loaded. The bare-metal toolchain's ld cannot link a PIE, so the
+# Linux toolchain's ld (binutils-riscv64-linux-gnu) links the bare-metal objects. Only R_RISCV_RELATIVE
+# relocations are allowed: head.S knows no other kind, so the build fails if another appears.
+PIE_LD      := riscv64-linux-gnu-ld
+HYP_LDFLAGS := -T linker/hyp.ld --gc-sections --no-warn-rwx-segments -pie --no-dynamic-linker \
+        -z notext -z norelro --hash-style=sysv --build-id=none
+
+$(BUILD)/hyp.elf: $(HYP_OBJ) linker/hyp.ld
+	$(Q)$(call say,LD,$@)$(PIE_LD) $(HYP_LDFLAGS) -o $@ $(HYP_OBJ) $$($(CC) -print-libgcc-file-name)
+	$(Q)bad=$$($(CROSS)readelf -rW $@ | awk '/^ *[0-9a-f]+ +[0-9a-f]+ +R_RISCV/ && $$3 != "R_RISCV_RELATIVE"'); \
+	    if [ -n "$$bad" ]; then echo "$@: relocations head.S cannot apply:"; echo "$$bad"; rm -f $@; exit 1; fi
+
+$(BUILD)/hyp.bin: $(BUILD)/hyp.elf
+	$(Q)$(call say,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
+
+# build/reloc/hyp-<address>.elf: hyp.bin unchanged, wrapped in an ELF that loads it at <address>
+# (QEMU's -kernel loads an ELF where it says, and fw_dynamic jumps to its entry): how the tests boot
+# the one image at an address other than OpenSBI's default.
+$(BUILD)/reloc/hyp-%.elf: $(BUILD)/hyp.bin
+	@mkdir -p $(dir $@)
+	@printf '    .section .text, "ax"\n    .incbin "%s"\n' $(abspath $<) > $@.S
+	$(Q)$(call say,WRAP,$@)$(CC) -c $@.S -o $@.o && $(CROSS)ld -N --no-warn-rwx-segments -Ttext=$* -e $* -o $@ $@.o
+
+# ---- configurations: guest bundles -------------------------------------------------------------
+# configs/<name>.dts describes a configuration's guests and names their images with /incbin/; a path
+# that is not absolute is found under $(BUILD) (guest-pv/demo.bin is build/guest-pv/demo.bin).
+# `make bundle CONFIG=name` packs it into build/cfg/<name>/guests.img (scripts/mkbundle.py).
+config_files = $(foreach p,$(shell sed -n 's|.*/incbin/("\([^"]*\)").*|\1|p' configs/$(1).dts | sort -u),\
+                 $(if $(filter /%,$(p)),$(p),$(BUILD)/$(p)))
 
 define config_rules
-$(BUILD)/cfg/$(1)/images.S: configs/$(1).c Makefile
+$(BUILD)/cfg/$(1)/guests.img: configs/$(1).dts scripts/mkbundle.py $(call config_files,$(1))
 	@mkdir -p $$(dir $$@)
-	@printf '/* Generated: guest images for configs/$(1).c. */\n' > $$@
-	@$(foreach i,$(call config_images,$(1)),printf '    .section .rodata.image.%s, "a"\n    .balign 4096\n    .globl _binary_%s_start, _binary_%s_end\n_binary_%s_start:\n    .incbin "%s"\n_binary_%s_end:\n' $(i) $(i) $(i) $(i) $(call image_path,$(i)) $(i) >> $$@;) true
-
-$(BUILD)/cfg/$(1)/images.o: $(BUILD)/cfg/$(1)/images.S $(foreach i,$(call config_images,$(1)),$(call image_path,$(i)))
-	$(Q)$$(call say,AS,$$@)$(CC) $(TARGET_CFLAGS) -c $$< -o $$@
-
-$(BUILD)/cfg/$(1)/config.o: configs/$(1).c hyp/config.h
-	@mkdir -p $$(dir $$@)
-	$(Q)$$(call say,CC,$$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -c $$< -o $$@
-
-$(BUILD)/cfg/$(1)/hyp.elf: $(HYP_OBJ) $(BUILD)/cfg/$(1)/config.o $(BUILD)/cfg/$(1)/images.o linker/hyp.ld
-	$(Q)$$(call say,LD,$$@)$(CC) $(TARGET_CFLAGS) -T linker/hyp.ld -Wl,--gc-sections -Wl,--no-warn-rwx-segments \
-		-o $$@ $(HYP_OBJ) $(BUILD)/cfg/$(1)/config.o $(BUILD)/cfg/$(1)/images.o -lgcc
-
-$(BUILD)/cfg/$(1)/hyp.bin: $(BUILD)/cfg/$(1)/hyp.elf
-	$(Q)$$(call say,OBJCOPY,$$@)$(OBJCOPY) -O binary $$< $$@
+	$(Q)$$(call say,BUNDLE,$$@)$(PYTHON) scripts/mkbundle.py --include $(BUILD) -o $$@ configs/$(1).dts
 endef
 $(foreach c,$(CONFIGS),$(eval $(call config_rules,$(c))))
 
@@ -152,7 +164,7 @@ $(BUILD)/disk/blk.img:
 disks: $(DISKS)
 
 # ---- top-level targets -------------------------------------------------------------------------
-.PHONY: all setup hyp guests configs run test unit e2e clean format-check bench
+.PHONY: all setup hyp bundle guests configs run test unit e2e clean format-check bench
 
 setup:
 	@scripts/setup.sh
@@ -160,14 +172,29 @@ setup:
 all: setup
 	@$(MAKE) --no-print-directory configs
 
-hyp: $(BUILD)/cfg/$(CONFIG)/hyp.bin
+hyp: $(BUILD)/hyp.bin
+bundle: $(BUILD)/cfg/$(CONFIG)/guests.img
 guests: $(patsubst %,$(BUILD)/guest-pv/%.bin,$(GUEST_PROGS)) $(patsubst %,$(BUILD)/guest-pv/%_fv.bin,$(GUEST_PROGS))
-configs: $(patsubst %,$(BUILD)/cfg/%/hyp.bin,$(CONFIGS))
+configs: $(BUILD)/hyp.bin $(patsubst %,$(BUILD)/cfg/%/guests.img,$(CONFIGS))
 
+# make run KERNEL=path/Image [INITRD=..] [BOOTARGS=".."] [VCPUS=n] [GUEST_MEM=256M] [DISK=..] [LOAD_OFFSET=..]
+# boots one unmodified guest from a bundle made for this run (build/run/guests.img); the values reach
+# scripts/mkbundle.py through the environment, so spaces, commas and quotes in BOOTARGS arrive intact.
+ifdef KERNEL
+export KERNEL INITRD BOOTARGS VCPUS GUEST_MEM DISK LOAD_OFFSET
+run: setup
+	@$(MAKE) --no-print-directory hyp
+	@$(PYTHON) scripts/mkbundle.py --kernel "$$KERNEL" $${INITRD:+--initrd "$$INITRD"} \
+	    $${BOOTARGS+--bootargs "$$BOOTARGS"} $${VCPUS:+--vcpus "$$VCPUS"} \
+	    $${GUEST_MEM:+--memory "$$GUEST_MEM"} $${LOAD_OFFSET:+--load-offset "$$LOAD_OFFSET"} \
+	    $${DISK:+--disk} -o $(BUILD)/run/guests.img
+	@BUNDLE=$(BUILD)/run/guests.img scripts/run-qemu.sh $(BUILD)/hyp.bin
+else
 RUN_DISK = $(or $(DISK),$(DISK_$(CONFIG)))
 run: setup
-	@$(MAKE) --no-print-directory hyp $(RUN_DISK) CONFIG=$(CONFIG)
-	@DISK=$(RUN_DISK) scripts/run-qemu.sh $(BUILD)/cfg/$(CONFIG)/hyp.bin
+	@$(MAKE) --no-print-directory hyp bundle $(RUN_DISK) CONFIG=$(CONFIG)
+	@BUNDLE=$(BUILD)/cfg/$(CONFIG)/guests.img DISK=$(RUN_DISK) scripts/run-qemu.sh $(BUILD)/hyp.bin
+endif
 
 # ---- tests -------------------------------------------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -180,6 +207,9 @@ UNIT_gstage := arch/riscv/gstage.c
 UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c \
                hyp/blk/blk.c hyp/dev/vplic.c
 UNIT_format := hyp/lib/format.c
+UNIT_boards := hyp/fdt.c hyp/platform.c
+UNIT_sha256 := hyp/lib/sha256.c
+UNIT_bundle := hyp/bundle.c hyp/fdt.c hyp/fdt_write.c hyp/lib/sha256.c hyp/lib/format.c
 UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
@@ -253,13 +283,13 @@ FUZZ_TIMEOUT ?= 1800
 
 .PHONY: fuzz
 fuzz: setup
-	@$(MAKE) --no-print-directory hyp CONFIG=fuzz
+	@$(MAKE) --no-print-directory hyp bundle CONFIG=fuzz
 	@mkdir -p $(BUILD)/guestfuzz
 	@fail=0; for e in hext:rv64 trap:rv64,h=false; do \
 	    name=$${e%%:*}; log=$(BUILD)/guestfuzz/$$name-seed$(FUZZ_SEED).log; start=$$(date +%s); \
 	    args=fuzz.seed=$(FUZZ_SEED),fuzz.n=$(FUZZ_N),fuzz.every=$(FUZZ_EVERY); \
 	    CPU=$${e#*:} TIMEOUT=$(FUZZ_TIMEOUT) APPEND=hyp.guestargs=$$args,canary.beats=$$(( $(FUZZ_N) / 30 + 10 )) \
-	        scripts/run-qemu.sh $(BUILD)/cfg/fuzz/hyp.bin < /dev/null > $$log 2>&1; rc=$$?; \
+	        BUNDLE=$(BUILD)/cfg/fuzz/guests.img scripts/run-qemu.sh $(BUILD)/hyp.bin < /dev/null > $$log 2>&1; rc=$$?; \
 	    done=$$(grep -ac 'fuzz: done seed $(FUZZ_SEED), $(FUZZ_N) operations' $$log); \
 	    bad=$$(grep -aEc 'PANIC|fuzz: UNEXPECTED' $$log); \
 	    canaries=$$(grep -aEc '^\[demo\] demo done|^\[canary\] canary: done' $$log); \

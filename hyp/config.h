@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* VM configurations: plain C with designated initializers (configs/<name>.c), checked by the compiler. */
+/* VM configurations: what a guest bundle (hyp/bundle.c) describes, one per guest. */
 #ifndef HYP_CONFIG_H
 #define HYP_CONFIG_H
 
@@ -7,17 +7,13 @@
 
 #define MiB (1ul << 20)
 
-/* A guest image linked into the hypervisor (build/<config>/images.S). */
+/* An image of the bundle: where its bytes are in the hypervisor's memory (they stay there, so a
+ * guest that restarts is loaded again from them). */
 struct guest_image {
     const char *name;
     const uint8_t *start;
     const uint8_t *end;
 };
-
-/* GUEST_IMAGE(x) names build/guest-pv/x.bin; the Makefile finds these uses and links the images in. */
-#define GUEST_IMAGE(x)                                                                             \
-    (&(const struct guest_image){ #x, _binary_##x##_start, _binary_##x##_end })
-#define DECLARE_GUEST_IMAGE(x) extern const uint8_t _binary_##x##_start[], _binary_##x##_end[]
 
 /* Emulated devices a VM may be given, at the addresses QEMU's virt board uses. */
 #define VM_DEV_UART (1u << 0) /* ns16550a at 0x10000000, PLIC source 10 */
@@ -52,7 +48,8 @@ struct vm_config {
     struct vm_disk disk;             /* optional */
 };
 
-extern const struct vm_config vm_configs[];
-extern const unsigned vm_nconfigs;
+/* The guests of the bundle the hypervisor booted with (set once at boot, before any VM exists). */
+extern const struct vm_config *vm_configs;
+extern unsigned vm_nconfigs;
 
 #endif

@@ -16,7 +16,7 @@ enum { TOK_BEGIN_NODE = 1, TOK_END_NODE = 2, TOK_PROP = 3, TOK_NOP = 4, TOK_END 
 enum fdt_prop_id {
     P_ADDR_CELLS, P_SIZE_CELLS, P_REG, P_COMPAT, P_STATUS, P_DEVTYPE, P_ISA, P_MMU, P_TIMEBASE,
     P_NDEV, P_SHIFT, P_WIDTH, P_CLOCK, P_BOOTARGS, P_STDOUT, P_LSTDOUT, P_MODEL, P_INTERRUPTS,
-    P_COUNT
+    P_INITRD_START, P_INITRD_END, P_ISA_BASE, P_ISA_EXT, P_COUNT
 };
 
 static const char *const prop_names[P_COUNT] = {
@@ -26,6 +26,8 @@ static const char *const prop_names[P_COUNT] = {
     [P_NDEV] = "riscv,ndev", [P_SHIFT] = "reg-shift", [P_WIDTH] = "reg-io-width",
     [P_CLOCK] = "clock-frequency", [P_BOOTARGS] = "bootargs", [P_STDOUT] = "stdout-path",
     [P_LSTDOUT] = "linux,stdout-path", [P_MODEL] = "model", [P_INTERRUPTS] = "interrupts",
+    [P_INITRD_START] = "linux,initrd-start", [P_INITRD_END] = "linux,initrd-end",
+    [P_ISA_BASE] = "riscv,isa-base", [P_ISA_EXT] = "riscv,isa-extensions",
 };
 
 struct fdt_prop {
@@ -44,10 +46,7 @@ struct fdt_level {
 };
 
 struct fdt_walk {
-    /* The blob's geometry, checked by read_header to lie inside the totalsize bytes. */
-    const uint8_t *base, *st;
-    const char *str;
-    uint32_t total, rsv_off, st_size, str_size;
+    struct fdt_blob b;
     struct platform_info *out;
     struct fdt_level lv[FDT_MAX_DEPTH];
     struct fdt_prop props[P_COUNT];
@@ -58,13 +57,19 @@ struct fdt_walk {
 };
 
 static const char *const uart_compat[] = { "ns16550a", "ns16550", "sifive,uart0", NULL };
+/* 16550s that boards name only by their IP block: the DesignWare APB UART of the JH7110 and the
+ * EIC7700, the xscale-style UART of the SpacemiT K1. Tried after the generic names, so a node that
+ * lists both reports the generic one. platform_uart_kind() (hyp/platform.c) knows every name of
+ * both lists. */
+static const char *const uart_compat_16550[] = { "snps,dw-apb-uart", "intel,xscale-uart",
+                                                 "spacemit,k1-uart", NULL };
 static const char *const plic_compat[] = { "riscv,plic0", "sifive,plic-1.0.0", NULL };
 static const char *const clint_compat[] = { "riscv,clint0", "sifive,clint0", "riscv,aclint-mtimer",
                                             NULL };
 static const char *const virtio_compat[] = { "virtio,mmio", NULL };
 
 /* The blob is big-endian and may sit at any alignment, so every read goes byte by byte. */
-static uint32_t be32(const uint8_t *p)
+uint32_t fdt_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
@@ -72,7 +77,7 @@ static uint32_t be32(const uint8_t *p)
 /* A number of at most two cells; callers have checked that the cells lie inside the blob. */
 static uint64_t read_cells(const uint8_t *p, uint32_t n)
 {
-    return n == 0 ? 0 : n == 1 ? be32(p) : (uint64_t)be32(p) << 32 | be32(p + 4);
+    return n == 0 ? 0 : n == 1 ? fdt_be32(p) : (uint64_t)fdt_be32(p) << 32 | fdt_be32(p + 4);
 }
 
 /* strnlen is POSIX, not C11: the host test build would not see it. */
@@ -111,11 +116,11 @@ static bool prop_is(const struct fdt_prop *p, const char *lit)
 
 static uint32_t prop_u32(const struct fdt_prop *p, uint32_t dflt)
 {
-    return p->data && p->len == 4 ? be32(p->data) : dflt;
+    return p->data && p->len == 4 ? fdt_be32(p->data) : dflt;
 }
 
-/* timebase-frequency may take one or two cells; any other length is ignored. */
-static uint64_t timebase(const struct fdt_prop *p)
+/* A number of one or two cells (timebase-frequency, linux,initrd-*); other lengths read as 0. */
+static uint64_t prop_num(const struct fdt_prop *p)
 {
     return p->data && (p->len == 4 || p->len == 8) ? read_cells(p->data, p->len / 4) : 0;
 }
@@ -203,19 +208,31 @@ static void add_virtio(struct fdt_walk *w, const struct fdt_level *up)
     }
     const struct fdt_prop *irq = &w->props[P_INTERRUPTS];
     out->virtio[out->nvirtio++] = (struct fdt_virtio){
-        .base = dev.base, .size = dev.size, .irq = irq->data && irq->len >= 4 ? be32(irq->data) : 0
+        .base = dev.base,
+        .size = dev.size,
+        .irq = irq->data && irq->len >= 4 ? fdt_be32(irq->data) : 0,
     };
 }
 
 static void take_uart(struct fdt_walk *w, const struct fdt_level *up)
 {
     struct fdt_uart u = { .dev.present = false };
-    if (take_device(w, up, &u.dev, uart_compat)) {
+    if (take_device(w, up, &u.dev, uart_compat) || take_device(w, up, &u.dev, uart_compat_16550)) {
         u.reg_shift = prop_u32(&w->props[P_SHIFT], 0);
         u.reg_io_width = prop_u32(&w->props[P_WIDTH], 1);
         u.clock = prop_u32(&w->props[P_CLOCK], 0);
         w->out->uart = u;
     }
+}
+
+/* Extension names are case-insensitive ("SSTC" is Sstc). */
+static bool ext_is(const char *s, size_t n, const char *lit)
+{
+    size_t i = 0;
+    while (i < n && lit[i] && to_lower(s[i]) == lit[i]) {
+        i++;
+    }
+    return i == n && !lit[i];
 }
 
 /* RISC-V ISA manual, "ISA Extension Naming Conventions": single letters follow rv32/rv64, then
@@ -224,6 +241,7 @@ static void parse_isa(const struct fdt_prop *p, struct fdt_hart *h)
 {
     const char *s = (const char *)p->data;
     size_t n = p->data ? str_len(s, p->len) : 0, i = 4;
+    bool f = false, d = false;
     if (n < 4 || to_lower(s[0]) != 'r' || to_lower(s[1]) != 'v' ||
         !((s[2] == '3' && s[3] == '2') || (s[2] == '6' && s[3] == '4'))) {
         return;
@@ -234,18 +252,58 @@ static void parse_isa(const struct fdt_prop *p, struct fdt_hart *h)
             break; /* a multi-letter extension with no underscore before it: not single letters */
         }
         h->has_h |= c == 'h';
+        f |= c == 'f' || c == 'g'; /* G is IMAFD plus Zicsr and Zifencei */
+        d |= c == 'd' || c == 'g';
     }
+    h->has_fd = f && d;
     while (i < n) {
         size_t start = i;
         while (i < n && s[i] != '_') {
             i++;
         }
-        if (i - start == 4 && to_lower(s[start]) == 's' && to_lower(s[start + 1]) == 's' &&
-            to_lower(s[start + 2]) == 't' && to_lower(s[start + 3]) == 'c') {
-            h->has_sstc = true;
-        }
+        h->has_sstc |= ext_is(s + start, i - start, "sstc");
         i += i < n; /* the underscore */
     }
+}
+
+/* Newer trees (the EIC7700's) give riscv,isa-base and riscv,isa-extensions, one string per
+ * extension, and no riscv,isa. The flags come from the list itself; h->isa is rebuilt in the form
+ * of riscv,isa (rv64, the single letters, then each longer name after an underscore), which is what
+ * the log prints and what guests are told, and stops at the first name that does not fit. */
+static void isa_from_list(const struct fdt_prop *base, const struct fdt_prop *list,
+                          struct fdt_hart *h)
+{
+    /* The binding requires the base with the list; without it the hart is taken to be RV64, the
+     * only kind this hypervisor runs on. "rv64i" gives "rv64": the I is in the list too. */
+    bool have_base = base->data && str_len((const char *)base->data, base->len) >= 4;
+    size_t n = 4;
+    bool f = false, d = false, full = false;
+    memcpy(h->isa, have_base ? (const char *)base->data : "rv64", 4);
+    for (int pass = 0; pass < 2; pass++) { /* single letters first, then the longer names */
+        for (uint32_t off = 0; off < list->len;) {
+            const char *s = (const char *)list->data + off;
+            size_t k = str_len(s, list->len - off);
+            off += (uint32_t)k + 1;
+            if (k == 0 || (k == 1) != (pass == 0)) {
+                continue;
+            }
+            char c = to_lower(s[0]);
+            h->has_h |= k == 1 && c == 'h';
+            f |= k == 1 && c == 'f';
+            d |= k == 1 && c == 'd';
+            h->has_sstc |= ext_is(s, k, "sstc");
+            full |= n + (k > 1) + k >= sizeof h->isa;
+            if (!full) {
+                if (k > 1) {
+                    h->isa[n++] = '_';
+                }
+                memcpy(h->isa + n, s, k);
+                n += k;
+            }
+        }
+    }
+    h->isa[n] = '\0';
+    h->has_fd = f && d;
 }
 
 static void add_hart(struct fdt_walk *w, const struct fdt_level *up, bool okay)
@@ -260,11 +318,15 @@ static void add_hart(struct fdt_walk *w, const struct fdt_level *up, bool okay)
     h->hartid = (uint32_t)id;
     h->enabled = okay;
     h->has_mmu = p[P_MMU].data && !prop_is(&p[P_MMU], "riscv,none");
-    copy_str(h->isa, sizeof h->isa, &p[P_ISA]);
     copy_str(h->mmu, sizeof h->mmu, &p[P_MMU]);
-    parse_isa(&p[P_ISA], h); /* from the blob, not the copy, so truncation cannot hide "sstc" */
+    if (p[P_ISA].data || !p[P_ISA_EXT].data) {
+        copy_str(h->isa, sizeof h->isa, &p[P_ISA]);
+        parse_isa(&p[P_ISA], h); /* from the blob, not the copy, so truncation cannot hide "sstc" */
+    } else {
+        isa_from_list(&p[P_ISA_BASE], &p[P_ISA_EXT], h);
+    }
     if (!w->cpu_timebase) {
-        w->cpu_timebase = timebase(&p[P_TIMEBASE]);
+        w->cpu_timebase = prop_num(&p[P_TIMEBASE]);
     }
 }
 
@@ -306,6 +368,12 @@ static void finish_node(struct fdt_walk *w, int depth)
         const struct fdt_prop *sp = p[P_STDOUT].data ? &p[P_STDOUT] : &p[P_LSTDOUT];
         copy_str(out->bootargs, sizeof out->bootargs, &p[P_BOOTARGS]);
         copy_str(out->stdout_path, sizeof out->stdout_path, sp);
+        /* The loader writes these with one or two cells (QEMU two, U-Boot as #address-cells). */
+        uint64_t is = prop_num(&p[P_INITRD_START]), ie = prop_num(&p[P_INITRD_END]);
+        if (ie > is) {
+            out->initrd_start = is;
+            out->initrd_end = ie;
+        }
         w->want = (const char *)sp->data;
         w->want_len = 0;
         while (sp->data && w->want_len < sp->len && w->want[w->want_len] != '\0' &&
@@ -313,7 +381,7 @@ static void finish_node(struct fdt_walk *w, int depth)
             w->want_len++; /* "/soc/serial@10000000:115200n8": options are not part of the path */
         }
     } else if (lv->kind == K_CPUS) {
-        out->timebase_freq = timebase(&p[P_TIMEBASE]);
+        out->timebase_freq = prop_num(&p[P_TIMEBASE]);
     }
     if (!up) {
         return;
@@ -345,6 +413,36 @@ static void finish_node(struct fdt_walk *w, int depth)
     add_virtio(w, up);
 }
 
+/* DT spec 3.6 (/chosen): a stdout-path that does not start with '/' names an alias, a property of
+ * /aliases whose value is the node's full path ("serial0:115200n8" on most boards). Points w->want
+ * at that path, or clears it when there is no such alias (a relative path after the alias,
+ * "serial0/child", is not followed). The block has been walked once already. */
+static void resolve_alias(struct fdt_walk *w)
+{
+    const char *alias = w->want;
+    size_t alias_len = w->want_len;
+    uint32_t pos = 0;
+    int depth = -1;
+    bool in_aliases = false; /* only until its first child: properties come before children */
+    struct fdt_token t;
+
+    w->want_len = 0;
+    while (fdt_next(&w->b, &pos, &t) == FDT_OK && t.kind != FDT_END) {
+        if (t.kind == FDT_BEGIN) {
+            depth++;
+            in_aliases = depth == 1 && name_is(t.name, t.name_len, "aliases");
+        } else if (t.kind == FDT_END_NODE) {
+            depth--;
+            in_aliases = false;
+        } else if (t.kind == FDT_PROP && in_aliases && t.name_len == alias_len &&
+                   memcmp(t.name, alias, alias_len) == 0) {
+            w->want = (const char *)t.data;
+            w->want_len = str_len(w->want, t.len);
+            return;
+        }
+    }
+}
+
 static enum fdt_kind classify(int depth, const char *name, size_t n)
 {
     if (depth != 1) {
@@ -359,19 +457,14 @@ static enum fdt_kind classify(int depth, const char *name, size_t n)
 /* One pass over the structure block. Every token advances pos by at least 4, so the walk ends. */
 static int walk(struct fdt_walk *w)
 {
-    uint32_t pos = 0, end = w->st_size;
+    uint32_t pos = 0;
     int depth = -1; /* index in lv[] of the innermost open node */
     bool root_seen = false;
+    struct fdt_token t;
+    int err;
 
-    while (pos <= end && end - pos >= 4) {
-        uint32_t tok = be32(w->st + pos);
-        pos += 4;
-        if (tok == TOK_BEGIN_NODE && (depth >= 0 || !root_seen)) {
-            const char *name = (const char *)w->st + pos;
-            size_t n = str_len(name, end - pos);
-            if (n == end - pos) {
-                return FDT_ERR_BADSTRUCT; /* the name runs to the end of the block */
-            }
+    while ((err = fdt_next(&w->b, &pos, &t)) == FDT_OK) {
+        if (t.kind == FDT_BEGIN && (depth >= 0 || !root_seen)) {
             if (depth + 1 >= FDT_MAX_DEPTH) {
                 return FDT_ERR_TOODEEP;
             }
@@ -379,38 +472,74 @@ static int walk(struct fdt_walk *w)
                 finish_node(w, depth); /* children follow properties: the parent's are all in */
             }
             depth++;
-            w->lv[depth] = (struct fdt_level){ .name = name, .name_len = (uint32_t)n,
-                                               .kind = classify(depth, name, n) };
+            w->lv[depth] = (struct fdt_level){ .name = t.name, .name_len = (uint32_t)t.name_len,
+                                               .kind = classify(depth, t.name, t.name_len) };
             memset(w->props, 0, sizeof w->props);
             root_seen = true;
-            pos = (pos + (uint32_t)n + 4) & ~3u; /* the name, its NUL, padding to 4 */
-        } else if (tok == TOK_END_NODE && depth >= 0) {
+        } else if (t.kind == FDT_END_NODE && depth >= 0) {
             if (!w->lv[depth].done) {
                 finish_node(w, depth);
             }
             depth--;
-        } else if (tok == TOK_PROP && depth >= 0 && end - pos >= 8) {
-            uint32_t len = be32(w->st + pos), nameoff = be32(w->st + pos + 4);
-            pos += 8;
-            if (len > end - pos || nameoff >= w->str_size ||
-                str_len(w->str + nameoff, w->str_size - nameoff) == w->str_size - nameoff) {
-                return FDT_ERR_BADPROP;
-            }
+        } else if (t.kind == FDT_PROP && depth >= 0) {
             /* A property after the node's first child breaks the spec's order: it is ignored. */
             for (int i = 0; i < P_COUNT && !w->lv[depth].done; i++) {
-                if (strcmp(w->str + nameoff, prop_names[i]) == 0) {
-                    w->props[i] = (struct fdt_prop){ w->st + pos, len };
+                if (strcmp(t.name, prop_names[i]) == 0) {
+                    w->props[i] = (struct fdt_prop){ t.data, t.len };
                     break;
                 }
             }
-            pos = (pos + len + 3) & ~3u;
-        } else if (tok == TOK_END) {
+        } else if (t.kind == FDT_END) {
             return depth < 0 && root_seen ? FDT_OK : FDT_ERR_BADSTRUCT;
-        } else if (tok != TOK_NOP) {
-            return FDT_ERR_BADSTRUCT; /* unknown token, second root, or a token outside the root */
+        } else {
+            return FDT_ERR_BADSTRUCT; /* a second root, or a token outside the root */
         }
     }
-    return FDT_ERR_BADSTRUCT; /* ran off the block without FDT_END */
+    return err;
+}
+
+int fdt_next(const struct fdt_blob *b, uint32_t *pos, struct fdt_token *t)
+{
+    uint32_t p = *pos, end = b->st_size;
+
+    for (;;) {
+        if (p > end || end - p < 4) {
+            return FDT_ERR_BADSTRUCT; /* ran off the block without FDT_END */
+        }
+        uint32_t tok = fdt_be32(b->st + p);
+        p += 4;
+        memset(t, 0, sizeof *t);
+        t->kind = (enum fdt_token_kind)tok;
+        if (tok == TOK_BEGIN_NODE) {
+            t->name = (const char *)b->st + p;
+            t->name_len = str_len(t->name, end - p);
+            if (t->name_len == end - p) {
+                return FDT_ERR_BADSTRUCT; /* the name runs to the end of the block */
+            }
+            p = (p + (uint32_t)t->name_len + 4) & ~3u; /* the name, its NUL, padding to 4 */
+        } else if (tok == TOK_PROP) {
+            if (end - p < 8) {
+                return FDT_ERR_BADSTRUCT;
+            }
+            uint32_t len = fdt_be32(b->st + p), nameoff = fdt_be32(b->st + p + 4);
+            p += 8;
+            if (len > end - p || nameoff >= b->str_size ||
+                str_len(b->str + nameoff, b->str_size - nameoff) == b->str_size - nameoff) {
+                return FDT_ERR_BADPROP;
+            }
+            t->name = b->str + nameoff;
+            t->name_len = strlen(t->name);
+            t->data = b->st + p;
+            t->len = len;
+            p = (uint32_t)(((uint64_t)p + len + 3) & ~3ull); /* past end only if the block is */
+        } else if (tok == TOK_NOP) {
+            continue;
+        } else if (tok != TOK_END_NODE && tok != TOK_END) {
+            return FDT_ERR_BADSTRUCT; /* unknown token */
+        }
+        *pos = p;
+        return FDT_OK;
+    }
 }
 
 static bool in_blob(uint32_t off, uint32_t size, uint32_t total)
@@ -418,42 +547,47 @@ static bool in_blob(uint32_t off, uint32_t size, uint32_t total)
     return off <= total && size <= total - off;
 }
 
-static int read_header(const uint8_t *p, size_t avail, struct fdt_walk *w)
+int fdt_open(const void *blob, size_t avail, uint32_t max, struct fdt_blob *b)
 {
-    if (avail >= 4 && be32(p) != FDT_MAGIC) {
+    const uint8_t *p = blob;
+
+    if (!p) {
+        return FDT_ERR_TRUNCATED;
+    }
+    if (avail >= 4 && fdt_be32(p) != FDT_MAGIC) {
         return FDT_ERR_BADMAGIC;
     }
     if (avail < FDT_HDR_SIZE) {
         return FDT_ERR_TRUNCATED;
     }
-    uint32_t off_st = be32(p + 8), off_str = be32(p + 12), version = be32(p + 20);
-    if (version < 16 || be32(p + 24) > 17) {
+    uint32_t off_st = fdt_be32(p + 8), off_str = fdt_be32(p + 12), version = fdt_be32(p + 20);
+    if (version < 16 || fdt_be32(p + 24) > 17) {
         return FDT_ERR_BADVERSION; /* a last_comp_version above 17 means a layout we do not know */
     }
-    w->base = p;
-    w->total = be32(p + 4);
-    w->rsv_off = be32(p + 16);
-    w->str_size = be32(p + 32);
+    b->base = p;
+    b->total = fdt_be32(p + 4);
+    b->rsv_off = fdt_be32(p + 16);
+    b->str_size = fdt_be32(p + 32);
     /* Version 16 has no size_dt_struct: the block then runs to the end of the blob. */
-    w->st_size = version >= 17 ? be32(p + 36) : off_st <= w->total ? w->total - off_st : 0;
-    if (w->total > avail || w->total > FDT_MAX_SIZE || w->total < FDT_HDR_SIZE ||
-        !in_blob(off_st, w->st_size, w->total) || !in_blob(off_str, w->str_size, w->total) ||
-        !in_blob(w->rsv_off, FDT_RSV_ENTRY, w->total)) {
+    b->st_size = version >= 17 ? fdt_be32(p + 36) : off_st <= b->total ? b->total - off_st : 0;
+    if (b->total > avail || b->total > max || b->total < FDT_HDR_SIZE ||
+        !in_blob(off_st, b->st_size, b->total) || !in_blob(off_str, b->str_size, b->total) ||
+        !in_blob(b->rsv_off, FDT_RSV_ENTRY, b->total)) {
         return FDT_ERR_TRUNCATED;
     }
-    w->st = p + off_st;
-    w->str = (const char *)p + off_str;
+    b->st = p + off_st;
+    b->str = (const char *)p + off_str;
     return FDT_OK;
 }
 
 /* The memory-reservation block: (address, size) pairs up to a 0,0 entry, bounded by totalsize. */
-static int read_rsvmap(const struct fdt_walk *w, struct platform_info *out)
+static int read_rsvmap(const struct fdt_blob *b, struct platform_info *out)
 {
-    for (uint32_t off = w->rsv_off;; off += FDT_RSV_ENTRY) {
-        if (!in_blob(off, FDT_RSV_ENTRY, w->total)) {
+    for (uint32_t off = b->rsv_off;; off += FDT_RSV_ENTRY) {
+        if (!in_blob(off, FDT_RSV_ENTRY, b->total)) {
             return FDT_ERR_TRUNCATED;
         }
-        struct fdt_region r = { read_cells(w->base + off, 2), read_cells(w->base + off + 8, 2) };
+        struct fdt_region r = { read_cells(b->base + off, 2), read_cells(b->base + off + 8, 2) };
         if (r.base == 0 && r.size == 0) {
             return FDT_OK;
         }
@@ -468,17 +602,18 @@ int fdt_parse(const void *blob, size_t avail, struct platform_info *out)
     struct fdt_walk w;
     int err;
 
-    if (!blob) {
-        return FDT_ERR_TRUNCATED;
-    }
     memset(out, 0, sizeof *out);
     memset(&w, 0, sizeof w);
     w.out = out;
-    if ((err = read_header(blob, avail, &w)) != FDT_OK || (err = read_rsvmap(&w, out)) != FDT_OK) {
+    if ((err = fdt_open(blob, avail, FDT_MAX_SIZE, &w.b)) != FDT_OK ||
+        (err = read_rsvmap(&w.b, out)) != FDT_OK) {
         return err;
     }
     if ((err = walk(&w)) != FDT_OK) {
         return err;
+    }
+    if (w.want_len && w.want[0] != '/') {
+        resolve_alias(&w);
     }
     /* stdout-path may name a node that precedes /chosen, so it is resolved in a second pass. */
     if (w.want_len && w.want[0] == '/') {
@@ -496,7 +631,7 @@ int fdt_parse(const void *blob, size_t avail, struct platform_info *out)
 uint32_t fdt_total_size(const void *blob)
 {
     const uint8_t *p = blob;
-    return p && be32(p) == FDT_MAGIC ? be32(p + 4) : 0;
+    return p && fdt_be32(p) == FDT_MAGIC ? fdt_be32(p + 4) : 0;
 }
 
 const char *fdt_strerror(int err)

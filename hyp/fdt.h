@@ -27,8 +27,11 @@ struct fdt_hart {
     bool enabled;            /* status absent or "okay" */
     bool has_mmu;            /* mmu-type present and not "riscv,none" */
     bool has_h;              /* 'h' in the single-letter part of riscv,isa */
+    bool has_fd;             /* 'f' and 'd' (or 'g') there: not a monitor core such as an E51 */
     bool has_sstc;           /* "sstc" among the multi-letter extensions */
-    char isa[FDT_ISA_LEN];   /* riscv,isa, truncated if longer */
+    /* riscv,isa, truncated if longer; built from riscv,isa-base and riscv,isa-extensions when the
+     * tree has only those. */
+    char isa[FDT_ISA_LEN];
     char mmu[FDT_STR_LEN];   /* mmu-type, empty when absent */
 };
 
@@ -67,12 +70,17 @@ struct platform_info {
     struct fdt_hart harts[FDT_MAX_HARTS];
     unsigned nharts;
     uint64_t timebase_freq; /* /cpus timebase-frequency (or the first cpu's) */
-    struct fdt_uart uart;   /* /chosen stdout-path if it resolves, else the first ns16550(a) / sifive,uart0 */
+    /* /chosen stdout-path (a path, or an alias of /aliases) if it resolves, else the first
+     * 16550-compatible or SiFive UART. */
+    struct fdt_uart uart;
     struct fdt_plic plic;   /* riscv,plic0 or sifive,plic-1.0.0 */
     struct fdt_device clint; /* riscv,clint0 / sifive,clint0 / riscv,aclint-mtimer */
     char bootargs[FDT_BOOTARGS_LEN]; /* /chosen bootargs, empty when absent */
     char stdout_path[FDT_STR_LEN];   /* /chosen stdout-path, empty when absent */
     char model[FDT_STR_LEN];         /* root model, empty when absent */
+    /* /chosen linux,initrd-start/-end: where the loader put the guest bundle; both 0 when absent or
+     * when end is not above start. */
+    uint64_t initrd_start, initrd_end;
     struct fdt_virtio virtio[FDT_MAX_VIRTIO]; /* "virtio,mmio" nodes in document order */
     unsigned nvirtio;
 };
@@ -96,5 +104,33 @@ int fdt_parse(const void *blob, size_t avail, struct platform_info *out);
 uint32_t fdt_total_size(const void *blob);
 
 const char *fdt_strerror(int err);
+
+/* A blob whose header has been checked: every block lies inside its totalsize bytes. */
+struct fdt_blob {
+    const uint8_t *base, *st;
+    const char *str;
+    uint32_t total, rsv_off, st_size, str_size;
+};
+
+/* Checks the header of the blob at `blob` (at most `avail` and `max` bytes may be read). */
+int fdt_open(const void *blob, size_t avail, uint32_t max, struct fdt_blob *b);
+
+enum fdt_token_kind { FDT_BEGIN = 1, FDT_END_NODE = 2, FDT_PROP = 3, FDT_END = 9 };
+
+/* One token of the structure block: a node's name (FDT_BEGIN), or a property's name and value. */
+struct fdt_token {
+    enum fdt_token_kind kind;
+    const char *name; /* NUL-terminated inside the blob */
+    size_t name_len;
+    const uint8_t *data; /* FDT_PROP: the value, len bytes inside the blob */
+    uint32_t len;
+};
+
+/* The token at *pos (start at 0), skipping NOPs; *pos moves past it. Each call advances *pos by at
+ * least 4, so a walk ends. Nesting is the caller's to check. */
+int fdt_next(const struct fdt_blob *b, uint32_t *pos, struct fdt_token *t);
+
+/* Big-endian cells, read byte by byte (a blob may sit at any alignment). */
+uint32_t fdt_be32(const uint8_t *p);
 
 #endif

@@ -4,10 +4,12 @@
 
 #include <arch/arch.h>
 
+#include "bundle.h"
 #include "console.h"
 #include "drv/uart.h"
 #include "fdt.h"
 #include "hyp.h"
+#include "platform.h"
 #include "sched.h"
 #include "vm.h"
 
@@ -19,6 +21,8 @@ bool hart_has_sstc;
 char guest_isa[FDT_ISA_LEN];
 
 static struct pcpu boot_cpu;
+static struct bundle bundle;
+static struct platform_choice choice;
 
 /* Linker symbols: the hypervisor image, .bss and boot stack included. */
 extern char _start_image[], _end[];
@@ -143,19 +147,19 @@ static void print_platform(unsigned long boot_hartid)
     hyp_log("timebase: %lu Hz", (unsigned long)p->timebase_freq);
     for (unsigned i = 0; i < p->nharts; i++) {
         const struct fdt_hart *h = &p->harts[i];
+        const struct platform_hart *c = &choice.harts[i];
         const char *role = "parked";
-        if (h->hartid == boot_hartid) {
+        if (!c->usable) {
+            role = c->why; /* a monitor hart (the E51 of a HiFive Unleashed), or disabled */
+        } else if (h->hartid == boot_hartid) {
             role = "boot hart";
-        } else if (!h->has_mmu) {
-            role = "no MMU: left alone"; /* a monitor hart, such as the E51 of a HiFive Unleashed */
-        } else if (!h->enabled) {
-            role = "disabled";
         } else {
             long st = arch_fw_hart_status(h->hartid);
             role = st == 1 ? "parked (stopped in firmware)" : "parked";
         }
-        hyp_log("hart %u: %s, mmu %s, %s%s: %s", h->hartid, h->isa, h->mmu[0] ? h->mmu : "none",
-                h->has_h ? "H" : "no H", h->has_sstc ? ", Sstc" : "", role);
+        hyp_log("hart %u: %s, mmu %s, %s%s: %s%s", h->hartid, h->isa, h->mmu[0] ? h->mmu : "none",
+                h->has_h ? "H" : "no H", h->has_sstc ? ", Sstc" : "", c->usable ? "" : "left alone, ",
+                role);
     }
     if (p->uart.dev.present) {
         hyp_log("uart: %s at 0x%lx", p->uart.dev.compatible, (unsigned long)p->uart.dev.base);
@@ -188,20 +192,81 @@ static void memory_init(const void *dtb)
     for (unsigned i = 0; i < platform.nreserved; i++) {
         frames_reserve(&frames, platform.reserved[i].base, platform.reserved[i].size);
     }
-    /* OpenSBI may not list its own region; whatever lies below our image is the firmware's on every
-     * board we boot on (it loads us at RAM base + text_offset). */
+    /* OpenSBI describes its own region (/reserved-memory) since 0.7; a firmware that does not is
+     * assumed to sit below our image, in the RAM region we were loaded into, as boards place it. */
     for (unsigned i = 0; i < platform.nmem; i++) {
-        uint64_t b = platform.mem[i].base;
-        if (b < (uint64_t)(uintptr_t)_start_image &&
-            (uint64_t)(uintptr_t)_start_image < b + platform.mem[i].size) {
-            frames_reserve(&frames, b, (uint64_t)(uintptr_t)_start_image - b);
+        uint64_t b = platform.mem[i].base, img = (uint64_t)(uintptr_t)_start_image;
+        bool described = false;
+        for (unsigned r = 0; r < platform.nreserved; r++) {
+            described |= platform.reserved[r].base >= b && platform.reserved[r].base < img;
+        }
+        if (b < img && img < b + platform.mem[i].size && !described) {
+            hyp_log("no firmware region in the device tree: 0x%lx-0x%lx below this image kept out",
+                    (unsigned long)b, (unsigned long)(img - 1));
+            frames_reserve(&frames, b, img - b);
         }
     }
     frames_reserve(&frames, (uint64_t)(uintptr_t)_start_image,
                    cursor - (uint64_t)(uintptr_t)_start_image);
     frames_reserve(&frames, (uint64_t)(uintptr_t)dtb, fdt_total_size(dtb));
+    if (platform.initrd_end) {
+        frames_reserve(&frames, platform.initrd_start, platform.initrd_end - platform.initrd_start);
+    }
     hyp_log("hypervisor: 0x%lx-0x%lx; %lu MiB free for guests", (unsigned long)(uintptr_t)_start_image,
             (unsigned long)(cursor - 1), (unsigned long)(frames_free_count(&frames) * PAGE_SIZE >> 20));
+}
+
+/* The loader's initrd is the bundle only if it lies wholly in RAM and clear of this image and the
+ * device tree; anything else (a stale /chosen, a hostile or mistaken loader) is refused here. */
+static const char *bundle_range_check(uint64_t start, uint64_t end, const void *dtb)
+{
+    uint64_t img = (uint64_t)(uintptr_t)_start_image, img_end = (uint64_t)(uintptr_t)_end;
+    uint64_t d = (uint64_t)(uintptr_t)dtb, d_end = d + fdt_total_size(dtb);
+    bool in_ram = false;
+
+    if (!end) {
+        return "no bundle was loaded (QEMU: -initrd guests.img; U-Boot: booti <hyp> <bundle>:<size> "
+               "<fdt>)";
+    }
+    for (unsigned i = 0; i < platform.nmem; i++) {
+        uint64_t b = platform.mem[i].base, e = b + platform.mem[i].size;
+        in_ram |= start >= b && end <= e && e > b;
+    }
+    if (!in_ram) {
+        return "it does not lie inside one RAM region";
+    }
+    if ((start < img_end && img < end) || (start < d_end && d < end)) {
+        return "it overlaps the hypervisor image or the device tree";
+    }
+    return (const char *)0;
+}
+
+static void bundle_load(const void *dtb)
+{
+    uint64_t start = platform.initrd_start, end = platform.initrd_end;
+    const char *why = bundle_range_check(start, end, dtb);
+
+    if (why) {
+        hyp_log("no guests: %s", why);
+        platform.initrd_start = platform.initrd_end = 0; /* nothing of it is reserved */
+        return;
+    }
+    int err = bundle_parse((const void *)(uintptr_t)start, (size_t)(end - start), &bundle);
+    for (unsigned i = 0; i < bundle.nmsgs; i++) {
+        hyp_log("%s", bundle.msgs[i]);
+    }
+    if (err != 0) {
+        return;
+    }
+    unsigned hashed = 0;
+    for (unsigned i = 0; i < bundle.nimages; i++) {
+        hashed += bundle.images[i].hashed && bundle.images[i].usable;
+    }
+    hyp_log("bundle: \"%s\" at 0x%lx-0x%lx: %u guests, %u images (%u sha256-checked)",
+            bundle.description, (unsigned long)start, (unsigned long)(end - 1), bundle.nguests,
+            bundle.nimages, hashed);
+    vm_configs = bundle.guests;
+    vm_nconfigs = bundle.nguests;
 }
 
 _Noreturn void hyp_main(unsigned long hartid, const void *dtb);
@@ -219,8 +284,10 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
         hyp_panic("cannot read the device tree at %p: %s", dtb, fdt_strerror(err));
     }
     uart_init(&platform.uart);
-    hyp_printf("\nhyp: RISC-V paravirtualizing microhypervisor, booting on hart %lu\n", hartid);
+    hyp_printf("\nhyp: RISC-V paravirtualizing microhypervisor, booting on hart %lu at 0x%lx\n", hartid,
+               (unsigned long)(uintptr_t)_start_image);
     parse_bootargs(platform.bootargs);
+    platform_choose(&platform, hartid, boot_options.engine_trap, &choice);
     print_platform(hartid);
 
     const struct fdt_hart *me = (const struct fdt_hart *)0;
@@ -235,13 +302,17 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     if (platform.timebase_freq == 0) {
         hyp_panic("the device tree gives no timebase-frequency");
     }
-    if (!me->mmu[0]) {
-        hyp_panic("boot hart %lu has no MMU (riscv,isa = %s)", hartid, me->isa);
+    if (choice.engine == PLATFORM_ENGINE_NONE) {
+        hyp_log("cannot run guests: %s", choice.problem);
+        arch_fw_shutdown(true);
+    }
+    if (choice.common_subset) {
+        hyp_log("harts differ in H or Sstc: guests get what every usable hart has");
     }
     /* The trap engine runs where there is no H extension, or where the bootargs ask for it (to
      * compare the two engines on one machine). */
-    arch_engine_trap = !me->has_h || boot_options.engine_trap;
-    hart_has_sstc = me->has_sstc && arch_sstc_usable();
+    arch_engine_trap = choice.engine == PLATFORM_ENGINE_TRAP;
+    hart_has_sstc = choice.sstc && arch_sstc_usable();
     if (me->has_sstc && !hart_has_sstc) {
         hyp_log("hart %lu lists Sstc but stimecmp traps (the firmware left it off): not used", hartid);
     }
@@ -251,7 +322,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     if (arch_engine_trap) {
         hyp_log("engine: trap on hart %lu (%s; guest kernels run in U-mode, privileged instructions "
                 "emulated, shadow or validated page tables, guest timer through the hypervisor)",
-                hartid, me->has_h ? "forced by hyp.engine=trap" : "no H extension");
+                hartid, choice.engine_why);
     } else {
         hyp_log("engine: hext on hart %lu (VMID bits %u, guest timer %s)", hartid, vmid_bits,
                 hart_has_sstc ? "Sstc vstimecmp" : "emulated through hvip.VSTIP");
@@ -264,6 +335,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
         __builtin_trap();
     }
 
+    bundle_load(dtb);
     memory_init(dtb);
     sched_slice = platform.timebase_freq / 100;
     if (vm_create_all() == 0) {

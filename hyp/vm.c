@@ -19,6 +19,8 @@
 
 struct vm vms[VM_MAX];
 unsigned nvms;
+const struct vm_config *vm_configs;
+unsigned vm_nconfigs;
 
 static uint64_t pt_alloc_cb(void *ctx, uint64_t n, uint64_t align)
 {
@@ -159,8 +161,12 @@ unsigned vm_create_all(void)
 {
     unsigned built = 0;
 
-    for (unsigned i = 0; i < vm_nconfigs && nvms < VM_MAX; i++) {
+    for (unsigned i = 0; i < vm_nconfigs; i++) {
         const struct vm_config *cfg = &vm_configs[i];
+        if (nvms == VM_MAX) {
+            hyp_log("guest '%s' not started: at most %u guests run at once", cfg->name, VM_MAX);
+            continue;
+        }
         const char *why = vm_check_config(cfg);
         if (why) {
             hyp_log("guest %u ('%s') not started: %s", i, cfg->name ? cfg->name : "?", why);

@@ -40,8 +40,8 @@ def run_qemu(config, guestargs, icount=True, timeout=300, disk=None, engine="hex
         env["DISK"] = disk
     if guestargs:
         env["APPEND"] = "hyp.guestargs=" + guestargs.replace(" ", ",")
-    image = os.path.join(BUILD, "cfg", config, "hyp.bin")
-    p = subprocess.run([os.path.join(ROOT, "scripts", "run-qemu.sh"), image], env=env,
+    env["BUNDLE"] = os.path.join(BUILD, "cfg", config, "guests.img")
+    p = subprocess.run([os.path.join(ROOT, "scripts", "run-qemu.sh"), os.path.join(BUILD, "hyp.bin")], env=env,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=timeout + 30)
     out = p.stdout.decode(errors="replace").replace("\r", "")
@@ -189,8 +189,8 @@ def write_docs(rows, out):
              "- compiler: " + version(["riscv64-unknown-elf-gcc", "--version"]),
              "- firmware: Debian opensbi " + version(["dpkg-query", "-W", "-f=${Version}", "opensbi"]),
              "", "Commands: `make bench` (this page, `build/bench/results.csv`, `docs/bench.svg`); one "
-             "point by hand: `ICOUNT=1 APPEND=hyp.guestargs=bench=null,n=1000 scripts/run-qemu.sh "
-             "build/cfg/bench-pv/hyp.bin`.", "",
+             "point by hand: `BUNDLE=build/cfg/bench-pv/guests.img ICOUNT=1 "
+             "APPEND=hyp.guestargs=bench=null,n=1000 scripts/run-qemu.sh build/hyp.bin`.", "",
              "`hext` is the H-extension engine (QEMU `-cpu rv64`), `trap` the trap engine on a hart without "
              "H (`-cpu rv64,h=false`: the guest kernel deprivileged, shadow page tables for fv, validated "
              "direct paging for pv). `pv-hc` (hext only) is the pv flavour validating its page tables "

@@ -3,7 +3,8 @@
 # Boots a hypervisor image on QEMU with Debian's OpenSBI. Settings come from the environment:
 #   MACHINE (virt), CPU (rv64; sifive-u54 on sifive_u), SMP (1; 2 on sifive_u), MEM (512M), APPEND (hypervisor boot options), TIMEOUT (s, 300),
 #   ICOUNT (set to 1 for -icount shift=0,sleep=off), QEMU_EXTRA (more QEMU arguments),
-#   DISK (a raw disk image attached as a virtio-blk device on a virtio-mmio slot, written in place).
+#   DISK (a raw disk image attached as a virtio-blk device on a virtio-mmio slot, written in place),
+#   BUNDLE (the guest bundle, given as the initrd: the hypervisor finds it through /chosen).
 set -euo pipefail
 
 image=${1:?usage: run-qemu.sh IMAGE}
@@ -42,6 +43,10 @@ fi
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic -no-reboot
       -bios "$firmware" -kernel "$image")
 [ -n "${APPEND:-}" ] && args+=(-append "$APPEND")
+if [ -n "${BUNDLE:-}" ]; then
+    [ -f "$BUNDLE" ] || fail "BUNDLE=$BUNDLE: no such file (make bundle CONFIG=...)"
+    args+=(-initrd "$BUNDLE")
+fi
 if [ -n "${DISK:-}" ]; then
     [ -f "$DISK" ] || fail "DISK=$DISK: no such disk image"
     # QEMU 7.2's virtio-mmio transports are legacy (version 1) unless told otherwise; the hypervisor

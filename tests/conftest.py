@@ -40,10 +40,19 @@ class Run:
         return table
 
 
-def boot(config, timeout=120, **env):
-    """Boots build/cfg/<config>/hyp.bin with scripts/run-qemu.sh; env sets MACHINE, CPU, SMP, APPEND..."""
-    image = os.path.join(BUILD, "cfg", config, "hyp.bin")
-    e = dict(os.environ, TIMEOUT=str(timeout), **{k: str(v) for k, v in env.items()})
+HYP = os.path.join(BUILD, "hyp.bin")
+
+
+def bundle_of(config):
+    """The guest bundle `make bundle CONFIG=<config>` makes."""
+    return os.path.join(BUILD, "cfg", config, "guests.img")
+
+
+def boot(config, timeout=120, image=HYP, **env):
+    """Boots build/hyp.bin with the bundle of a configuration (or BUNDLE=path) through
+    scripts/run-qemu.sh; env sets MACHINE, CPU, SMP, APPEND..."""
+    e = dict(os.environ, TIMEOUT=str(timeout), BUNDLE=bundle_of(config) if config else "")
+    e.update({k: str(v) for k, v in env.items()})
     p = subprocess.run([os.path.join(ROOT, "scripts", "run-qemu.sh"), image], env=e,
                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=timeout + 30)

@@ -11,7 +11,7 @@
  * lands on the local vector, which needs no registers: t2 already holds the error result. */
     .globl hlvx_hu_safe
 hlvx_hu_safe:
-    la      t0, 1f
+    lla     t0, 1f
     csrrw   t1, CSR_STVEC, t0
     li      t2, -1
     hlvx.hu t3, (a0)
@@ -26,7 +26,7 @@ hlvx_hu_safe:
 /* long hlv_d_safe(uint64_t gva, uint64_t *out): the same guard around HLV.D. */
     .globl hlv_d_safe
 hlv_d_safe:
-    la      t0, 2f
+    lla     t0, 2f
     csrrw   t1, CSR_STVEC, t0
     li      t2, -1
     hlv.d   t3, (a0)
@@ -41,7 +41,7 @@ hlv_d_safe:
  * list Sstc while the firmware left it disabled in menvcfg). */
     .globl stimecmp_probe
 stimecmp_probe:
-    la      t0, 3f
+    lla     t0, 3f
     csrrw   t1, CSR_STVEC, t0
     li      t2, -1
     csrr    t3, CSR_STIMECMP

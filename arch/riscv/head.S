@@ -2,6 +2,10 @@
 /* Image header and boot entry: OpenSBI (or U-Boot's booti) jumps here in HS-mode with a0 = hartid, a1 = DTB. */
 #include <arch/csr.h>
 
+/* ELF for RISC-V (psABI): the one dynamic relocation a position-independent image needs. */
+#define R_RISCV_RELATIVE 3
+#define ELF64_RELA_SIZE 24
+
     .section .text.head, "ax"
     .globl _start
 _start:
@@ -26,14 +30,33 @@ boot_entry:
     /* No interrupts until the hypervisor has set up its own timer; no trap handler until stvec is ours. */
     csrw    CSR_SIE, zero
     csrw    CSR_SIP, zero
+    /* The image is linked at address 0 and runs wherever the loader put it: every absolute address
+     * in it (function tables, pointers in data, the GOT) is listed in .rela.dyn as R_RISCV_RELATIVE
+     * (the build refuses any other kind), and becomes load address + addend here. Until this loop has
+     * run only PC-relative code may execute, so everything here uses lla, never la. */
+    lla     t0, _start
+    lla     t1, __rela_dyn_start
+    lla     t2, __rela_dyn_end
+    li      t5, R_RISCV_RELATIVE
+1:  bgeu    t1, t2, 2f
+    ld      t3, 8(t1)               /* r_info */
+    bne     t3, t5, 4f
+    ld      t3, 0(t1)               /* r_offset */
+    ld      t4, 16(t1)              /* r_addend */
+    add     t3, t3, t0
+    add     t4, t4, t0
+    sd      t4, 0(t3)
+    addi    t1, t1, ELF64_RELA_SIZE
+    j       1b
+2:  fence.i                         /* the loop may have written into .text (trap.S's jump target) */
     .option push
     .option norelax
-    la      gp, __global_pointer$
+    lla     gp, __global_pointer$
     .option pop
-    la      sp, boot_stack_top
+    lla     sp, boot_stack_top
     /* a0/a1 carry hartid and DTB into hyp_main: clear .bss with temporaries only. */
-    la      t0, __bss_start
-    la      t1, __bss_end
+    lla     t0, __bss_start
+    lla     t1, __bss_end
 1:  bgeu    t0, t1, 2f
     sd      zero, 0(t0)
     addi    t0, t0, 8
@@ -41,13 +64,17 @@ boot_entry:
 2:
     /* sscratch = 0 tells the trap vector that a trap came from the hypervisor itself. */
     csrw    CSR_SSCRATCH, zero
-    la      t0, trap_vector
+    lla     t0, trap_vector
     csrw    CSR_STVEC, t0
     mv      tp, zero
     call    hyp_main
     /* hyp_main never returns: if it ever did, stop here rather than run off into data. */
 3:  wfi
     j       3b
+    /* A relocation of another kind: the build checks there is none, so this is a corrupted image.
+     * Nothing can be printed yet (no console, no relocated pointers): stop this hart. */
+4:  wfi
+    j       4b
 
     .section .bss.stack, "aw", @nobits
     .balign 16

@@ -32,7 +32,7 @@ extern char tv_vector[], _start_image[], _end[];
 extern uint64_t arch_fw_scounteren;
 
 #define ALIAS_BASE ((uint64_t)ARCH_ALIAS_BASE)
-#define ALIAS_L0_TABLES 8 /* the image (guest images linked in included) may span 16 MiB */
+#define ALIAS_L0_TABLES 8 /* image and .bss up to 16 MiB; guest images stay in the bundle */
 #define FS_INITIAL (1ull << 13)
 #define FS_DIRTY (3ull << 13)
 #define INSN_WFI 0x10500073u

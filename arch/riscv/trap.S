@@ -196,9 +196,9 @@ tv_enter:
     ld      t0, VCPU_TV_HW_SATP(a0)
     ld      t1, VCPU_TV_ALIAS_SELF(a0)
     li      t2, ARCH_ALIAS_BASE
-    la      t3, _start_image
+    lla     t3, _start_image
     sub     t2, t2, t3
-    la      t3, 3f
+    lla     t3, 3f
     add     t3, t3, t2
     mv      a0, t1
     jr      t3

@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Host console UART drivers. Until uart_init() succeeds, output goes through the firmware's SBI console.
+// Host console UART drivers. Until uart_init() succeeds, output goes through the firmware's SBI
+// console.
 #include "uart.h"
-
-#include <string.h>
 
 #include <arch/arch.h>
 
 #include "console.h"
+#include "platform.h"
 
-enum uart_kind {
-    UART_NONE,
-    UART_NS16550,
-    UART_SIFIVE,
-};
-
-static enum uart_kind kind;
+/* Chosen once by uart_init, with the same decision the unit tests check (platform_uart_choose). */
+static enum platform_uart_kind kind;
 static uintptr_t base;
-static unsigned shift, width;
+static uint32_t stride, width;
 
-/* ns16550 registers (in units of 1 << reg-shift) and line-status bits. */
+/* ns16550 registers (in units of the stride) and line-status bits. */
 #define NS_RBR 0
 #define NS_THR 0
 #define NS_LSR 5
@@ -33,19 +28,34 @@ static unsigned shift, width;
 #define SF_FULL (1u << 31)
 #define SF_EMPTY (1u << 31)
 
+/* reg-io-width is the access width the board wires the UART for (4 on the JH7110, K1 and
+ * EIC7700): an access of another width is not guaranteed to reach the register. */
 static uint32_t ns_read(unsigned reg)
 {
-    uintptr_t a = base + ((uintptr_t)reg << shift);
-    return width == 4 ? *(volatile uint32_t *)a : *(volatile uint8_t *)a;
+    uintptr_t a = base + (uintptr_t)reg * stride;
+    switch (width) {
+    case 4:
+        return *(volatile uint32_t *)a;
+    case 2:
+        return *(volatile uint16_t *)a;
+    default:
+        return *(volatile uint8_t *)a;
+    }
 }
 
 static void ns_write(unsigned reg, uint32_t v)
 {
-    uintptr_t a = base + ((uintptr_t)reg << shift);
-    if (width == 4) {
+    uintptr_t a = base + (uintptr_t)reg * stride;
+    switch (width) {
+    case 4:
         *(volatile uint32_t *)a = v;
-    } else {
+        break;
+    case 2:
+        *(volatile uint16_t *)a = (uint16_t)v;
+        break;
+    default:
         *(volatile uint8_t *)a = (uint8_t)v;
+        break;
     }
 }
 
@@ -61,39 +71,44 @@ static void sf_write(unsigned off, uint32_t v)
 
 bool uart_init(const struct fdt_uart *u)
 {
-    if (!u->dev.present) {
-        return false;
-    }
-    base = (uintptr_t)u->dev.base;
-    shift = u->reg_shift;
-    width = u->reg_io_width;
-    if (strncmp(u->dev.compatible, "ns16550", 7) == 0) {
-        /* The firmware has programmed baud rate and framing already; we only poll. */
-        kind = UART_NS16550;
-    } else if (strcmp(u->dev.compatible, "sifive,uart0") == 0) {
+    struct platform_uart pu;
+
+    platform_uart_choose(u, &pu);
+    base = (uintptr_t)pu.base;
+    stride = pu.stride;
+    width = pu.width;
+    switch (pu.kind) {
+    case PLATFORM_UART_NS16550:
+        /* The firmware has programmed baud rate and framing already; we only poll LSR, read RBR and
+         * write THR. Leaving LCR alone matters on the DesignWare UART, which can ignore LCR writes
+         * while busy. Leaving IER alone matters on the K1 (intel,xscale-uart): its bit 6 (UUE, unit
+         * enable) must stay set, and the K1's firmware set it. */
+        break;
+    case PLATFORM_UART_SIFIVE:
         sf_write(SF_TXCTRL, sf_read(SF_TXCTRL) | 1);
         sf_write(SF_RXCTRL, sf_read(SF_RXCTRL) | 1);
-        kind = UART_SIFIVE;
-    } else {
+        break;
+    case PLATFORM_UART_NONE:
         return false;
     }
+    kind = pu.kind;
     return true;
 }
 
 void console_hw_putc(char c)
 {
     switch (kind) {
-    case UART_NS16550:
+    case PLATFORM_UART_NS16550:
         while (!(ns_read(NS_LSR) & NS_LSR_THRE)) {
         }
         ns_write(NS_THR, (uint8_t)c);
         break;
-    case UART_SIFIVE:
+    case PLATFORM_UART_SIFIVE:
         while (sf_read(SF_TXDATA) & SF_FULL) {
         }
         sf_write(SF_TXDATA, (uint8_t)c);
         break;
-    case UART_NONE:
+    case PLATFORM_UART_NONE:
         arch_fw_putchar(c);
         break;
     }
@@ -102,13 +117,13 @@ void console_hw_putc(char c)
 int console_hw_getc(void)
 {
     switch (kind) {
-    case UART_NS16550:
+    case PLATFORM_UART_NS16550:
         return (ns_read(NS_LSR) & NS_LSR_DR) ? (int)(ns_read(NS_RBR) & 0xff) : -1;
-    case UART_SIFIVE: {
+    case PLATFORM_UART_SIFIVE: {
         uint32_t v = sf_read(SF_RXDATA);
         return (v & SF_EMPTY) ? -1 : (int)(v & 0xff);
     }
-    case UART_NONE:
+    case PLATFORM_UART_NONE:
         break;
     }
     return -1;

@@ -114,7 +114,7 @@ def test_panic_path_prints_registers():
 
 
 def test_image_has_linux_header():
-    with open(os.path.join(ROOT, "build", "cfg", "default", "hyp.bin"), "rb") as f:
+    with open(os.path.join(ROOT, "build", "hyp.bin"), "rb") as f:
         hdr = f.read(64)
     assert hdr[48:56] == b"RISCV\0\0\0" and hdr[56:60] == b"RSC\x05"
     assert int.from_bytes(hdr[8:16], "little") == 0x200000  # text_offset

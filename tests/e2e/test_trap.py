@@ -40,7 +40,8 @@ def test_sifive_u_board():
     assert run.returncode == 0, run.output
     out = run.output
     assert "hyp: platform: SiFive HiFive Unleashed A00" in out, out
-    assert re.search(r"hyp: hart 0: rv64imac\S*, mmu none, no H: no MMU: left alone", out), out
+    assert re.search(r"hyp: hart 0: rv64imac\S*, mmu none, no H: left alone, disabled in the device tree",
+                     out), out
     assert re.search(r"hyp: hart 1: rv64imafdc\S*, mmu riscv,sv\d+, no H: boot hart", out), out
     assert "hyp: uart: sifive,uart0 at 0x10010000" in out
     assert "hyp: timebase: 1000000 Hz" in out

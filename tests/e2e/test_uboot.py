@@ -6,15 +6,14 @@ import os
 import pexpect
 import pytest
 
-from conftest import BUILD, ROOT, disk_copy
+from conftest import BUILD, HYP, ROOT, bundle_of, disk_copy
 
 
 def spawn(config="uboot", timeout=60, disk=None, **qemu):
-    env = dict(os.environ, TIMEOUT="120", **qemu)
+    env = dict(os.environ, TIMEOUT="120", BUNDLE=bundle_of(config), **qemu)
     if disk:
         env["DISK"] = disk
-    image = os.path.join(BUILD, "cfg", config, "hyp.bin")
-    return pexpect.spawn(os.path.join(ROOT, "scripts", "run-qemu.sh"), [image], env=env,
+    return pexpect.spawn(os.path.join(ROOT, "scripts", "run-qemu.sh"), [HYP], env=env,
                          timeout=timeout, encoding="utf-8", codec_errors="replace")
 
 
