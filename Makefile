@@ -163,6 +163,9 @@ $(BUILD)/disk/blk.img:
 .PHONY: disks
 disks: $(DISKS)
 
+# make boot-script, make bootdisk, make run-bootdisk: the U-Boot boot chain, as on a board.
+include scripts/boot.mk
+
 # ---- top-level targets -------------------------------------------------------------------------
 .PHONY: all setup hyp bundle guests configs run test unit e2e clean format-check bench
 

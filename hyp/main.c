@@ -225,8 +225,7 @@ static const char *bundle_range_check(uint64_t start, uint64_t end, const void *
     bool in_ram = false;
 
     if (!end) {
-        return "no bundle was loaded (QEMU: -initrd guests.img; U-Boot: booti <hyp> <bundle>:<size> "
-               "<fdt>)";
+        return "no bundle was loaded (QEMU: -initrd guests.img; U-Boot: boot.scr, docs/boards.md)";
     }
     for (unsigned i = 0; i < platform.nmem; i++) {
         uint64_t b = platform.mem[i].base, e = b + platform.mem[i].size;
