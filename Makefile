@@ -2,6 +2,7 @@
 # One Makefile for the hypervisor, the guest-pv guests, the unit tests and the QEMU runs.
 #   make run [CONFIG=name] [CPU=..] [SMP=..] [MACHINE=..] [MEM=..]   boot a configuration under QEMU
 #   make run KERNEL=path/Image [INITRD=..] [BOOTARGS=..]               boot one guest of your own
+#   make debug [CONFIG=name]                                         the same under gdb-multiarch
 #   make test                                                        the whole suite
 .DEFAULT_GOAL := all
 
@@ -132,6 +133,8 @@ $(foreach p,$(patsubst guest-pv/progs/%/,%,$(sort $(dir $(GUEST_PARTS)))),\
     $(eval $(call guest_parts,pv,,$(p)))$(eval $(call guest_parts,fv,_fv,$(p))))
 
 # ---- Linux guest: built once from Debian's linux-source-6.1, cached outside the tree -------------
+IMAGE_linux := $(BUILD)/linux/Image
+IMAGE_linux_initrd := $(BUILD)/linux/initrd.cpio
 $(IMAGE_linux) $(IMAGE_linux_initrd) &: scripts/build-linux.sh configs/linux/kernel.config configs/linux/init.c
 	$(Q)scripts/build-linux.sh $(BUILD)/linux
 
@@ -165,6 +168,8 @@ disks: $(DISKS)
 
 # make boot-script, make bootdisk, make run-bootdisk: the U-Boot boot chain, as on a board.
 include scripts/boot.mk
+# make census: the sensitive-instruction census, natively and on both engines (docs/virtualizability.md).
+include scripts/census.mk
 
 # ---- top-level targets -------------------------------------------------------------------------
 .PHONY: all setup hyp bundle guests configs run test unit e2e clean format-check bench
@@ -198,6 +203,14 @@ run: setup
 	@$(MAKE) --no-print-directory hyp bundle $(RUN_DISK) CONFIG=$(CONFIG)
 	@BUNDLE=$(BUILD)/cfg/$(CONFIG)/guests.img DISK=$(RUN_DISK) scripts/run-qemu.sh $(BUILD)/hyp.bin
 endif
+
+# make debug [CONFIG=name]: that run paused at reset under QEMU's gdbstub, gdb-multiarch attached with
+# the hypervisor's symbols where it runs and the guest-pv guest's (scripts/debug.sh, docs/debugging.md).
+.PHONY: debug
+debug: setup
+	@$(MAKE) --no-print-directory hyp bundle $(or $(DISK),$(DISK_$(CONFIG))) CONFIG=$(CONFIG)
+	@BUNDLE=$(BUILD)/cfg/$(CONFIG)/guests.img DISK=$(or $(DISK),$(DISK_$(CONFIG))) CONFIG=$(CONFIG) \
+	    scripts/debug.sh $(BUILD)/hyp.bin
 
 # ---- tests -------------------------------------------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
-// Console: log lines of the hypervisor and line-buffered guest output, each line tagged with its owner.
+// Console: log lines of the hypervisor and line-buffered guest output, each line tagged with its
+// owner, or the raw guest's bytes (hyp.raw) as they are; input for the guest with the focus, except
+// what the operator console (hyp/opcon.c) takes.
 #include "console.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include <arch/arch.h>
 
 #include "devices.h"
+#include "hyp.h"
 #include "lib/format.h"
+#include "opcon.h"
 #include "sched.h"
 #include "vm.h"
 
@@ -17,6 +22,12 @@
  * that line, so its backspaces can never reach its name tag. */
 static struct vm *open_line;
 static unsigned open_shown;
+
+/* The raw guest: its bytes reach the host UART as it wrote them, with no tag and no buffering, so
+ * tools that read a console can be pointed at it. raw_open: its last byte did not end a line, so a
+ * line of anyone else starts on a new one. Invariant: open_line and raw_open are never both set. */
+static struct vm *raw_vm;
+static bool raw_open;
 
 static void puts_raw(const char *s)
 {
@@ -30,9 +41,10 @@ static void puts_raw(const char *s)
 
 static void close_open_line(void)
 {
-    if (open_line) {
+    if (open_line || raw_open) {
         puts_raw("\n");
         open_line = (struct vm *)0;
+        raw_open = false;
     }
 }
 
@@ -72,7 +84,7 @@ _Noreturn void hyp_panic(const char *fmt, ...)
     va_start(ap, fmt);
     vlog("hyp: PANIC: ", fmt, ap, "\n");
     va_end(ap);
-    arch_fw_shutdown(true);
+    arch_fw_shutdown(HYP_EXIT_PANIC);
 }
 
 /* Puts what the guest has buffered on the terminal; a finished line also gets its newline. */
@@ -99,6 +111,11 @@ static void emit(struct vm *vm, bool end_of_line)
     }
 }
 
+bool console_is_raw(const struct vm *vm)
+{
+    return vm == raw_vm;
+}
+
 void console_guest_flush(struct vm *vm)
 {
     if (vm->console_len > 0) {
@@ -115,6 +132,14 @@ void console_guest_end(struct vm *vm)
 
 void console_guest_putc(struct vm *vm, char c)
 {
+    if (vm == raw_vm) {
+        if (open_line) {
+            close_open_line();
+        }
+        console_hw_putc(c);
+        raw_open = c != '\n';
+        return;
+    }
     if (c == '\n') {
         emit(vm, true);
         return;
@@ -179,54 +204,126 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len)
 static unsigned focus;
 static bool announced;
 
+static void announce(void)
+{
+    struct vm *vm = &vms[focus];
+
+    if (vm->state != VM_RUNNING) {
+        hyp_log("console input goes to '%s', which is stopped (Ctrl-] r restarts it)",
+                vm->cfg->name);
+    } else if (vm == raw_vm) {
+        hyp_log("console input goes to '%s', raw (Ctrl-] Ctrl-] types it a Ctrl-], Ctrl-] ? help)",
+                vm->cfg->name);
+    } else {
+        hyp_log("console input goes to '%s' (Ctrl-] Ctrl-] for the next guest, Ctrl-] ? for help)",
+                vm->cfg->name);
+    }
+    announced = true;
+}
+
 /* Gives the focus to the first running guest at or after focus + from, in order. */
 static void focus_search(unsigned from)
 {
     for (unsigned i = from; i < from + nvms; i++) {
         unsigned n = (focus + i) % nvms;
         if (vms[n].state == VM_RUNNING) {
-            if (n != focus || !announced) {
-                hyp_log("console input goes to '%s' (Ctrl-] for the next guest)", vms[n].cfg->name);
-            }
+            bool moved = n != focus || !announced;
             focus = n;
-            announced = true;
+            if (moved) {
+                announce();
+            }
             return;
         }
     }
 }
 
-/* Ctrl-] moves the console input to the next running guest (QEMU keeps Ctrl-A for itself). */
-#define FOCUS_KEY 0x1d
+void console_start(void)
+{
+    if (boot_options.raw_console) {
+        for (unsigned i = 0; i < nvms && !raw_vm; i++) {
+            const char *want = boot_options.raw_name;
+            bool named = !want[0] || strcmp(vms[i].cfg->name, want) == 0;
+            if (named && vms[i].state == VM_RUNNING) {
+                raw_vm = &vms[i];
+                focus = i;
+            }
+        }
+        if (raw_vm) {
+            hyp_log("console: guest '%s' is raw: its bytes pass unchanged, input straight to it",
+                    raw_vm->cfg->name);
+        } else {
+            hyp_log("console: hyp.raw%s%s names no running guest: every guest's lines are tagged",
+                    boot_options.raw_name[0] ? "=" : "", boot_options.raw_name);
+        }
+    }
+    focus_search(0);
+}
 
-void console_poll(void)
+void console_focus_next(void)
+{
+    focus_search(0);
+}
+
+void console_focus_step(void)
+{
+    focus_search(1);
+}
+
+void console_focus(struct vm *vm)
+{
+    focus = vm->id;
+    announce();
+}
+
+struct vm *console_focused(void)
+{
+    return focus < nvms ? &vms[focus] : (struct vm *)0;
+}
+
+void console_input(uint8_t c)
+{
+    struct vm *vm = console_focused();
+
+    if (!vm || vm->state != VM_RUNNING) {
+        return;
+    }
+    /* A guest that does not read its input loses the oldest bytes, never anyone else's. */
+    if (vm->input_count == CONSOLE_INPUT_MAX) {
+        vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+        vm->input_count--;
+    }
+    vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = c;
+    vm->input_count++;
+    devices_console_input(vm);
+}
+
+/* Reads what the host console has: the operator console takes its keys, the focused guest the
+ * rest. */
+static void read_input(void)
 {
     int c;
 
     while ((c = console_hw_getc()) >= 0) {
-        if (c == FOCUS_KEY) {
-            focus_search(1);
-            continue;
+        if (!opcon_key((uint8_t)c)) {
+            console_input((uint8_t)c);
         }
-        struct vm *vm = focus < nvms ? &vms[focus] : (struct vm *)0;
-        if (!vm || vm->state != VM_RUNNING) {
-            continue;
-        }
-        /* A guest that does not read its input loses the oldest bytes, never anyone else's. */
-        if (vm->input_count == CONSOLE_INPUT_MAX) {
-            vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
-            vm->input_count--;
-        }
-        vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = (uint8_t)c;
-        vm->input_count++;
-        devices_console_input(vm);
     }
+}
+
+void console_poll(void)
+{
+    read_input();
+    /* Only the scheduler calls this, where no exit is half done (between exits, or at the end of
+     * a timer exit): what the operator asked of a guest's life happens here, never in the middle of
+     * an SBI read that would then write into a guest's freed RAM. */
+    opcon_run_pending();
 }
 
 int console_guest_getc(struct vm *vm)
 {
     /* A guest that reads input is waiting for it: show its prompt. */
     console_guest_flush(vm);
-    console_poll();
+    read_input();
     if (vm->input_count == 0) {
         return -1;
     }
@@ -234,9 +331,4 @@ int console_guest_getc(struct vm *vm)
     vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
     vm->input_count--;
     return c;
-}
-
-void console_focus_next(void)
-{
-    focus_search(0);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The hypervisor's console: its own log lines, and guest output prefixed with the guest's name. */
+/* The hypervisor's console: its own log lines, guest output prefixed with the guest's name (or raw
+ * for one guest), and input for the guest with the focus. */
 #ifndef HYP_CONSOLE_H
 #define HYP_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +31,25 @@ size_t console_guest_allow(struct vm *vm, size_t len);
 void console_guest_flush(struct vm *vm);
 /* Ends the guest's line on the terminal (when it stops). */
 void console_guest_end(struct vm *vm);
+/* The raw guest (hyp.raw): its output passes unchanged, untagged and unbuffered. */
+bool console_is_raw(const struct vm *vm);
+
 /* Input goes to one guest at a time, the one with the focus: a byte for vm, or -1. */
 int console_guest_getc(struct vm *vm);
-/* Reads what the host console has and hands it to the guest with the focus. */
+/* Reads what the host console has: operator keys (hyp/opcon.c) are carried out, the rest goes to
+ * the guest with the focus. Called by the scheduler only, where no exit is half done. */
 void console_poll(void);
+/* Once the guests are built: chooses the raw guest (hyp.raw) and gives the focus. */
+void console_start(void);
 /* Moves the focus to the next running guest (called when the focused one stops). */
 void console_focus_next(void);
+/* Moves the focus to the running guest after the focused one. */
+void console_focus_step(void);
+/* Gives the focus to vm, running or stopped (a stopped one can be restarted from there). */
+void console_focus(struct vm *vm);
+/* The guest with the focus, or NULL before there is one. */
+struct vm *console_focused(void);
+/* A byte of input for the guest with the focus (dropped when it is stopped). */
+void console_input(uint8_t c);
 
 #endif

@@ -67,6 +67,7 @@ static const char *const plic_compat[] = { "riscv,plic0", "sifive,plic-1.0.0", N
 static const char *const clint_compat[] = { "riscv,clint0", "sifive,clint0", "riscv,aclint-mtimer",
                                             NULL };
 static const char *const virtio_compat[] = { "virtio,mmio", NULL };
+static const char *const finisher_compat[] = { "sifive,test1", "sifive,test0", NULL };
 
 /* The blob is big-endian and may sit at any alignment, so every read goes byte by byte. */
 uint32_t fdt_be32(const uint8_t *p)
@@ -409,6 +410,9 @@ static void finish_node(struct fdt_walk *w, int depth)
     }
     if (!out->clint.present) {
         take_device(w, up, &out->clint, clint_compat);
+    }
+    if (!out->finisher.present) {
+        take_device(w, up, &out->finisher, finisher_compat);
     }
     add_virtio(w, up);
 }

@@ -75,6 +75,9 @@ struct platform_info {
     struct fdt_uart uart;
     struct fdt_plic plic;   /* riscv,plic0 or sifive,plic-1.0.0 */
     struct fdt_device clint; /* riscv,clint0 / sifive,clint0 / riscv,aclint-mtimer */
+    /* sifive,test1 / sifive,test0: the test finisher of QEMU's virt board, through which a failing
+     * run ends QEMU with a status of its own (arch/riscv/sbi_fw.c). */
+    struct fdt_device finisher;
     char bootargs[FDT_BOOTARGS_LEN]; /* /chosen bootargs, empty when absent */
     char stdout_path[FDT_STR_LEN];   /* /chosen stdout-path, empty when absent */
     char model[FDT_STR_LEN];         /* root model, empty when absent */

@@ -11,6 +11,7 @@
 #include "mm.h"
 
 #define GUESTARGS_LEN 128
+#define RAW_NAME_LEN 16 /* a guest's name, as NAME_MAX_LEN (hyp/vm.h) */
 
 struct boot_options {
     bool panic_selftest; /* hyp.selftest=panic: take a trap in HS-mode to show the panic path */
@@ -18,6 +19,12 @@ struct boot_options {
     /* hyp.guestargs=...: appended to every guest's bootargs (commas become spaces), so one build can
      * be run with different guest options, as make bench does. */
     char guestargs[GUESTARGS_LEN];
+    /* hyp.raw[=NAME]: one guest's console (the first, or NAME) reaches the host UART unchanged,
+     * and its input goes straight to it (hyp/console.c). */
+    bool raw_console;
+    char raw_name[RAW_NAME_LEN];
+    bool exits_all;    /* hyp.exits=all: every cause in the exit table, zeros included */
+    bool reboot_fails; /* hyp.reboot=fail: a guest's reboot request stops it as failed (for CI) */
 };
 
 extern struct platform_info platform;

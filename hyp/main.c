@@ -98,6 +98,27 @@ static void isa_for_guests(const char *isa, char *out)
     out[o] = '\0';
 }
 
+/* A token of the bootargs is exactly lit. */
+static bool opt_is(const char *tok, size_t n, const char *lit)
+{
+    return n == strlen(lit) && strncmp(tok, lit, n) == 0;
+}
+
+/* Copies the value after a "key=" prefix of tok (at most cap - 1 bytes) into out; false when tok
+ * has no such prefix or no value. */
+static bool opt_value(const char *tok, size_t n, const char *key, char *out, size_t cap)
+{
+    size_t k = strlen(key);
+
+    if (n <= k || strncmp(tok, key, k) != 0) {
+        return false;
+    }
+    size_t m = n - k < cap - 1 ? n - k : cap - 1;
+    memcpy(out, tok + k, m);
+    out[m] = '\0';
+    return true;
+}
+
 static void parse_bootargs(const char *args)
 {
     const char *p = args;
@@ -111,19 +132,18 @@ static void parse_bootargs(const char *args)
             p++;
         }
         size_t n = (size_t)(p - tok);
-        if (n == strlen("hyp.selftest=panic") && strncmp(tok, "hyp.selftest=panic", n) == 0) {
-            boot_options.panic_selftest = true;
+        boot_options.panic_selftest |= opt_is(tok, n, "hyp.selftest=panic");
+        boot_options.engine_trap |= opt_is(tok, n, "hyp.engine=trap");
+        boot_options.exits_all |= opt_is(tok, n, "hyp.exits=all");
+        boot_options.reboot_fails |= opt_is(tok, n, "hyp.reboot=fail");
+        if (opt_is(tok, n, "hyp.raw") ||
+            opt_value(tok, n, "hyp.raw=", boot_options.raw_name, sizeof boot_options.raw_name)) {
+            boot_options.raw_console = true;
         }
-        if (n == strlen("hyp.engine=trap") && strncmp(tok, "hyp.engine=trap", n) == 0) {
-            boot_options.engine_trap = true;
-        }
-        size_t k = strlen("hyp.guestargs=");
-        if (n > k && strncmp(tok, "hyp.guestargs=", k) == 0) {
-            size_t m = n - k < GUESTARGS_LEN - 1 ? n - k : GUESTARGS_LEN - 1;
-            for (size_t i = 0; i < m; i++) {
-                boot_options.guestargs[i] = tok[k + i] == ',' ? ' ' : tok[k + i];
+        if (opt_value(tok, n, "hyp.guestargs=", boot_options.guestargs, GUESTARGS_LEN)) {
+            for (char *c = boot_options.guestargs; *c; c++) {
+                *c = *c == ',' ? ' ' : *c;
             }
-            boot_options.guestargs[m] = '\0';
         }
     }
 }
@@ -170,6 +190,10 @@ static void print_platform(unsigned long boot_hartid)
     }
     if (p->clint.present) {
         hyp_log("clint: %s at 0x%lx", p->clint.compatible, (unsigned long)p->clint.base);
+    }
+    if (p->finisher.present) {
+        hyp_log("test finisher: %s at 0x%lx (a failed run ends QEMU with its status)",
+                p->finisher.compatible, (unsigned long)p->finisher.base);
     }
     if (p->bootargs[0]) {
         hyp_log("bootargs: %s", p->bootargs);
@@ -282,6 +306,9 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     if (err != 0) {
         hyp_panic("cannot read the device tree at %p: %s", dtb, fdt_strerror(err));
     }
+    if (platform.finisher.present) {
+        arch_fw_set_finisher(platform.finisher.base);
+    }
     uart_init(&platform.uart);
     hyp_printf("\nhyp: RISC-V paravirtualizing microhypervisor, booting on hart %lu at 0x%lx\n", hartid,
                (unsigned long)(uintptr_t)_start_image);
@@ -303,7 +330,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     }
     if (choice.engine == PLATFORM_ENGINE_NONE) {
         hyp_log("cannot run guests: %s", choice.problem);
-        arch_fw_shutdown(true);
+        arch_fw_shutdown(HYP_EXIT_NO_GUEST);
     }
     if (choice.common_subset) {
         hyp_log("harts differ in H or Sstc: guests get what every usable hart has");
@@ -339,8 +366,8 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     sched_slice = platform.timebase_freq / 100;
     if (vm_create_all() == 0) {
         hyp_log("no guest could be started");
-        arch_fw_shutdown(true);
+        arch_fw_shutdown(HYP_EXIT_NO_GUEST);
     }
-    console_focus_next();
+    console_start();
     sched_next();
 }

@@ -144,7 +144,7 @@ _Noreturn void sched_next(void)
         if (!any_vm_running()) {
             hyp_log("all guests have stopped");
             stats_print();
-            arch_fw_shutdown(false);
+            arch_fw_shutdown(vm_run_status());
         }
         wake_due(arch_time());
         struct vcpu *v = pick(prev);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Exit counters and the end-of-run table: one row per cause, one column per guest.
+// Exit counters, the end-of-run table (a row per cause some guest took, a column per guest), and
+// the operator's live view of one guest.
 #include "stats.h"
 
+#include <arch/arch.h>
 #include <arch/csr.h>
 
 #include "console.h"
 #include "exit.h"
+#include "hyp.h"
 #include "vm.h"
 
 static const char *const exc_names[STATS_EXC] = {
@@ -56,14 +59,35 @@ const char *exit_cause_name(uint64_t scause)
     return n ? n : "unknown-cause";
 }
 
+/* What the engine charged v since its last exit is the cost of that one exit: the longest so far is
+ * kept with its cause. */
+static void note_charge(struct vcpu *v)
+{
+    struct vm_stats *s = &v->vm->stats;
+    uint64_t cost = v->arch.hyp_instret - v->stats.charged_seen;
+
+    if (cost > s->longest) {
+        s->longest = cost;
+        s->longest_cause = v->stats.last_cause;
+    }
+    v->stats.charged_seen = v->arch.hyp_instret;
+}
+
 void stats_count(struct vm_stats *s, uint64_t code, bool irq)
 {
+    /* The engine names the exiting vCPU before the exit is counted. */
+    struct vcpu *v = arch_this_cpu()->exiting;
+
     if (irq && code < STATS_IRQ) {
         s->irq[code]++;
     } else if (!irq && code < STATS_EXC) {
         s->exc[code]++;
     } else {
         s->other++;
+    }
+    if (v) {
+        note_charge(v);
+        v->stats.last_cause = irq ? code | SCAUSE_IRQ : code;
     }
 }
 
@@ -80,61 +104,106 @@ uint64_t stats_total(const struct vm_stats *s)
     return t;
 }
 
-static void print_row(const char *name, const uint64_t *const *cols, unsigned idx)
-{
-    hyp_printf("hyp:   %-24s", name);
-    for (unsigned g = 0; g < nvms; g++) {
-        hyp_printf(" %14lu", (unsigned long)cols[g][idx]);
-    }
-    hyp_printf("\n");
-}
-
 void stats_fold(struct vcpu *v)
 {
+    note_charge(v);
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
     v->arch.fast_exits = 0;
     v->arch.hyp_instret = 0;
+    v->stats.charged_seen = 0;
+}
+
+void stats_fold_vm(struct vm *vm)
+{
+    /* A VM whose build failed half-way may have vCPUs that were never given to it. */
+    for (unsigned i = 0; i < vm->nvcpus && vm->vcpus[i].vm; i++) {
+        stats_fold(&vm->vcpus[i]);
+    }
+}
+
+/* The named causes in table order: exceptions, then interrupts; scause values. */
+static const char *cause_at(unsigned i, uint64_t *scause)
+{
+    if (i < STATS_EXC) {
+        *scause = i;
+        return exc_names[i];
+    }
+    *scause = (i - STATS_EXC) | SCAUSE_IRQ;
+    return irq_names[i - STATS_EXC];
+}
+
+static uint64_t count_of(const struct vm_stats *s, uint64_t scause)
+{
+    return scause & SCAUSE_IRQ ? s->irq[scause & ~SCAUSE_IRQ] : s->exc[scause];
+}
+
+static void print_row(const char *name, const uint64_t *vals)
+{
+    hyp_printf("hyp:   %-24s", name);
+    for (unsigned g = 0; g < nvms; g++) {
+        hyp_printf(" %14lu", (unsigned long)vals[g]);
+    }
+    hyp_printf("\n");
 }
 
 void stats_print(void)
 {
-    const uint64_t *exc[VM_MAX], *irq[VM_MAX];
-    uint64_t totals[VM_MAX];
+    uint64_t vals[VM_MAX];
 
     for (unsigned g = 0; g < nvms; g++) {
-        for (unsigned i = 0; i < vms[g].nvcpus; i++) {
-            stats_fold(&vms[g].vcpus[i]);
-        }
+        stats_fold_vm(&vms[g]);
     }
-
-    hyp_printf("hyp: exits per guest and cause\n");
+    hyp_printf("hyp: exits per guest and cause%s\n",
+               boot_options.exits_all ? "" : " (causes no guest took are left out; hyp.exits=all)");
     hyp_printf("hyp:   %-24s", "cause");
     for (unsigned g = 0; g < nvms; g++) {
         hyp_printf(" %14s", vms[g].cfg->name);
-        exc[g] = vms[g].stats.exc;
-        irq[g] = vms[g].stats.irq;
-        totals[g] = stats_total(&vms[g].stats);
     }
     hyp_printf("\n");
-    /* Every named cause gets a row, zeros included: a zero is what shows that delegation works. */
-    for (unsigned i = 0; i < STATS_EXC; i++) {
-        if (exc_names[i]) {
-            print_row(exc_names[i], exc, i);
+    for (unsigned i = 0; i < STATS_EXC + STATS_IRQ; i++) {
+        uint64_t scause;
+        const char *name = cause_at(i, &scause);
+        bool any = false;
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = count_of(&vms[g].stats, scause);
+            any |= vals[g] != 0;
+        }
+        if (name && (any || boot_options.exits_all)) {
+            print_row(name, vals);
         }
     }
-    for (unsigned i = 0; i < STATS_IRQ; i++) {
-        if (irq_names[i]) {
-            print_row(irq_names[i], irq, i);
-        }
-    }
-    const uint64_t *tot[VM_MAX], *hyp[VM_MAX];
     for (unsigned g = 0; g < nvms; g++) {
-        tot[g] = &totals[g];
-        hyp[g] = &vms[g].stats.hyp_instret;
+        vals[g] = stats_total(&vms[g].stats);
     }
-    print_row("total", tot, 0);
-    /* Not an exit count: the instructions the hypervisor spent on the exits above (fast path not
-     * included), for hypervisor instructions per exit. */
-    print_row("hyp-instructions", hyp, 0);
+    print_row("total", vals);
+    /* Not exit counts: the instructions the hypervisor spent on the exits above (fast path not
+     * included), and the most one of them took (waiting for the host UART or idling included). */
+    for (unsigned g = 0; g < nvms; g++) {
+        vals[g] = vms[g].stats.hyp_instret;
+    }
+    print_row("hyp-instructions", vals);
+    for (unsigned g = 0; g < nvms; g++) {
+        vals[g] = vms[g].stats.longest;
+    }
+    print_row("longest-exit", vals);
+}
+
+void stats_print_vm(struct vm *vm)
+{
+    const struct vm_stats *s = &vm->stats;
+
+    stats_fold_vm(vm);
+    hyp_log("exits of guest '%s' so far (causes it took):", vm->cfg->name);
+    for (unsigned i = 0; i < STATS_EXC + STATS_IRQ; i++) {
+        uint64_t scause;
+        const char *name = cause_at(i, &scause);
+        if (name && count_of(s, scause)) {
+            hyp_log(" %-24s %14lu", name, (unsigned long)count_of(s, scause));
+        }
+    }
+    hyp_log(" %-24s %14lu", "total", (unsigned long)stats_total(s));
+    hyp_log(" %-24s %14lu", "hyp-instructions", (unsigned long)s->hyp_instret);
+    hyp_log(" %-24s %14lu (%s)", "longest-exit", (unsigned long)s->longest,
+            s->longest ? exit_cause_name(s->longest_cause) : "none yet");
 }

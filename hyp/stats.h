@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Exit counters per VM and cause, and the table printed when the run ends. */
+/* Exit counters per VM and cause, the table printed when the run ends, the operator's live view. */
 #ifndef HYP_STATS_H
 #define HYP_STATS_H
 
@@ -14,6 +14,16 @@ struct vm_stats {
     uint64_t irq[STATS_IRQ];
     uint64_t other; /* causes outside both ranges */
     uint64_t hyp_instret; /* instructions the hypervisor spent on the VM's exits (full path) */
+    uint64_t longest;       /* the most instructions one exit cost */
+    uint64_t longest_cause; /* its scause (interrupt bit included) */
+};
+
+/* Per vCPU: where its charged instructions stood at its last exit. The engine charges an exit
+ * when the hart leaves the hypervisor, so what was charged between two exits of a vCPU is the cost
+ * of the first of them. */
+struct vcpu_stats {
+    uint64_t charged_seen;
+    uint64_t last_cause; /* scause of its last exit */
 };
 
 struct vm;
@@ -21,8 +31,14 @@ struct vcpu;
 
 void stats_count(struct vm_stats *s, uint64_t cause, bool irq);
 uint64_t stats_total(const struct vm_stats *s);
+/* The end-of-run table: a column per guest, the causes some guest took (every cause with
+ * hyp.exits=all), then total, hyp-instructions and longest-exit. */
 void stats_print(void);
-/* Adds the exits trap.S answered on its fast path to the vCPU's VM's counters. */
+/* The operator's view of one guest (Ctrl-] t): its causes so far, non-zero ones only. */
+void stats_print_vm(struct vm *vm);
+/* Adds the exits trap.S answered on its fast path, and the instructions charged, to the vCPU's VM's
+ * counters; stats_fold_vm does it for every vCPU of a VM. */
 void stats_fold(struct vcpu *v);
+void stats_fold_vm(struct vm *vm);
 
 #endif

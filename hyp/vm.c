@@ -107,7 +107,8 @@ static void vcpus_destroy(struct vm *vm, unsigned n)
     }
 }
 
-static bool vm_build(struct vm *vm)
+/* Builds the VM from its configuration; keep_disk: its disk is still attached from before. */
+static bool vm_build(struct vm *vm, bool keep_disk)
 {
     const struct vm_config *cfg = vm->cfg;
 
@@ -151,9 +152,13 @@ static bool vm_build(struct vm *vm)
             return false;
         }
     }
-    blk_attach(vm);
+    if (!keep_disk) {
+        blk_attach(vm);
+    }
     vm_load(vm);
     vm->state = VM_RUNNING;
+    vm->failed = false;
+    vm->stop_why[0] = '\0';
     return true;
 }
 
@@ -181,8 +186,9 @@ unsigned vm_create_all(void)
         /* VMID 0 is left unused so that a VM's translations never alias the hypervisor's bare ones. */
         vm->vmid = nvms + 1;
         nvms++;
-        if (!vm_build(vm)) {
+        if (!vm_build(vm, false)) {
             vm->state = VM_STOPPED;
+            fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", "not started (see above)");
             continue;
         }
         hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU, image %s (%lu bytes), VMID %u",
@@ -194,17 +200,16 @@ unsigned vm_create_all(void)
     return built;
 }
 
-void vm_stop(struct vm *vm, const char *why)
+/* Stops a running VM and gives back what it holds, its disk unless keep_disk. */
+static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
 {
     struct pcpu *c = arch_this_cpu();
 
-    if (vm->state != VM_RUNNING) {
-        return;
-    }
     console_guest_end(vm);
     if (!vm->quiet) {
         hyp_log("guest '%s' stopped: %s", vm->cfg->name, why);
     }
+    fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", why);
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         vm->vcpus[i].state = VCPU_OFF;
         if (c->loaded == &vm->vcpus[i]) {
@@ -224,8 +229,57 @@ void vm_stop(struct vm *vm, const char *why)
     hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
     vm->ram_hpa = 0;
     pv_release(vm);
-    blk_detach(vm);
+    if (!keep_disk) {
+        blk_detach(vm);
+    }
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+    if (vm->state != VM_RUNNING) {
+        return;
+    }
+    vm_halt(vm, why, false);
     console_focus_next();
+}
+
+void vm_restart(struct vm *vm)
+{
+    bool keep_disk = vm->state == VM_RUNNING;
+
+    if (keep_disk) {
+        vm_halt(vm, "restarted by the operator", true);
+    }
+    /* A fresh start: its automatic restarts are counted, and logged, from zero again. */
+    vm->restarts = 0;
+    vm->quiet = false;
+    hyp_log("guest '%s' restarting from its configuration (operator)", vm->cfg->name);
+    if (!vm_build(vm, keep_disk)) {
+        if (keep_disk) {
+            blk_detach(vm);
+        }
+        vm->state = VM_STOPPED;
+        fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", "its restart failed (see above)");
+        console_focus_next();
+    }
+}
+
+unsigned vm_run_status(void)
+{
+    unsigned failed = 0;
+
+    for (unsigned i = 0; i < nvms; i++) {
+        if (vms[i].failed) {
+            hyp_log("guest '%s' failed: %s", vms[i].cfg->name, vms[i].stop_why);
+            failed++;
+        }
+    }
+    if (failed) {
+        hyp_log("%u of %u guests failed: powering off with reason \"system failure\"", failed,
+                nvms);
+        return HYP_EXIT_GUEST_FAILED;
+    }
+    return HYP_EXIT_OK;
 }
 
 void vm_reboot(struct vm *vm, bool cold)
@@ -256,6 +310,7 @@ void vm_crash(struct vm *vm, const char *why)
         return;
     }
     vm_stop(vm, why);
+    vm->failed = true; /* until it is built again */
     if (vm->restarts >= vm->cfg->restarts) {
         if (vm->cfg->restarts) {
             /* Everything a VM takes comes back when it stops: after its last restart the allocator
@@ -274,7 +329,7 @@ void vm_crash(struct vm *vm, const char *why)
                 vm->cfg->restarts);
     }
     vm->quiet = vm->restarts > 3;
-    if (!vm_build(vm)) {
+    if (!vm_build(vm, false)) {
         vm->state = VM_STOPPED;
     }
 }

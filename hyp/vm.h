@@ -43,6 +43,7 @@ struct vcpu {
     uint64_t resume_pc;
     uint64_t resume_arg;
     unsigned loop_ticks;   /* timer ticks in a row that found it faulting at its own trap handler */
+    struct vcpu_stats stats; /* what its exits cost one by one (the longest exit, hyp/stats.c) */
 };
 
 enum vm_state {
@@ -73,7 +74,13 @@ struct vm {
     unsigned console_slice_bytes; /* console bytes written in its current time slice (fair share) */
     bool console_throttled;       /* said once in the log */
     unsigned restarts;   /* automatic restarts after crashes so far (cfg->restarts at most) */
+    uint64_t faults_delivered[3]; /* access faults raised in it: instruction, load, store/AMO */
+    unsigned fault_logs;          /* of those, how many were logged */
     bool quiet;          /* restarted many times: its stops are no longer logged one by one */
+    /* Its last stop was a failure (a contained fault, or its own shutdown with reason "system
+     * failure"): the run's exit status reports it. Cleared when it is built again. */
+    bool failed;
+    char stop_why[160];  /* why it last stopped, for the operator's list and the end of the run */
     uint64_t frames_free_before;  /* the allocator before the VM was first built: what a final */
     uint64_t frames_print_before; /* stop must give back (free count, fingerprint) */
     struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
@@ -110,6 +117,12 @@ struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
 /* Shutdown (stop) or reboot (reload the image and restart) a guest. */
 void vm_stop(struct vm *vm, const char *why);
 void vm_reboot(struct vm *vm, bool cold);
+/* The operator's restart (hyp/opcon.c): a running guest is stopped, then any guest is built again
+ * from its description, with fresh RAM and the disk it had. */
+void vm_restart(struct vm *vm);
+/* At the end of the run: names every guest whose last stop was a failure, and returns the status
+ * the machine powers off with (HYP_EXIT_GUEST_FAILED or HYP_EXIT_OK). */
+unsigned vm_run_status(void);
 /* Stops a guest because of something it did, with a log line naming it; a guest whose configuration
  * allows restarts is built again from it. */
 void vm_fault(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -4,7 +4,11 @@
 #   MACHINE (virt), CPU (rv64; sifive-u54 on sifive_u), SMP (1; 2 on sifive_u), MEM (512M), APPEND (hypervisor boot options), TIMEOUT (s, 300),
 #   ICOUNT (set to 1 for -icount shift=0,sleep=off), QEMU_EXTRA (more QEMU arguments),
 #   DISK (a raw disk image attached as a virtio-blk device on a virtio-mmio slot, written in place),
-#   BUNDLE (the guest bundle, given as the initrd: the hypervisor finds it through /chosen).
+#   BUNDLE (the guest bundle, given as the initrd: the hypervisor finds it through /chosen),
+#   RAW (1: the first guest's console bytes pass unchanged, hyp.raw; a guest's name: that guest's).
+# Exits with QEMU's status, which the hypervisor sets (README, "Exit status"): 0 when every guest
+# stopped cleanly, 3 when a guest failed, 4 when no guest started, 5 when the hypervisor panicked;
+# 124 when TIMEOUT ended the run, 2 for a setting refused here.
 set -euo pipefail
 
 image=${1:?usage: run-qemu.sh IMAGE}
@@ -40,9 +44,17 @@ if ! err=$(qemu-system-riscv64 -machine "$machine" -cpu "$cpu" -smp "$smp" -m "$
     fail "QEMU rejects MACHINE=$machine CPU=$cpu SMP=$smp MEM=$mem: $(echo "$err" | grep -v 'dtb dumped' | head -3)"
 fi
 
+append=${APPEND:-}
+case "${RAW:-}" in
+    ""|0) ;;
+    1) append="${append:+$append }hyp.raw" ;;
+    *[!A-Za-z0-9._-]*) fail "RAW=$RAW: give 1 or a guest's name" ;;
+    *) append="${append:+$append }hyp.raw=$RAW" ;;
+esac
+
 args=(-machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic -no-reboot
       -bios "$firmware" -kernel "$image")
-[ -n "${APPEND:-}" ] && args+=(-append "$APPEND")
+[ -n "$append" ] && args+=(-append "$append")
 if [ -n "${BUNDLE:-}" ]; then
     [ -f "$BUNDLE" ] || fail "BUNDLE=$BUNDLE: no such file (make bundle CONFIG=...)"
     args+=(-initrd "$BUNDLE")
@@ -58,4 +70,13 @@ fi
 [ -n "${QEMU_EXTRA:-}" ] && args+=($QEMU_EXTRA)
 
 . "$(dirname "$0")/qemu-common.sh"
-qemu_run run-qemu "$timeout_s" "the guests did not finish" "${args[@]}"
+set +e
+(qemu_run run-qemu "$timeout_s" "the guests did not finish" "${args[@]}")
+rc=$?
+set -e
+case $rc in
+    3) echo "run-qemu: exit status 3: a guest failed (named above: hyp: guest '...' failed)" >&2 ;;
+    4) echo "run-qemu: exit status 4: the hypervisor started no guest (its log says why)" >&2 ;;
+    5) echo "run-qemu: exit status 5: the hypervisor panicked (see 'hyp: PANIC' above)" >&2 ;;
+esac
+exit $rc

@@ -5,10 +5,11 @@ set -euo pipefail
 
 # binutils-riscv64-linux-gnu links the position-independent hypervisor image (the bare-metal ld cannot);
 # u-boot-tools' mkimage makes guest bundles and U-Boot boot scripts; fdisk's sfdisk the boot disk.
-# clang and its runtime libraries (libFuzzer, ASan, UBSan; a Recommends, so named) build the host fuzzers.
+# clang and its runtime libraries (libFuzzer, ASan, UBSan; a Recommends, so named) build the host fuzzers;
+# gdb-multiarch is make debug's debugger.
 pkgs=(make gcc gcc-riscv64-unknown-elf binutils-riscv64-linux-gnu qemu-system-misc opensbi u-boot-qemu
       u-boot-tools fdisk device-tree-compiler python3 python3-pytest python3-pexpect e2fsprogs clang
-      libclang-rt-dev)
+      libclang-rt-dev gdb-multiarch)
 # Extra groups: `setup.sh bench` adds what make bench draws its chart with.
 for group in "$@"; do
     case "$group" in

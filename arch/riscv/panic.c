@@ -36,5 +36,5 @@ _Noreturn void hyp_trap_handler(struct vcpu_regs *f)
         }
         hyp_printf("\n");
     }
-    arch_fw_shutdown(true);
+    arch_fw_shutdown(HYP_EXIT_PANIC);
 }

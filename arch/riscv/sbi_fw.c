@@ -27,10 +27,27 @@ void arch_fw_putchar(int c)
     fw_call(SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, (unsigned long)c, 0, 0);
 }
 
-_Noreturn void arch_fw_shutdown(bool failure)
-{
-    unsigned long reason = failure ? SBI_SRST_REASON_SYSFAIL : SBI_SRST_REASON_NONE;
+/* QEMU's test finisher (its sifive_test device): a 32-bit write of FINISHER_FAIL with a code in the
+ * upper half makes QEMU exit with that code. OpenSBI 1.1 writes FINISHER_FAIL for a shutdown with
+ * reason "system failure" but only 16 bits of it, code 0, which QEMU takes for success: so the
+ * hypervisor writes it itself when the run failed. */
+#define FINISHER_FAIL 0x3333u
+static volatile uint32_t *finisher;
 
+void arch_fw_set_finisher(uint64_t base)
+{
+    finisher = (volatile uint32_t *)(uintptr_t)base;
+}
+
+_Noreturn void arch_fw_shutdown(unsigned status)
+{
+    unsigned long reason = status ? SBI_SRST_REASON_SYSFAIL : SBI_SRST_REASON_NONE;
+
+    if (status && finisher) {
+        *finisher = FINISHER_FAIL | (status & 0xffffu) << 16;
+    }
+    /* A board has no finisher: the firmware powers off, told the reason (it may log it or ignore
+     * it); the console has said which guests failed. */
     fw_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, reason, 0);
     /* A board that cannot power off (the HiFive Unleashed has only a reset line) is reset instead:
      * the run is over either way, and QEMU's -no-reboot ends there. */

@@ -16,6 +16,7 @@
 struct stub_state stub;
 struct arch_fw_info fw_info = { .mvendorid = 0x489, .marchid = 0x8000000000000007ul, .mimpid = 1 };
 bool arch_engine_trap;
+struct boot_options boot_options;
 static struct pcpu this_cpu;
 
 void stub_reset(const uint8_t *input, size_t len)

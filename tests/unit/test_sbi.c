@@ -14,10 +14,11 @@
 
 /* ---- recorders for what the extensions ask of the rest of the hypervisor ---- */
 struct arch_fw_info fw_info = { .mvendorid = 0x11, .marchid = 0x22, .mimpid = 0x33 };
+struct boot_options boot_options;
 static char console_out[65536];
 static size_t console_len;
 static const char *console_in;
-static int stopped, rebooted_cold, rebooted_warm;
+static int stopped, crashed, rebooted_cold, rebooted_warm;
 static uint64_t timer_set;
 
 void console_guest_putc(struct vm *vm, char c)
@@ -71,6 +72,7 @@ bool vm_can_progress(const struct vm *vm)
 
 void vm_crash(struct vm *vm, const char *why)
 {
+    crashed++;
     vm_stop(vm, why); /* no restarts configured here */
 }
 
@@ -113,7 +115,8 @@ static void setup(void)
     }
     console_len = 0;
     console_in = NULL;
-    stopped = rebooted_cold = rebooted_warm = 0;
+    stopped = crashed = rebooted_cold = rebooted_warm = 0;
+    boot_options.reboot_fails = false;
 }
 
 static void ecall(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
@@ -315,6 +318,24 @@ TEST(srst_types_and_reasons)
     CHECK_EQ(rebooted_warm, 1);
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, 0, 0);
     CHECK_EQ(stopped, 1);
+    CHECK_EQ(crashed, 0);
+    setup();
+    ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, SBI_SRST_REASON_SYSFAIL, 0);
+    CHECK_EQ(crashed, 1); /* a failure the run's exit status reports */
+}
+
+TEST(srst_reboot_fails_the_guest_when_asked)
+{
+    setup();
+    boot_options.reboot_fails = true; /* hyp.reboot=fail */
+    ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_COLD_REBOOT, 0, 0);
+    CHECK_EQ(crashed, 1);
+    CHECK_EQ(rebooted_cold, 0);
+    CHECK_EQ(vm.state, VM_STOPPED);
+    setup();
+    ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_COLD_REBOOT, 0, 0);
+    CHECK_EQ(rebooted_cold, 1);
+    CHECK_EQ(crashed, 0);
 }
 
 /* ---- recorders for HSM, IPI and RFENCE ---- */

@@ -27,7 +27,15 @@ void arch_idle(void);
 
 /* Calls into the M-mode firmware (SBI). */
 void arch_fw_putchar(int c);
-_Noreturn void arch_fw_shutdown(bool failure);
+/* Powers the machine off. Status 0 is a clean end; any other is SRST reason "system failure" and,
+ * on QEMU, the status QEMU exits with (written to the test finisher the device tree names). */
+_Noreturn void arch_fw_shutdown(unsigned status);
+#define HYP_EXIT_OK 0
+#define HYP_EXIT_GUEST_FAILED 3 /* a guest stopped for a fault, or shut down as "system failure" */
+#define HYP_EXIT_NO_GUEST 4     /* no guest could be started */
+#define HYP_EXIT_PANIC 5        /* the hypervisor panicked */
+/* QEMU's test finisher (sifive,test0/1), 0 for none: set once the device tree is read. */
+void arch_fw_set_finisher(uint64_t base);
 long arch_fw_hart_status(unsigned long hartid); /* SBI HSM state, or a negative SBI error */
 struct arch_fw_info {
     long spec_version;
@@ -84,6 +92,8 @@ uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a);
 void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline);
 /* Called from the hypervisor's timer interrupt: raises VSTIP for the running vCPU when due (no Sstc). */
 void vcpu_arch_timer_check(struct vcpu *v, uint64_t now);
+/* The guest's stvec, as its trap handler would be entered now. */
+uint64_t vcpu_arch_guest_stvec(const struct vcpu *v);
 /* Enter the guest's own trap handler as if the hardware had raised cause/tval in it. */
 void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval);
 /* Reads the 16- or 32-bit instruction at a guest virtual address as the guest would fetch it. */
