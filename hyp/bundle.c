@@ -33,7 +33,7 @@ struct raw_image {
 
 struct raw_guest {
     const char *name;
-    const char *kernel, *initrd, *disk_image, *disk, *bootargs;
+    const char *kernel, *initrd, *disk_image, *disk, *bootargs, *on_fault;
     uint64_t memory_mib, vcpus, restarts, load_offset, disk_offset, disk_sectors;
     unsigned devices;
     bool has_memory;
@@ -159,10 +159,12 @@ static void guest_devices(struct raw_guest *g, const struct fdt_token *t)
 
 static void guest_prop(struct raw_guest *g, const struct fdt_token *t)
 {
-    static const char *const strings[] = { "kernel", "initrd", "disk-image", "disk", "bootargs" };
+    static const char *const strings[] = { "kernel",   "initrd",   "disk-image",
+                                           "disk",     "bootargs", "on-fault" };
     static const char *const numbers[] = { "memory-mib", "vcpus", "restarts", "load-offset",
                                            "disk-sector-offset", "disk-sectors" };
-    const char **str_slot[] = { &g->kernel, &g->initrd, &g->disk_image, &g->disk, &g->bootargs };
+    const char **str_slot[] = { &g->kernel, &g->initrd,   &g->disk_image,
+                                &g->disk,   &g->bootargs, &g->on_fault };
     uint64_t *num_slot[] = { &g->memory_mib, &g->vcpus, &g->restarts, &g->load_offset,
                              &g->disk_offset, &g->disk_sectors };
 
@@ -234,6 +236,9 @@ static const char *guest_check(const struct raw_guest *g)
     }
     if (g->vcpus == 0 || g->vcpus > 1024) {
         return "vcpus out of range";
+    }
+    if (g->on_fault && strcmp(g->on_fault, "stop") != 0 && strcmp(g->on_fault, "deliver") != 0) {
+        return "on-fault must be \"deliver\" or \"stop\"";
     }
     return g->restarts > 1000000 ? "restarts out of range" : (const char *)0;
 }
@@ -308,6 +313,7 @@ static void guest_end(struct reader *r)
     c->vcpus = (unsigned)g->vcpus;
     c->devices = g->devices;
     c->restarts = (unsigned)g->restarts;
+    c->fault_stop = g->on_fault && strcmp(g->on_fault, "stop") == 0;
     c->load_offset = g->load_offset;
     c->disk.host_offset_sectors = g->disk_offset;
     c->disk.sectors = g->disk_sectors;

@@ -45,6 +45,8 @@ struct vm_config {
     unsigned vcpus;
     unsigned devices;                /* VM_DEV_* */
     unsigned restarts;               /* times it is built again from this configuration after a crash */
+    bool fault_stop;                 /* on-fault = "stop": an access outside its RAM and devices stops
+                                      * it instead of raising an access fault in it */
     struct vm_disk disk;             /* optional */
 };
 

@@ -6,6 +6,7 @@
 // ".
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,9 @@
 #define MMAP_PAGES 256
 #define CHILDREN 4
 #define CHILD_STATUS_BASE 40 /* child i exits with 40 + i, so a mixed-up wait shows */
+/* A physical address nothing decodes, natively on QEMU's virt board or in a guest of the hypervisor:
+ * a load there is an access fault, which Linux turns into SIGSEGV for the process. */
+#define NOWHERE_PA 0x7000000
 /* The disk image the Makefile makes (mke2fs -d) holds HOST_FILE with HOST_TEXT; the guest writes
  * GUEST_LINES lines to GUEST_FILE, which tests/e2e/test_linux.py reads back from the image. */
 #define DISK_DEV "/dev/vda"
@@ -194,6 +198,44 @@ static void check_fork(void)
     say("init: fork ok %d children", CHILDREN);
 }
 
+// A child reads a physical address nothing decodes through /dev/mem: the hart (or the hypervisor,
+// as a hart would) raises a load access fault, the kernel kills the child, init carries on.
+static void check_devmem(void)
+{
+    int fd = open("/dev/mem", O_RDONLY | O_SYNC);
+    if (fd < 0 && errno == ENOENT) {
+        /* The initramfs has only /dev/console: devtmpfs has the node. */
+        mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+        fd = open("/dev/mem", O_RDONLY | O_SYNC);
+    }
+    if (fd < 0) {
+        say("init: no /dev/mem (%s)", strerror(errno));
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fail("fork");
+    }
+    if (pid == 0) {
+        volatile uint32_t *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, NOWHERE_PA);
+        if (p == MAP_FAILED) {
+            _exit(2);
+        }
+        (void)p[0];
+        _exit(3); /* the load completed: no fault */
+    }
+    close(fd);
+    int status;
+    if (waitpid(pid, &status, 0) != pid) {
+        fail("waitpid");
+    }
+    if (WIFSIGNALED(status)) {
+        say("init: devmem read of 0x%x: child killed by signal %d", NOWHERE_PA, WTERMSIG(status));
+    } else {
+        say("init: devmem read of 0x%x: child exited %d", NOWHERE_PA, WEXITSTATUS(status));
+    }
+}
+
 static void write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
@@ -286,6 +328,7 @@ int main(void)
     check_cpus();
     check_mmap();
     check_fork();
+    check_devmem();
     check_disk();
     say("init: done");
     power_off();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Pokes one address that bootargs name (poke=ADDR width=1|2|4|8 op=r|w): an access the hypervisor must
-// refuse by stopping this guest alone.
+// Pokes one address that bootargs name (poke=ADDR width=1|2|4|8 op=r|w): an access no device completes,
+// which must raise an access fault in this guest alone.
 #include "guest.h"
 
 void guest_main(unsigned long hartid, unsigned long dtb)

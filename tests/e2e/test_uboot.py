@@ -83,3 +83,28 @@ def test_uboot_lists_its_virtio_disk(tmp_path, qemu):
     finally:
         p.close()
     assert p.exitstatus == 0
+
+
+@pytest.mark.parametrize("qemu", [{}, {"CPU": "rv64,h=false"}], ids=["hext", "trap"])
+def test_uboot_load_from_nowhere_is_an_access_fault(qemu):
+    """As on a board with nothing at that address: U-Boot's own handler reports the load access
+    fault and resets; the reset is this guest's reboot, and it comes back to its prompt."""
+    p = spawn(**qemu)
+    try:
+        stop_autoboot(p)
+        p.send("md 0x20000000 4\r")
+        p.expect(r"hyp: guest 'uboot': load-guest-page-fault at guest physical 0x20000000 .*"
+                 r"load-access-fault raised in it")
+        p.expect(r"\[uboot\] Unhandled exception: Load access fault")
+        p.expect(r"\[uboot\] EPC: [0-9a-f]+ RA: [0-9a-f]+ TVAL: 0*20000000")
+        p.expect(r"\[uboot\] resetting \.\.\.")
+        p.expect(r"hyp: guest 'uboot' (cold|warm) reboot")
+        stop_autoboot(p)
+        run(p, "version", [r"U-Boot 2023\.01"])
+        p.send("poweroff\r")
+        p.expect(r"hyp: guest 'uboot' stopped: shutdown")
+        p.expect(r"hyp: all guests have stopped")
+        p.expect(pexpect.EOF)
+    finally:
+        p.close()
+    assert p.exitstatus == 0

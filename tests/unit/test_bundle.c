@@ -126,6 +126,7 @@ TEST(bundle_embedded_guests)
     guest(&w, "two", "linux", 16);
     fdtw_prop_u32(&w, "load-offset", 0x200000);
     fdtw_prop_u32(&w, "restarts", 5);
+    fdtw_prop_str(&w, "on-fault", "stop");
     fdtw_prop_str(&w, "disk", "ram");
     fdtw_prop_u32(&w, "disk-sectors", 64);
     fdtw_prop_str(&w, "disk-image", "initrd");
@@ -158,6 +159,7 @@ TEST(bundle_embedded_guests)
     CHECK_EQ(two->devices, 0);
     CHECK_EQ(two->load_offset, 0x200000);
     CHECK_EQ(two->restarts, 5);
+    CHECK(two->fault_stop && !one->fault_stop);
     CHECK_EQ(two->disk.kind, VM_DISK_RAM);
     CHECK(two->disk.image == &b.images[1].img);
 }
@@ -364,6 +366,9 @@ TEST(bundle_bad_descriptions)
     guest(&w, "disk", "k", 16);
     fdtw_prop_str(&w, "disk", "tape");
     fdtw_end_node(&w);
+    guest(&w, "policy", "k", 16);
+    fdtw_prop_str(&w, "on-fault", "ignore");
+    fdtw_end_node(&w);
     guest(&w, "sub", "k", 16);
     fdtw_begin_node(&w, "child");
     fdtw_end_node(&w);
@@ -386,6 +391,7 @@ TEST(bundle_bad_descriptions)
     CHECK(said("guest 'rawargs' not started: bootargs is not one string"));
     CHECK(said("guest 'twonum' not started: vcpus is not a number"));
     CHECK(said("guest 'disk' not started: disk must be"));
+    CHECK(said("guest 'policy' not started: on-fault must be"));
     CHECK(said("guest 'sub' not started: unknown node 'child'"));
     CHECK(said("guest 'dup' not started: another guest has that name"));
     CHECK(said("guest 'nokernel' not started: no kernel"));
