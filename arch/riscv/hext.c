@@ -40,9 +40,12 @@ void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t 
     a->regs.sepc = entry;
     a->regs.x[REG_A0] = a0;
     a->regs.x[REG_A1] = a1;
-    /* sret lands in VS-mode (SPV, SPP) with the guest's interrupts off, as after a hart reset; FP is
-     * usable (Initial) because the guest's own vsstatus.FS decides whether it may use it. */
+    /* sret lands in VS-mode (SPV, SPP) with the guest's interrupts off, as after a hart reset. FP is
+     * usable at both levels: sstatus.FS lets VS-mode have it at all, and the guest's own vsstatus.FS
+     * starts Dirty, as OpenSBI leaves sstatus for a payload it starts natively (the census probes
+     * entry-sstatus and entry-fp compare the three). */
     a->regs.sstatus = SSTATUS_SPP | FS_INITIAL;
+    a->vs.vsstatus = FS_DIRTY;
     /* WFI traps (VTW) so that a sleeping guest gives up the hart. VSXL = 2: a 64-bit guest. */
     a->regs.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | (2ul << HSTATUS_VSXL_SHIFT);
     a->vs.vstimecmp = ~0ull;
@@ -251,6 +254,15 @@ void vcpu_arch_timer_check(struct vcpu *v, uint64_t now)
         csr_set(CSR_HVIP, 1ul << IRQ_VS_TIMER);
         v->arch.timer_deadline = ~0ull;
     }
+}
+
+uint64_t vcpu_arch_guest_stvec(const struct vcpu *v)
+{
+    /* Both engines keep it in vs.vstvec while the vCPU is not loaded; hext's loaded one is live. */
+    if (!arch_engine_trap && arch_this_cpu()->loaded == v) {
+        return csr_read(CSR_VSTVEC);
+    }
+    return v->arch.vs.vstvec;
 }
 
 void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)

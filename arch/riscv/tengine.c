@@ -161,7 +161,7 @@ void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
     a->regs.x[REG_A0] = a0;
     a->regs.x[REG_A1] = a1;
     a->tv.vmode = 1;
-    a->vs.vsstatus = FS_INITIAL; /* as the hext engine: FP usable, the guest decides */
+    a->vs.vsstatus = FS_DIRTY; /* as the hext engine and OpenSBI natively: FP usable, Dirty */
     a->vs.scounteren = arch_fw_scounteren & 7;
     a->timer_deadline = ~0ull;
     a->tv.hyp_satp = hyp_satp;
