@@ -49,3 +49,26 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+unsigned char *test_load_dtb(const char *name, size_t *size)
+{
+    const char *dir = getenv("FDT_TEST_DATA");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.dtb", dir ? dir : ".", name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s (FDT_TEST_DATA: the directory of compiled .dtb)\n", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = n > 0 ? malloc((size_t)n) : NULL;
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *size = buf ? (size_t)n : 0;
+    return buf;
+}

@@ -13,6 +13,9 @@ struct test_case {
 };
 
 void test_register(const char *name, void (*fn)(void));
+/* tests/unit/data/<name>.dts compiled to $FDT_TEST_DATA/<name>.dtb, read into a malloc'd buffer of
+ * exactly its size (so ASan reports any read past it); NULL, with a message, when it cannot be read. */
+unsigned char *test_load_dtb(const char *name, size_t *size);
 extern int test_failures;
 
 #define TEST(name)                                                                                 \
