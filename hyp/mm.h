@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Physical frame allocator: one bitmap pool per RAM region the device tree reports. */
+/* Physical frame allocator: one bitmap pool per RAM region the device tree reports, with a summary
+ * bit per 64 frames so that a search skips busy memory 4096 frames at a time and runs are claimed and
+ * released a word at a time. */
 #ifndef HYP_MM_H
 #define HYP_MM_H
 
@@ -20,6 +22,11 @@ struct frame_pool {
     uint64_t nfree;
     uint64_t *bitmap; /* bit set = frame in use (allocated or reserved) */
     uint64_t *used;   /* bit set = frame handed out at least once since boot (may hold data) */
+    uint64_t *some;   /* bit w set = bitmap word w has a free frame */
+    uint64_t *empty;  /* bit w set = bitmap word w is wholly free (all 64 frames, or the pool's tail) */
+    uint64_t words;   /* bitmap words: (nframes + 63) / 64 */
+    uint64_t hint;    /* a word at or before the first with a free frame: where single frames start */
+    uint64_t probes;  /* words the searches have looked at: what the unit tests hold bounded */
 };
 
 struct frame_alloc {
@@ -27,7 +34,9 @@ struct frame_alloc {
     unsigned npools;
 };
 
-/* Words of bitmap a pool of `size` bytes needs (both of its bitmaps). */
+/* Words a pool of `size` bytes needs for its bitmaps and summaries (a constant expression). */
+#define FRAMES_WORDS_(size) (((size) / PAGE_SIZE + 63) / 64)
+#define FRAMES_BITMAP_WORDS(size) (2 * FRAMES_WORDS_(size) + 2 * ((FRAMES_WORDS_(size) + 63) / 64))
 size_t frames_bitmap_words(uint64_t size);
 
 /* Adds [base, base + size) shrunk to whole pages; `bitmap` must hold frames_bitmap_words(size) words.

@@ -9,7 +9,7 @@
 #define BASE 0x80000000ull
 #define SIZE (64ull << 20)
 
-static uint64_t bitmap[2 * ((SIZE / PAGE_SIZE + 63) / 64)];
+static uint64_t bitmap[FRAMES_BITMAP_WORDS(SIZE)];
 
 static void pool(struct frame_alloc *fa)
 {
@@ -153,4 +153,100 @@ TEST(scrub_only_frames_used_before)
     CHECK_EQ(scrubbed, 8);
     frames_scrub(&fa, 0x1000, 4, count_scrub, NULL); /* outside: ignored */
     CHECK_EQ(scrubbed, 8);
+}
+
+/* Random allocations and frees of every size and alignment against a plain array of flags: the
+ * summaries and word-at-a-time runs must agree with it, frame by frame, after every operation. */
+TEST(model_random_alloc_free)
+{
+    enum { FRAMES = 4096 + 37, LIVE = 64 };
+    static uint64_t bm[FRAMES_BITMAP_WORDS((uint64_t)FRAMES * PAGE_SIZE)];
+    static bool model[FRAMES];
+    struct frame_alloc fa = { 0 };
+    struct {
+        uint64_t pa, n;
+    } live[LIVE] = { { 0, 0 } };
+    uint32_t seed = 99;
+    /* A base that is 8 KiB- but not 16 KiB-aligned, so pool indexes and addresses align apart. */
+    const uint64_t base = BASE + 2 * PAGE_SIZE;
+
+    memset(model, 0, sizeof model);
+    CHECK_EQ(frames_add_pool(&fa, base, (uint64_t)FRAMES * PAGE_SIZE, bm), HV_OK);
+    frames_reserve(&fa, base + 100 * PAGE_SIZE, 70 * PAGE_SIZE);
+    for (unsigned i = 100; i < 170; i++) {
+        model[i] = true;
+    }
+    for (unsigned iter = 0; iter < 20000; iter++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned slot = (seed >> 16) % LIVE;
+        if (live[slot].n) {
+            CHECK_EQ(frames_free(&fa, live[slot].pa, live[slot].n), HV_OK);
+            for (uint64_t i = 0; i < live[slot].n; i++) {
+                model[(live[slot].pa - base) / PAGE_SIZE + i] = false;
+            }
+            live[slot].n = 0;
+            continue;
+        }
+        static const uint64_t sizes[] = { 1, 1, 1, 3, 64, 65, 130, 512, 700 };
+        static const uint64_t aligns[] = { 1, 1, 2, 16, 64, 512 };
+        uint64_t n = sizes[(seed >> 8) % 9], af = aligns[(seed >> 4) % 6];
+        uint64_t pa = frames_alloc(&fa, n, af * PAGE_SIZE);
+        /* The model's answer: the lowest aligned free run (the allocator's is the lowest too). */
+        uint64_t want = 0;
+        for (uint64_t f = 0; f + n <= FRAMES && !want; f++) {
+            if ((base + f * PAGE_SIZE) % (af * PAGE_SIZE)) {
+                continue;
+            }
+            uint64_t k = 0;
+            while (k < n && !model[f + k]) {
+                k++;
+            }
+            want = k == n ? base + f * PAGE_SIZE : 0;
+        }
+        CHECK_EQ(pa, want);
+        if (pa) {
+            for (uint64_t i = 0; i < n; i++) {
+                model[(pa - base) / PAGE_SIZE + i] = true;
+            }
+            live[slot].pa = pa;
+            live[slot].n = n;
+        }
+        uint64_t nfree = 0;
+        for (unsigned f = 0; f < FRAMES; f++) {
+            nfree += !model[f];
+            CHECK_EQ(frames_in_use(&fa, base + (uint64_t)f * PAGE_SIZE), model[f]);
+        }
+        CHECK_EQ(frames_free_count(&fa), nfree);
+        if (test_failures) {
+            return;
+        }
+    }
+}
+
+/* The search cost does not grow with what is allocated: with 1 GiB of a 1.5 GiB pool handed out
+ * frame by frame, one more frame or one more 2 MiB-aligned 2 MiB run looks at a few words. */
+TEST(cost_does_not_grow_with_allocation)
+{
+    static uint64_t bm[FRAMES_BITMAP_WORDS(3ull << 29)];
+    struct frame_alloc fa = { 0 };
+    CHECK_EQ(frames_add_pool(&fa, BASE, 3ull << 29, bm), HV_OK);
+    struct frame_pool *p = &fa.pools[0];
+
+    for (uint64_t i = 0; i < (1ull << 30) / PAGE_SIZE; i++) {
+        p->probes = 0;
+        CHECK(frames_alloc(&fa, 1, PAGE_SIZE) != 0);
+        if (p->probes > 8) {
+            CHECK_EQ(p->probes, 8);
+            return;
+        }
+    }
+    p->probes = 0;
+    uint64_t run = frames_alloc(&fa, 512, 2 << 20);
+    CHECK(run != 0 && run % (2 << 20) == 0);
+    /* Past the allocated GiB: the summary of wholly free words skips it 4096 frames per word. */
+    CHECK(p->probes < 100);
+    /* A guest's 512 MiB costs word operations, not one per frame. */
+    p->probes = 0;
+    CHECK(frames_alloc(&fa, (256ull << 20) / PAGE_SIZE, 2 << 20) != 0);
+    CHECK(p->probes < 2000);
 }
