@@ -198,7 +198,9 @@ run: setup
 	    $${DISK:+--disk} -o $(BUILD)/run/guests.img
 	@BUNDLE=$(BUILD)/run/guests.img scripts/run-qemu.sh $(BUILD)/hyp.bin
 else
-RUN_DISK = $(or $(DISK),$(DISK_$(CONFIG)))
+# A configuration's own disk is attached where the board has a virtio bus (QEMU's sifive_u has none:
+# its guests run without their host disk there); DISK= attaches one anyway, or says why it cannot.
+RUN_DISK = $(or $(DISK),$(if $(filter sifive_u%,$(MACHINE)),,$(DISK_$(CONFIG))))
 run: setup
 	@$(MAKE) --no-print-directory hyp bundle $(RUN_DISK) CONFIG=$(CONFIG)
 	@BUNDLE=$(BUILD)/cfg/$(CONFIG)/guests.img DISK=$(RUN_DISK) scripts/run-qemu.sh $(BUILD)/hyp.bin

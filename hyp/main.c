@@ -22,6 +22,7 @@ char guest_isa[FDT_ISA_LEN];
 
 static struct pcpu boot_cpu;
 static struct bundle bundle;
+_Static_assert(VM_MAX >= BUNDLE_MAX_GUESTS, "every guest a bundle may hold must find a VM slot");
 static struct platform_choice choice;
 
 /* Linker symbols: the hypervisor image, .bss and boot stack included. */

@@ -187,8 +187,10 @@ unsigned vm_create_all(void)
         vm->vmid = nvms + 1;
         nvms++;
         if (!vm_build(vm, false)) {
-            vm->state = VM_STOPPED;
-            fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", "not started (see above)");
+            /* Logged by vm_build; the slot goes to the next guest (a guest that never ran is no
+             * failure of the run, and must not push a later one out). */
+            nvms--;
+            memset(vm, 0, sizeof(*vm));
             continue;
         }
         hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU, image %s (%lu bytes), VMID %u",

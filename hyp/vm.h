@@ -17,7 +17,8 @@
 #include "pv/pv.h"
 #include "stats.h"
 
-#define VM_MAX 8
+/* As many as a bundle holds (BUNDLE_MAX_GUESTS); the hypervisor keeps about 12 KiB per slot. */
+#define VM_MAX 64
 #define VCPU_MAX 4
 #define NAME_MAX_LEN 16
 /* Guests see RAM where QEMU virt has it, so unmodified software finds it where it expects. */

@@ -34,14 +34,27 @@ case "$machine" in
     virt|virt,*|sifive_u|sifive_u,*) ;;
     *) fail "MACHINE=$machine: the hypervisor knows QEMU's virt and sifive_u boards" ;;
 esac
-# Ask QEMU itself whether the CPU model and options exist, so a typo gets QEMU's own explanation.
+disk_args=()
+if [ -n "${DISK:-}" ]; then
+    [ -f "$DISK" ] || fail "DISK=$DISK: no such disk image"
+    # QEMU's dumpdtb probe below ends before devices are made, so it cannot catch this one.
+    case "$machine" in
+        sifive_u*) fail "DISK=$DISK: QEMU's sifive_u has no virtio bus for a disk (give guests RAM disks: disk = \"ram\")" ;;
+    esac
+    # QEMU 7.2's virtio-mmio transports are legacy (version 1) unless told otherwise; the hypervisor
+    # drives version 2 only.
+    disk_args=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0"
+               -device virtio-blk-device,drive=hd0)
+fi
+# Ask QEMU itself whether the machine, CPU model and options exist, so a typo gets QEMU's own
+# explanation before anything boots.
 # (dumpdtb replaces its target file, so it gets a scratch file of its own, never /dev/null.)
 probe=$(mktemp)
 trap 'rm -f "$probe"' EXIT
 if ! err=$(qemu-system-riscv64 -machine "$machine" -cpu "$cpu" -smp "$smp" -m "$mem" -nographic \
-        -bios "$firmware" -display none -monitor none -serial none -no-reboot \
+        -bios "$firmware" -display none -monitor none -serial none -no-reboot "${disk_args[@]}" \
         -machine dumpdtb="$probe" 2>&1); then
-    fail "QEMU rejects MACHINE=$machine CPU=$cpu SMP=$smp MEM=$mem: $(echo "$err" | grep -v 'dtb dumped' | head -3)"
+    fail "QEMU rejects MACHINE=$machine CPU=$cpu SMP=$smp MEM=$mem${DISK:+ DISK=$DISK}: $(echo "$err" | grep -v 'dtb dumped' | head -3)"
 fi
 
 append=${APPEND:-}
@@ -59,13 +72,7 @@ if [ -n "${BUNDLE:-}" ]; then
     [ -f "$BUNDLE" ] || fail "BUNDLE=$BUNDLE: no such file (make bundle CONFIG=...)"
     args+=(-initrd "$BUNDLE")
 fi
-if [ -n "${DISK:-}" ]; then
-    [ -f "$DISK" ] || fail "DISK=$DISK: no such disk image"
-    # QEMU 7.2's virtio-mmio transports are legacy (version 1) unless told otherwise; the hypervisor
-    # drives version 2 only.
-    args+=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0"
-           -device virtio-blk-device,drive=hd0)
-fi
+args+=("${disk_args[@]}")
 # shellcheck disable=SC2206
 [ -n "${QEMU_EXTRA:-}" ] && args+=($QEMU_EXTRA)
 

@@ -108,3 +108,17 @@ def test_uboot_load_from_nowhere_is_an_access_fault(qemu):
     finally:
         p.close()
     assert p.exitstatus == 0
+
+
+def test_uboot_on_sifive_u():
+    """U-Boot reaches its prompt on the HiFive Unleashed model too (no host disk there)."""
+    p = spawn(MACHINE="sifive_u")
+    try:
+        stop_autoboot(p)
+        run(p, "version", [r"U-Boot 2023\.01"])
+        p.send("poweroff\r")
+        p.expect(r"hyp: all guests have stopped")
+        p.expect(pexpect.EOF)
+    finally:
+        p.close()
+    assert p.exitstatus == 0
