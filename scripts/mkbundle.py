@@ -105,7 +105,10 @@ def main():
         r = subprocess.run(["mkimage", "-D", dtc, "-E", "-B", "0x1000", "-f", src, out_tmp], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if r.returncode != 0:
-            fail("mkimage failed on %s:\n%s" % (src, r.stdout.decode(errors="replace")))
+            msg = r.stdout.decode(errors="replace")
+            if "verify_header" in msg:
+                msg += "(mkimage checks the FIT layout: the root needs description = \"...\";)\n"
+            fail("mkimage failed on %s:\n%s" % (src, msg))
         os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
         os.replace(out_tmp, a.out)
 

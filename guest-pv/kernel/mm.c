@@ -189,7 +189,9 @@ void mm_init(void)
     if (pages.next < ram_base + 2 * MB) {
         pages.next = ram_base + 2 * MB;
     }
-    pages.end = ram_base + ram_size / 2;
+    /* Only the first GiB of RAM is in the kernel's window (one root slot): the pools stay inside it. */
+    uint64_t window = ram_size < (1ul << 30) ? ram_size : (1ul << 30);
+    pages.end = ram_base + window / 2;
     tables.next = pages.end;
     tables.end = tables.next + 2 * MB;
     pt_mode_init();
