@@ -410,7 +410,7 @@ static int walk(struct reader *r, const struct fdt_blob *blob, bool guests)
 }
 
 /* Places every image inside the bundle and checks its hash. */
-static void place_images(struct reader *r, const struct fdt_blob *blob, size_t avail)
+static void place_images(struct reader *r, const struct fdt_blob *blob, size_t avail, bool verify)
 {
     struct bundle *b = r->out;
     /* FIT: external data starts after the tree, at the next 4-byte boundary. */
@@ -457,7 +457,7 @@ static void place_images(struct reader *r, const struct fdt_blob *blob, size_t a
         struct bundle_image *bi = &b->images[i];
         uint8_t sum[SHA256_LEN];
 
-        if (!im->bad && im->sha) {
+        if (!im->bad && im->sha && verify) {
             sha256(bi->img.start, (size_t)(bi->img.end - bi->img.start), sum);
             bi->hashed = true;
             if (memcmp(sum, im->sha, SHA256_LEN) != 0) {
@@ -471,7 +471,7 @@ static void place_images(struct reader *r, const struct fdt_blob *blob, size_t a
     }
 }
 
-int bundle_parse(const void *blob, size_t avail, struct bundle *out)
+int bundle_parse(const void *blob, size_t avail, bool verify, struct bundle *out)
 {
     static struct reader r; /* large: kept off the boot stack */
     struct fdt_blob fb;
@@ -496,7 +496,7 @@ int bundle_parse(const void *blob, size_t avail, struct bundle *out)
         say(out, "bundle: malformed tree (%s)", fdt_strerror(err));
         return -1;
     }
-    place_images(&r, &fb, avail);
+    place_images(&r, &fb, avail, verify);
     walk(&r, &fb, true); /* the same tree again: it cannot fail where the first pass did not */
     if (out->nguests == 0) {
         say(out, "bundle: no guest that can be started");

@@ -34,10 +34,11 @@ struct bundle {
 };
 
 /* Reads the bundle at `blob`, of which `avail` bytes were loaded. Everything in it is checked: the
- * tree, every image's place (inside the bundle, past the tree, not overlapping another) and hash,
+ * tree, every image's place (inside the bundle, past the tree, not overlapping another) and, when
+ * `verify` is set, its hash,
  * and every guest's description. A guest that names an unusable image or has a bad description is
  * left out with a message; the others are kept. Returns 0, or -1 when the bundle as a whole is
  * unusable (then msgs says why). out->guests and images point into the blob, which must stay. */
-int bundle_parse(const void *blob, size_t avail, struct bundle *out);
+int bundle_parse(const void *blob, size_t avail, bool verify, struct bundle *out);
 
 #endif

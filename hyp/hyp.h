@@ -25,6 +25,9 @@ struct boot_options {
     char raw_name[RAW_NAME_LEN];
     bool exits_all;    /* hyp.exits=all: every cause in the exit table, zeros included */
     bool reboot_fails; /* hyp.reboot=fail: a guest's reboot request stops it as failed (for CI) */
+    /* hyp.verify=0: the bundle's sha256 hashes are not checked (they cost about 88 instructions a
+     * byte at boot; make bench measures boots without them and reports the check on its own). */
+    bool no_verify;
 };
 
 extern struct platform_info platform;

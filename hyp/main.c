@@ -137,6 +137,7 @@ static void parse_bootargs(const char *args)
         boot_options.engine_trap |= opt_is(tok, n, "hyp.engine=trap");
         boot_options.exits_all |= opt_is(tok, n, "hyp.exits=all");
         boot_options.reboot_fails |= opt_is(tok, n, "hyp.reboot=fail");
+        boot_options.no_verify |= opt_is(tok, n, "hyp.verify=0");
         if (opt_is(tok, n, "hyp.raw") ||
             opt_value(tok, n, "hyp.raw=", boot_options.raw_name, sizeof boot_options.raw_name)) {
             boot_options.raw_console = true;
@@ -275,7 +276,8 @@ static void bundle_load(const void *dtb)
         platform.initrd_start = platform.initrd_end = 0; /* nothing of it is reserved */
         return;
     }
-    int err = bundle_parse((const void *)(uintptr_t)start, (size_t)(end - start), &bundle);
+    int err = bundle_parse((const void *)(uintptr_t)start, (size_t)(end - start), !boot_options.no_verify,
+                           &bundle);
     for (unsigned i = 0; i < bundle.nmsgs; i++) {
         hyp_log("%s", bundle.msgs[i]);
     }
@@ -286,9 +288,9 @@ static void bundle_load(const void *dtb)
     for (unsigned i = 0; i < bundle.nimages; i++) {
         hashed += bundle.images[i].hashed && bundle.images[i].usable;
     }
-    hyp_log("bundle: \"%s\" at 0x%lx-0x%lx: %u guests, %u images (%u sha256-checked)",
+    hyp_log("bundle: \"%s\" at 0x%lx-0x%lx: %u guests, %u images (%u sha256-checked%s)",
             bundle.description, (unsigned long)start, (unsigned long)(end - 1), bundle.nguests,
-            bundle.nimages, hashed);
+            bundle.nimages, hashed, boot_options.no_verify ? "; hyp.verify=0: hashes not checked" : "");
     vm_configs = bundle.guests;
     vm_nconfigs = bundle.nguests;
 }

@@ -133,7 +133,7 @@ TEST(bundle_embedded_guests)
     fdtw_end_node(&w);
     size_t len = finish(&w, NULL, 0);
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK_EQ(b.nmsgs, 0);
     CHECK_STR(b.description, "test bundle");
     CHECK_EQ(b.nimages, 2);
@@ -188,7 +188,7 @@ TEST(bundle_external_images)
     memcpy(ext + sizeof kern, other, sizeof other);
     size_t len = external_pair(sizeof kern, sizeof ext, ext);
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK_EQ(b.nmsgs, 0);
     CHECK_EQ(b.nguests, 2);
     CHECK(b.images[1].usable);
@@ -204,11 +204,11 @@ TEST(bundle_truncated)
     size_t len = external_pair(sizeof kern, sizeof ext, ext);
 
     /* Cut inside the tree: the bundle as a whole is unusable. */
-    CHECK_EQ(bundle_parse(buf, 100, &b), -1);
+    CHECK_EQ(bundle_parse(buf, 100, true, &b), -1);
     CHECK(said("truncated: its header says"));
     CHECK_EQ(b.nguests, 0);
     /* Cut inside the second image: only the guest that needs it is left out. */
-    CHECK_EQ(bundle_parse(buf, len - 1, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len - 1, true, &b), 0);
     CHECK(said("image 'b' unusable: its data lies past the end of the bundle"));
     CHECK(said("guest 'gb' not started: its kernel 'b' is unusable"));
     CHECK_EQ(b.nguests, 1);
@@ -221,7 +221,7 @@ TEST(bundle_overlapping_images)
     memcpy(ext, kern, sizeof kern);
     size_t len = external_pair(100, sizeof ext, ext); /* b starts inside a */
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK(said("images 'a' and 'b' overlap"));
     CHECK_EQ(b.nguests, 0);
     CHECK(said("bundle: no guest that can be started"));
@@ -261,7 +261,7 @@ TEST(bundle_out_of_range_images)
     fdtw_end_node(&w);
     size_t len = finish(&w, NULL, 0);
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK(said("image 'far' unusable: its data lies past the end"));
     CHECK(said("image 'wrap' unusable: its data lies past the end"));
     CHECK(said("image 'intree' unusable: its data would lie inside the bundle's tree"));
@@ -293,7 +293,10 @@ TEST(bundle_bad_hash)
         p[100] ^= 0x40;
     }
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, false, &b), 0); /* hyp.verify=0: not checked, both start */
+    CHECK_EQ(b.nguests, 2);
+    CHECK(!b.images[1].hashed);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK(said("image 'bad' unusable: its sha256 does not match"));
     CHECK(said("guest 'g-bad' not started: its kernel 'bad' is unusable"));
     CHECK_EQ(b.nguests, 1);
@@ -328,7 +331,7 @@ TEST(bundle_hash_forms)
     fdtw_end_node(&w);
     size_t len = finish(&w, NULL, 0);
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK(said("image 'crc': hash algo 'crc32' is not checked"));
     CHECK(said("image 'short' unusable: its sha256 hash node has no 32-byte value"));
     CHECK(said("image 'packed' unusable: compressed"));
@@ -382,7 +385,7 @@ TEST(bundle_bad_descriptions)
     fdtw_end_node(&w);
     size_t len = finish(&w, NULL, 0);
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK(said("guest 'typo' not started: unknown property 'vcpu'"));
     CHECK(said("guest 'floppy' not started: unknown device \"floppy\""));
     CHECK(said("guest 'missing' not started: its kernel 'nope' is not in the bundle"));
@@ -414,7 +417,7 @@ TEST(bundle_too_many_guests)
     }
     size_t len = finish(&w, NULL, 0);
 
-    CHECK_EQ(bundle_parse(buf, len, &b), 0);
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
     CHECK_EQ(b.nguests, BUNDLE_MAX_GUESTS);
     CHECK(said("guest 'g64' and those after it not started"));
     CHECK_EQ(b.nmsgs, 1);
@@ -423,9 +426,9 @@ TEST(bundle_too_many_guests)
 TEST(bundle_not_a_tree)
 {
     memset(buf, 0x5a, 4096);
-    CHECK_EQ(bundle_parse(buf, 4096, &b), -1);
+    CHECK_EQ(bundle_parse(buf, 4096, true, &b), -1);
     CHECK(said("bundle: not a usable device tree (bad magic)"));
-    CHECK_EQ(bundle_parse(buf, 0, &b), -1);
+    CHECK_EQ(bundle_parse(buf, 0, true, &b), -1);
 }
 
 /* Random damage anywhere in a good bundle: the reader may refuse it, never misbehave (ASan, UBSan),
@@ -455,7 +458,7 @@ TEST(bundle_random_damage)
             buf[(seed >> 8) % len] = (uint8_t)(seed >> 24);
         }
         size_t avail = iter % 7 == 0 ? (seed >> 4) % len : len;
-        if (bundle_parse(buf, avail, &b) == 0) {
+        if (bundle_parse(buf, avail, true, &b) == 0) {
             for (unsigned i = 0; i < b.nguests; i++) {
                 const struct guest_image *im = b.guests[i].image;
                 CHECK(im->start >= buf && im->end <= buf + avail && im->start < im->end);
