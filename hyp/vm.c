@@ -22,19 +22,30 @@ unsigned nvms;
 const struct vm_config *vm_configs;
 unsigned vm_nconfigs;
 
+/* Every frame a VM holds (its RAM, its tables, its engine's and devices' state) is taken and given
+ * back through these, so the VM knows what it holds whatever the others do meanwhile. */
+uint64_t vm_alloc_frames(struct vm *vm, uint64_t n, uint64_t align)
+{
+    uint64_t pa = hyp_alloc_frames(n, align);
+    vm->frames_held += pa ? n : 0;
+    return pa;
+}
+
+void vm_free_frames(struct vm *vm, uint64_t pa, uint64_t n)
+{
+    hyp_free_frames(pa, n);
+    vm->frames_held -= n;
+}
+
 static uint64_t pt_alloc_cb(void *ctx, uint64_t n, uint64_t align)
 {
-    (void)ctx;
-    return hyp_alloc_frames(n, align);
+    return vm_alloc_frames(ctx, n, align);
 }
 
 static void pt_free_cb(void *ctx, uint64_t pa, uint64_t n)
 {
-    (void)ctx;
-    hyp_free_frames(pa, n);
+    vm_free_frames(ctx, pa, n);
 }
-
-static const struct pt_alloc hyp_pt_alloc = { pt_alloc_cb, pt_free_cb, (void *)0 };
 
 struct vcpu *vcpu_of_arch(struct vcpu_arch *a)
 {
@@ -103,7 +114,7 @@ static const char *vm_check_config(const struct vm_config *cfg)
 static void vcpus_destroy(struct vm *vm, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        vcpu_arch_destroy(&vm->vcpus[i], &hyp_pt_alloc);
+        vcpu_arch_destroy(&vm->vcpus[i], &vm->alloc);
     }
 }
 
@@ -116,39 +127,41 @@ static bool vm_build(struct vm *vm, bool keep_disk)
     vm->tv_last = (struct vcpu *)0;
 
     vm->ram_size = cfg->ram_size;
+    vm->alloc = (struct pt_alloc){ pt_alloc_cb, pt_free_cb, vm };
     vm->ram_hpa = hyp_alloc_guest_frames(cfg->ram_size / PAGE_SIZE, RAM_ALIGN);
+    vm->frames_held += vm->ram_hpa ? cfg->ram_size / PAGE_SIZE : 0;
     if (!vm->ram_hpa) {
         hyp_log("guest '%s' not started: no room for %lu MiB of RAM", cfg->name,
                 (unsigned long)(cfg->ram_size / MiB));
         return false;
     }
-    int err = gstage_init(&vm->gstage, &hyp_pt_alloc);
+    int err = gstage_init(&vm->gstage, &vm->alloc);
     if (err == HV_OK) {
-        err = gstage_map(&vm->gstage, &hyp_pt_alloc, VM_RAM_BASE, vm->ram_hpa, vm->ram_size,
+        err = gstage_map(&vm->gstage, &vm->alloc, VM_RAM_BASE, vm->ram_hpa, vm->ram_size,
                          PTE_R | PTE_W | PTE_X);
     }
     if (err != HV_OK) {
         hyp_log("guest '%s' not started: G-stage tables failed (%d)", cfg->name, err);
-        gstage_destroy(&vm->gstage, &hyp_pt_alloc);
-        hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+        gstage_destroy(&vm->gstage, &vm->alloc);
+        vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
         return false;
     }
     vm->nvcpus = cfg->vcpus;
-    if (vm_arch_create(vm, &hyp_pt_alloc) != 0) {
+    if (vm_arch_create(vm, &vm->alloc) != 0) {
         hyp_log("guest '%s' not started: no memory for its engine state", cfg->name);
-        gstage_destroy(&vm->gstage, &hyp_pt_alloc);
-        hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+        gstage_destroy(&vm->gstage, &vm->alloc);
+        vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
         return false;
     }
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         vm->vcpus[i].vm = vm;
         vm->vcpus[i].id = i;
-        if (vcpu_arch_create(&vm->vcpus[i], &hyp_pt_alloc) != 0) {
+        if (vcpu_arch_create(&vm->vcpus[i], &vm->alloc) != 0) {
             hyp_log("guest '%s' not started: no memory for vCPU %u", cfg->name, i);
             vcpus_destroy(vm, i);
-            vm_arch_destroy(vm, &hyp_pt_alloc);
-            gstage_destroy(&vm->gstage, &hyp_pt_alloc);
-            hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+            vm_arch_destroy(vm, &vm->alloc);
+            gstage_destroy(&vm->gstage, &vm->alloc);
+            vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
             return false;
         }
     }
@@ -180,8 +193,6 @@ unsigned vm_create_all(void)
         struct vm *vm = &vms[nvms];
         memset(vm, 0, sizeof(*vm));
         vm->cfg = cfg;
-        vm->frames_free_before = frames_free_count(&frames);
-        vm->frames_print_before = frames_fingerprint(&frames);
         vm->id = nvms;
         /* VMID 0 is left unused so that a VM's translations never alias the hypervisor's bare ones. */
         vm->vmid = nvms + 1;
@@ -225,10 +236,10 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
     vm->state = VM_STOPPED;
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
     arch_gstage_flush(vm->vmid);
-    gstage_destroy(&vm->gstage, &hyp_pt_alloc);
+    gstage_destroy(&vm->gstage, &vm->alloc);
     vcpus_destroy(vm, vm->nvcpus);
-    vm_arch_destroy(vm, &hyp_pt_alloc);
-    hyp_free_frames(vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+    vm_arch_destroy(vm, &vm->alloc);
+    vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
     vm->ram_hpa = 0;
     pv_release(vm);
     if (!keep_disk) {
@@ -315,13 +326,11 @@ void vm_crash(struct vm *vm, const char *why)
     vm->failed = true; /* until it is built again */
     if (vm->restarts >= vm->cfg->restarts) {
         if (vm->cfg->restarts) {
-            /* Everything a VM takes comes back when it stops: after its last restart the allocator
-             * must be exactly as before the VM was first built. */
-            uint64_t now = frames_free_count(&frames), print = frames_fingerprint(&frames);
-            hyp_log("guest '%s' restarted %u times; free frames %lu before it was built, %lu now (%s)",
-                    vm->cfg->name, vm->restarts, (unsigned long)vm->frames_free_before, (unsigned long)now,
-                    now == vm->frames_free_before && print == vm->frames_print_before ? "the same frames"
-                                                                                       : "DIFFERENT");
+            /* Everything a VM takes comes back when it stops: after its last restart it holds
+             * nothing, however many frames the guests beside it took or gave back meanwhile. */
+            hyp_log("guest '%s' restarted %u times; it holds %lu frames now (%s)", vm->cfg->name,
+                    vm->restarts, (unsigned long)vm->frames_held,
+                    vm->frames_held == 0 ? "all given back" : "LEAKED");
         }
         return;
     }

@@ -82,8 +82,8 @@ struct vm {
      * failure"): the run's exit status reports it. Cleared when it is built again. */
     bool failed;
     char stop_why[160];  /* why it last stopped, for the operator's list and the end of the run */
-    uint64_t frames_free_before;  /* the allocator before the VM was first built: what a final */
-    uint64_t frames_print_before; /* stop must give back (free count, fingerprint) */
+    struct pt_alloc alloc; /* frames for it, counted in frames_held (vm_alloc_frames) */
+    uint64_t frames_held;  /* frames it holds now: 0 once it has stopped, whatever others hold */
     struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
@@ -115,6 +115,9 @@ unsigned vm_create_all(void);
 void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg);
 /* The vCPU with a guest hart id, or NULL. */
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
+/* Frames a VM takes for itself (tables, engine and device state; zeroed) and gives back. */
+uint64_t vm_alloc_frames(struct vm *vm, uint64_t n, uint64_t align);
+void vm_free_frames(struct vm *vm, uint64_t pa, uint64_t n);
 /* Shutdown (stop) or reboot (reload the image and restart) a guest. */
 void vm_stop(struct vm *vm, const char *why);
 void vm_reboot(struct vm *vm, bool cold);

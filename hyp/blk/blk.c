@@ -47,7 +47,7 @@ static void attach_ram(struct vm *vm, const struct vm_disk *cfg)
 
     /* A RAM disk larger than all memory is a configuration mistake, not something to allocate. */
     if (sectors == 0 || sectors > (1ull << 32) || image > sectors * BLK_SECTOR ||
-        !(d->ram = (uint8_t *)(uintptr_t)hyp_alloc_frames(nframes, PAGE_SIZE))) {
+        !(d->ram = (uint8_t *)(uintptr_t)vm_alloc_frames(vm, nframes, PAGE_SIZE))) {
         hyp_log("guest '%s': no room for its %lu-sector RAM disk: every request will fail",
                 vm->cfg->name, (unsigned long)sectors);
         d->ram = (uint8_t *)0;
@@ -80,7 +80,7 @@ void blk_attach(struct vm *vm)
 void blk_detach(struct vm *vm)
 {
     if (vm->disk.kind == BLK_RAM) {
-        hyp_free_frames((uint64_t)(uintptr_t)vm->disk.ram, vm->disk.ram_frames);
+        vm_free_frames(vm, (uint64_t)(uintptr_t)vm->disk.ram, vm->disk.ram_frames);
     }
     memset(&vm->disk, 0, sizeof vm->disk);
 }

@@ -55,7 +55,7 @@ static struct ptval *mmu(struct vm *vm)
         uint64_t frames_bytes = n * sizeof(struct pt_frame);
         uint64_t bytes = frames_bytes + nchunks * sizeof(struct pt_chunk);
         m->table_frames = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-        m->table_pa = hyp_alloc_frames(m->table_frames, PAGE_SIZE); /* zeroed */
+        m->table_pa = vm_alloc_frames(vm, m->table_frames, PAGE_SIZE); /* zeroed */
         if (!m->table_pa) {
             return (struct ptval *)0;
         }
@@ -79,7 +79,7 @@ void pv_release(struct vm *vm)
         }
     }
     if (vm->mmu.ready) {
-        hyp_free_frames(vm->mmu.table_pa, vm->mmu.table_frames);
+        vm_free_frames(vm, vm->mmu.table_pa, vm->mmu.table_frames);
         vm->mmu.ready = false;
     }
 }

@@ -598,6 +598,20 @@ void hyp_free_frames(uint64_t pa, uint64_t n)
     free((void *)(uintptr_t)pa);
 }
 
+/* vm.c's frame accounting, over the stub allocator above. */
+uint64_t vm_alloc_frames(struct vm *owner, uint64_t n, uint64_t align)
+{
+    uint64_t pa = hyp_alloc_frames(n, align);
+    owner->frames_held += pa ? n : 0;
+    return pa;
+}
+
+void vm_free_frames(struct vm *owner, uint64_t pa, uint64_t n)
+{
+    hyp_free_frames(pa, n);
+    owner->frames_held -= n;
+}
+
 bool arch_engine_trap; /* the hext engine: stage 2 present, no user roots */
 
 void vcpu_arch_set_root(struct vcpu *t, uint64_t satp, uint64_t user_root)
