@@ -4,6 +4,7 @@
 
 #include <arch/arch.h>
 
+#include "bootmem.h"
 #include "bundle.h"
 #include "console.h"
 #include "drv/uart.h"
@@ -202,51 +203,12 @@ static void print_platform(unsigned long boot_hartid)
     }
 }
 
-/* Every RAM region becomes a frame pool, minus the firmware, this image, its pool bitmaps and the DTB.
- * The bitmaps are placed right after the image, inside memory that is ours anyway. */
-static void memory_init(const void *dtb)
-{
-    uint64_t cursor = ALIGN_UP((uint64_t)(uintptr_t)_end, PAGE_SIZE);
-
-    for (unsigned i = 0; i < platform.nmem; i++) {
-        uint64_t *bitmap = (uint64_t *)(uintptr_t)cursor;
-        cursor = ALIGN_UP(cursor + frames_bitmap_words(platform.mem[i].size) * 8, PAGE_SIZE);
-        if (frames_add_pool(&frames, platform.mem[i].base, platform.mem[i].size, bitmap) != 0) {
-            hyp_log("memory region %u ignored (overlaps another or too many)", i);
-        }
-    }
-    for (unsigned i = 0; i < platform.nreserved; i++) {
-        frames_reserve(&frames, platform.reserved[i].base, platform.reserved[i].size);
-    }
-    /* OpenSBI describes its own region (/reserved-memory) since 0.7; a firmware that does not is
-     * assumed to sit below our image, in the RAM region we were loaded into, as boards place it. */
-    for (unsigned i = 0; i < platform.nmem; i++) {
-        uint64_t b = platform.mem[i].base, img = (uint64_t)(uintptr_t)_start_image;
-        bool described = false;
-        for (unsigned r = 0; r < platform.nreserved; r++) {
-            described |= platform.reserved[r].base >= b && platform.reserved[r].base < img;
-        }
-        if (b < img && img < b + platform.mem[i].size && !described) {
-            hyp_log("no firmware region in the device tree: 0x%lx-0x%lx below this image kept out",
-                    (unsigned long)b, (unsigned long)(img - 1));
-            frames_reserve(&frames, b, img - b);
-        }
-    }
-    frames_reserve(&frames, (uint64_t)(uintptr_t)_start_image,
-                   cursor - (uint64_t)(uintptr_t)_start_image);
-    frames_reserve(&frames, (uint64_t)(uintptr_t)dtb, fdt_total_size(dtb));
-    if (platform.initrd_end) {
-        frames_reserve(&frames, platform.initrd_start, platform.initrd_end - platform.initrd_start);
-    }
-    hyp_log("hypervisor: 0x%lx-0x%lx; %lu MiB free for guests", (unsigned long)(uintptr_t)_start_image,
-            (unsigned long)(cursor - 1), (unsigned long)(frames_free_count(&frames) * PAGE_SIZE >> 20));
-}
-
 /* The loader's initrd is the bundle only if it lies wholly in RAM and clear of this image and the
  * device tree; anything else (a stale /chosen, a hostile or mistaken loader) is refused here. */
 static const char *bundle_range_check(uint64_t start, uint64_t end, const void *dtb)
 {
-    uint64_t img = (uint64_t)(uintptr_t)_start_image, img_end = (uint64_t)(uintptr_t)_end;
+    /* The image, and the allocator bitmaps that will follow it. */
+    uint64_t img = (uint64_t)(uintptr_t)_start_image, img_end = bootmem_hyp_end();
     uint64_t d = (uint64_t)(uintptr_t)dtb, d_end = d + fdt_total_size(dtb);
     bool in_ram = false;
 
@@ -276,6 +238,9 @@ static void bundle_load(const void *dtb)
         platform.initrd_start = platform.initrd_end = 0; /* nothing of it is reserved */
         return;
     }
+    bootmem_place_bundle();
+    start = platform.initrd_start;
+    end = platform.initrd_end;
     int err = bundle_parse((const void *)(uintptr_t)start, (size_t)(end - start), !boot_options.no_verify,
                            &bundle);
     for (unsigned i = 0; i < bundle.nmsgs; i++) {
@@ -365,7 +330,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     }
 
     bundle_load(dtb);
-    memory_init(dtb);
+    bootmem_init();
     sched_slice = platform.timebase_freq / 100;
     if (vm_create_all() == 0) {
         hyp_log("no guest could be started");

@@ -322,6 +322,34 @@ uint64_t frames_free_count(const struct frame_alloc *fa)
     return n;
 }
 
+uint64_t frames_largest_run(const struct frame_alloc *fa, uint64_t align)
+{
+    uint64_t best = 0;
+
+    for (unsigned i = 0; i < fa->npools; i++) {
+        const struct frame_pool *p = &fa->pools[i];
+        uint64_t run_start = 0, run = 0;
+        for (uint64_t f = 0; f < p->nframes;) {
+            uint64_t w = f / 64;
+            bool whole = f % 64 == 0 && (p->bitmap[w] & word_mask(p, w)) == 0;
+            uint64_t k = whole ? p->nframes - f < 64 ? p->nframes - f : 64 : 1;
+            bool free = whole || !((p->bitmap[w] >> (f % 64)) & 1);
+            if (free) {
+                run_start = run ? run_start : f;
+                run += k;
+                /* The usable part starts at the first aligned address of the run. */
+                uint64_t a0 = ALIGN_UP(p->base + run_start * PAGE_SIZE, align);
+                uint64_t e = p->base + (run_start + run) * PAGE_SIZE;
+                best = e > a0 && e - a0 > best ? e - a0 : best;
+            } else {
+                run = 0;
+            }
+            f += k;
+        }
+    }
+    return best;
+}
+
 bool frames_in_use(const struct frame_alloc *fa, uint64_t addr)
 {
     const struct frame_pool *p = pool_of(fa, addr);

@@ -61,6 +61,9 @@ void frames_scrub(struct frame_alloc *fa, uint64_t addr, uint64_t n,
                   void (*scrub)(void *ctx, uint64_t pa, uint64_t n), void *ctx);
 
 uint64_t frames_free_count(const struct frame_alloc *fa);
+/* Bytes of the largest run of free frames whose start is a multiple of align (for refusals: it walks
+ * every bitmap, so it is not for exits). */
+uint64_t frames_largest_run(const struct frame_alloc *fa, uint64_t align);
 /* A hash of which frames are in use: equal before and after work that gave back all it took. */
 uint64_t frames_fingerprint(const struct frame_alloc *fa);
 bool frames_in_use(const struct frame_alloc *fa, uint64_t addr);

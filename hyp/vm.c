@@ -131,8 +131,11 @@ static bool vm_build(struct vm *vm, bool keep_disk)
     vm->ram_hpa = hyp_alloc_guest_frames(cfg->ram_size / PAGE_SIZE, RAM_ALIGN);
     vm->frames_held += vm->ram_hpa ? cfg->ram_size / PAGE_SIZE : 0;
     if (!vm->ram_hpa) {
-        hyp_log("guest '%s' not started: no room for %lu MiB of RAM", cfg->name,
-                (unsigned long)(cfg->ram_size / MiB));
+        /* Guest RAM is one run of host frames, 2 MiB aligned: say how much of that there is. */
+        hyp_log("guest '%s' not started: no room for %lu MiB of RAM (the largest free run, 2 MiB "
+                "aligned, is %lu MiB of %lu MiB free)", cfg->name, (unsigned long)(cfg->ram_size / MiB),
+                (unsigned long)(frames_largest_run(&frames, RAM_ALIGN) / MiB),
+                (unsigned long)(frames_free_count(&frames) * PAGE_SIZE / MiB));
         return false;
     }
     int err = gstage_init(&vm->gstage, &vm->alloc);

@@ -84,3 +84,24 @@ def test_3_gib_guest_on_a_4_gib_machine(tmp_path, disk_engine):
     assert "hyp: guest 'big': 3072 MiB RAM" in run.output, run.output[-3000:]
     assert "demo done" in run.guest_lines("big"), run.output[-3000:]
     assert run.returncode == 0
+
+
+def test_guest_ram_is_all_ram_but_firmware_and_hypervisor(tmp_path):
+    """The bundle moves beside the hypervisor and the board's device tree is not kept, so on 1.5 GiB
+    the guest may have all but the firmware's and the hypervisor's few MiB in one run."""
+    path = big_guest(tmp_path, "pv")
+    dts = tmp_path / "big.dts"
+    dts.write_text(dts.read_text().replace("<3072>", "<1532>"))
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "mkbundle.py"), "--include",
+                    BUILD, "-o", path, str(dts)], check=True)
+    run = boot(None, timeout=300, BUNDLE=path, MEM="1536M")
+    assert "hyp: bundle: moved from 0x" in run.output, run.output[-3000:]
+    assert "hyp: guest 'big': 1532 MiB RAM" in run.output, run.output[-3000:]
+    assert "demo done" in run.guest_lines("big")
+    # One more 2 MiB and it is refused, with the largest run said.
+    dts.write_text(dts.read_text().replace("<1532>", "<1534>"))
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "mkbundle.py"), "--include",
+                    BUILD, "-o", path, str(dts)], check=True)
+    run = boot(None, timeout=300, BUNDLE=path, MEM="1536M")
+    assert ("guest 'big' not started: no room for 1534 MiB of RAM (the largest free run, 2 MiB "
+            "aligned, is 1532 MiB") in run.output, run.output[-3000:]

@@ -250,3 +250,16 @@ TEST(cost_does_not_grow_with_allocation)
     CHECK(frames_alloc(&fa, (256ull << 20) / PAGE_SIZE, 2 << 20) != 0);
     CHECK(p->probes < 2000);
 }
+
+TEST(largest_run_reports_aligned_free_space)
+{
+    struct frame_alloc fa;
+    pool(&fa);
+    CHECK_EQ(frames_largest_run(&fa, 2 << 20), SIZE);
+    /* A frame taken at 10 MiB + 4 KiB leaves 10 MiB below and, 2 MiB aligned, 52 MiB above. */
+    frames_reserve(&fa, BASE + (10 << 20) + PAGE_SIZE, PAGE_SIZE);
+    CHECK_EQ(frames_largest_run(&fa, 2 << 20), SIZE - (12 << 20));
+    CHECK_EQ(frames_largest_run(&fa, PAGE_SIZE), SIZE - (10 << 20) - 2 * PAGE_SIZE);
+    frames_reserve(&fa, BASE, SIZE);
+    CHECK_EQ(frames_largest_run(&fa, 2 << 20), 0);
+}
