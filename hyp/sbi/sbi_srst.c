@@ -5,7 +5,7 @@
 #include "hyp.h"
 #include "vm.h"
 
-static bool reason_valid(unsigned long reason)
+static bool reason_valid(uint32_t reason)
 {
     /* No reason and system failure are defined; we implement no implementation- or vendor-specific
      * reasons, so those ranges are "reserved or platform-specific and unimplemented". */
@@ -14,7 +14,8 @@ static bool reason_valid(unsigned long reason)
 
 static struct sbi_ret srst_handle(struct vcpu *v, const struct sbi_call *c)
 {
-    unsigned long type = c->args[0], reason = c->args[1];
+    /* Both are uint32_t in the spec: a caller may leave anything in the upper half of the register. */
+    uint32_t type = (uint32_t)c->args[0], reason = (uint32_t)c->args[1];
 
     if (c->fid != SBI_SRST_SYSTEM_RESET) {
         return sbi_err(SBI_ERR_NOT_SUPPORTED);

@@ -300,8 +300,6 @@ TEST(srst_types_and_reasons)
     CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, 0xf0000000ul, 0, 0);
     CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
-    ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, 1ul << 32, 0, 0); /* upper bits are not ignored */
-    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, 0, 2, 0);
     CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, 0, 0xe0000000ul, 0);
@@ -314,7 +312,9 @@ TEST(srst_types_and_reasons)
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_COLD_REBOOT, SBI_SRST_REASON_SYSFAIL, 0);
     CHECK_EQ(rebooted_cold, 1);
     CHECK_EQ(v->arch.regs.sepc, pc); /* the reset vCPU is not stepped or written */
-    ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_WARM_REBOOT, 0, 0);
+    /* reset_type and reset_reason are uint32_t (ext-sys-reset.adoc): the upper halves are not theirs. */
+    ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, (0xdeadul << 32) | SBI_SRST_TYPE_WARM_REBOOT,
+          0xbeeful << 32, 0);
     CHECK_EQ(rebooted_warm, 1);
     ecall(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_SHUTDOWN, 0, 0);
     CHECK_EQ(stopped, 1);
