@@ -298,10 +298,42 @@ unsigned vm_run_status(void)
     return HYP_EXIT_OK;
 }
 
+void vm_log(struct vm *vm, const char *fmt, ...)
+{
+    uint64_t now = arch_time(), every = platform.timebase_freq / 1000 * VM_LOG_EVERY_MS;
+    char line[192];
+    va_list ap;
+
+    if (vm->log_refilled == 0) {
+        vm->log_tokens = VM_LOG_BURST;
+        vm->log_refilled = now;
+    }
+    if (every && now - vm->log_refilled >= every) {
+        uint64_t add = (now - vm->log_refilled) / every;
+        vm->log_tokens = add >= VM_LOG_BURST - vm->log_tokens ? VM_LOG_BURST
+                                                              : vm->log_tokens + (unsigned)add;
+        vm->log_refilled += add * every;
+    }
+    if (vm->log_tokens == 0) {
+        vm->log_dropped++;
+        return;
+    }
+    vm->log_tokens--;
+    if (vm->log_dropped) {
+        hyp_log("guest '%s': %lu log lines about it dropped (at most %u at once, then one per %u ms)",
+                vm->cfg->name, (unsigned long)vm->log_dropped, VM_LOG_BURST, VM_LOG_EVERY_MS);
+        vm->log_dropped = 0;
+    }
+    va_start(ap, fmt);
+    fmt_vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    hyp_log("guest '%s' %s", vm->cfg->name, line);
+}
+
 void vm_reboot(struct vm *vm, bool cold)
 {
     console_guest_end(vm);
-    hyp_log("guest '%s' %s reboot", vm->cfg->name, cold ? "cold" : "warm");
+    vm_log(vm, "%s reboot", cold ? "cold" : "warm");
     /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again.
      * The tables the guest had validated are no longer in force: it starts with none. */
     pv_release(vm);

@@ -76,6 +76,10 @@ struct vm {
     bool console_throttled;       /* said once in the log */
     unsigned restarts;   /* automatic restarts after crashes so far (cfg->restarts at most) */
     uint64_t faults_delivered[3]; /* access faults raised in it: instruction, load, store/AMO */
+    /* vm_log's allowance: lines it may still log now, when it was last topped up, lines dropped. */
+    unsigned log_tokens;
+    uint64_t log_refilled;
+    uint64_t log_dropped;
     unsigned fault_logs;          /* of those, how many were logged */
     bool quiet;          /* restarted many times: its stops are no longer logged one by one */
     /* Its last stop was a failure (a contained fault, or its own shutdown with reason "system
@@ -115,6 +119,12 @@ unsigned vm_create_all(void);
 void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg);
 /* The vCPU with a guest hart id, or NULL. */
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
+/* A log line about something the guest can make happen at will (a reboot, a refused store): at most
+ * VM_LOG_BURST at once, then one per VM_LOG_EVERY_MS, and a count of those dropped when it resumes,
+ * so that a guest cannot spend the hypervisor's time on a slow console. */
+#define VM_LOG_BURST 8
+#define VM_LOG_EVERY_MS 100
+void vm_log(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Frames a VM takes for itself (tables, engine and device state; zeroed) and gives back. */
 uint64_t vm_alloc_frames(struct vm *vm, uint64_t n, uint64_t align);
 void vm_free_frames(struct vm *vm, uint64_t pa, uint64_t n);

@@ -220,8 +220,7 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
         table_write(v, gpa);
         return;
     case SHADOW_WRITE_PROTECTED:
-        hyp_log("guest '%s' stored to one of its validated page tables at 0x%lx: page fault",
-                v->vm->cfg->name, (unsigned long)va);
+        vm_log(v->vm, "stored to one of its validated page tables at 0x%lx: page fault", (unsigned long)va);
         tv_reflect(a, code, va);
         return;
     case SHADOW_WALK_FAULT:

@@ -46,6 +46,10 @@ static long update1(uint64_t ptr, uint64_t val)
     return hc(HV_FID_MMU_UPDATE, (unsigned long)&u, 1, 0).error;
 }
 
+/* Where reboot-storm keeps its count: past the page pools, below the device tree, in a 16 MiB guest. */
+#define STORM_COUNT 0x80d00000ul
+#define STORM_MAGIC 0x53544f524d21ul
+
 /* Faults the program provokes on purpose come here: note them and step over the instruction. */
 static bool hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
 {
@@ -386,6 +390,31 @@ static void run(const char *a)
     } else if (IS("wfi-forever")) {
         __asm__ volatile("csrci sstatus, 2\n csrw sie, zero\n wfi" ::: "memory");
         result(a, "woke", 1);
+    } else if (IS("log-flood")) {
+        /* Stores to a validated table, each refused with a page fault and, on the trap engine, a log
+         * line: the hypervisor's log about it must stay within its rate, not one line per store. */
+        build_and_pin();
+        volatile uint64_t *f = (volatile uint64_t *)SPARE;
+        memset((void *)SPARE, 0, 4096);
+        update1(L1 + 8 * 9, PTE(SPARE, 0));
+        faults = 0;
+        for (unsigned i = 0; i < 2000; i++) {
+            f[i % 512] = 0;
+        }
+        result(a, "stores-done", 1);
+    } else if (IS("reboot-storm")) {
+        /* Reboots itself 200 times (RAM keeps a count across reboots, as on a board), each a log
+         * line the hypervisor must rate-limit. */
+        volatile uint64_t *count = (volatile uint64_t *)STORM_COUNT;
+        if (count[0] != STORM_MAGIC) {
+            count[0] = STORM_MAGIC;
+            count[1] = 0;
+        }
+        if (count[1] < 200) {
+            count[1]++;
+            sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_WARM_REBOOT, 0, 0, 0, 0, 0);
+        }
+        result(a, "reboots", (long)count[1]);
     } else if (IS("console-flood")) {
         memset(buf, 'x', sizeof(buf));
         for (unsigned i = 63; i < sizeof(buf); i += 64) {
@@ -420,8 +449,11 @@ void guest_main(unsigned long hartid, unsigned long dtb)
         n++;
     }
     name[n] = '\0';
-    /* Let the canary get going first, so that it is seen running before, during and after. */
-    spin_for(20000, false);
+    /* Let the canary get going first, so that it is seen running before, during and after (once:
+     * reboot-storm comes back here after each of its reboots). */
+    if (*(volatile uint64_t *)STORM_COUNT != STORM_MAGIC) {
+        spin_for(20000, false);
+    }
     kprintf("attack: %s: start\n", name);
     run(name);
     kprintf("attack: %s: end\n", name);

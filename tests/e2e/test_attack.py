@@ -82,6 +82,9 @@ CASES = {
     "trap-loop": ("stopped", r"trap loop: its trap handler at 0xc8000000 faults"),
     "wfi-forever": ("stopped", r"every vCPU sleeps in WFI with all its interrupts disabled"),
     "console-flood": ("result", ["flooded 1"]),
+    # Log lines a guest can cause at will are rate-limited (vm_log); test_log_floods checks the log.
+    "log-flood": ("result", ["stores-done 1"]),
+    "reboot-storm": ("result", ["reboots 200"]),
 }
 
 
@@ -133,3 +136,19 @@ def test_crash_restart_cycles_leave_the_allocator_as_it_was(cpu):
                                           r"now \(all given back\)$", l)] and m, run.output
     assert "canary: done" in run.guest_lines("canary")
     assert "crash: still alive" not in run.output
+
+
+@pytest.mark.parametrize("name", ["log-flood", "reboot-storm"])
+def test_log_floods_are_rate_limited(name, disk_engine):
+    """2,000 refused stores (trap engine) or 200 reboots: the hypervisor logs a burst, then drops
+    lines and says how many, instead of a line each."""
+    run = boot("attack", timeout=120, APPEND="hyp.guestargs=attack=" + name, **disk_engine)
+    assert "PANIC" not in run.output
+    about = [l for l in run.lines if l.startswith("hyp: guest 'attack' ") and
+             ("reboot" in l or "validated page tables" in l)]
+    trap = disk_engine.get("CPU") == "rv64,h=false"
+    if name == "reboot-storm" or trap:
+        assert len(about) < 60, "\n".join(about)
+        assert any(re.match(r"hyp: guest 'attack': \d+ log lines about it dropped", l) for l in run.lines), \
+            run.output[-3000:]
+    assert "canary: done" in run.guest_lines("canary")
