@@ -76,30 +76,6 @@ void hyp_free_frames(uint64_t pa, uint64_t n)
     }
 }
 
-/* What guests are told they have: the hart's ISA without H, and on the trap engine without Sstc (the
- * guest's timer is the hypervisor's to deliver there, through SBI set_timer). */
-static void isa_for_guests(const char *isa, char *out)
-{
-    size_t o = 0;
-    bool single = true;
-
-    for (size_t i = 0; isa[i] && o + 1 < FDT_ISA_LEN; i++) {
-        /* Multi-letter extensions start at '_' (or at z/s/x in strings written without one). */
-        if (isa[i] == '_' || (i >= 4 && (isa[i] == 'z' || isa[i] == 's' || isa[i] == 'x'))) {
-            single = false;
-        }
-        if (single && i >= 4 && isa[i] == 'h') {
-            continue;
-        }
-        if (arch_engine_trap && strncmp(&isa[i], "_sstc", 5) == 0 && (isa[i + 5] == '_' || !isa[i + 5])) {
-            i += 4;
-            continue;
-        }
-        out[o++] = isa[i];
-    }
-    out[o] = '\0';
-}
-
 /* A token of the bootargs is exactly lit. */
 static bool opt_is(const char *tok, size_t n, const char *lit)
 {
@@ -310,7 +286,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     if (me->has_sstc && !hart_has_sstc) {
         hyp_log("hart %lu lists Sstc but stimecmp traps (the firmware left it off): not used", hartid);
     }
-    isa_for_guests(me->isa, guest_isa);
+    platform_guest_isa(me->isa, arch_engine_trap, guest_isa, sizeof guest_isa);
     unsigned vmid_bits = arch_hart_init(hart_has_sstc);
     arch_engine_init();
     if (arch_engine_trap) {

@@ -140,3 +140,56 @@ const char *platform_uart_kind_name(enum platform_uart_kind k)
 {
     return k == PLATFORM_UART_NS16550 ? "ns16550" : k == PLATFORM_UART_SIFIVE ? "sifive" : "none";
 }
+
+/* Multi-letter extensions guests never get, and those only the trap engine withholds. A prefix
+ * ending in '*' matches a family (zve32x, zvfh, ...). */
+static const char *const isa_never[] = { "zv*",     "zihpm",  "sscofpmf", "smaia",     "ssaia",
+                                         "svpbmt",  "zicbom", "zicboz",   "zkr",       "smstateen",
+                                         "ssstateen", NULL };
+static const char *const isa_not_trap[] = { "sstc", "svnapot", "svinval", NULL };
+
+static bool ext_in(const char *ext, size_t n, const char *const *list)
+{
+    for (const char *const *l = list; *l; l++) {
+        size_t k = strlen(*l);
+        bool family = (*l)[k - 1] == '*';
+        if (family ? n >= k - 1 && strncmp(ext, *l, k - 1) == 0 : n == k && strncmp(ext, *l, k) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void platform_guest_isa(const char *isa, bool trap, char *out, size_t cap)
+{
+    size_t o = 0, i = 0, n = strlen(isa);
+
+    if (cap == 0) {
+        return;
+    }
+    /* "rv64" and the single letters, up to the first '_' or multi-letter extension (ISA manual,
+     * "ISA Extension Naming Conventions"). */
+    for (; i < n && isa[i] != '_' && !(i >= 4 && (isa[i] == 'z' || isa[i] == 's' || isa[i] == 'x'));
+         i++) {
+        bool drop = i >= 4 && (isa[i] == 'h' || isa[i] == 'v');
+        if (!drop && o + 1 < cap) {
+            out[o++] = isa[i];
+        }
+    }
+    while (i < n) {
+        i += isa[i] == '_';
+        size_t start = i;
+        while (i < n && isa[i] != '_') {
+            i++;
+        }
+        size_t len = i - start;
+        bool drop = len == 0 || ext_in(&isa[start], len, isa_never) ||
+                    (trap && ext_in(&isa[start], len, isa_not_trap));
+        if (!drop && o + 1 + len < cap) {
+            out[o++] = '_';
+            memcpy(&out[o], &isa[start], len);
+            o += len;
+        }
+    }
+    out[o] = '\0';
+}

@@ -63,6 +63,12 @@ enum platform_uart_kind platform_uart_kind(const char *compatible);
  * reach (an odd width, registers past the node's reg) gives kind NONE. */
 void platform_uart_choose(const struct fdt_uart *u, struct platform_uart *out);
 
+/* The riscv,isa guests are given: the hart's, without what the engine does not give them (H; V and
+ * its parts, as vector state is not kept; counters and interrupt files not passed on; page-table and
+ * cache-block extensions the engine does not enable; on the trap engine also Sstc, Svnapot and Svinval,
+ * which its emulation and shadow walker do not know). out has room for cap bytes. */
+void platform_guest_isa(const char *isa, bool trap, char *out, size_t cap);
+
 const char *platform_engine_name(enum platform_engine e);
 const char *platform_uart_kind_name(enum platform_uart_kind k);
 

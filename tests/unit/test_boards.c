@@ -487,3 +487,27 @@ TEST(board_isa_extensions_only)
     CHECK(!h->has_h);
     CHECK(h->has_sstc);
 }
+
+/* What guests are told: what the engine gives them, nothing the hart has beyond that. */
+TEST(guest_isa_filters_what_the_engine_does_not_give)
+{
+    char out[FDT_ISA_LEN];
+
+    platform_guest_isa("rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc", false, out,
+                       sizeof out);
+    CHECK_STR(out, "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc");
+    platform_guest_isa("rv64imafdch_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs_sstc", true, out,
+                       sizeof out);
+    CHECK_STR(out, "rv64imafdc_zicsr_zifencei_zihintpause_zba_zbb_zbc_zbs");
+    /* A K1 (BPI-F3): vector, its parts, counters, PBMT and CMOs withheld; on the trap engine Sstc,
+     * Svnapot and Svinval too. */
+    platform_guest_isa("rv64imafdcv_zicbom_zicboz_zicntr_zicond_zicsr_zifencei_zihintpause_zihpm_"
+                       "zfh_zba_zbb_zbc_zbs_zkt_zvfh_zvkt_sscofpmf_sstc_svinval_svnapot_svpbmt",
+                       true, out, sizeof out);
+    CHECK_STR(out, "rv64imafdc_zicntr_zicond_zicsr_zifencei_zihintpause_zfh_zba_zbb_zbc_zbs_zkt");
+    platform_guest_isa("rv64imac", true, out, sizeof out);
+    CHECK_STR(out, "rv64imac");
+    /* Truncation never leaves half an extension. */
+    platform_guest_isa("rv64imafdc_zicsr_zifencei", false, out, 17);
+    CHECK_STR(out, "rv64imafdc_zicsr");
+}
