@@ -267,6 +267,7 @@ FUZZ_CFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitiz
         -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
 FUZZ_INC     := -Ihyp -Iinclude -Iarch/riscv/include -Itests/fuzz
 FUZZ_fdt       := hyp/fdt.c
+FUZZ_bundle    := hyp/bundle.c hyp/fdt.c hyp/lib/sha256.c hyp/lib/format.c
 FUZZ_fdt_write := hyp/fdt_write.c hyp/fdt.c
 FUZZ_insn      := arch/riscv/insn.c arch/riscv/memop.c
 FUZZ_privemu   := arch/riscv/privemu.c
