@@ -370,6 +370,10 @@ static void run(const char *a)
     } else if (IS("wfi-forever")) {
         __asm__ volatile("csrci sstatus, 2\n csrw sie, zero\n wfi" ::: "memory");
         result(a, "woke", 1);
+    } else if (IS("hsm-suspend-forever")) {
+        __asm__ volatile("csrci sstatus, 2\n csrw sie, zero" ::: "memory");
+        sbi_call(SBI_EXT_HSM, 3, 0, 0, 0, 0, 0, 0); /* the default retentive suspend */
+        result(a, "woke", 1);
     } else if (IS("console-flood")) {
         memset(buf, 'x', sizeof(buf));
         for (unsigned i = 63; i < sizeof(buf); i += 64) {

@@ -78,6 +78,7 @@ CASES = {
     "spin-interrupts-off": ("result", ["spun 1"]),
     "trap-loop": ("stopped", r"trap loop: its trap handler at 0xc8000000 faults"),
     "wfi-forever": ("stopped", r"every vCPU sleeps in WFI with all its interrupts disabled"),
+    "hsm-suspend-forever": ("stopped", r"every vCPU sleeps \(WFI or HSM suspend\) with all its interrupts disabled"),
     "console-flood": ("result", ["flooded 1"]),
 }
 

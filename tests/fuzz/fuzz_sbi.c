@@ -265,6 +265,9 @@ static void ecall(struct vcpu *v, struct fuzz_in *in)
                 (unsigned long long)a->regs.x[REG_A1]);
     }
 
+    /* Only the low 32 bits of a7 and a6 name the extension and function (binary-encoding.adoc). */
+    eid = (uint32_t)eid;
+    fid = (uint32_t)fid;
     const struct sbi_ext *ext = sbi_find_ext(eid);
     bool legacy = ext ? ext->legacy : eid <= 0x0f;
     long err = (long)a->regs.x[REG_A0];

@@ -59,8 +59,14 @@ void sched_timer_changed(struct vcpu *v)
     (void)v;
 }
 
+/* Set by a test: no vCPU of the guest can ever be woken (every interrupt disabled). */
+static bool never_wakes;
+
 bool vm_can_progress(const struct vm *vm)
 {
+    if (never_wakes) {
+        return false;
+    }
     for (unsigned i = 0; i < vm->nvcpus; i++) {
         if (vm->vcpus[i].state != VCPU_OFF) {
             return true; /* the stubbed vCPUs can always be woken */
@@ -114,6 +120,7 @@ static void setup(void)
     console_len = 0;
     console_in = NULL;
     stopped = rebooted_cold = rebooted_warm = 0;
+    never_wakes = false;
 }
 
 static void ecall(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
@@ -528,6 +535,60 @@ TEST(hsm_suspend_types)
     v->state = VCPU_RUNNABLE;
     ecall(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 0, 0, 0);
     CHECK_EQ(A1, SBI_HSM_STATE_STARTED);
+}
+
+/* ext-hsm.adoc: suspend_type is a uint32_t; binary-encoding.adoc: "In case the data is defined as
+ * 32bit wide, higher privilege software must ensure that it only uses 32 bit data". */
+TEST(hsm_suspend_type_is_32_bits)
+{
+    smp_setup(1);
+    ecall(SBI_EXT_HSM, 3, 0xffffffff00000000ul, 0, 0); /* default retentive, high bits set */
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(v->state, VCPU_SUSPENDED);
+    CHECK(!v->resume_reset);
+    v->state = VCPU_RUNNABLE;
+    ecall(SBI_EXT_HSM, 3, 0x5a5a5a5a80000000ul, 0x80003000, 9); /* default non-retentive */
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(v->state, VCPU_SUSPENDED);
+    CHECK(v->resume_reset);
+    v->state = VCPU_RUNNABLE;
+    ecall(SBI_EXT_HSM, 3, 0x100000001ul, 0, 0); /* reserved type 1 stays refused */
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+}
+
+/* A suspend no interrupt can ever end (every vCPU left asleep with its interrupts disabled) stops
+ * the guest, as the same WFI does; the dispatcher then leaves the vCPU alone. */
+TEST(hsm_suspend_that_can_never_wake_stops_the_guest)
+{
+    smp_setup(1);
+    never_wakes = true;
+    uint64_t pc = v->arch.regs.sepc;
+    ecall(SBI_EXT_HSM, 3, 0, 0, 0);
+    CHECK_EQ(stopped, 1);
+    CHECK_EQ(v->arch.regs.sepc, pc);
+    setup();
+    smp_setup(1);
+    ecall(SBI_EXT_HSM, 3, 0, 0, 0); /* one that can wake sleeps */
+    CHECK_EQ(stopped, 0);
+    CHECK_EQ(v->state, VCPU_SUSPENDED);
+}
+
+/* binary-encoding.adoc: EIDs and FIDs are signed 32-bit integers; only their low 32 bits count. */
+TEST(eid_and_fid_are_32_bits)
+{
+    setup();
+    ecall((1ul << 32) | SBI_EXT_BASE, (7ul << 32) | SBI_BASE_GET_SPEC_VERSION, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 2u << 24);
+    ecall(0xffffffff00000000ul | SBI_EXT_TIME, 0, 1234, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(timer_set, 1234);
+    ecall((1ul << 32) | 0x0abcdef0, 0, 0, 0, 0); /* unknown whatever the high bits */
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+    /* probe_extension takes a long: a value beyond 32 bits is no EID. */
+    ecall(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, (1ul << 32) | SBI_EXT_BASE, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 0);
 }
 
 TEST(legacy_ipi_and_fences)

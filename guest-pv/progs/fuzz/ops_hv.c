@@ -167,6 +167,7 @@ static const unsigned long sbi_eids[] = { SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IP
 
 bool eid_known(unsigned long eid)
 {
+    eid = (uint32_t)eid; /* an EID is 32 bits: the hypervisor reads only the low half of a7 */
     for (unsigned i = 0; i < sizeof(sbi_eids) / sizeof(sbi_eids[0]); i++) {
         if (eid == sbi_eids[i]) {
             return true;
