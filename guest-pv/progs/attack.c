@@ -77,7 +77,7 @@ static long build_and_pin(void)
     for (uint64_t i = 16; i < 32; i++) {
         ((uint64_t *)L0)[i] = PTE(TABLES + i * 0x1000, RW);
     }
-    return hc(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error;
+    return hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error;
 }
 
 /* Maps va to guest physical gpa in its own native tables: what an unmodified kernel can always do. */
@@ -189,7 +189,7 @@ static void run(const char *a)
         __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(native) : "memory");
         result(a, "stale-write-faulted", (long)faults);
         memset((void *)SPARE, 0, 4096);
-        result(a, "pin-after-unmap", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error);
+        result(a, "pin-after-unmap", hv_call(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error);
     } else if (IS("shadow-writable-then-typed")) {
         /* A frame its shadow maps writable becomes a validated table: the mapping must go. */
         build_and_pin();

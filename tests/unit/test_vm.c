@@ -171,6 +171,11 @@ void pv_release(struct vm *vm)
     pv_released++;
 }
 
+void pv_vcpu_reset(struct vcpu *v)
+{
+    (void)v;
+}
+
 void stats_fold(struct vcpu *v)
 {
     (void)v;

@@ -35,7 +35,7 @@ void hypercall(unsigned long fid)
         return; /* in use: refused, but there is no need to ask */
     }
     struct sbiret r = hc(fid, a);
-    if (fid == HV_FID_PIN_TABLE && validated && r.error == 0 && a[0] >= junk + mo &&
+    if (fid == HV_FID_PIN_TABLE && validated && r.error == 0 && r.value == 1 && a[0] >= junk + mo &&
         a[0] < junk_end + mo) {
         unexpected_result("pin of a frame the kernel maps writable", r.error);
     }
@@ -114,8 +114,9 @@ void r0_build(void)
                                          pte_of(fz_ram_base + off, f | PTE_V | PTE_A | PTE_G) };
     }
     u[n++] = (struct hv_mmu_update){ (uint64_t)&T[0][2] + mo, pte_of((uint64_t)T[1], PTE_V) };
-    sbi_call(HV_EXT, HV_FID_MMU_UPDATE, (unsigned long)u, n, 0, 0, 0, 0);
-    sbi_call(HV_EXT, HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0, 0, 0, 0);
+    /* Both may be cut (the hypervisor bounds each exit's work): hv_call continues them. */
+    hv_call(HV_FID_MMU_UPDATE, (unsigned long)u, n, 0);
+    hv_call(HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0);
 }
 
 void op_set_root(void)
@@ -142,13 +143,13 @@ void op_set_root(void)
         return;
     }
     if (!r0_intact()) {
-        sbi_call(HV_EXT, HV_FID_UNPIN_TABLE, (uint64_t)T[0] + mo, 0, 0, 0, 0, 0);
+        hv_call(HV_FID_UNPIN_TABLE, (uint64_t)T[0] + mo, 0, 0);
         r0_build();
         if (!r0_intact()) {
             return;
         }
     }
-    sbi_call(HV_EXT, HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0, 0, 0, 0);
+    hv_call(HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0);
     struct sbiret r = sbi_call(HV_EXT, HV_FID_SET_ROOT, (uint64_t)T[0] + mo, asid, user, 0, 0, 0);
     if (r.error == 0) {
         r0_ok = true;
