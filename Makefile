@@ -220,6 +220,7 @@ UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
 UNIT_vblk   := hyp/dev/vblk.c
+UNIT_vblk_work := hyp/dev/vblk.c
 UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c
