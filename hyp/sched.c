@@ -174,6 +174,7 @@ _Noreturn void sched_next(void)
         c->current = (struct vcpu *)0;
         uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice;
         timer_arm(c, wake < poll ? wake : poll);
+        vcpu_arch_exit_idles(c);
         arch_idle();
         console_poll();
     }

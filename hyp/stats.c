@@ -93,8 +93,12 @@ void stats_fold(struct vcpu *v)
 {
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
+    if (v->arch.hyp_longest > v->vm->stats.hyp_longest) {
+        v->vm->stats.hyp_longest = v->arch.hyp_longest;
+    }
     v->arch.fast_exits = 0;
     v->arch.hyp_instret = 0;
+    v->arch.hyp_longest = 0;
 }
 
 void stats_print(void)
@@ -128,13 +132,16 @@ void stats_print(void)
             print_row(irq_names[i], irq, i);
         }
     }
-    const uint64_t *tot[VM_MAX], *hyp[VM_MAX];
+    const uint64_t *tot[VM_MAX], *hyp[VM_MAX], *longest[VM_MAX];
     for (unsigned g = 0; g < nvms; g++) {
         tot[g] = &totals[g];
         hyp[g] = &vms[g].stats.hyp_instret;
+        longest[g] = &vms[g].stats.hyp_longest;
     }
     print_row("total", tot, 0);
-    /* Not an exit count: the instructions the hypervisor spent on the exits above (fast path not
-     * included), for hypervisor instructions per exit. */
+    /* Not exit counts: the instructions the hypervisor spent on the exits above (fast path not
+     * included), for hypervisor instructions per exit, and on the longest of them (under -icount:
+     * what bounded work per exit is about). */
     print_row("hyp-instructions", hyp, 0);
+    print_row("hyp-longest-exit", longest, 0);
 }

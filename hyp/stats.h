@@ -14,6 +14,7 @@ struct vm_stats {
     uint64_t irq[STATS_IRQ];
     uint64_t other; /* causes outside both ranges */
     uint64_t hyp_instret; /* instructions the hypervisor spent on the VM's exits (full path) */
+    uint64_t hyp_longest; /* the most it spent on one exit: what bounded work per exit bounds */
 };
 
 struct vm;

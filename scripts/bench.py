@@ -76,7 +76,8 @@ def measure(config, guest, workload, n, extra, engine):
             sys.exit("bench: no result from %s %s:\n%s" % (config, args, out[-2000:]))
         res.append((int(m.group(2)), int(m.group(3)), exit_table(out, guest)))
     (_, i0, t0), (ops, i1, t1) = res
-    exits = {k: t1.get(k, 0) - t0.get(k, 0) for k in t1 if k not in ("hyp-instructions",)}
+    exits = {k: t1.get(k, 0) - t0.get(k, 0) for k in t1
+             if k not in ("hyp-instructions", "hyp-longest-exit")}
     hyp = t1.get("hyp-instructions", 0) - t0.get("hyp-instructions", 0)
     return ops, i1 - i0, exits, hyp
 
