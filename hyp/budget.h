@@ -12,9 +12,9 @@
 #define EXIT_BUDGET 1024u
 /* One entry of a multicall, besides what its call costs. */
 #define UNITS_MULTICALL_ENTRY 2u
-/* One block request, besides its bytes; and the bytes one unit moves (a word copy loop). */
+/* One block request, besides its bytes; and the bytes one unit copies or clears (a word loop). */
 #define UNITS_BLK_REQUEST 8u
-#define BLK_BYTES_PER_UNIT 128u
+#define BYTES_PER_UNIT 128u
 /* One virtio descriptor read and checked. */
 #define UNITS_VIRTIO_DESC 2u
 

@@ -248,14 +248,14 @@ static bool continue_request(struct vblk *b,
         return false;
     }
     uint64_t room = *budget > UNITS_BLK_REQUEST
-                      ? (*budget - UNITS_BLK_REQUEST) * (uint64_t)BLK_BYTES_PER_UNIT
+                      ? (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT
                       : 0;
     uint64_t take = b->cur_bytes - b->cur_done < room ? b->cur_bytes - b->cur_done : room;
     take -= take % VIRTIO_BLK_SECTOR;
     if (take == 0 && b->cur_bytes != 0) {
         return false;
     }
-    *budget -= UNITS_BLK_REQUEST + (uint32_t)(take / BLK_BYTES_PER_UNIT);
+    *budget -= UNITS_BLK_REQUEST + (uint32_t)(take / BYTES_PER_UNIT);
     /* The segments that hold bytes [cur_done, cur_done + take) of the data. */
     unsigned nparts = 0;
     uint64_t pos = 0;

@@ -16,7 +16,7 @@ _Static_assert(HV_BLK_OK == BLK_OK && HV_BLK_IOERR == BLK_IOERR && HV_BLK_UNSUPP
 _Static_assert(HV_BLK_SECTOR == BLK_SECTOR, "one sector size");
 _Static_assert(HV_BLK_IRQ != VM_VBLK_IRQ && HV_BLK_IRQ != VM_UART_IRQ, "a PLIC source of its own");
 /* The largest request fits a whole exit's budget: a call with a fresh budget does at least one. */
-_Static_assert(UNITS_BLK_REQUEST + HV_BLK_LEN_MAX / BLK_BYTES_PER_UNIT <= EXIT_BUDGET,
+_Static_assert(UNITS_BLK_REQUEST + HV_BLK_LEN_MAX / BYTES_PER_UNIT <= EXIT_BUDGET,
                "one request per exit at least");
 
 /* What a request costs the exit: its bytes (what a RAM disk copies) and the request itself. */
@@ -24,7 +24,7 @@ static uint64_t blk_units(const struct hv_blk_req *r)
 {
     bool data = r->op == HV_BLK_READ || r->op == HV_BLK_WRITE;
     uint64_t len = data && r->len <= HV_BLK_LEN_MAX ? r->len : 0; /* longer: refused unread */
-    return UNITS_BLK_REQUEST + len / BLK_BYTES_PER_UNIT;
+    return UNITS_BLK_REQUEST + len / BYTES_PER_UNIT;
 }
 
 /* One request, already copied out of guest memory. Its buffer must be the guest's RAM, and for a read

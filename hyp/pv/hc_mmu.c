@@ -2,6 +2,9 @@
 // Page-table hypercalls: batched validated updates, pin/unpin of table trees, root switch.
 #include <arch/arch.h>
 
+#include <string.h>
+
+#include "budget.h"
 #include "guest_mem.h"
 #include "hvabi.h"
 #include "hyp.h"
@@ -35,32 +38,48 @@ static void flush_guest(void *ctx)
     vcpu_arch_flush_vvma(0, ~0ull, -1);
 }
 
-/* The validator's tables, made on the first page-table call: a guest that never makes one pays
- * nothing. */
-static struct ptval *mmu(struct vm *vm)
+/* The validator's tables, made on the guest's first page-table calls: a guest that never makes
+ * one pays nothing. They take 20 bytes per 4 KiB of guest RAM, zeroed here a budget's worth per
+ * exit (a 128 MiB guest's half a MiB would hold one exit for 300,000 instructions): until they are
+ * ready a call answers PTVAL_AGAIN, having done nothing else. SBI_ERR_FAILED: no memory for them. */
+static long mmu(struct vm *vm, struct hc_budget *b, struct ptval **pv)
 {
     struct pv_mmu *m = &vm->mmu;
 
-    if (!m->ready) {
-        uint64_t n = vm->ram_size / PAGE_SIZE;
-        m->table_frames = (ptval_mem_bytes(n) + PAGE_SIZE - 1) / PAGE_SIZE;
-        m->table_pa = hyp_alloc_frames(m->table_frames, PAGE_SIZE); /* zeroed */
-        if (!m->table_pa) {
-            return (struct ptval *)0;
-        }
-        const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
-        ptval_init(
-          &m->val, &ops, VM_RAM_BASE + pv_machine_offset(vm), n, (void *)(uintptr_t)m->table_pa);
-        /* On the trap engine the hardware walks validated tables while the guest kernel runs in
-         * U-mode, and root slot 511 is the hypervisor's (its alias): written at pin, refused to the
-         * guest, removed at unpin. */
-        if (arch_engine_trap) {
-            m->val.reserved_slot = ARCH_RESERVED_ROOT_SLOT;
-            m->val.reserved_entry = arch_reserved_root_entry();
-        }
-        m->ready = true;
+    *pv = &m->val;
+    if (m->ready) {
+        return SBI_SUCCESS;
     }
-    return &m->val;
+    uint64_t n = vm->ram_size / PAGE_SIZE, bytes = ptval_mem_bytes(n);
+    if (!m->table_pa) {
+        m->table_frames = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+        m->table_pa = hyp_alloc_frames_unzeroed(m->table_frames, PAGE_SIZE);
+        m->cleared = 0;
+        if (!m->table_pa) {
+            return SBI_ERR_FAILED;
+        }
+    }
+    uint64_t room = b->left * BYTES_PER_UNIT;
+    uint64_t take = bytes - m->cleared < room ? bytes - m->cleared : room;
+    memset((uint8_t *)(uintptr_t)m->table_pa + m->cleared, 0, take);
+    m->cleared += take;
+    b->left -= (take + BYTES_PER_UNIT - 1) / BYTES_PER_UNIT;
+    if (m->cleared < bytes) {
+        b->cut = true;
+        return PTVAL_AGAIN;
+    }
+    const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
+    ptval_init(&m->val, &ops, VM_RAM_BASE + pv_machine_offset(vm), n,
+               (void *)(uintptr_t)m->table_pa);
+    /* On the trap engine the hardware walks validated tables while the guest kernel runs in
+     * U-mode, and root slot 511 is the hypervisor's (its alias): written at pin, refused to the
+     * guest, removed at unpin. */
+    if (arch_engine_trap) {
+        m->val.reserved_slot = ARCH_RESERVED_ROOT_SLOT;
+        m->val.reserved_entry = arch_reserved_root_entry();
+    }
+    m->ready = true;
+    return SBI_SUCCESS;
 }
 
 void pv_release(struct vm *vm)
@@ -74,10 +93,11 @@ void pv_release(struct vm *vm)
             }
         }
     }
-    if (vm->mmu.ready) {
+    if (vm->mmu.table_pa) {
         hyp_free_frames(vm->mmu.table_pa, vm->mmu.table_frames);
-        vm->mmu.ready = false;
+        vm->mmu.table_pa = 0;
     }
+    vm->mmu.ready = false;
 }
 
 void pv_vcpu_reset(struct vcpu *v)
@@ -147,25 +167,22 @@ static long call_unpin(struct ptval *pv, unsigned who, uint64_t a, uint64_t val)
     return ptval_unpin(pv, who, a);
 }
 
-long hc_mmu_update(struct vcpu *v,
-                   uint64_t gpa,
-                   uint64_t count,
-                   uint64_t *done,
+long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
                    struct hc_budget *b)
 {
-    struct ptval *pv = mmu(v->vm);
     struct hv_mmu_update buf[CHUNK];
-    long err = SBI_SUCCESS;
+    struct ptval *pv;
 
     *done = 0;
-    if (!pv) {
-        return SBI_ERR_FAILED;
-    }
     /* Long batches are cut: the guest calls again for the rest, and the hart is not held too long. */
     uint64_t n = count < HV_MMU_BATCH_MAX ? count : HV_MMU_BATCH_MAX;
     /* The whole array the guest named must be in its RAM; count * size cannot overflow (bounded). */
     if (count > (1ull << 40) || (gpa & 7) || !guest_ram_ptr(v->vm, gpa, count * sizeof(buf[0]))) {
         return SBI_ERR_INVALID_ADDRESS;
+    }
+    long err = mmu(v->vm, b, &pv);
+    if (err != SBI_SUCCESS) {
+        return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
     const struct hv_mmu_update *src = guest_ram_ptr(v->vm, gpa, n * sizeof(buf[0]));
     while (*done < n && err == SBI_SUCCESS) {
@@ -207,13 +224,14 @@ long hc_mmu_update(struct vcpu *v,
 /* PIN and UNPIN do one thing: *done is 1 when it is done, 0 when the guest must call again. */
 long hc_pin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b)
 {
-    struct ptval *pv = mmu(v->vm);
+    struct ptval *pv;
 
     *done = 0;
-    if (!pv) {
-        return SBI_ERR_FAILED;
+    long err = mmu(v->vm, b, &pv);
+    if (err != SBI_SUCCESS) {
+        return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
-    long err = within(pv, b, call_pin, v->id, root, 0);
+    err = within(pv, b, call_pin, v->id, root, 0);
     if (err == PTVAL_AGAIN) {
         return SBI_SUCCESS;
     }
@@ -234,17 +252,18 @@ static bool root_in_use(struct vm *vm, uint64_t root)
 
 long hc_unpin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b)
 {
-    struct ptval *pv = mmu(v->vm);
+    struct ptval *pv;
 
     *done = 0;
-    if (!pv) {
-        return SBI_ERR_FAILED;
-    }
     /* A tree the hardware walks keeps its types: once unpinned it could become writable. */
     if (root_in_use(v->vm, root)) {
         return SBI_ERR_DENIED;
     }
-    long err = within(pv, b, call_unpin, v->id, root, 0);
+    long err = mmu(v->vm, b, &pv);
+    if (err != SBI_SUCCESS) {
+        return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
+    }
+    err = within(pv, b, call_unpin, v->id, root, 0);
     if (err == PTVAL_AGAIN) {
         return SBI_SUCCESS;
     }
@@ -254,16 +273,14 @@ long hc_unpin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b
 
 long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid, uint64_t user_root)
 {
-    struct ptval *pv = mmu(v->vm);
+    const struct ptval *pv = &v->vm->mmu.val;
 
-    if (!pv) {
-        return SBI_ERR_FAILED;
-    }
     if (asid > 0xffff) {
         return SBI_ERR_INVALID_PARAM;
     }
-    /* Only a validated tree may become a vCPU's address space. */
-    if (!ptval_is_pinned_root(pv, root) || (user_root && !ptval_is_pinned_root(pv, user_root))) {
+    /* Only a validated tree may become a vCPU's address space (none is before the tables exist). */
+    if (!v->vm->mmu.ready || !ptval_is_pinned_root(pv, root) ||
+        (user_root && !ptval_is_pinned_root(pv, user_root))) {
         return SBI_ERR_DENIED;
     }
     vcpu_arch_set_root(v, (8ull << 60) | (asid << 44) | (root >> 12), user_root);

@@ -12,10 +12,11 @@ struct vm;
 struct vcpu;
 
 struct pv_mmu {
-    bool ready;         /* frame table allocated (on the guest's first page-table call) */
+    bool ready;         /* the validator's tables made (on the guest's first page-table calls) */
     struct ptval val;
-    uint64_t table_pa;  /* host frames holding val.frames */
+    uint64_t table_pa;  /* host frames holding them, 0 until allocated */
     uint64_t table_frames;
+    uint64_t cleared;   /* bytes of them zeroed so far: a budget's worth per exit */
 };
 
 /* What an exit may still do (hyp/budget.h), shared by every call of a multicall. */

@@ -237,6 +237,14 @@ uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
     return (uint64_t)(uintptr_t)p;
 }
 
+/* Not zeroed: what RAM may hold (the validator's tables are zeroed by the caller, in parts). */
+uint64_t hyp_alloc_frames_unzeroed(uint64_t n, uint64_t align)
+{
+    void *p = aligned_alloc(align, n * 4096);
+    memset(p, 0xa5, n * 4096);
+    return (uint64_t)(uintptr_t)p;
+}
+
 void hyp_free_frames(uint64_t pa, uint64_t n)
 {
     (void)n;

@@ -362,7 +362,7 @@ TEST(hv_multicall_of_block_batches_is_bounded_per_exit)
     for (unsigned c = 0; c < 64; c++) {
         mc[c] = (struct hv_multicall){ .fid = HV_FID_BLK_SUBMIT, .args = { 0x80002000, 64 } };
     }
-    uint64_t per_request = UNITS_BLK_REQUEST + DISK_SECTORS * 512 / BLK_BYTES_PER_UNIT;
+    uint64_t per_request = UNITS_BLK_REQUEST + DISK_SECTORS * 512 / BYTES_PER_UNIT;
     uint64_t at = 0, requests = 0;
     unsigned exits = 0;
     while (at < 64 && exits < 100000) {
@@ -387,4 +387,33 @@ TEST(hv_multicall_of_block_batches_is_bounded_per_exit)
     CHECK(exits >= 64 * 64 / (EXIT_BUDGET / per_request));
     CHECK(memcmp(ram + 0x80000, disk_bytes, sizeof disk_bytes) == 0);
     CHECK_EQ(r[63].status, HV_BLK_OK);
+}
+
+/* The validator's tables of a 256 MiB guest (about 1 MiB) are zeroed a budget's worth per exit:
+ * its first page-table calls do nothing else, and say so, until they are ready. */
+TEST(hv_tables_of_a_big_guest_are_made_over_several_exits)
+{
+    setup();
+    vm.ram_size = 256ul << 20; /* only the first MiB is used below: that is the host memory */
+    struct hv_mmu_update *u = (struct hv_mmu_update *)(ram + 0x3000);
+    u[0] = (struct hv_mmu_update){ 0x80004000, 42 };
+    unsigned exits = 0;
+    do {
+        ecall(HV_EXT, HV_FID_MMU_UPDATE, 0x80003000, 1, 0);
+        CHECK_EQ(A0, 0);
+        exits++;
+    } while (A1 == 0 && exits < 1000);
+    CHECK_EQ(A1, 1);
+    uint64_t bytes = ptval_mem_bytes(vm.ram_size / 4096);
+    CHECK(exits >= bytes / ((uint64_t)EXIT_BUDGET * BYTES_PER_UNIT));
+    CHECK(exits <= bytes / ((uint64_t)EXIT_BUDGET * BYTES_PER_UNIT) + 2);
+    CHECK(vm.mmu.ready);
+    CHECK_EQ(*(uint64_t *)(ram + 0x4000), 42);
+    /* Zeroed, all of it: the counts, the tree, the root slot 511 is nobody's. */
+    CHECK_EQ(vm.mmu.val.frames[65535].tcount, 0);
+    CHECK_EQ(ptval_typed_frames(&vm.mmu.val, 0, 65536), 0);
+    ecall(HV_EXT, HV_FID_SET_ROOT, 0x80010000, 1, 0);
+    CHECK_EQ(A0, SBI_ERR_DENIED);
+    pv_release(&vm);
+    CHECK(!vm.mmu.ready);
 }

@@ -9,7 +9,7 @@
 #include "vblk_guest.h"
 
 #define BIGQ 128
-#define BYTES_PER_EXIT ((uint64_t)EXIT_BUDGET * BLK_BYTES_PER_UNIT)
+#define BYTES_PER_EXIT ((uint64_t)EXIT_BUDGET * BYTES_PER_UNIT)
 
 /* Makes heads[0..n) available with one notify. */
 static void kick_many(const uint16_t *heads, unsigned n, unsigned qnum)
