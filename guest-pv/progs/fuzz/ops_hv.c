@@ -213,18 +213,21 @@ void op_sbi(void)
         }
         case 2: /* SRST: never a valid type with a valid reason */
             eid = SBI_EXT_SRST;
-            if (fid == SBI_SRST_SYSTEM_RESET && a[0] <= SBI_SRST_TYPE_WARM_REBOOT && a[1] <= 1) {
+            /* Only the low 32 bits of a6, reset_type and reset_reason count (binary-encoding.adoc,
+             * ext-sys-reset.adoc). */
+            if ((uint32_t)fid == SBI_SRST_SYSTEM_RESET &&
+                (uint32_t)a[0] <= SBI_SRST_TYPE_WARM_REBOOT && (uint32_t)a[1] <= 1) {
                 a[1] = 2 + below(0xfffffffd);
             }
             break;
         case 3: /* HSM: never stop ourselves, never start a vCPU anywhere but the park stub */
             eid = SBI_EXT_HSM;
             fid = chance(10) ? rval() : below(5);
-            if (fid == SBI_HSM_HART_STOP) {
+            if ((uint32_t)fid == SBI_HSM_HART_STOP) {
                 fid = SBI_HSM_HART_GET_STATUS;
             }
             a[0] = chance(2) ? below(3) : a[0];
-            if (fid == SBI_HSM_HART_START) {
+            if ((uint32_t)fid == SBI_HSM_HART_START) {
                 bool good = chance(2);
                 a[1] = good ? (uint64_t)fz_park : bad_addr(4) | below(2);
                 struct sbiret r = sbi_call(eid, fid, a[0], a[1], a[2], 0, 0, 0);
@@ -233,18 +236,18 @@ void op_sbi(void)
                 }
                 return;
             }
-            if (fid == 3) {
+            if ((uint32_t)fid == 3) {
                 /* Suspend: with a software interrupt pending and enabled (SIE off) any sleep ends
                  * at once; a non-retentive one is only ever asked with a resume address outside
                  * RAM. */
-                if (a[0] == 0x80000000ul || chance(2)) {
+                if ((uint32_t)a[0] == 0x80000000u || chance(2)) { /* suspend_type: 32 bits */
                     a[1] = bad_addr(4);
                 }
                 __asm__ volatile("csrs sie, %0" : : "r"(SSIP));
                 sbi_call(SBI_EXT_IPI, 0, 1, 0, 0, 0, 0, 0);
                 struct sbiret r = sbi_call(eid, fid, a[0], a[1], a[2], 0, 0, 0);
                 __asm__ volatile("csrc sie, %0\n csrc sip, %0" : : "r"(SSIP));
-                if (a[0] == 0x80000000ul && r.error == 0) {
+                if ((uint32_t)a[0] == 0x80000000u && r.error == 0) {
                     unexpected_result("non-retentive suspend to an address outside RAM", 0);
                 }
                 return;
@@ -254,14 +257,15 @@ void op_sbi(void)
             eid = SBI_EXT_DBCN;
             fid = rfid(4);
             bool bad = chance(2);
-            if (fid == SBI_DBCN_WRITE || fid == SBI_DBCN_READ) {
+            uint32_t f32 = (uint32_t)fid; /* the FID the hypervisor reads */
+            if (f32 == SBI_DBCN_WRITE || f32 == SBI_DBCN_READ) {
                 a[0] = bad ? (chance(2) ? rval() : 1 + below(64))
-                           : 1 + below(fid ? 64 : sizeof(text) - 1);
+                           : 1 + below(f32 ? 64 : sizeof(text) - 1);
                 if (bad) {
                     a[1] = bad_addr(a[0]);
                     a[2] = chance(2) ? a[2] : 0;
                 } else {
-                    a[1] = fid == SBI_DBCN_WRITE ? (uint64_t)text : junk_addr(64, 1);
+                    a[1] = f32 == SBI_DBCN_WRITE ? (uint64_t)text : junk_addr(64, 1);
                     a[2] = 0;
                 }
                 struct sbiret r = sbi_call(eid, fid, a[0], a[1], a[2], 0, 0, 0);
@@ -270,7 +274,7 @@ void op_sbi(void)
                 }
                 return;
             }
-            if (fid == SBI_DBCN_WRITE_BYTE && !chance(8)) {
+            if (f32 == SBI_DBCN_WRITE_BYTE && !chance(8)) {
                 a[0] = 'a' + below(26);
             }
             break;
