@@ -3,8 +3,7 @@
  * docs/security.md): every loop whose length a guest chooses (page-table entries validated or
  * dropped, multicall entries, block requests and their bytes, virtio descriptors) draws from one
  * budget per exit. A unit is about the cost of one page-table entry checked; the figures below were
- * measured under QEMU -icount so that a whole budget stays under 100,000 hypervisor instructions.
- */
+ * measured under QEMU -icount so that a whole budget stays under 100,000 instructions. */
 #ifndef HYP_BUDGET_H
 #define HYP_BUDGET_H
 

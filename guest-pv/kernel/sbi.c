@@ -52,8 +52,7 @@ struct sbiret hv_call(unsigned long fid, unsigned long a0, unsigned long a1, uns
         switch (fid) {
             case HV_FID_PIN_TABLE:
             case HV_FID_UNPIN_TABLE:
-                /* 1 when done; 0: the hypervisor's work for it goes on in our next call, this one.
-                 */
+                /* 1 when done; 0: its work goes on in our next call, this one. */
                 r = sbi_call(HV_EXT, fid, a0, a1, a2, 0, 0, 0);
                 if (r.error || r.value != 0) {
                     return r;

@@ -141,10 +141,7 @@ static struct hv_mmu_update *toggles(void)
 }
 
 /* A batch made again with the rest until it is done (what hv_call does), counting the calls. */
-static long batch_all(unsigned long fid,
-                      void *array,
-                      unsigned long n,
-                      unsigned long size,
+static long batch_all(unsigned long fid, void *array, unsigned long n, unsigned long size,
                       uint64_t *done)
 {
     *done = 0;

@@ -69,13 +69,9 @@ static void *dma(struct vblk *b, uint64_t gpa, uint64_t len, bool device_writes)
  * malformed: a loop or a chain longer than the queue, an index past the table, an indirect
  * descriptor (not offered), a readable descriptor after a writable one, or a buffer that is not
  * wholly the guest's. *status_at is the last writable byte if the last piece can hold it, even for
- * a malformed chain, so the guest still hears about its error. *read counts the descriptors read.
- */
-static unsigned walk_chain(struct vblk *b,
-                           const volatile struct virtq_desc *table,
-                           uint16_t head,
-                           uint8_t **status_at,
-                           unsigned *read)
+ * a malformed chain, so the guest still hears about its error. *read counts descriptors read. */
+static unsigned walk_chain(struct vblk *b, const volatile struct virtq_desc *table, uint16_t head,
+                           uint8_t **status_at, unsigned *read)
 {
     unsigned n = 0;
     bool bad = false, seen_write = false;
@@ -152,12 +148,8 @@ static int data_segs(struct vblk *b, unsigned n, bool device_writes, uint64_t *b
 
 /* Ends request head: its status byte (if it has one the device may still store into), its used
  * entry. */
-static void complete(struct vblk *b,
-                     volatile struct virtq_used *used,
-                     uint16_t head,
-                     uint8_t *status_at,
-                     uint8_t st,
-                     uint32_t written)
+static void complete(struct vblk *b, volatile struct virtq_used *used, uint16_t head,
+                     uint8_t *status_at, uint8_t st, uint32_t written)
 {
     if (status_at) {
         *status_at = st;
@@ -180,11 +172,8 @@ static uint8_t *cur_status(struct vblk *b)
 /* Takes the request at head: walks and checks its chain and header. One that moves no data (a
  * malformed one, a flush, an unknown type) completes at once; otherwise it is the request under
  * way. */
-static void take_request(struct vblk *b,
-                         const volatile struct virtq_desc *table,
-                         volatile struct virtq_used *used,
-                         uint16_t head,
-                         uint32_t *budget)
+static void take_request(struct vblk *b, const volatile struct virtq_desc *table,
+                         volatile struct virtq_used *used, uint16_t head, uint32_t *budget)
 {
     struct virtio_blk_req_hdr h;
     uint8_t *status_at;
@@ -225,9 +214,7 @@ static void take_request(struct vblk *b,
 /* Moves as much of the request under way as the budget allows, whole sectors at a time; completes
  * it when all is moved or the backend fails. recheck: an earlier exit walked its chain, so the
  * buffers the device stores into are checked again first. False when the budget ran out first. */
-static bool continue_request(struct vblk *b,
-                             volatile struct virtq_used *used,
-                             uint32_t *budget,
+static bool continue_request(struct vblk *b, volatile struct virtq_used *used, uint32_t *budget,
                              bool recheck)
 {
     if (recheck) {

@@ -49,12 +49,8 @@ long hc_exit_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *
     return err;
 }
 
-long hc_call(struct vcpu *v,
-             uint64_t fid,
-             const uint64_t *args,
-             uint64_t *value,
-             enum hc_place where,
-             struct hc_budget *b)
+long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value,
+             enum hc_place where, struct hc_budget *b)
 {
     *value = 0;
     switch (fid) {

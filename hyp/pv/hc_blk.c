@@ -56,10 +56,7 @@ static void completion_irq(struct vm *vm, bool level)
     }
 }
 
-long hc_blk_submit(struct vcpu *v,
-                   uint64_t gpa,
-                   uint64_t count,
-                   uint64_t *done,
+long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
                    struct hc_budget *b)
 {
     struct vm *vm = v->vm;

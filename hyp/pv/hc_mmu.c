@@ -125,46 +125,23 @@ void pv_exit_done(struct vm *vm)
     }
 }
 
+enum mmu_op { OP_UPDATE, OP_ZERO, OP_PIN, OP_UNPIN };
+
 /* Runs a validator call within the exit's budget. PTVAL_AGAIN (the budget ran out) is no error for
  * the guest: the call did less than asked, and says so. */
-static long within(struct ptval *pv,
-                   struct hc_budget *b,
-                   long (*call)(struct ptval *, unsigned, uint64_t, uint64_t),
-                   unsigned who,
-                   uint64_t a,
+static long within(struct ptval *pv, struct hc_budget *b, enum mmu_op op, unsigned who, uint64_t a,
                    uint64_t val)
 {
     pv->budget = b->left;
-    long err = call(pv, who, a, val);
+    long err = op == OP_UPDATE ? ptval_update(pv, who, a, val)
+               : op == OP_ZERO ? ptval_zero(pv, a)
+               : op == OP_PIN  ? ptval_pin(pv, who, a)
+                               : ptval_unpin(pv, who, a);
     b->left = pv->budget;
     if (err == PTVAL_AGAIN) {
         b->cut = true;
     }
     return err;
-}
-
-static long call_update(struct ptval *pv, unsigned who, uint64_t a, uint64_t val)
-{
-    return ptval_update(pv, who, a, val);
-}
-
-static long call_zero(struct ptval *pv, unsigned who, uint64_t a, uint64_t val)
-{
-    (void)who;
-    (void)val;
-    return ptval_zero(pv, a);
-}
-
-static long call_pin(struct ptval *pv, unsigned who, uint64_t a, uint64_t val)
-{
-    (void)val;
-    return ptval_pin(pv, who, a);
-}
-
-static long call_unpin(struct ptval *pv, unsigned who, uint64_t a, uint64_t val)
-{
-    (void)val;
-    return ptval_unpin(pv, who, a);
 }
 
 long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
@@ -200,10 +177,10 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
                     (val & (PV_PTE_R | PV_PTE_W | PV_PTE_X))) {
                     val |= PV_PTE_U;
                 }
-                err = within(pv, b, call_update, v->id, where, val);
+                err = within(pv, b, OP_UPDATE, v->id, where, val);
                 break;
             case HV_MMU_ZERO:
-                err = within(pv, b, call_zero, v->id, where, 0);
+                err = within(pv, b, OP_ZERO, v->id, where, 0);
                 break;
             default:
                 err = SBI_ERR_INVALID_PARAM;
@@ -231,7 +208,7 @@ long hc_pin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b)
     if (err != SBI_SUCCESS) {
         return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
-    err = within(pv, b, call_pin, v->id, root, 0);
+    err = within(pv, b, OP_PIN, v->id, root, 0);
     if (err == PTVAL_AGAIN) {
         return SBI_SUCCESS;
     }
@@ -263,7 +240,7 @@ long hc_unpin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b
     if (err != SBI_SUCCESS) {
         return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
-    err = within(pv, b, call_unpin, v->id, root, 0);
+    err = within(pv, b, OP_UNPIN, v->id, root, 0);
     if (err == PTVAL_AGAIN) {
         return SBI_SUCCESS;
     }

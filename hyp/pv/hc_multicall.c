@@ -9,12 +9,8 @@
 
 /* Writes a call's result into the guest's array, if that entry may still be written: a call of the
  * batch (a pin) may have made a frame of the array a table since it was checked. */
-static bool write_result(struct vm *vm,
-                         uint64_t gpa,
-                         struct hv_multicall *calls,
-                         uint64_t i,
-                         long err,
-                         uint64_t value)
+static bool write_result(struct vm *vm, uint64_t gpa, struct hv_multicall *calls, uint64_t i,
+                         long err, uint64_t value)
 {
     if (!guest_ram_dma_ptr(vm, gpa + i * sizeof(calls[i]), sizeof(calls[i]))) {
         return false;
@@ -39,8 +35,8 @@ long hc_multicall(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done, 
         return SBI_ERR_INVALID_ADDRESS;
     }
     for (uint64_t i = 0; i < count; i++) {
-        /* Out of budget before this call: it did nothing (value 0), the guest calls again from it.
-         */
+        /* Out of budget before this call: it did nothing (value 0); the guest calls again from
+         * it. */
         if (b->left < UNITS_MULTICALL_ENTRY) {
             *done = i;
             b->cut = true;

@@ -42,11 +42,8 @@ static uint64_t *table(const struct ptval *pv, uint64_t idx)
 
 /* The rules for an entry at a level that do not depend on types (priv spec, supervisor chapter,
  * Sv39). On success *n frames from guest frame *first are referenced (none if not valid). */
-static STEP_INLINE long pte_shape(const struct ptval *pv,
-                                  uint64_t pte,
-                                  unsigned level,
-                                  uint64_t *first,
-                                  uint64_t *n)
+static STEP_INLINE long pte_shape(const struct ptval *pv, uint64_t pte, unsigned level,
+                                  uint64_t *first, uint64_t *n)
 {
     *n = 0;
     if (!(pte & PV_PTE_V)) {
@@ -414,11 +411,7 @@ static long drain(struct ptval *pv)
 
 /* The same call again from the caller whose call was cut: the result of its walk. Any other call of
  * that caller ends the wait for it. */
-static bool collect(struct ptval *pv,
-                    unsigned who,
-                    unsigned kind,
-                    uint64_t a,
-                    uint64_t b,
+static bool collect(struct ptval *pv, unsigned who, unsigned kind, uint64_t a, uint64_t b,
                     long *err)
 {
     if (who >= PTVAL_OWNERS) {
@@ -441,10 +434,7 @@ uint64_t ptval_mem_bytes(uint64_t nframes)
 _Static_assert(sizeof(struct pt_frame) % _Alignof(struct pt_chunk) == 0, "chunks after frames");
 _Static_assert(sizeof(struct pt_chunk) % _Alignof(uint32_t) == 0, "the tree after the chunks");
 
-void ptval_init(struct ptval *pv,
-                const struct ptval_ops *ops,
-                uint64_t base,
-                uint64_t nframes,
+void ptval_init(struct ptval *pv, const struct ptval_ops *ops, uint64_t base, uint64_t nframes,
                 void *mem)
 {
     uint64_t nchunks = (nframes + CHUNK_FRAMES - 1) / CHUNK_FRAMES;

@@ -191,11 +191,7 @@ static long run_op(enum op k, unsigned who, uint64_t addr, uint64_t val)
 
 /* Runs one call and checks it. budget 0: the whole budget; else that many steps per exit, called
  * again until done, or (cut_once) left cut for the next call to finish. */
-static void call(enum op k,
-                 unsigned who,
-                 uint64_t addr,
-                 uint64_t val,
-                 uint64_t budget,
+static void call(enum op k, unsigned who, uint64_t addr, uint64_t val, uint64_t budget,
                  bool cut_once)
 {
     /* A call left cut before: the next exit finishes it first, which no oracle below is about. */

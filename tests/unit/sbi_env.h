@@ -130,10 +130,7 @@ static inline void setup(void)
     never_wakes = false;
 }
 
-static inline void ecall(unsigned long eid,
-                         unsigned long fid,
-                         unsigned long a0,
-                         unsigned long a1,
+static inline void ecall(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
                          unsigned long a2)
 {
     v->arch.regs.x[REG_A7] = eid;
@@ -289,9 +286,7 @@ uint64_t virtio_blk_capacity(void)
     return 0;
 }
 
-enum blk_status virtio_blk_rw(enum blk_op op,
-                              uint64_t sector,
-                              const struct blk_seg *segs,
+enum blk_status virtio_blk_rw(enum blk_op op, uint64_t sector, const struct blk_seg *segs,
                               unsigned nsegs)
 {
     (void)op, (void)sector, (void)segs, (void)nsegs;

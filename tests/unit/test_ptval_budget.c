@@ -47,12 +47,8 @@ static void check_now(struct env *e)
 /* Calls an update as a guest does, budget steps per exit, until it is done; checks every invariant
  * after some cuts (all would take minutes under the sanitizers). Returns the result and the number
  * of calls in *calls: one step per entry means the number of entries over the budget. */
-static long update_until_done(struct env *e,
-                              unsigned who,
-                              uint64_t pte,
-                              uint64_t val,
-                              uint64_t budget,
-                              long *calls)
+static long update_until_done(struct env *e, unsigned who, uint64_t pte, uint64_t val,
+                              uint64_t budget, long *calls)
 {
     long r;
     *calls = 0;
@@ -97,13 +93,8 @@ TEST(toggling_a_big_table_is_bounded_per_call)
 }
 
 /* Calls as a guest does (budget steps per exit) until the answer is not PTVAL_AGAIN. */
-static long until_done(struct env *e,
-                       enum op k,
-                       unsigned who,
-                       uint64_t addr,
-                       uint64_t val,
-                       uint64_t budget,
-                       long *calls)
+static long until_done(struct env *e, enum op k, unsigned who, uint64_t addr, uint64_t val,
+                       uint64_t budget, long *calls)
 {
     long r;
     *calls = 0;

@@ -45,11 +45,8 @@ static inline void *t_dma(void *ctx, uint64_t gpa, uint64_t len, bool device_wri
 }
 
 /* A RAM disk that checks what the device model must have checked already. */
-static inline enum blk_status t_request(void *ctx,
-                                        enum blk_op op,
-                                        uint64_t sector,
-                                        const struct blk_seg *segs,
-                                        unsigned nsegs)
+static inline enum blk_status t_request(void *ctx, enum blk_op op, uint64_t sector,
+                                        const struct blk_seg *segs, unsigned nsegs)
 {
     (void)ctx;
     requests_seen++;
