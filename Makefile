@@ -224,6 +224,7 @@ UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
 UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c \
                hyp/blk/blk.c hyp/dev/vplic.c
+UNIT_hc     := $(UNIT_sbi)
 UNIT_format := hyp/lib/format.c
 UNIT_boards := hyp/fdt.c hyp/platform.c
 UNIT_sha256 := hyp/lib/sha256.c
@@ -232,12 +233,15 @@ UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
 UNIT_vblk   := hyp/dev/vblk.c
+UNIT_vblk_work := hyp/dev/vblk.c
 UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
+UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c
 UNIT_shadow := arch/riscv/shadow.c
 UNIT_shadow_wp := arch/riscv/shadow.c
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
+UNIT_vm     := hyp/vm.c hyp/lib/format.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:

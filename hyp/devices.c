@@ -6,8 +6,10 @@
 #include <arch/arch.h>
 #include <arch/csr.h>
 
+#include "budget.h"
 #include "console.h"
 #include "guest_mem.h"
+#include "sched.h"
 #include "vm.h"
 #include "vplatform.h"
 
@@ -107,9 +109,28 @@ bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint6
     }
     if ((devs & VM_DEV_VIRTIO_BLK) && gpa >= VM_VBLK_BASE && gpa - VM_VBLK_BASE < VBLK_SIZE) {
         *handled = vblk_mmio(&vm->vblk, gpa - VM_VBLK_BASE, width, write, val);
+        /* A notify may leave work for later exits: a guest that polls its used ring without an
+         * exit still gets one soon. */
+        if (vblk_pending(&vm->vblk)) {
+            sched_device_work_left();
+        }
         return true;
     }
     return false;
+}
+
+bool devices_busy(const struct vm *vm)
+{
+    return (vm->cfg->devices & VM_DEV_VIRTIO_BLK) && vblk_pending(&vm->vblk);
+}
+
+bool devices_work(struct vm *vm)
+{
+    if (!devices_busy(vm)) {
+        return false;
+    }
+    vblk_work(&vm->vblk, EXIT_BUDGET);
+    return vblk_pending(&vm->vblk);
 }
 
 void devices_console_input(struct vm *vm)

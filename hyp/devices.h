@@ -16,6 +16,11 @@ bool devices_present(const struct vm *vm, uint64_t gpa);
  * guest). *handled is false when a device is there but refused the access (width, alignment). */
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
                   bool *handled);
+/* Device work an earlier exit left (a virtio queue longer than one exit's budget): one exit's worth
+ * of it now. True while some is still left. */
+bool devices_work(struct vm *vm);
+/* Whether some device of the VM has work left from an earlier exit. */
+bool devices_busy(const struct vm *vm);
 /* Moves waiting console input into the guest's UART FIFO, as room allows. */
 void devices_console_input(struct vm *vm);
 

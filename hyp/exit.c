@@ -6,6 +6,7 @@
 #include <arch/csr.h>
 
 #include "console.h"
+#include "devices.h"
 #include "mmio.h"
 #include "sbi/sbi.h"
 #include "sched.h"
@@ -62,6 +63,8 @@ static void exit_interrupt(struct vcpu *v, uint64_t code)
                      (unsigned long)vcpu_arch_get_pc(&v->arch));
             break;
         }
+        /* Device work left by an earlier exit goes on in the ticks (and WFIs) of its guest. */
+        devices_work(v->vm);
         sched_tick(v);
         break;
     default:

@@ -40,6 +40,9 @@ extern char guest_isa[FDT_ISA_LEN];
 
 /* Zeroed frames for the hypervisor's own use (tables); 0 when memory is exhausted. */
 uint64_t hyp_alloc_frames(uint64_t n, uint64_t align);
+/* The same, not zeroed: for a caller that clears them itself, a part at a time (bounded work per
+ * exit), before it relies on them. */
+uint64_t hyp_alloc_frames_unzeroed(uint64_t n, uint64_t align);
 /* Frames for guest RAM: free of any earlier guest's data (not necessarily zero); 0 when exhausted. */
 uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align);
 void hyp_free_frames(uint64_t pa, uint64_t n);

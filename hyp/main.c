@@ -55,6 +55,16 @@ uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
     return pa;
 }
 
+uint64_t hyp_alloc_frames_unzeroed(uint64_t n, uint64_t align)
+{
+    uint64_t pa = frames_alloc(&frames, n, align);
+
+    if (pa) {
+        frames_scrub(&frames, pa, n, no_scrub, (void *)0); /* the caller overwrites them all */
+    }
+    return pa;
+}
+
 uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align)
 {
     uint64_t pa = frames_alloc(&frames, n, align);

@@ -6,11 +6,15 @@
 #include <arch/csr.h>
 
 #include "console.h"
+#include "devices.h"
 #include "hyp.h"
 #include "stats.h"
 #include "vm.h"
 
 uint64_t sched_slice;
+
+/* How soon an exit comes back for device work left over (a 50th of a slice: 200 us). */
+#define DEVICE_TICK_DIV 50
 
 static uint64_t next_wakeup(void);
 
@@ -36,7 +40,21 @@ static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
         uint64_t g = vcpu_arch_timer_deadline(&v->arch);
         t = g < t ? g : t;
     }
+    if (devices_busy(v->vm)) {
+        uint64_t d = arch_time() + sched_slice / DEVICE_TICK_DIV;
+        t = d < t ? d : t;
+    }
     return t;
+}
+
+void sched_device_work_left(void)
+{
+    struct pcpu *c = arch_this_cpu();
+    uint64_t d = arch_time() + sched_slice / DEVICE_TICK_DIV;
+
+    if (c->current && d < c->deadline) {
+        c->deadline = d;
+    }
 }
 
 static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
@@ -156,6 +174,7 @@ _Noreturn void sched_next(void)
         c->current = (struct vcpu *)0;
         uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice;
         timer_arm(c, wake < poll ? wake : poll);
+        vcpu_arch_exit_idles(c);
         arch_idle();
         console_poll();
     }
@@ -193,6 +212,12 @@ void sched_yield_soon(void)
 _Noreturn void sched_wfi(struct vcpu *v)
 {
     console_guest_flush(v->vm);
+    /* A device still works for the guest (it waits for it, likely): this exit does a share of that
+     * work, and the WFI ends at once (the spec allows it) so the guest looks again, or waits again
+     * with the next share done. */
+    if (devices_work(v->vm)) {
+        sched_resume(v);
+    }
     /* The wake-up test reads the VS state from memory, so take it off the hart first. */
     vcpu_arch_unload(v);
     if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {

@@ -23,6 +23,9 @@ void sched_sleep(struct vcpu *v, enum vcpu_state state);
 void sched_yield_soon(void);
 /* The running vCPU set its timer: the hypervisor's own deadline may have to move. */
 void sched_timer_changed(struct vcpu *v);
+/* A device of the running vCPU's VM has work left for later exits: take one soon, even from a
+ * guest that polls for the result without exiting. */
+void sched_device_work_left(void);
 /* The hypervisor's timer fired while v ran. */
 void sched_tick(struct vcpu *v);
 

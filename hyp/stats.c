@@ -64,10 +64,11 @@ const char *exit_cause_name(uint64_t scause)
 static void note_charge(struct vcpu *v)
 {
     struct vm_stats *s = &v->vm->stats;
-    uint64_t cost = v->arch.hyp_instret - v->stats.charged_seen;
 
-    if (cost > s->longest) {
-        s->longest = cost;
+    /* The engine keeps the longest exit's length without the time an exit spent idle in WFI
+     * (which holds no guest up); when it has just grown, the exit that grew it was the last one. */
+    if (v->arch.hyp_longest > s->longest) {
+        s->longest = v->arch.hyp_longest;
         s->longest_cause = v->stats.last_cause;
     }
     v->stats.charged_seen = v->arch.hyp_instret;

@@ -66,6 +66,10 @@ void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
     vcpu_arch_reset(&v->arch, entry, v->id, arg); /* zeroes the rest of the arch state */
     vcpu_arch_set_gstage(&v->arch, v->vm->gstage.root, v->vm->vmid);
     v->resume_reset = false;
+    /* The trap-loop count belongs to the life that took the ticks: a new one gets its three. So
+     * do the results of page-table calls of that life the validator kept for it. */
+    v->loop_ticks = 0;
+    pv_vcpu_reset(v);
     v->state = VCPU_RUNNABLE;
 }
 

@@ -86,18 +86,22 @@
 
 /* One EID in the SBI experimental range 0x08000000-0x08FFFFFF: "\x08PVH". */
 #define HV_EXT 0x08505648
-#define HV_ABI_VERSION 1
+/* 2: calls that can be cut (MMU_UPDATE, PIN, UNPIN, MULTICALL, BLK_SUBMIT) answer how much they
+ * did and are continued by calling again; PIN and UNPIN answer 1 when done; 64 KiB requests. */
+#define HV_ABI_VERSION 2
 
 #define HV_FID_PROBE 0          /* -> value: HV_ABI_VERSION << 32 | HV_FEAT_* */
 #define HV_FID_NULL 1           /* does nothing: what one hypercall costs */
 #define HV_FID_MACHINE_OFFSET 2 /* -> value: machine address minus guest physical address of its RAM */
 #define HV_FID_MMU_UPDATE 3     /* a0 = gpa of struct hv_mmu_update[a1]; -> value: entries done */
-#define HV_FID_PIN_TABLE 4      /* a0 = machine address of a root table: validate and pin its tree */
-#define HV_FID_UNPIN_TABLE 5    /* a0 = machine address of a pinned root */
+#define HV_FID_PIN_TABLE 4      /* a0 = machine address of a root table: validate and pin its tree;
+                                 * -> value: 1 done, 0 not yet (call again with the same root) */
+#define HV_FID_UNPIN_TABLE 5    /* a0 = machine address of a pinned root; -> value: as PIN's */
 #define HV_FID_SET_ROOT 6       /* a0 = pinned root, a1 = ASID, a2 = pinned user root or 0 (used with
                                  * HV_FEAT_USER_ROOT): the calling vCPU's satp */
 #define HV_FID_TLB_FLUSH 7      /* a0 = HV_FLUSH_*, a1 = start, a2 = size, a3 = ASID, a4/a5 = hart mask */
-#define HV_FID_MULTICALL 8      /* a0 = gpa of struct hv_multicall[a1]; -> value: entries done */
+#define HV_FID_MULTICALL 8      /* a0 = gpa of struct hv_multicall[a1]; -> value: calls done (fewer:
+                                 * the next one did part of its work, its value says how much) */
 #define HV_FID_BLK_SUBMIT 9     /* a0 = gpa of struct hv_blk_req[a1]; -> value: requests done */
 #define HV_FID_BLK_CTL 10       /* a0 = HV_BLK_CTL_*: the disk's size, or acknowledge its interrupt */
 
@@ -114,12 +118,14 @@
                                       * names (none: nothing mapped), and root slot 511 is the
                                       * hypervisor's */
 
-/* Limits: a call asking for more does part of the work and says how much (value). */
+/* Limits: a call asking for more does part of the work and says how much (value). Each exit also
+ * has a budget of work (docs/hypercalls.md, "Work per call"): a call may do less than these, even
+ * nothing, and the guest calls again for the rest. */
 #define HV_MMU_BATCH_MAX 512u   /* entries of one MMU_UPDATE call */
 #define HV_MULTICALL_MAX 64u    /* entries of one MULTICALL */
 #define HV_DBCN_MAX 16384u      /* bytes of one DBCN write */
 #define HV_BLK_BATCH_MAX 64u    /* requests of one BLK_SUBMIT call */
-#define HV_BLK_LEN_MAX (1u << 20) /* bytes of one block request */
+#define HV_BLK_LEN_MAX (64u << 10) /* bytes of one block request: one exit's worth of copying */
 
 #define HV_FLUSH_ALL 0   /* every translation of the calling guest */
 #define HV_FLUSH_ASID 1  /* every translation of ASID a3 */

@@ -140,8 +140,26 @@ void vcpu_arch_charge_exit(struct pcpu *c)
     /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
      * instruction was the hypervisor's (the register restore after this adds a fixed ~40). */
     if (c->exiting) {
-        c->exiting->arch.hyp_instret += csr_read(CSR_INSTRET) - c->exiting->arch.exit_instret;
+        struct vcpu_arch *a = &c->exiting->arch;
+        uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
+        a->hyp_instret += spent;
+        if (!a->exit_idled) {
+            a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
+        }
+        a->exit_idled = false;
         c->exiting = (struct vcpu *)0;
+    }
+}
+
+void vcpu_arch_exit_idles(struct pcpu *c)
+{
+    /* The exit's work ends here: what the hart does next is wait for an interrupt, which holds no
+     * guest up. That time still counts in hyp_instret (as it always has), not in its length. */
+    if (c->exiting && !c->exiting->arch.exit_idled) {
+        struct vcpu_arch *a = &c->exiting->arch;
+        uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
+        a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
+        a->exit_idled = true;
     }
 }
 

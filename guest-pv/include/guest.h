@@ -24,6 +24,11 @@ struct sbiret {
 struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
                        unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
 _Noreturn void sbi_shutdown(void);
+/* A hypercall of HV_EXT made again until the hypervisor has done all of it (it bounds the work of
+ * each exit: docs/hypercalls.md, "Work per call"). PIN and UNPIN answer 1; MMU_UPDATE, BLK_SUBMIT
+ * and MULTICALL answer the entries done over all the calls, or the index of the failing one (a
+ * cut multicall's entry gets its arguments advanced, in the caller's array). */
+struct sbiret hv_call(unsigned long fid, unsigned long a0, unsigned long a1, unsigned long a2);
 
 /* ---- console (SBI DBCN: one call per printed buffer) ---- */
 void kputs(const char *s);

@@ -10,7 +10,7 @@
 #include "pt.h"
 
 #define SATP_SV39 (8ul << 60)
-#define QUEUE 256 /* <= HV_MMU_BATCH_MAX: one update call takes the whole queue */
+#define QUEUE 256 /* <= HV_MMU_BATCH_MAX: one update call can take the whole queue */
 #define PPN_MASK ((1ul << 44) - 1)
 
 #define INDEX 1024 /* a power of two, > QUEUE */
@@ -135,7 +135,9 @@ static void send_then(bool flush, const struct hv_multicall *last)
     if (n == 0) {
         return;
     }
-    struct sbiret r = sbi_call(HV_EXT, HV_FID_MULTICALL, (unsigned long)mc, n, 0, 0, 0, 0);
+    /* The hypervisor bounds the work of each exit: a pin of a big tree, or a batch that links one,
+     * may be cut, and hv_call continues from where it stopped. */
+    struct sbiret r = hv_call(HV_FID_MULTICALL, (unsigned long)mc, n, 0);
     if (r.error) {
         pt_fail(mc[r.value].fid == HV_FID_PIN_TABLE     ? "pin"
                 : mc[r.value].fid == HV_FID_UNPIN_TABLE ? "unpin"
@@ -143,7 +145,6 @@ static void send_then(bool flush, const struct hv_multicall *last)
                                                         : "update",
                 r.error);
     }
-    /* QUEUE < HV_MMU_BATCH_MAX: every update call did all it was given. */
     nops = 0;
     queue_reset();
 }

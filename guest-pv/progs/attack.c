@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "guest.h"
+#include "virtio.h"
 
 #define MB (1ul << 20)
 #define RAM 0x80000000ul
@@ -85,7 +86,157 @@ static long build_and_pin(void)
     for (uint64_t i = 16; i < 32; i++) {
         ((uint64_t *)L0)[i] = PTE(TABLES + i * 0x1000, RW);
     }
-    return hc(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error;
+    return hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error;
+}
+
+/* ---- work per exit: calls whose work a guest chooses, made again until done ---- */
+
+/* A tree whose validation is long, in RAM the guest's own tree does not map writable: a root
+ * (pinned empty) and a level-1 table naming 512 level-0 tables, each full of writable leaves (the
+ * dearest entries to check and to drop). Linking the table into the root validates 513 tables
+ * (262,656 entries), unlinking it drops them. */
+#define BIG_ROOT (RAM + 12 * MB)
+#define BIG_L1 (BIG_ROOT + 0x1000)
+#define BIG_L0 (BIG_ROOT + 0x2000)
+#define TOGGLES 8
+/* Where block reads land: after the big tree. */
+#define BLK_BUF (RAM + 15 * MB)
+
+static uint64_t calls, longest_call, total_calls;
+
+/* One hypercall, its cost as the guest sees it (instret around it: exact under -icount). */
+static struct sbiret timed(unsigned long fid, unsigned long a0, unsigned long a1)
+{
+    uint64_t t0 = csr_instret();
+    struct sbiret r = hc(fid, a0, a1, 0);
+    uint64_t t = csr_instret() - t0;
+    longest_call = t > longest_call ? t : longest_call;
+    total_calls += t;
+    calls++;
+    return r;
+}
+
+static void report_calls(const char *name)
+{
+    kprintf("attack: %s: %lu calls, %lu instructions each on average (the longest, %lu, may hold "
+            "another guest's time slice)\n",
+            name,
+            (unsigned long)calls,
+            (unsigned long)(total_calls / (calls ? calls : 1)),
+            (unsigned long)longest_call);
+}
+
+static void big_tree(void)
+{
+    memset((void *)BIG_ROOT, 0, 2 * 4096);
+    for (uint64_t i = 0; i < 512; i++) {
+        ((uint64_t *)BIG_L1)[i] = PTE(BIG_L0 + i * 0x1000, 0);
+        for (uint64_t j = 0; j < 512; j++) {
+            ((uint64_t *)(BIG_L0 + i * 0x1000))[j] = PTE(BLK_BUF + (j % 16) * 0x1000, RW);
+        }
+    }
+}
+
+/* updates[] = the big table linked into slot 3 of the big root and unlinked, TOGGLES times. */
+static struct hv_mmu_update *toggles(void)
+{
+    static struct hv_mmu_update u[2 * TOGGLES];
+    for (unsigned k = 0; k < TOGGLES; k++) {
+        u[2 * k] = (struct hv_mmu_update){ MA(BIG_ROOT) + 8 * 3, PTE(BIG_L1, 0) };
+        u[2 * k + 1] = (struct hv_mmu_update){ MA(BIG_ROOT) + 8 * 3, 0 };
+    }
+    return u;
+}
+
+/* A batch made again with the rest until it is done (what hv_call does), counting the calls. */
+static long batch_all(unsigned long fid, void *array, unsigned long n, unsigned long size,
+                      uint64_t *done)
+{
+    *done = 0;
+    while (*done < n) {
+        struct sbiret r = timed(fid, (unsigned long)array + *done * size, n - *done);
+        if (r.error) {
+            return r.error;
+        }
+        *done += (uint64_t)r.value;
+    }
+    return 0;
+}
+
+/* A multicall made again from the call it stopped at, that call's batch advanced by what it did. */
+static long multicall_all(struct hv_multicall *mc, unsigned n, uint64_t *done)
+{
+    *done = 0;
+    while (*done < n) {
+        struct sbiret r = timed(HV_FID_MULTICALL, (unsigned long)&mc[*done], n - *done);
+        if (r.error) {
+            return r.error;
+        }
+        *done += (uint64_t)r.value;
+        if (*done < n) {
+            struct hv_multicall *c = &mc[*done];
+            unsigned long size = c->fid == HV_FID_MMU_UPDATE ? sizeof(struct hv_mmu_update)
+                                                             : sizeof(struct hv_blk_req);
+            c->args[0] += c->value * size;
+            c->args[1] -= c->value;
+        }
+    }
+    return 0;
+}
+
+/* The emulated virtio-blk device (VM_VBLK_BASE), driven here without the kernel's driver. */
+#define VBLK ((volatile uint32_t *)0x10001000ul)
+#define VQ 128
+static struct virtq_desc vq_desc[VQ] __attribute__((aligned(16)));
+static struct
+{
+    uint16_t flags, idx, ring[VQ], used_event;
+} vq_avail __attribute__((aligned(2)));
+static struct
+{
+    uint16_t flags, idx;
+    struct virtq_used_elem ring[VQ];
+    uint16_t avail_event;
+} vq_used __attribute__((aligned(4)));
+static struct virtio_blk_req_hdr vq_hdr;
+static uint8_t vq_status[VQ];
+
+static void vq_setup(void)
+{
+    VBLK[VIRTIO_MMIO_STATUS / 4] = 0;
+    VBLK[VIRTIO_MMIO_STATUS / 4] = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+    VBLK[VIRTIO_MMIO_DRIVER_FEATURES_SEL / 4] = 1;
+    VBLK[VIRTIO_MMIO_DRIVER_FEATURES / 4] = 1; /* VIRTIO_F_VERSION_1 */
+    VBLK[VIRTIO_MMIO_STATUS / 4] =
+      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
+    VBLK[VIRTIO_MMIO_QUEUE_SEL / 4] = 0;
+    VBLK[VIRTIO_MMIO_QUEUE_NUM / 4] = VQ;
+    VBLK[VIRTIO_MMIO_QUEUE_DESC_LOW / 4] = (uint32_t)(uint64_t)vq_desc;
+    VBLK[VIRTIO_MMIO_QUEUE_DRIVER_LOW / 4] = (uint32_t)(uint64_t)&vq_avail;
+    VBLK[VIRTIO_MMIO_QUEUE_DEVICE_LOW / 4] = (uint32_t)(uint64_t)&vq_used;
+    VBLK[VIRTIO_MMIO_QUEUE_READY / 4] = 1;
+    VBLK[VIRTIO_MMIO_STATUS / 4] = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
+}
+
+/* Makes heads[0..VQ) available with one notify, then waits (up to a second) for the device, which
+ * may take several of our exits; returns how many it completed. */
+static unsigned vq_kick_all(const uint16_t *heads)
+{
+    for (unsigned i = 0; i < VQ; i++) {
+        vq_avail.ring[i] = heads[i];
+    }
+    __asm__ volatile("fence rw, rw" ::: "memory");
+    vq_avail.idx = VQ;
+    __asm__ volatile("fence rw, rw" ::: "memory");
+    uint64_t t0 = csr_instret();
+    VBLK[VIRTIO_MMIO_QUEUE_NOTIFY / 4] = 0;
+    longest_call = csr_instret() - t0;
+    uint64_t end = csr_time() + 10000000;
+    while (*(volatile uint16_t *)&vq_used.idx != VQ && csr_time() < end) {
+    }
+    __asm__ volatile("fence rw, rw" ::: "memory");
+    return *(volatile uint16_t *)&vq_used.idx;
 }
 
 /* Maps va to guest physical gpa in its own native tables: what an unmodified kernel can always do. */
@@ -197,7 +348,7 @@ static void run(const char *a)
         __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(native) : "memory");
         result(a, "stale-write-faulted", (long)faults);
         memset((void *)SPARE, 0, 4096);
-        result(a, "pin-after-unmap", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error);
+        result(a, "pin-after-unmap", hv_call(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error);
     } else if (IS("shadow-writable-then-typed")) {
         /* A frame its shadow maps writable becomes a validated table: the mapping must go. */
         build_and_pin();
@@ -278,7 +429,107 @@ static void run(const char *a)
         result(a, "error", update1(L0 + 8 * 41, PTE(L1, RW)));
     } else if (IS("huge-batch-count")) {
         result(a, "error", hc(HV_FID_MMU_UPDATE, (unsigned long)buf, 1ul << 60, 0).error);
-    /* ---- memory that is not its own ---- */
+        /* ---- work per exit (the hypervisor bounds each; the guest continues what it cut) ---- */
+    } else if (IS("ptval-toggle")) {
+        /* XSA-264/290 class: each link validates 513 tables, each unlink drops them. */
+        big_tree();
+        result(a, "pin", hv_call(HV_FID_PIN_TABLE, MA(BIG_ROOT), 0, 0).error);
+        uint64_t done;
+        result(a,
+               "error",
+               batch_all(
+                 HV_FID_MMU_UPDATE, toggles(), 2 * TOGGLES, sizeof(struct hv_mmu_update), &done));
+        result(a, "done", (long)done);
+        result(a, "unlinked", ((volatile uint64_t *)BIG_ROOT)[3] == 0);
+        result(a, "unpin", hv_call(HV_FID_UNPIN_TABLE, MA(BIG_ROOT), 0, 0).error);
+        report_calls(a);
+    } else if (IS("ptval-toggle-multicall")) {
+        big_tree();
+        result(a, "pin", hv_call(HV_FID_PIN_TABLE, MA(BIG_ROOT), 0, 0).error);
+        static struct hv_multicall tm[HV_MULTICALL_MAX];
+        struct hv_mmu_update *u = toggles();
+        for (unsigned c = 0; c < HV_MULTICALL_MAX; c++) {
+            tm[c] = (struct hv_multicall){ .fid = HV_FID_MMU_UPDATE,
+                                           .args = { (unsigned long)(u + 2 * (c % TOGGLES)), 2 } };
+        }
+        uint64_t done;
+        result(a, "error", multicall_all(tm, TOGGLES, &done));
+        result(a, "calls", (long)done);
+        result(a, "unlinked", ((volatile uint64_t *)BIG_ROOT)[3] == 0);
+        report_calls(a);
+    } else if (IS("ptval-never-continues")) {
+        /* The link is cut and never made again: the guest ends with the walk in progress. */
+        big_tree();
+        result(a, "pin", hv_call(HV_FID_PIN_TABLE, MA(BIG_ROOT), 0, 0).error);
+        r = timed(HV_FID_MMU_UPDATE, (unsigned long)toggles(), 1);
+        result(a, "cut", r.error == 0 && r.value == 0);
+        result(a, "linked", ((volatile uint64_t *)BIG_ROOT)[3] != 0);
+        /* Another call waits for that walk: each exit does a share, none does it all. */
+        r = timed(HV_FID_PIN_TABLE, MA(SPARE), 0);
+        result(a, "next-call-waits", r.error == 0 && r.value == 0);
+    } else if (IS("blk-multicall-flood")) {
+        /* 64 block batches of 8 requests, each a 64 KiB read: 32 MiB for one trap as it was. */
+        static struct hv_blk_req reqs[8];
+        static struct hv_multicall bm[HV_MULTICALL_MAX];
+        for (unsigned k = 0; k < 8; k++) {
+            reqs[k] = (struct hv_blk_req){ HV_BLK_READ, 0x77, 0, BLK_BUF, HV_BLK_LEN_MAX };
+        }
+        for (unsigned c = 0; c < HV_MULTICALL_MAX; c++) {
+            bm[c] =
+              (struct hv_multicall){ .fid = HV_FID_BLK_SUBMIT, .args = { (unsigned long)reqs, 8 } };
+        }
+        uint64_t done;
+        result(a, "error", multicall_all(bm, HV_MULTICALL_MAX, &done));
+        result(a, "calls", (long)done);
+        result(a, "statuses-ok", reqs[0].status == HV_BLK_OK && reqs[7].status == HV_BLK_OK);
+        report_calls(a);
+    } else if (IS("virtio-descriptor-flood")) {
+        /* 128 requests, each a chain of the whole table: 128 descriptors, 126 of them as long as
+         * RAM and device-writable. Once the validator's frame table exists (a plain write through
+         * MMU_UPDATE makes it), each such descriptor was checked frame by frame: 64 million frames
+         * for one notify. Each request has more segments than the device takes: an I/O error. */
+        update1(DATA, 0);
+        vq_setup();
+        vq_hdr = (struct virtio_blk_req_hdr){ VIRTIO_BLK_T_IN, 0, 0 };
+        vq_desc[0] = (struct virtq_desc){ (uint64_t)&vq_hdr, sizeof vq_hdr, VIRTQ_DESC_F_NEXT, 1 };
+        for (uint16_t i = 1; i < VQ - 1; i++) {
+            vq_desc[i] = (struct virtq_desc){
+                RAM, RAM_SIZE, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(i + 1)
+            };
+        }
+        vq_desc[VQ - 1] = (struct virtq_desc){ (uint64_t)vq_status, 1, VIRTQ_DESC_F_WRITE, 0 };
+        static const uint16_t heads[VQ];
+        vq_status[0] = 0x77;
+        result(a, "completed", vq_kick_all(heads));
+        result(a, "status-ioerr", vq_status[0] == VIRTIO_BLK_S_IOERR);
+        kprintf("attack: %s: the notify took %lu instructions\n", a, (unsigned long)longest_call);
+    } else if (IS("virtio-big-reads")) {
+        /* 128 reads of the whole disk (128 KiB) in one notify: 16 MiB to copy for it as it was. */
+        vq_setup();
+        static uint16_t heads[VQ];
+        vq_hdr = (struct virtio_blk_req_hdr){ VIRTIO_BLK_T_IN, 0, 0 };
+        for (uint16_t k = 0; k < VQ / 3; k++) {
+            uint16_t d = (uint16_t)(3 * k);
+            vq_desc[d] = (struct virtq_desc){
+                (uint64_t)&vq_hdr, sizeof vq_hdr, VIRTQ_DESC_F_NEXT, (uint16_t)(d + 1)
+            };
+            vq_desc[d + 1] = (struct virtq_desc){
+                BLK_BUF, 256 * 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(d + 2)
+            };
+            vq_desc[d + 2] =
+              (struct virtq_desc){ (uint64_t)&vq_status[k], 1, VIRTQ_DESC_F_WRITE, 0 };
+        }
+        for (unsigned i = 0; i < VQ; i++) {
+            heads[i] = (uint16_t)(3 * (i % (VQ / 3)));
+        }
+        result(a, "completed", vq_kick_all(heads));
+        bool ok = true;
+        for (unsigned k = 0; k < VQ / 3; k++) {
+            ok &= vq_status[k] == VIRTIO_BLK_S_OK;
+        }
+        result(a, "statuses-ok", ok);
+        kprintf("attack: %s: the notify took %lu instructions\n", a, (unsigned long)longest_call);
+        /* ---- memory that is not its own ---- */
     } else if (IS("load-past-ram")) {
         map_native(VA_PROBE, 0x9f000000ul, PTE_R);
         faults = 0;
@@ -415,6 +666,10 @@ static void run(const char *a)
             sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_WARM_REBOOT, 0, 0, 0, 0, 0);
         }
         result(a, "reboots", (long)count[1]);
+    } else if (IS("hsm-suspend-forever")) {
+        __asm__ volatile("csrci sstatus, 2\n csrw sie, zero" ::: "memory");
+        sbi_call(SBI_EXT_HSM, 3, 0, 0, 0, 0, 0, 0); /* the default retentive suspend */
+        result(a, "woke", 1);
     } else if (IS("console-flood")) {
         memset(buf, 'x', sizeof(buf));
         for (unsigned i = 63; i < sizeof(buf); i += 64) {

@@ -97,8 +97,8 @@ static void test_probe(void)
 static void test_pin_and_updates(void)
 {
     build_tree();
-    expect("pin a well-formed tree", hc(HV_FID_PIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, 0);
-    expect("pin it twice", hc(HV_FID_PIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
+    expect("pin a well-formed tree", hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error, 0);
+    expect("pin it twice", hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error, SBI_ERR_DENIED);
     expect("map a data frame writable", update1(L0 + 8 * 40, PTE(DATA + 0x8000, RW)), 0);
     expect("map a table writable", update1(L0 + 8 * 41, PTE(L1, RW)), SBI_ERR_DENIED);
     expect("map a table read-only", update1(L0 + 8 * 42, PTE(L1, RO)), 0);
@@ -173,7 +173,8 @@ static void test_root_switch(void)
     /* Running on it: write through one of its writable data mappings, read back through RAM. */
     *(volatile uint64_t *)(DATA + 0x8000) = 0x5eed;
     expect("running on the validated tree", *(volatile uint64_t *)(DATA + 0x8000), 0x5eed);
-    expect("unpin the root in use", hc(HV_FID_UNPIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
+    expect(
+      "unpin the root in use", hv_call(HV_FID_UNPIN_TABLE, MA(ROOT), 0, 0).error, SBI_ERR_DENIED);
     __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(native) : "memory");
 }
 
@@ -181,20 +182,23 @@ static void test_unmap_then_table(void)
 {
     /* SPARE is mapped writable through entry 47; as long as that holds it cannot become a table. */
     expect("map the spare frame writable", update1(L0 + 8 * 47, PTE(SPARE, RW)), 0);
-    expect("pin a frame that is mapped writable", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error,
+    expect("pin a frame that is mapped writable",
+           hv_call(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error,
            SBI_ERR_DENIED);
     expect("unmap it", update1(L0 + 8 * 47, 0), 0);
     /* After the unmap (and the flush it forces, XSA-217) the frame may be a table. */
     for (int i = 0; i < 512; i++) {
         table(SPARE)[i] = 0;
     }
-    expect("pin it once unmapped", hc(HV_FID_PIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error, 0);
+    expect("pin it once unmapped", hv_call(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error, 0);
     expect("map a pinned root writable", update1(L0 + 8 * 47, PTE(SPARE, RW)), SBI_ERR_DENIED);
-    expect("unpin it", hc(HV_FID_UNPIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error, 0);
-    expect("unpin it again", hc(HV_FID_UNPIN_TABLE, MA(SPARE), 0, 0, 0, 0, 0).error, SBI_ERR_DENIED);
-    expect("pin a frame outside RAM", hc(HV_FID_PIN_TABLE, MA(0x1000), 0, 0, 0, 0, 0).error,
+    expect("unpin it", hv_call(HV_FID_UNPIN_TABLE, MA(SPARE), 0, 0).error, 0);
+    expect("unpin it again", hv_call(HV_FID_UNPIN_TABLE, MA(SPARE), 0, 0).error, SBI_ERR_DENIED);
+    expect("pin a frame outside RAM",
+           hv_call(HV_FID_PIN_TABLE, MA(0x1000), 0, 0).error,
            SBI_ERR_INVALID_ADDRESS);
-    expect("pin a misaligned root", hc(HV_FID_PIN_TABLE, MA(SPARE + 8), 0, 0, 0, 0, 0).error,
+    expect("pin a misaligned root",
+           hv_call(HV_FID_PIN_TABLE, MA(SPARE + 8), 0, 0).error,
            SBI_ERR_INVALID_ADDRESS);
 }
 
@@ -271,6 +275,6 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     test_flush();
     test_multicall();
     test_console_batch();
-    expect("unpin the tree", hc(HV_FID_UNPIN_TABLE, MA(ROOT), 0, 0, 0, 0, 0).error, 0);
+    expect("unpin the tree", hv_call(HV_FID_UNPIN_TABLE, MA(ROOT), 0, 0).error, 0);
     kprintf("hctest: %u failures\n", failures);
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Emulated virtio-blk (virtio 1.x, virtio-mmio version 2, split virtqueue). Requests run to completion
-// inside the guest's QueueNotify store: the used ring and the interrupt are up to date when the guest
-// resumes. Everything read from guest memory is read once into our own copy before it is checked.
+// Emulated virtio-blk (virtio 1.x, virtio-mmio version 2, split virtqueue). Requests run inside the
+// guest's QueueNotify store, up to one exit's budget of descriptors and bytes; what is left goes on
+// in the guest's later exits, as a real device finishes in its own time. Everything read from guest
+// memory is read once into our own copy before it is checked.
 #include "dev/vblk.h"
 
 #include <stddef.h>
 #include <string.h>
 
+#include "budget.h"
 #include "virtio.h"
 
 /* What we offer: version 1 (required by modern transports), flush (the backend honours it), the
@@ -67,15 +69,16 @@ static void *dma(struct vblk *b, uint64_t gpa, uint64_t len, bool device_writes)
  * malformed: a loop or a chain longer than the queue, an index past the table, an indirect
  * descriptor (not offered), a readable descriptor after a writable one, or a buffer that is not
  * wholly the guest's. *status_at is the last writable byte if the last piece can hold it, even for
- * a malformed chain, so the guest still hears about its error. */
+ * a malformed chain, so the guest still hears about its error. *read counts descriptors read. */
 static unsigned walk_chain(struct vblk *b, const volatile struct virtq_desc *table, uint16_t head,
-                           uint8_t **status_at)
+                           uint8_t **status_at, unsigned *read)
 {
     unsigned n = 0;
     bool bad = false, seen_write = false;
     uint16_t i = head;
 
     *status_at = NULL;
+    *read = 0;
     for (;;) {
         if (i >= b->queue_num || n == b->queue_num) {
             return 0; /* past the table, or more descriptors than the queue has: a loop */
@@ -84,10 +87,13 @@ static unsigned walk_chain(struct vblk *b, const volatile struct virtq_desc *tab
         uint32_t len = table[i].len;
         uint16_t flags = table[i].flags, next = table[i].next;
         bool w = flags & VIRTQ_DESC_F_WRITE;
+        /* One check per descriptor, whatever its length: the validator counts the tables in any
+         * range in O(log n) (a descriptor may be as long as the guest's RAM). */
         uint8_t *p = dma(b, addr, len, w);
+        (*read)++;
         bad |= (flags & VIRTQ_DESC_F_INDIRECT) || !p || (seen_write && !w);
         seen_write |= w;
-        b->chain[n++] = (struct vblk_piece){ p, len, w };
+        b->chain[n++] = (struct vblk_piece){ p, addr, len, w };
         *status_at = w && p && len ? p + len - 1 : NULL;
         if (!(flags & VIRTQ_DESC_F_NEXT)) {
             break;
@@ -140,84 +146,195 @@ static int data_segs(struct vblk *b, unsigned n, bool device_writes, uint64_t *b
     return nsegs;
 }
 
-/* Carries out one request; returns its virtio-blk status and in *written the bytes it stored. */
-static uint8_t run_request(struct vblk *b, unsigned n, uint32_t *written)
+/* Ends request head: its status byte (if it has one the device may still store into), its used
+ * entry. */
+static void complete(struct vblk *b, volatile struct virtq_used *used, uint16_t head,
+                     uint8_t *status_at, uint8_t st, uint32_t written)
 {
-    struct virtio_blk_req_hdr h;
-    uint64_t bytes;
-
-    *written = 0;
-    if (!read_header(b, n, &h, sizeof h)) {
-        return VIRTIO_BLK_S_IOERR;
+    if (status_at) {
+        *status_at = st;
+        written++;
     }
-    if (h.type == VIRTIO_BLK_T_FLUSH) {
-        return (uint8_t)b->ops.request(b->ops.ctx, BLK_FLUSH, 0, NULL, 0);
-    }
-    if (h.type != VIRTIO_BLK_T_IN && h.type != VIRTIO_BLK_T_OUT) {
-        return VIRTIO_BLK_S_UNSUPP;
-    }
-    bool in = h.type == VIRTIO_BLK_T_IN;
-    int nsegs = data_segs(b, n, in, &bytes);
-    /* Checked here too, not only by the backend: the capacity the guest was told is the limit. */
-    if (nsegs < 0 || bytes % VIRTIO_BLK_SECTOR || h.sector > b->capacity ||
-        bytes / VIRTIO_BLK_SECTOR > b->capacity - h.sector) {
-        return VIRTIO_BLK_S_IOERR;
-    }
-    enum blk_status st =
-        b->ops.request(b->ops.ctx, in ? BLK_READ : BLK_WRITE, h.sector, b->segs, (unsigned)nsegs);
-    if (st == BLK_OK && in) {
-        *written = (uint32_t)bytes;
-    }
-    return (uint8_t)st;
+    b->requests++;
+    b->errors += st != VIRTIO_BLK_S_OK;
+    used->ring[b->used_idx % b->queue_num] = (struct virtq_used_elem){ head, written };
+    b->used_idx++;
 }
 
-/* QueueNotify: every request the driver made available since the last time, in ring order. */
-static void process_queue(struct vblk *b)
+/* The status byte of the request under way, checked again: its frame may have become a validated
+ * table since the chain was walked (in an earlier exit). */
+static uint8_t *cur_status(struct vblk *b)
+{
+    const struct vblk_piece *last = &b->chain[b->cur_n - 1];
+    return dma(b, last->gpa + last->len - 1, 1, true);
+}
+
+/* Takes the request at head: walks and checks its chain and header. One that moves no data (a
+ * malformed one, a flush, an unknown type) completes at once; otherwise it is the request under
+ * way. */
+static void take_request(struct vblk *b, const volatile struct virtq_desc *table,
+                         volatile struct virtq_used *used, uint16_t head, uint32_t *budget)
+{
+    struct virtio_blk_req_hdr h;
+    uint8_t *status_at;
+    unsigned read;
+    unsigned n = walk_chain(b, table, head, &status_at, &read);
+    uint8_t st = VIRTIO_BLK_S_IOERR;
+
+    *budget -= read * UNITS_VIRTIO_DESC;
+    if (n > 0 && status_at == b->chain[n - 1].buf + b->chain[n - 1].len - 1 &&
+        read_header(b, n, &h, sizeof h)) {
+        if (h.type == VIRTIO_BLK_T_FLUSH) {
+            st = (uint8_t)b->ops.request(b->ops.ctx, BLK_FLUSH, 0, NULL, 0);
+        } else if (h.type != VIRTIO_BLK_T_IN && h.type != VIRTIO_BLK_T_OUT) {
+            st = VIRTIO_BLK_S_UNSUPP;
+        } else {
+            bool in = h.type == VIRTIO_BLK_T_IN;
+            uint64_t bytes;
+            int nsegs = data_segs(b, n, in, &bytes);
+            /* Checked here too, not only by the backend: the capacity the guest was told is the
+             * limit. */
+            if (nsegs >= 0 && bytes % VIRTIO_BLK_SECTOR == 0 && h.sector <= b->capacity &&
+                bytes / VIRTIO_BLK_SECTOR <= b->capacity - h.sector) {
+                b->cur_busy = true;
+                b->cur_in = in;
+                b->cur_head = head;
+                b->cur_n = n;
+                b->cur_nsegs = nsegs;
+                b->cur_sector = h.sector;
+                b->cur_bytes = bytes;
+                b->cur_done = 0;
+                return;
+            }
+        }
+    }
+    complete(b, used, head, status_at, st, 0);
+}
+
+/* Moves as much of the request under way as the budget allows, whole sectors at a time; completes
+ * it when all is moved or the backend fails. recheck: an earlier exit walked its chain, so the
+ * buffers the device stores into are checked again first. False when the budget ran out first. */
+static bool continue_request(struct vblk *b, volatile struct virtq_used *used, uint32_t *budget,
+                             bool recheck)
+{
+    if (recheck) {
+        for (unsigned k = 0; k < b->cur_n; k++) {
+            const struct vblk_piece *pc = &b->chain[k];
+            if (*budget < UNITS_VIRTIO_DESC) {
+                return false;
+            }
+            *budget -= UNITS_VIRTIO_DESC;
+            if (pc->device_writes && !dma(b, pc->gpa, pc->len, true)) {
+                b->cur_busy = false;
+                complete(b, used, b->cur_head, cur_status(b), VIRTIO_BLK_S_IOERR, 0);
+                return true;
+            }
+        }
+    }
+    if (*budget < UNITS_BLK_REQUEST) {
+        return false;
+    }
+    uint64_t room = *budget > UNITS_BLK_REQUEST
+                      ? (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT
+                      : 0;
+    uint64_t take = b->cur_bytes - b->cur_done < room ? b->cur_bytes - b->cur_done : room;
+    take -= take % VIRTIO_BLK_SECTOR;
+    if (take == 0 && b->cur_bytes != 0) {
+        return false;
+    }
+    *budget -= UNITS_BLK_REQUEST + (uint32_t)(take / BYTES_PER_UNIT);
+    /* The segments that hold bytes [cur_done, cur_done + take) of the data. */
+    unsigned nparts = 0;
+    uint64_t pos = 0;
+    for (int k = 0; k < b->cur_nsegs && pos < b->cur_done + take; k++) {
+        uint64_t lo = pos, hi = pos + b->segs[k].len;
+        pos = hi;
+        if (hi <= b->cur_done) {
+            continue;
+        }
+        uint64_t from = lo > b->cur_done ? lo : b->cur_done;
+        uint64_t to = hi < b->cur_done + take ? hi : b->cur_done + take;
+        b->part[nparts++] = (struct blk_seg){ b->segs[k].buf + (from - lo), (uint32_t)(to - from) };
+    }
+    enum blk_status st = BLK_OK;
+    if (take > 0) {
+        st = b->ops.request(b->ops.ctx,
+                            b->cur_in ? BLK_READ : BLK_WRITE,
+                            b->cur_sector + b->cur_done / VIRTIO_BLK_SECTOR,
+                            b->part,
+                            nparts);
+    }
+    b->cur_done += take;
+    if (st != BLK_OK || b->cur_done == b->cur_bytes) {
+        b->cur_busy = false;
+        uint32_t written = st == BLK_OK && b->cur_in ? (uint32_t)b->cur_bytes : 0;
+        complete(b, used, b->cur_head, cur_status(b), (uint8_t)st, written);
+    }
+    return true;
+}
+
+void vblk_work(struct vblk *b, uint32_t budget)
 {
     uint16_t num = (uint16_t)b->queue_num;
     bool sane = b->queue_ready && num && !(num & (num - 1)) && !(b->desc & 15) && !(b->avail & 1) &&
                 !(b->used & 3);
-    /* The rings are found again at each notify: the guest may have retyped their frames meanwhile. */
-    const volatile struct virtq_desc *table =
-        sane ? dma(b, b->desc, VIRTQ_DESC_BYTES(num), false) : NULL;
-    volatile struct virtq_avail *avail = sane ? dma(b, b->avail, VIRTQ_AVAIL_BYTES(num), false) : NULL;
-    volatile struct virtq_used *used = sane ? dma(b, b->used, VIRTQ_USED_BYTES(num), true) : NULL;
+    bool resumed = b->cur_busy; /* its chain was walked in an earlier call */
 
+    b->pending = false;
     if ((b->status & VIRTIO_STATUS_NEEDS_RESET) || !(b->status & VIRTIO_STATUS_DRIVER_OK)) {
         return;
     }
+    /* The rings are found again each time: the guest may have retyped their frames meanwhile. */
+    const volatile struct virtq_desc *table =
+      sane ? dma(b, b->desc, VIRTQ_DESC_BYTES(num), false) : NULL;
+    volatile struct virtq_avail *avail =
+      sane ? dma(b, b->avail, VIRTQ_AVAIL_BYTES(num), false) : NULL;
+    volatile struct virtq_used *used = sane ? dma(b, b->used, VIRTQ_USED_BYTES(num), true) : NULL;
     if (!table || !avail || !used) {
         needs_reset(b);
+        update_irq(b);
         return;
     }
     uint16_t avail_idx = avail->idx;
     if ((uint16_t)(avail_idx - b->last_avail) > num) {
         needs_reset(b); /* more entries than the ring holds: the index is garbage */
+        update_irq(b);
         return;
     }
     __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the ring entries after the index that covers them */
-    while (b->last_avail != avail_idx) {
+    uint16_t used_before = b->used_idx;
+    for (;;) {
+        if (b->cur_busy) {
+            if (!continue_request(b, used, &budget, resumed)) {
+                break;
+            }
+            resumed = false;
+            continue;
+        }
+        if (b->last_avail == avail_idx) {
+            break;
+        }
+        /* A whole chain's walk must fit (at most the queue's length): the next exit has it all. */
+        if (budget < num * UNITS_VIRTIO_DESC) {
+            break;
+        }
         uint16_t head = avail->ring[b->last_avail % num];
         b->last_avail++;
-        uint8_t *status_at;
-        unsigned n = walk_chain(b, table, head, &status_at);
-        uint32_t written = 0;
-        uint8_t st = VIRTIO_BLK_S_IOERR;
-        if (n > 0 && status_at == b->chain[n - 1].buf + b->chain[n - 1].len - 1) {
-            st = run_request(b, n, &written);
-        }
-        if (status_at) {
-            *status_at = st;
-            written++;
-        }
-        b->requests++;
-        b->errors += st != VIRTIO_BLK_S_OK;
-        used->ring[b->used_idx % num] = (struct virtq_used_elem){ head, written };
-        b->used_idx++;
+        take_request(b, table, used, head, &budget);
     }
-    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the used entries before the index that shows them */
-    used->idx = b->used_idx;
-    b->isr |= VIRTIO_INT_USED;
+    b->pending = b->cur_busy || b->last_avail != avail_idx;
+    if (b->used_idx != used_before) {
+        __atomic_thread_fence(
+          __ATOMIC_SEQ_CST); /* the used entries before the index showing them */
+        used->idx = b->used_idx;
+        b->isr |= VIRTIO_INT_USED;
+    }
+    update_irq(b);
+}
+
+bool vblk_pending(const struct vblk *b)
+{
+    return b->pending;
 }
 
 static void write_status(struct vblk *b, uint32_t v)
@@ -296,7 +413,7 @@ static void reg_write(struct vblk *b, uint64_t off, uint32_t v)
         break;
     case VIRTIO_MMIO_QUEUE_NOTIFY:
         if (v == 0) {
-            process_queue(b);
+            vblk_work(b, EXIT_BUDGET);
         }
         break;
     case VIRTIO_MMIO_INTERRUPT_ACK:

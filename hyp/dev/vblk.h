@@ -30,6 +30,7 @@ struct vblk_ops {
 /* One descriptor of the chain being processed, checked. */
 struct vblk_piece {
     uint8_t *buf;
+    uint64_t gpa; /* where buf is for the guest: checked again before a later exit stores there */
     uint32_t len;
     bool device_writes;
 };
@@ -49,12 +50,27 @@ struct vblk {
     uint32_t isr;               /* InterruptStatus */
     bool irq_level;             /* last level reported through ops.irq */
     uint64_t requests, errors;  /* requests completed, and those that ended in an error */
+    /* Work left when an exit's budget ran out: the request under way (its chain checked, its data
+     * moved up to cur_done bytes), or requests the driver made available that are not taken yet. */
+    bool pending;
+    bool cur_busy;
+    bool cur_in; /* a read: the device stores into the guest's buffers */
+    uint16_t cur_head;
+    unsigned cur_n; /* pieces of its chain */
+    int cur_nsegs;
+    uint64_t cur_sector, cur_bytes, cur_done;
     struct vblk_piece chain[VBLK_QSIZE];
     struct blk_seg segs[BLK_SEGS_MAX];
+    struct blk_seg part[BLK_SEGS_MAX]; /* the segments of the piece of a request done now */
 };
 
 /* Power-on state with a disk of capacity sectors. */
 void vblk_init(struct vblk *b, uint64_t capacity, const struct vblk_ops *ops);
+/* The work of a queue is bounded per exit (hyp/budget.h: descriptors read, bytes moved): a notify
+ * does up to one exit's worth, and what is left waits. vblk_work does up to budget units more, as
+ * a later exit of the guest does; vblk_pending says whether some is left. */
+void vblk_work(struct vblk *b, uint32_t budget);
+bool vblk_pending(const struct vblk *b);
 /* A guest access at byte offset off. Registers take aligned 32-bit accesses, the configuration space
  * aligned 1, 2, 4 or 8 bytes; false for anything else (the caller faults the guest). */
 bool vblk_mmio(struct vblk *b, uint64_t off, unsigned width, bool write, uint64_t *val);

@@ -4,6 +4,7 @@
 
 #include <arch/arch.h>
 
+#include "budget.h"
 #include "hvabi.h"
 #include "sbi/hartmask.h"
 #include "sbi/sbi.h"
@@ -39,7 +40,17 @@ long hc_tlb_flush(struct vcpu *v, const uint64_t *args)
     }
 }
 
-long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, enum hc_place where)
+long hc_exit_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value)
+{
+    struct hc_budget b = { EXIT_BUDGET, false };
+    long err = hc_call(v, fid, args, value, HC_ALONE, &b);
+
+    pv_exit_done(v->vm);
+    return err;
+}
+
+long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value,
+             enum hc_place where, struct hc_budget *b)
 {
     *value = 0;
     switch (fid) {
@@ -56,11 +67,11 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
         *value = pv_machine_offset(v->vm);
         return SBI_SUCCESS;
     case HV_FID_MMU_UPDATE:
-        return hc_mmu_update(v, args[0], args[1], value);
+        return hc_mmu_update(v, args[0], args[1], value, b);
     case HV_FID_PIN_TABLE:
-        return hc_pin(v, args[0]);
+        return hc_pin(v, args[0], value, b);
     case HV_FID_UNPIN_TABLE:
-        return hc_unpin(v, args[0]);
+        return hc_unpin(v, args[0], value, b);
     case HV_FID_SET_ROOT:
         /* Inside a multicall the vCPU's context stays what it was for the whole batch (XSA-213):
          * a root switch is allowed only once every other call of the batch is done. */
@@ -68,9 +79,9 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
     case HV_FID_TLB_FLUSH:
         return hc_tlb_flush(v, args);
     case HV_FID_MULTICALL:
-        return where != HC_ALONE ? SBI_ERR_DENIED : hc_multicall(v, args[0], args[1], value);
+        return where != HC_ALONE ? SBI_ERR_DENIED : hc_multicall(v, args[0], args[1], value, b);
     case HV_FID_BLK_SUBMIT:
-        return hc_blk_submit(v, args[0], args[1], value);
+        return hc_blk_submit(v, args[0], args[1], value, b);
     case HV_FID_BLK_CTL:
         return hc_blk_ctl(v, args[0], value);
     default:

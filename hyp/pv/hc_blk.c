@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "blk/blk.h"
+#include "budget.h"
 #include "guest_mem.h"
 #include "hvabi.h"
 #include "pv/pv.h"
@@ -14,6 +15,17 @@ _Static_assert(HV_BLK_OK == BLK_OK && HV_BLK_IOERR == BLK_IOERR && HV_BLK_UNSUPP
                "block statuses pass through unchanged");
 _Static_assert(HV_BLK_SECTOR == BLK_SECTOR, "one sector size");
 _Static_assert(HV_BLK_IRQ != VM_VBLK_IRQ && HV_BLK_IRQ != VM_UART_IRQ, "a PLIC source of its own");
+/* The largest request fits a whole exit's budget: a call with a fresh budget does at least one. */
+_Static_assert(UNITS_BLK_REQUEST + HV_BLK_LEN_MAX / BYTES_PER_UNIT <= EXIT_BUDGET,
+               "one request per exit at least");
+
+/* What a request costs the exit: its bytes (what a RAM disk copies) and the request itself. */
+static uint64_t blk_units(const struct hv_blk_req *r)
+{
+    bool data = r->op == HV_BLK_READ || r->op == HV_BLK_WRITE;
+    uint64_t len = data && r->len <= HV_BLK_LEN_MAX ? r->len : 0; /* longer: refused unread */
+    return UNITS_BLK_REQUEST + len / BYTES_PER_UNIT;
+}
 
 /* One request, already copied out of guest memory. Its buffer must be the guest's RAM, and for a read
  * not one of its validated page tables, which the disk would otherwise rewrite behind the validator. */
@@ -44,7 +56,8 @@ static void completion_irq(struct vm *vm, bool level)
     }
 }
 
-long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
+long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
+                   struct hc_budget *b)
 {
     struct vm *vm = v->vm;
     uint64_t n = count < HV_BLK_BATCH_MAX ? count : HV_BLK_BATCH_MAX;
@@ -65,6 +78,13 @@ long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
         struct hv_blk_req r;
         /* Read once: the guest may rewrite its array while we work. */
         memcpy(&r, &reqs[i], sizeof r);
+        /* Requests and bytes per exit are bounded: one that does not fit what is left waits for
+         * the guest's next call, untouched (its status is not written). */
+        uint64_t units = blk_units(&r);
+        if (units > b->left) {
+            break;
+        }
+        b->left -= units;
         enum blk_status st = blk_one(vm, &r);
         reqs[i].status = st;
         if (st != BLK_OK) {
@@ -73,7 +93,11 @@ long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
         }
     }
     *done = i;
-    if (n > 0) {
+    if (i < count && err == SBI_SUCCESS) {
+        b->cut = true; /* past HV_BLK_BATCH_MAX, or out of budget: the guest calls again */
+    }
+    /* The completion interrupt of what ran (whether or not it failed). */
+    if (i > 0 || err != SBI_SUCCESS) {
         completion_irq(vm, true);
     }
     return err;

@@ -2,6 +2,9 @@
 // Page-table hypercalls: batched validated updates, pin/unpin of table trees, root switch.
 #include <arch/arch.h>
 
+#include <string.h>
+
+#include "budget.h"
 #include "guest_mem.h"
 #include "hvabi.h"
 #include "hyp.h"
@@ -15,7 +18,8 @@
 
 /* Chunks line up with superpages only on a 2 MiB aligned base (ptval.h). */
 _Static_assert(VM_RAM_BASE % (512 * PAGE_SIZE) == 0, "guest RAM 2 MiB aligned");
-_Static_assert(sizeof(struct pt_frame) % _Alignof(struct pt_chunk) == 0, "chunks after frames");
+/* Results of cut calls are kept per vCPU (its id is the owner). */
+_Static_assert(VCPU_MAX <= PTVAL_OWNERS, "a result slot for every vCPU");
 
 uint64_t pv_machine_offset(const struct vm *vm)
 {
@@ -27,15 +31,6 @@ static uint64_t *frame_ptr(void *ctx, uint64_t maddr)
     return guest_ram_ptr(ctx, maddr - pv_machine_offset(ctx), PAGE_SIZE);
 }
 
-/* The type the validator gave the frame holding maddr (PT_NONE outside the guest's RAM). */
-static unsigned frame_type(const struct ptval *pv, uint64_t maddr)
-{
-    if (maddr < pv->base || (maddr - pv->base) / PAGE_SIZE >= pv->nframes) {
-        return PT_NONE;
-    }
-    return pv->frames[(maddr - pv->base) / PAGE_SIZE].type;
-}
-
 static void flush_guest(void *ctx)
 {
     (void)ctx;
@@ -43,79 +38,129 @@ static void flush_guest(void *ctx)
     vcpu_arch_flush_vvma(0, ~0ull, -1);
 }
 
-/* The frame table and the chunk table after it, made on the first page-table call: a guest that
- * never makes one pays nothing. */
-static struct ptval *mmu(struct vm *vm)
+/* The validator's tables, made on the guest's first page-table calls: a guest that never makes
+ * one pays nothing. They take 20 bytes per 4 KiB of guest RAM, zeroed here a budget's worth per
+ * exit (a 128 MiB guest's half a MiB would hold one exit for 300,000 instructions): until they are
+ * ready a call answers PTVAL_AGAIN, having done nothing else. SBI_ERR_FAILED: no memory for them. */
+static long mmu(struct vm *vm, struct hc_budget *b, struct ptval **pv)
 {
     struct pv_mmu *m = &vm->mmu;
 
-    if (!m->ready) {
-        uint64_t n = vm->ram_size / PAGE_SIZE;
-        uint64_t nchunks = (n + 511) / 512;
-        uint64_t frames_bytes = n * sizeof(struct pt_frame);
-        uint64_t bytes = frames_bytes + nchunks * sizeof(struct pt_chunk);
-        m->table_frames = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-        m->table_pa = vm_alloc_frames(vm, m->table_frames, PAGE_SIZE); /* zeroed */
-        if (!m->table_pa) {
-            return (struct ptval *)0;
-        }
-        const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
-        ptval_init(&m->val, &ops, VM_RAM_BASE + pv_machine_offset(vm), n, (struct pt_frame *)(uintptr_t)m->table_pa,
-                   (struct pt_chunk *)(uintptr_t)(m->table_pa + frames_bytes));
-        m->ready = true;
+    *pv = &m->val;
+    if (m->ready) {
+        return SBI_SUCCESS;
     }
-    return &m->val;
+    uint64_t n = vm->ram_size / PAGE_SIZE, bytes = ptval_mem_bytes(n);
+    if (!m->table_pa) {
+        m->table_frames = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+        m->table_pa = hyp_alloc_frames_unzeroed(m->table_frames, PAGE_SIZE);
+        vm->frames_held += m->table_pa ? m->table_frames : 0; /* vm_alloc_frames' count, unzeroed */
+        m->cleared = 0;
+        if (!m->table_pa) {
+            return SBI_ERR_FAILED;
+        }
+    }
+    uint64_t room = b->left * BYTES_PER_UNIT;
+    uint64_t take = bytes - m->cleared < room ? bytes - m->cleared : room;
+    memset((uint8_t *)(uintptr_t)m->table_pa + m->cleared, 0, take);
+    m->cleared += take;
+    b->left -= (take + BYTES_PER_UNIT - 1) / BYTES_PER_UNIT;
+    if (m->cleared < bytes) {
+        b->cut = true;
+        return PTVAL_AGAIN;
+    }
+    const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
+    ptval_init(&m->val, &ops, VM_RAM_BASE + pv_machine_offset(vm), n,
+               (void *)(uintptr_t)m->table_pa);
+    /* On the trap engine the hardware walks validated tables while the guest kernel runs in
+     * U-mode, and root slot 511 is the hypervisor's (its alias): written at pin, refused to the
+     * guest, removed at unpin. */
+    if (arch_engine_trap) {
+        m->val.reserved_slot = ARCH_RESERVED_ROOT_SLOT;
+        m->val.reserved_entry = arch_reserved_root_entry();
+    }
+    m->ready = true;
+    return SBI_SUCCESS;
 }
 
 void pv_release(struct vm *vm)
 {
     /* The hypervisor's entry in slot 511 of pinned roots goes too: their frames are plain guest
      * RAM from now on, and it would tell the guest where the hypervisor's tables are. */
-    if (vm->mmu.ready && arch_engine_trap && vm->ram_hpa) {
+    if (vm->mmu.ready && vm->mmu.val.reserved_slot != PTVAL_NO_SLOT && vm->ram_hpa) {
         for (uint64_t f = 0; f < vm->mmu.val.nframes; f++) {
             if (vm->mmu.val.frames[f].pinned) {
-                frame_ptr(vm, vm->mmu.val.base + f * PAGE_SIZE)[ARCH_RESERVED_ROOT_SLOT] = 0;
+                frame_ptr(vm, vm->mmu.val.base + f * PAGE_SIZE)[vm->mmu.val.reserved_slot] = 0;
             }
         }
     }
-    if (vm->mmu.ready) {
+    if (vm->mmu.table_pa) {
         vm_free_frames(vm, vm->mmu.table_pa, vm->mmu.table_frames);
-        vm->mmu.ready = false;
+        vm->mmu.table_pa = 0;
+    }
+    vm->mmu.ready = false;
+}
+
+void pv_vcpu_reset(struct vcpu *v)
+{
+    if (v->vm->mmu.ready) {
+        ptval_forget(&v->vm->mmu.val, v->id);
     }
 }
 
-/* On the trap engine the hardware walks validated tables while the guest kernel runs in U-mode:
- * leaves become user-accessible (user mode is kept apart by its own root), and root slot 511 is the
- * hypervisor's (its alias, written at pin). */
-static long trap_engine_pte(const struct ptval *pv, uint64_t where, uint64_t *val)
+void pv_exit_done(struct vm *vm)
 {
-    if (!arch_engine_trap) {
-        return SBI_SUCCESS;
+    struct ptval *pv = vm->mmu.ready ? &vm->mmu.val : (struct ptval *)0;
+
+    if (!pv) {
+        return;
     }
-    if (frame_type(pv, where) == PT_L2 && (where & (PAGE_SIZE - 1)) / 8 == ARCH_RESERVED_ROOT_SLOT) {
-        return SBI_ERR_DENIED;
+    /* Unmaps and downgrades are visible to every vCPU before the guest runs again. */
+    ptval_flush_if_pending(pv);
+    /* Frames that just became tables (even of a walk still in progress) may be writable in a shadow
+     * tree, or protected there with their stores carried out by the engine (trap engine): every
+     * tree of the VM goes, once per exit however many calls it made. */
+    if (pv->retyped) {
+        pv->retyped = false;
+        vcpu_arch_tables_retyped();
     }
-    if ((*val & PV_PTE_V) && (*val & (PV_PTE_R | PV_PTE_W | PV_PTE_X))) {
-        *val |= PV_PTE_U;
-    }
-    return SBI_SUCCESS;
 }
 
-long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
+enum mmu_op { OP_UPDATE, OP_ZERO, OP_PIN, OP_UNPIN };
+
+/* Runs a validator call within the exit's budget. PTVAL_AGAIN (the budget ran out) is no error for
+ * the guest: the call did less than asked, and says so. */
+static long within(struct ptval *pv, struct hc_budget *b, enum mmu_op op, unsigned who, uint64_t a,
+                   uint64_t val)
 {
-    struct ptval *pv = mmu(v->vm);
+    pv->budget = b->left;
+    long err = op == OP_UPDATE ? ptval_update(pv, who, a, val)
+               : op == OP_ZERO ? ptval_zero(pv, a)
+               : op == OP_PIN  ? ptval_pin(pv, who, a)
+                               : ptval_unpin(pv, who, a);
+    b->left = pv->budget;
+    if (err == PTVAL_AGAIN) {
+        b->cut = true;
+    }
+    return err;
+}
+
+long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
+                   struct hc_budget *b)
+{
     struct hv_mmu_update buf[CHUNK];
-    long err = SBI_SUCCESS;
+    struct ptval *pv;
 
     *done = 0;
-    if (!pv) {
-        return SBI_ERR_FAILED;
-    }
     /* Long batches are cut: the guest calls again for the rest, and the hart is not held too long. */
     uint64_t n = count < HV_MMU_BATCH_MAX ? count : HV_MMU_BATCH_MAX;
     /* The whole array the guest named must be in its RAM; count * size cannot overflow (bounded). */
     if (count > (1ull << 40) || (gpa & 7) || !guest_ram_ptr(v->vm, gpa, count * sizeof(buf[0]))) {
         return SBI_ERR_INVALID_ADDRESS;
+    }
+    long err = mmu(v->vm, b, &pv);
+    if (err != SBI_SUCCESS) {
+        return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
     const struct hv_mmu_update *src = guest_ram_ptr(v->vm, gpa, n * sizeof(buf[0]));
     while (*done < n && err == SBI_SUCCESS) {
@@ -124,16 +169,19 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
             buf[i] = src[*done + i];
         }
         for (uint64_t i = 0; i < k && err == SBI_SUCCESS; i++) {
-            uint64_t where = buf[i].ptr & ~HV_MMU_CMD_MASK;
+            uint64_t where = buf[i].ptr & ~HV_MMU_CMD_MASK, val = buf[i].val;
             switch (buf[i].ptr & HV_MMU_CMD_MASK) {
             case HV_MMU_PTE:
-                err = trap_engine_pte(pv, where, &buf[i].val);
-                if (err == SBI_SUCCESS) {
-                    err = ptval_update(pv, where, buf[i].val);
+                /* Trap engine: the hardware walks validated tables in U-mode, so leaves become
+                 * user-accessible (user mode is kept apart by a root of its own). */
+                if (arch_engine_trap && (val & PV_PTE_V) &&
+                    (val & (PV_PTE_R | PV_PTE_W | PV_PTE_X))) {
+                    val |= PV_PTE_U;
                 }
+                err = within(pv, b, OP_UPDATE, v->id, where, val);
                 break;
             case HV_MMU_ZERO:
-                err = ptval_zero(pv, where);
+                err = within(pv, b, OP_ZERO, v->id, where, 0);
                 break;
             default:
                 err = SBI_ERR_INVALID_PARAM;
@@ -142,44 +190,30 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done)
             *done += err == SBI_SUCCESS;
         }
     }
-    /* Unmaps and downgrades are visible to every vCPU before the guest runs again. */
-    ptval_flush_if_pending(pv);
-    /* A frame an entry now points to may have just become a table (trap engine: its shadow
-     * mappings must lose write access before the guest runs again). */
-    if (*done > 0) {
-        vcpu_arch_tables_retyped();
+    if (err == PTVAL_AGAIN) {
+        return SBI_SUCCESS; /* *done entries are done; the entry after them is under way or waits */
+    }
+    if (err == SBI_SUCCESS && *done < count) {
+        b->cut = true;
     }
     return err;
 }
 
-long hc_pin(struct vcpu *v, uint64_t root)
+/* PIN and UNPIN do one thing: *done is 1 when it is done, 0 when the guest must call again. */
+long hc_pin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b)
 {
-    struct ptval *pv = mmu(v->vm);
+    struct ptval *pv;
 
-    if (!pv) {
-        return SBI_ERR_FAILED;
+    *done = 0;
+    long err = mmu(v->vm, b, &pv);
+    if (err != SBI_SUCCESS) {
+        return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
-    uint64_t *slot = (uint64_t *)0;
-    if (arch_engine_trap) {
-        /* The hypervisor's entry goes in after validation, into a slot the guest left empty. */
-        uint64_t *t = (root & (PAGE_SIZE - 1)) == 0 ? frame_ptr(v->vm, root) : (uint64_t *)0;
-        if (!t) {
-            return SBI_ERR_INVALID_ADDRESS;
-        }
-        slot = &t[ARCH_RESERVED_ROOT_SLOT];
-        if (*slot != 0) {
-            return ptval_is_pinned_root(pv, root) ? SBI_ERR_DENIED : SBI_ERR_INVALID_PARAM;
-        }
+    err = within(pv, b, OP_PIN, v->id, root, 0);
+    if (err == PTVAL_AGAIN) {
+        return SBI_SUCCESS;
     }
-    long err = ptval_pin(pv, root);
-    if (err == SBI_SUCCESS && slot) {
-        *slot = arch_reserved_root_entry();
-    }
-    /* New tables may have been writable in a shadow tree until now (trap engine): drop them all. */
-    if (arch_engine_trap && err == SBI_SUCCESS) {
-        vcpu_arch_flush_vvma(0, ~0ull, -1);
-    }
-    ptval_flush_if_pending(pv);
+    *done = err == SBI_SUCCESS;
     return err;
 }
 
@@ -194,42 +228,37 @@ static bool root_in_use(struct vm *vm, uint64_t root)
     return false;
 }
 
-long hc_unpin(struct vcpu *v, uint64_t root)
+long hc_unpin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b)
 {
-    struct ptval *pv = mmu(v->vm);
+    struct ptval *pv;
 
-    if (!pv) {
-        return SBI_ERR_FAILED;
-    }
+    *done = 0;
     /* A tree the hardware walks keeps its types: once unpinned it could become writable. */
     if (root_in_use(v->vm, root)) {
         return SBI_ERR_DENIED;
     }
-    uint64_t *t = (uint64_t *)0;
-    if (arch_engine_trap && ptval_is_pinned_root(pv, root)) {
-        t = frame_ptr(v->vm, root);
-        t[ARCH_RESERVED_ROOT_SLOT] = 0; /* the validator never saw it */
+    long err = mmu(v->vm, b, &pv);
+    if (err != SBI_SUCCESS) {
+        return err == PTVAL_AGAIN ? SBI_SUCCESS : err;
     }
-    long err = ptval_unpin(pv, root);
-    if (err != SBI_SUCCESS && t) {
-        t[ARCH_RESERVED_ROOT_SLOT] = arch_reserved_root_entry();
+    err = within(pv, b, OP_UNPIN, v->id, root, 0);
+    if (err == PTVAL_AGAIN) {
+        return SBI_SUCCESS;
     }
-    ptval_flush_if_pending(pv);
+    *done = err == SBI_SUCCESS;
     return err;
 }
 
 long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid, uint64_t user_root)
 {
-    struct ptval *pv = mmu(v->vm);
+    const struct ptval *pv = &v->vm->mmu.val;
 
-    if (!pv) {
-        return SBI_ERR_FAILED;
-    }
     if (asid > 0xffff) {
         return SBI_ERR_INVALID_PARAM;
     }
-    /* Only a validated tree may become a vCPU's address space. */
-    if (!ptval_is_pinned_root(pv, root) || (user_root && !ptval_is_pinned_root(pv, user_root))) {
+    /* Only a validated tree may become a vCPU's address space (none is before the tables exist). */
+    if (!v->vm->mmu.ready || !ptval_is_pinned_root(pv, root) ||
+        (user_root && !ptval_is_pinned_root(pv, user_root))) {
         return SBI_ERR_DENIED;
     }
     vcpu_arch_set_root(v, (8ull << 60) | (asid << 44) | (root >> 12), user_root);

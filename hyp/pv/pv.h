@@ -12,10 +12,18 @@ struct vm;
 struct vcpu;
 
 struct pv_mmu {
-    bool ready;         /* frame table allocated (on the guest's first page-table call) */
+    bool ready;         /* the validator's tables made (on the guest's first page-table calls) */
     struct ptval val;
-    uint64_t table_pa;  /* host frames holding val.frames */
+    uint64_t table_pa;  /* host frames holding them, 0 until allocated */
     uint64_t table_frames;
+    uint64_t cleared;   /* bytes of them zeroed so far: a budget's worth per exit */
+};
+
+/* What an exit may still do (hyp/budget.h), shared by every call of a multicall. */
+struct hc_budget
+{
+    uint64_t left; /* units */
+    bool cut;      /* a call stopped short (budget, or a per-call limit): it did less than asked */
 };
 
 /* Where a hypercall runs: on its own, inside a multicall, or as a multicall's last call. Inside a
@@ -27,20 +35,47 @@ enum hc_place {
     HC_LAST_IN_BATCH,
 };
 
-/* Runs one hypercall. Returns an SBI error, *value the result. */
-long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value, enum hc_place where);
+/* Runs the hypercall of one exit with a whole budget, then what must precede the guest's return
+ * (flushes, shadow write access to new tables). Returns an SBI error, *value the result. */
+long hc_exit_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value);
+/* Runs one hypercall within the budget b. Returns an SBI error, *value the result. */
+long hc_call(struct vcpu *v,
+             uint64_t fid,
+             const uint64_t *args,
+             uint64_t *value,
+             enum hc_place where,
+             struct hc_budget *b);
 
-long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
-long hc_pin(struct vcpu *v, uint64_t root);
-long hc_unpin(struct vcpu *v, uint64_t root);
+/* Calls that can be cut answer, on success, how much they did (*done); less than asked sets b->cut
+ * and the guest calls again for the rest (docs/hypercalls.md, "Work per call"). */
+long hc_mmu_update(struct vcpu *v,
+                   uint64_t gpa,
+                   uint64_t count,
+                   uint64_t *done,
+                   struct hc_budget *b);
+long hc_pin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b);
+long hc_unpin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b);
 long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid, uint64_t user_root);
 /* Machine address minus guest physical address of the VM's RAM (what its validated PTEs name). */
 uint64_t pv_machine_offset(const struct vm *vm);
 long hc_tlb_flush(struct vcpu *v, const uint64_t *args);
-long hc_multicall(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
-long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done);
+long hc_multicall(struct vcpu *v,
+                  uint64_t gpa,
+                  uint64_t count,
+                  uint64_t *done,
+                  struct hc_budget *b);
+long hc_blk_submit(struct vcpu *v,
+                   uint64_t gpa,
+                   uint64_t count,
+                   uint64_t *done,
+                   struct hc_budget *b);
 long hc_blk_ctl(struct vcpu *v, uint64_t what, uint64_t *value);
 
+/* Ends an exit of the VM that made page-table calls: pending flushes, and on the trap engine the
+ * end of shadow write access to frames that became tables. */
+void pv_exit_done(struct vm *vm);
+/* A vCPU started afresh: what the validator kept for its cut calls is forgotten. */
+void pv_vcpu_reset(struct vcpu *v);
 /* Frees the VM's PV state (when it stops). */
 void pv_release(struct vm *vm);
 

@@ -33,9 +33,11 @@ const struct sbi_ext *sbi_find_ext(unsigned long eid)
 void sbi_dispatch(struct vcpu *v)
 {
     struct vcpu_arch *a = &v->arch;
+    /* EIDs and FIDs are signed 32-bit integers (binary-encoding.adoc): only the low half of a7 and
+     * a6 names them, whatever a caller left in the upper half. */
     struct sbi_call c = {
-        .eid = vcpu_arch_get_reg(a, REG_A7),
-        .fid = vcpu_arch_get_reg(a, REG_A6),
+        .eid = (uint32_t)vcpu_arch_get_reg(a, REG_A7),
+        .fid = (uint32_t)vcpu_arch_get_reg(a, REG_A6),
     };
     for (unsigned i = 0; i < 6; i++) {
         c.args[i] = vcpu_arch_get_reg(a, REG_A0 + i);

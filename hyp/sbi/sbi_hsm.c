@@ -10,8 +10,8 @@
 #define HSM_STATE_STOPPED 1
 #define HSM_STATE_SUSPENDED 4
 #define HSM_SUSPEND 3
-#define SUSPEND_RETENTIVE 0x00000000ul
-#define SUSPEND_NON_RETENTIVE 0x80000000ul
+#define SUSPEND_RETENTIVE 0x00000000u
+#define SUSPEND_NON_RETENTIVE 0x80000000u
 
 /* An address the vCPU can start at: guest RAM is the only memory a guest can execute. */
 static bool entry_valid(struct vm *vm, unsigned long pc)
@@ -73,7 +73,9 @@ static struct sbi_ret hsm_status(struct vcpu *v, const struct sbi_call *c)
 
 static struct sbi_ret hsm_suspend(struct vcpu *v, const struct sbi_call *c)
 {
-    unsigned long type = c->args[0];
+    /* suspend_type is a uint32_t (ext-hsm.adoc): the upper half of the register is not ours to read
+     * ("higher privilege software must ensure that it only uses 32 bit data", binary-encoding.adoc). */
+    uint32_t type = (uint32_t)c->args[0];
 
     if (type != SUSPEND_RETENTIVE && type != SUSPEND_NON_RETENTIVE) {
         /* Reserved and platform-specific types: none is implemented. */
@@ -90,6 +92,13 @@ static struct sbi_ret hsm_suspend(struct vcpu *v, const struct sbi_call *c)
     /* Retentive: the call returns SBI_SUCCESS when an interrupt wakes the vCPU (the dispatcher writes
      * the result now; the vCPU runs again only after the wake-up). */
     sched_sleep(v, VCPU_SUSPENDED);
+    /* As for WFI: with every interrupt disabled on every vCPU still alive, nothing can ever end the
+     * suspend. The guest is stopped (or rebuilt), so the dispatcher must not touch the vCPU. */
+    if (!vm_can_progress(v->vm)) {
+        vm_crash(v->vm, "every vCPU sleeps (WFI or HSM suspend) with all its interrupts disabled: "
+                        "it can never wake");
+        return (struct sbi_ret){ .no_reply = true };
+    }
     return sbi_ok(0);
 }
 

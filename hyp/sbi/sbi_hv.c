@@ -7,7 +7,7 @@
 static struct sbi_ret hv_handle(struct vcpu *v, const struct sbi_call *c)
 {
     uint64_t value = 0;
-    long err = hc_call(v, c->fid, c->args, &value, HC_ALONE);
+    long err = hc_exit_call(v, c->fid, c->args, &value);
 
     return (struct sbi_ret){ .error = err, .value = value };
 }

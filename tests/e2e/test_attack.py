@@ -43,6 +43,15 @@ CASES = {
     "unpin-root-in-use": ("result", ["error %d" % SBI_DENIED]),
     "map-table-writable": ("result", ["error %d" % SBI_DENIED]),
     "huge-batch-count": ("result", ["error %d" % SBI_INVALID_ADDRESS]),
+    # Work per exit (docs/hypercalls.md, "Work per call"): each of these asked one exit for minutes
+    # of work (or millions of instructions); they run under -icount, where WORK_PER_EXIT bounds the
+    # longest exit the guest caused, and the guest continues what was cut.
+    "ptval-toggle": ("result", ["pin 0", "error 0", "done 16", "unlinked 1", "unpin 0"]),
+    "ptval-toggle-multicall": ("result", ["pin 0", "error 0", "calls 8", "unlinked 1"]),
+    "ptval-never-continues": ("result", ["pin 0", "cut 1", "linked 0", "next-call-waits 1"]),
+    "blk-multicall-flood": ("result", ["error 0", "calls 64", "statuses-ok 1"]),
+    "virtio-descriptor-flood": ("result", ["completed 128", "status-ioerr 1"]),
+    "virtio-big-reads": ("result", ["completed 128", "statuses-ok 1"]),
     # Loads, stores and fetches aimed at memory that is not the guest's, and at devices it lacks:
     # the access fault hardware would raise, in the guest (nothing outside it is read or written).
     "load-past-ram": ("result", ["access-fault 5"]),
@@ -81,6 +90,7 @@ CASES = {
     "spin-interrupts-off": ("result", ["spun 1"]),
     "trap-loop": ("stopped", r"trap loop: its trap handler at 0xc8000000 faults"),
     "wfi-forever": ("stopped", r"every vCPU sleeps in WFI with all its interrupts disabled"),
+    "hsm-suspend-forever": ("stopped", r"every vCPU sleeps \(WFI or HSM suspend\) with all its interrupts disabled"),
     "console-flood": ("result", ["flooded 1"]),
     # Log lines a guest can cause at will are rate-limited (vm_log); test_log_floods checks the log.
     "log-flood": ("result", ["stores-done 1"]),
@@ -88,9 +98,17 @@ CASES = {
 }
 
 
+# The target of DESIGN.md, "Bounded work": no exit holds the hart longer, whatever the guest asks.
+WORK_PER_EXIT = 100000
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_attack(name, disk_engine):
-    run = boot("attack", timeout=60, APPEND="hyp.guestargs=attack=" + name, **disk_engine)
+    work = name in ("ptval-toggle", "ptval-toggle-multicall", "ptval-never-continues",
+                    "blk-multicall-flood", "virtio-descriptor-flood", "virtio-big-reads")
+    extra = {"ICOUNT": 1} if work else {}
+    run = boot("attack", timeout=120 if work else 60, APPEND="hyp.guestargs=attack=" + name,
+               **disk_engine, **extra)
     # A guest the hypervisor had to stop is a failed guest, and the run's exit status says so.
     assert run.returncode == (EXIT_GUEST_FAILED if CASES[name][0] == "stopped" else 0), run.output
     assert "PANIC" not in run.output
@@ -114,6 +132,9 @@ def test_attack(name, disk_engine):
         l for l in order if "attack: %s: start" % name in l)):]), run.output
     assert "canary: done" in run.guest_lines("canary")
     assert "hyp: all guests have stopped" in run.lines
+    if work:
+        # Hypervisor instructions of the attacker's longest exit (exact under -icount).
+        assert run.exits()["attack"]["longest-exit"] < WORK_PER_EXIT, run.output
 
 
 def test_console_flood_leaves_the_canary_its_share():

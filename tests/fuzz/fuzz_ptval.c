@@ -8,8 +8,10 @@
 // changes nothing, a flush comes before a frame that lost a mapping is used again (XSA-217). The
 // first byte may make it a hext guest, which also writes its typed tables itself: counts may then
 // drift from the tables, but no call may underflow a count, recurse without bound or touch memory
-// outside the guest.
+// outside the guest. Calls run with the whole budget, or with small budgets called again until done
+// (every invariant checked between), or are cut once and left for the next call to finish.
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -22,8 +24,9 @@
 
 static uint8_t *ram;  /* NFRAMES frames, 2 MiB aligned */
 static uint64_t base; /* its host address: the guest's machine address */
-static struct pt_frame frames[NFRAMES], frames_snap[NFRAMES];
-static struct pt_chunk chunks[NCHUNKS], chunks_snap[NCHUNKS];
+static void *tables;  /* the validator's state (ptval_mem_bytes) */
+static struct pt_frame *frames, frames_snap[NFRAMES];
+static struct pt_chunk *chunks, chunks_snap[NCHUNKS];
 static uint8_t dirty[NFRAMES]; /* frames written since the last input, cleared before the next */
 static struct ptval pv;
 static unsigned flushes;
@@ -154,7 +157,9 @@ static void check_all(void)
     }
     char why[160];
     FUZZ_CHECK(ptval_check(&pv, why, sizeof why), "ptval_check: %s", why);
-    check_no_writable_table();
+    if (!ptval_busy(&pv)) {
+        check_no_writable_table(); /* a half-validated table has entries not checked yet */
+    }
 }
 
 /* Whether the call gave some frame a table type or a new writable mapping. */
@@ -176,11 +181,30 @@ static bool gained_type_or_writable(void)
 
 enum op { OP_UPDATE, OP_ZERO, OP_PIN, OP_UNPIN };
 
-/* Runs one call and checks it. */
-static void call(enum op k, uint64_t addr, uint64_t val)
+static long run_op(enum op k, unsigned who, uint64_t addr, uint64_t val)
 {
-    memcpy(frames_snap, frames, sizeof frames);
-    memcpy(chunks_snap, chunks, sizeof chunks);
+    return k == OP_UPDATE ? ptval_update(&pv, who, addr, val)
+           : k == OP_ZERO ? ptval_zero(&pv, addr)
+           : k == OP_PIN  ? ptval_pin(&pv, who, addr)
+                          : ptval_unpin(&pv, who, addr);
+}
+
+/* Runs one call and checks it. budget 0: the whole budget; else that many steps per exit, called
+ * again until done, or (cut_once) left cut for the next call to finish. */
+static void call(enum op k, unsigned who, uint64_t addr, uint64_t val, uint64_t budget,
+                 bool cut_once)
+{
+    /* A call left cut before: the next exit finishes it first, which no oracle below is about. */
+    pv.budget = UINT64_MAX;
+    FUZZ_CHECK(ptval_finish(&pv) == SBI_SUCCESS, "an unlimited budget finishes any walk");
+    check_all();
+    /* Its caller gave up on it: the same call again later is a new one here, so the result kept
+     * for it is forgotten (as when a vCPU starts afresh). */
+    for (unsigned w = 0; w < PTVAL_OWNERS; w++) {
+        ptval_forget(&pv, w);
+    }
+    memcpy(frames_snap, frames, NFRAMES * sizeof *frames);
+    memcpy(chunks_snap, chunks, NCHUNKS * sizeof *chunks);
     bool inside = addr >= base && addr - base < (uint64_t)NFRAMES * 4096;
     uint64_t f = inside ? (addr - base) / 4096 : 0;
     uint64_t old = inside ? *(uint64_t *)(ram + ((addr - base) & ~7ull)) : 0;
@@ -188,23 +212,41 @@ static void call(enum op k, uint64_t addr, uint64_t val)
     unsigned type = inside ? frames[f].type : PT_NONE;
     unsigned before = flushes;
 
-    long r = k == OP_UPDATE ? ptval_update(&pv, addr, val)
-             : k == OP_ZERO ? ptval_zero(&pv, addr)
-             : k == OP_PIN  ? ptval_pin(&pv, addr)
-                            : ptval_unpin(&pv, addr);
+    long r;
+    unsigned exits = 0;
+    do {
+        pv.budget = budget ? budget : UINT64_MAX;
+        r = run_op(k, who, addr, val);
+        FUZZ_CHECK(pv.budget <= (budget ? budget : UINT64_MAX), "budget grew");
+        exits++;
+        if (r == PTVAL_AGAIN) {
+            /* A walk cut anywhere leaves a consistent state: checked at cuts 1, 2, 4, 8... (each
+             * check reads every table). */
+            if ((exits & (exits - 1)) == 0) {
+                check_all();
+            }
+            if (cut_once) {
+                return;
+            }
+        }
+        /* A budget of one step still gets through: (513 tables * 512 + calls) per op at most. */
+        FUZZ_CHECK(exits < 2000000, "op %d made no progress", k);
+    } while (r == PTVAL_AGAIN);
 
     FUZZ_CHECK(r == SBI_SUCCESS || r == SBI_ERR_INVALID_ADDRESS || r == SBI_ERR_INVALID_PARAM ||
                    r == SBI_ERR_DENIED,
                "op %d: error %ld", k, r);
     if (r != SBI_SUCCESS) {
         /* A failed call changes nothing: no count, no type, not the entry. */
-        FUZZ_CHECK(memcmp(frames_snap, frames, sizeof frames) == 0,
+        FUZZ_CHECK(memcmp(frames_snap, frames, NFRAMES * sizeof *frames) == 0,
                    "op %d failed (%ld) but changed "
                    "frames",
                    k,
                    r);
-        FUZZ_CHECK(memcmp(chunks_snap, chunks, sizeof chunks) == 0, "op %d failed but changed "
-                   "chunks", k);
+        FUZZ_CHECK(memcmp(chunks_snap, chunks, NCHUNKS * sizeof *chunks) == 0,
+                   "op %d failed but changed "
+                   "chunks",
+                   k);
         FUZZ_CHECK(!inside || *(uint64_t *)(ram + ((addr - base) & ~7ull)) == old,
                    "op %d failed but wrote", k);
         FUZZ_CHECK(!(addr & 7) || k != OP_UPDATE || r == SBI_ERR_INVALID_ADDRESS, "misaligned");
@@ -260,14 +302,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             dirty[f] = 0;
         }
     }
-    memset(frames, 0, sizeof frames);
-    memset(chunks, 0, sizeof chunks);
+    if (!tables) {
+        tables = malloc(ptval_mem_bytes(NFRAMES));
+        FUZZ_CHECK(tables != NULL, "no memory");
+    }
+    memset(tables, 0, ptval_mem_bytes(NFRAMES));
     const struct ptval_ops ops = { frame_ptr, flush, NULL };
-    ptval_init(&pv, &ops, base, NFRAMES, frames, chunks);
+    ptval_init(&pv, &ops, base, NFRAMES, tables);
+    frames = pv.frames;
+    chunks = pv.chunks;
     hext = fz_u8(&in) == 0x48; /* 'H' */
 
     for (unsigned step = 0; step < 512 && in.n > 0; step++) {
         uint8_t op = fz_u8(&in);
+        /* Mostly the whole budget; else a small one per exit (the least with which every call
+         * progresses, up to 4095 more), called again until done or (one in four of those) left
+         * cut; the caller one of four vCPUs. */
+        uint8_t mode = (op & 0x40) ? fz_u8(&in) : 0;
+        uint64_t budget = mode ? PTVAL_ZERO_STEPS + (fz_u16(&in) & 0xfff) : 0;
+        bool cut_once = (mode & 3) == 0 && mode != 0;
+        unsigned who = (mode >> 2) & 3;
+#define call(k, a, v) call(k, who, a, v, budget, cut_once)
         switch (op % 8) {
         case 0:
         case 1: { /* a validated update, mostly in the first entries of a frame */
@@ -309,11 +364,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(!pv.flush_pending, "still pending after a flush");
             break;
         }
+#undef call
     }
+    pv.budget = UINT64_MAX;
+    FUZZ_CHECK(ptval_finish(&pv) == SBI_SUCCESS, "an unlimited budget finishes any walk");
     /* Unpinning every root releases everything the guest validated (when it never tampered). */
     for (unsigned f = 0; f < NFRAMES; f++) {
         if (frames[f].pinned) {
-            FUZZ_CHECK(ptval_unpin(&pv, fa(f)) == SBI_SUCCESS, "final unpin of %u", f);
+            FUZZ_CHECK(ptval_unpin(&pv, 0, fa(f)) == SBI_SUCCESS, "final unpin of %u", f);
         }
     }
     check_all();

@@ -186,7 +186,9 @@ static void check_validator(void)
 {
     struct ptval *pv = &vm.mmu.val;
     if (!vm.mmu.ready) {
-        FUZZ_CHECK(stub.frames_out == 0, "%ld frames out with no validator", stub.frames_out);
+        /* Its tables may be allocated and partly zeroed (a budget's worth per exit). */
+        long out = vm.mmu.table_pa ? (long)vm.mmu.table_frames : 0;
+        FUZZ_CHECK(stub.frames_out == out, "%ld frames out with no validator", stub.frames_out);
         for (unsigned i = 0; i < vm.nvcpus; i++) {
             FUZZ_CHECK(stub.satp[i] == 0 && stub.user_root[i] == 0, "root set without validator");
         }
@@ -265,6 +267,9 @@ static void ecall(struct vcpu *v, struct fuzz_in *in)
                 (unsigned long long)a->regs.x[REG_A1]);
     }
 
+    /* Only the low 32 bits of a7 and a6 name the extension and function (binary-encoding.adoc). */
+    eid = (uint32_t)eid;
+    fid = (uint32_t)fid;
     const struct sbi_ext *ext = sbi_find_ext(eid);
     bool legacy = ext ? ext->legacy : eid <= 0x0f;
     long err = (long)a->regs.x[REG_A0];

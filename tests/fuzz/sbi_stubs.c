@@ -227,6 +227,15 @@ uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
     return (uint64_t)(uintptr_t)p;
 }
 
+uint64_t hyp_alloc_frames_unzeroed(uint64_t n, uint64_t align)
+{
+    uint64_t pa = hyp_alloc_frames(n, align);
+    if (pa) {
+        memset((void *)(uintptr_t)pa, 0xa5, n * 4096); /* what RAM may hold */
+    }
+    return pa;
+}
+
 void hyp_free_frames(uint64_t pa, uint64_t n)
 {
     stub.frames_out -= (long)n;

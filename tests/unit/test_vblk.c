@@ -1,188 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for the emulated virtio-blk: registers, feature negotiation, requests through the split
 // virtqueue as Linux and U-Boot lay them out, and malformed rings that must end in I/O errors.
-#include "check.h"
-#include "dev/vblk.h"
-#include "virtio.h"
-
-#include <stdint.h>
-
-/* ---- the guest: 1 MiB of RAM at 0x80000000, one frame of it a "page table" ---- */
-#define RAM_BASE 0x80000000ull
-#define RAM_SIZE (1u << 20)
-#define PT_FRAME (RAM_BASE + 0x9000) /* the device may not store here */
-#define DESC (RAM_BASE + 0x1000)
-#define AVAIL (RAM_BASE + 0x2000)
-#define USED (RAM_BASE + 0x3000)
-#define HDR (RAM_BASE + 0x4000)
-#define STATUS (RAM_BASE + 0x4100)
-#define DATA (RAM_BASE + 0x10000)
-#define SECTORS 64
-#define QNUM 8
-
-static uint8_t *ram;
-static uint8_t disk[SECTORS * 512];
-static unsigned irq_calls, requests_seen;
-static bool irq_level;
-
-static void *t_dma(void *ctx, uint64_t gpa, uint64_t len, bool device_writes)
-{
-    (void)ctx;
-    if (gpa < RAM_BASE || gpa - RAM_BASE > RAM_SIZE || len > RAM_SIZE - (gpa - RAM_BASE)) {
-        return NULL;
-    }
-    if (device_writes && len && gpa < PT_FRAME + 4096 && gpa + len > PT_FRAME) {
-        return NULL;
-    }
-    return ram + (gpa - RAM_BASE);
-}
-
-/* A RAM disk that checks what the device model must have checked already. */
-static enum blk_status t_request(void *ctx, enum blk_op op, uint64_t sector, const struct blk_seg *segs,
-                                 unsigned nsegs)
-{
-    (void)ctx;
-    requests_seen++;
-    CHECK(nsegs <= BLK_SEGS_MAX);
-    uint64_t off = sector * 512;
-    for (unsigned i = 0; i < nsegs && op != BLK_FLUSH; i++) {
-        CHECK(off + segs[i].len <= sizeof disk);
-        CHECK(segs[i].buf >= ram && segs[i].buf + segs[i].len <= ram + RAM_SIZE);
-        if (off + segs[i].len > sizeof disk) {
-            return BLK_IOERR;
-        }
-        if (op == BLK_READ) {
-            memcpy(segs[i].buf, disk + off, segs[i].len);
-        } else {
-            memcpy(disk + off, segs[i].buf, segs[i].len);
-        }
-        off += segs[i].len;
-    }
-    return BLK_OK;
-}
-
-static void t_irq(void *ctx, bool level)
-{
-    (void)ctx;
-    CHECK(level != irq_level); /* only changes are reported */
-    irq_level = level;
-    irq_calls++;
-}
-
-static struct vblk dev;
-
-static void *at(uint64_t gpa)
-{
-    return ram + (gpa - RAM_BASE);
-}
-
-static uint32_t r32(uint64_t off)
-{
-    uint64_t v = 0xdeadbeefdeadbeefull;
-    CHECK(vblk_mmio(&dev, off, 4, false, &v));
-    CHECK(v <= 0xffffffffull);
-    return (uint32_t)v;
-}
-
-static void w32(uint64_t off, uint32_t val)
-{
-    uint64_t v = val;
-    CHECK(vblk_mmio(&dev, off, 4, true, &v));
-}
-
-static void setup(void)
-{
-    static const struct vblk_ops ops = { t_dma, t_request, t_irq, NULL };
-    if (!ram) {
-        ram = malloc(RAM_SIZE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    for (unsigned i = 0; i < sizeof disk; i++) {
-        disk[i] = (uint8_t)(i * 7 + i / 512);
-    }
-    irq_calls = requests_seen = 0;
-    irq_level = false;
-    vblk_init(&dev, SECTORS, &ops);
-}
-
-/* Linux's virtio_mmio probe and virtio_blk set-up, in order. */
-static void driver_init(unsigned qnum)
-{
-    w32(VIRTIO_MMIO_STATUS, 0);
-    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    w32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    uint64_t f = (uint64_t)r32(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-    w32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    f |= r32(VIRTIO_MMIO_DEVICE_FEATURES);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-    w32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    w32(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    CHECK(r32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
-    w32(VIRTIO_MMIO_QUEUE_SEL, 0);
-    CHECK_EQ(r32(VIRTIO_MMIO_QUEUE_READY), 0);
-    CHECK(r32(VIRTIO_MMIO_QUEUE_NUM_MAX) >= qnum);
-    w32(VIRTIO_MMIO_QUEUE_NUM, qnum);
-    w32(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
-    w32(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(DESC >> 32));
-    w32(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
-    w32(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
-    w32(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
-    w32(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
-    w32(VIRTIO_MMIO_QUEUE_READY, 1);
-    w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-}
-
-static struct virtq_desc *desc(unsigned i)
-{
-    return (struct virtq_desc *)at(DESC) + i;
-}
-
-static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-    *desc(i) = (struct virtq_desc){ addr, len, flags, next };
-}
-
-static void header(uint32_t type, uint64_t sector)
-{
-    *(struct virtio_blk_req_hdr *)at(HDR) = (struct virtio_blk_req_hdr){ type, 0, sector };
-    *(uint8_t *)at(STATUS) = 0xee;
-}
-
-/* Makes head available and notifies; returns the used entry's length, or ~0 when none appeared. */
-static uint32_t kick(uint16_t head, unsigned qnum)
-{
-    struct virtq_avail *a = at(AVAIL);
-    struct virtq_used *u = at(USED);
-    uint16_t before = u->idx;
-    a->ring[a->idx % qnum] = head;
-    a->idx++;
-    w32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-    if (u->idx != (uint16_t)(before + 1)) {
-        return ~0u;
-    }
-    CHECK_EQ(u->ring[before % qnum].id, head);
-    return u->ring[before % qnum].len;
-}
-
-/* The usual three-descriptor request: header, data, status. */
-static uint32_t request3(uint32_t type, uint64_t sector, uint64_t buf, uint32_t len)
-{
-    header(type, sector);
-    uint16_t dflags = VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0);
-    set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
-    set_desc(1, buf, len, dflags, 2);
-    set_desc(2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
-    return kick(0, QNUM);
-}
-
-static uint8_t status_byte(void)
-{
-    return *(uint8_t *)at(STATUS);
-}
+#include "vblk_guest.h"
 
 TEST(vblk_identity_and_config)
 {
@@ -331,7 +150,7 @@ TEST(vblk_malformed_requests)
         { "sector far beyond the disk", VIRTIO_BLK_T_IN, ~0ull - 1, DATA, 1024 },
         { "sector past the disk", VIRTIO_BLK_T_IN, SECTORS, DATA, 512 },
         { "length not whole sectors", VIRTIO_BLK_T_OUT, 0, DATA, 100 },
-        { "read into a page table", VIRTIO_BLK_T_IN, 0, PT_FRAME - 512, 1024 },
+        { "read into a page table", VIRTIO_BLK_T_IN, 0, pt_frame - 512, 1024 },
     };
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t len = request3(bad[i].type, bad[i].sector, bad[i].buf, bad[i].len);
@@ -377,9 +196,9 @@ TEST(vblk_malformed_requests)
     header(VIRTIO_BLK_T_OUT, 0);
     set_desc(0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
     set_desc(1, DATA, 512, VIRTQ_DESC_F_NEXT, 2);
-    set_desc(2, PT_FRAME, 1, VIRTQ_DESC_F_WRITE, 0);
+    set_desc(2, pt_frame, 1, VIRTQ_DESC_F_WRITE, 0);
     CHECK_EQ(kick(0, QNUM), 0);
-    CHECK_EQ(*(uint8_t *)at(PT_FRAME), 0);
+    CHECK_EQ(*(uint8_t *)at(pt_frame), 0);
     CHECK_EQ(requests_seen, 0);
     CHECK(memcmp(before, disk, sizeof disk) == 0);
     CHECK_EQ(r32(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
@@ -433,7 +252,7 @@ TEST(vblk_broken_rings_need_reset)
     CHECK_EQ(status_byte(), VIRTIO_BLK_S_OK);
 
     /* Rings outside RAM, the used ring in a page table, a queue size not a power of two. */
-    uint64_t bad_used[] = { RAM_BASE + RAM_SIZE - 8, PT_FRAME, 0x1000 };
+    uint64_t bad_used[] = { RAM_BASE + RAM_SIZE - 8, pt_frame, 0x1000 };
     for (unsigned i = 0; i < 3; i++) {
         w32(VIRTIO_MMIO_STATUS, 0);
         driver_init(QNUM);

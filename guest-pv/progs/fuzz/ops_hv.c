@@ -35,7 +35,7 @@ void hypercall(unsigned long fid)
         return; /* in use: refused, but there is no need to ask */
     }
     struct sbiret r = hc(fid, a);
-    if (fid == HV_FID_PIN_TABLE && validated && r.error == 0 && a[0] >= junk + mo &&
+    if (fid == HV_FID_PIN_TABLE && validated && r.error == 0 && r.value == 1 && a[0] >= junk + mo &&
         a[0] < junk_end + mo) {
         unexpected_result("pin of a frame the kernel maps writable", r.error);
     }
@@ -114,8 +114,9 @@ void r0_build(void)
                                          pte_of(fz_ram_base + off, f | PTE_V | PTE_A | PTE_G) };
     }
     u[n++] = (struct hv_mmu_update){ (uint64_t)&T[0][2] + mo, pte_of((uint64_t)T[1], PTE_V) };
-    sbi_call(HV_EXT, HV_FID_MMU_UPDATE, (unsigned long)u, n, 0, 0, 0, 0);
-    sbi_call(HV_EXT, HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0, 0, 0, 0);
+    /* Both may be cut (the hypervisor bounds each exit's work): hv_call continues them. */
+    hv_call(HV_FID_MMU_UPDATE, (unsigned long)u, n, 0);
+    hv_call(HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0);
 }
 
 void op_set_root(void)
@@ -142,13 +143,13 @@ void op_set_root(void)
         return;
     }
     if (!r0_intact()) {
-        sbi_call(HV_EXT, HV_FID_UNPIN_TABLE, (uint64_t)T[0] + mo, 0, 0, 0, 0, 0);
+        hv_call(HV_FID_UNPIN_TABLE, (uint64_t)T[0] + mo, 0, 0);
         r0_build();
         if (!r0_intact()) {
             return;
         }
     }
-    sbi_call(HV_EXT, HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0, 0, 0, 0);
+    hv_call(HV_FID_PIN_TABLE, (uint64_t)T[0] + mo, 0, 0);
     struct sbiret r = sbi_call(HV_EXT, HV_FID_SET_ROOT, (uint64_t)T[0] + mo, asid, user, 0, 0, 0);
     if (r.error == 0) {
         r0_ok = true;
@@ -167,6 +168,7 @@ static const unsigned long sbi_eids[] = { SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IP
 
 bool eid_known(unsigned long eid)
 {
+    eid = (uint32_t)eid; /* an EID is 32 bits: the hypervisor reads only the low half of a7 */
     for (unsigned i = 0; i < sizeof(sbi_eids) / sizeof(sbi_eids[0]); i++) {
         if (eid == sbi_eids[i]) {
             return true;
@@ -211,18 +213,21 @@ void op_sbi(void)
         }
         case 2: /* SRST: never a valid type with a valid reason */
             eid = SBI_EXT_SRST;
-            if (fid == SBI_SRST_SYSTEM_RESET && a[0] <= SBI_SRST_TYPE_WARM_REBOOT && a[1] <= 1) {
+            /* Only the low 32 bits of a6, reset_type and reset_reason count (binary-encoding.adoc,
+             * ext-sys-reset.adoc). */
+            if ((uint32_t)fid == SBI_SRST_SYSTEM_RESET &&
+                (uint32_t)a[0] <= SBI_SRST_TYPE_WARM_REBOOT && (uint32_t)a[1] <= 1) {
                 a[1] = 2 + below(0xfffffffd);
             }
             break;
         case 3: /* HSM: never stop ourselves, never start a vCPU anywhere but the park stub */
             eid = SBI_EXT_HSM;
             fid = chance(10) ? rval() : below(5);
-            if (fid == SBI_HSM_HART_STOP) {
+            if ((uint32_t)fid == SBI_HSM_HART_STOP) {
                 fid = SBI_HSM_HART_GET_STATUS;
             }
             a[0] = chance(2) ? below(3) : a[0];
-            if (fid == SBI_HSM_HART_START) {
+            if ((uint32_t)fid == SBI_HSM_HART_START) {
                 bool good = chance(2);
                 a[1] = good ? (uint64_t)fz_park : bad_addr(4) | below(2);
                 struct sbiret r = sbi_call(eid, fid, a[0], a[1], a[2], 0, 0, 0);
@@ -231,18 +236,18 @@ void op_sbi(void)
                 }
                 return;
             }
-            if (fid == 3) {
+            if ((uint32_t)fid == 3) {
                 /* Suspend: with a software interrupt pending and enabled (SIE off) any sleep ends
                  * at once; a non-retentive one is only ever asked with a resume address outside
                  * RAM. */
-                if (a[0] == 0x80000000ul || chance(2)) {
+                if ((uint32_t)a[0] == 0x80000000u || chance(2)) { /* suspend_type: 32 bits */
                     a[1] = bad_addr(4);
                 }
                 __asm__ volatile("csrs sie, %0" : : "r"(SSIP));
                 sbi_call(SBI_EXT_IPI, 0, 1, 0, 0, 0, 0, 0);
                 struct sbiret r = sbi_call(eid, fid, a[0], a[1], a[2], 0, 0, 0);
                 __asm__ volatile("csrc sie, %0\n csrc sip, %0" : : "r"(SSIP));
-                if (a[0] == 0x80000000ul && r.error == 0) {
+                if ((uint32_t)a[0] == 0x80000000u && r.error == 0) {
                     unexpected_result("non-retentive suspend to an address outside RAM", 0);
                 }
                 return;
@@ -252,14 +257,15 @@ void op_sbi(void)
             eid = SBI_EXT_DBCN;
             fid = rfid(4);
             bool bad = chance(2);
-            if (fid == SBI_DBCN_WRITE || fid == SBI_DBCN_READ) {
+            uint32_t f32 = (uint32_t)fid; /* the FID the hypervisor reads */
+            if (f32 == SBI_DBCN_WRITE || f32 == SBI_DBCN_READ) {
                 a[0] = bad ? (chance(2) ? rval() : 1 + below(64))
-                           : 1 + below(fid ? 64 : sizeof(text) - 1);
+                           : 1 + below(f32 ? 64 : sizeof(text) - 1);
                 if (bad) {
                     a[1] = bad_addr(a[0]);
                     a[2] = chance(2) ? a[2] : 0;
                 } else {
-                    a[1] = fid == SBI_DBCN_WRITE ? (uint64_t)text : junk_addr(64, 1);
+                    a[1] = f32 == SBI_DBCN_WRITE ? (uint64_t)text : junk_addr(64, 1);
                     a[2] = 0;
                 }
                 struct sbiret r = sbi_call(eid, fid, a[0], a[1], a[2], 0, 0, 0);
@@ -268,7 +274,7 @@ void op_sbi(void)
                 }
                 return;
             }
-            if (fid == SBI_DBCN_WRITE_BYTE && !chance(8)) {
+            if (f32 == SBI_DBCN_WRITE_BYTE && !chance(8)) {
                 a[0] = 'a' + below(26);
             }
             break;

@@ -24,6 +24,8 @@ bool arch_sstc_usable(void);
 void arch_timer_set(uint64_t deadline);
 /* Waits for an interrupt with interrupts masked: the caller polls what woke it. */
 void arch_idle(void);
+/* The exit being handled ends in the idle loop: its length (the longest-exit figure) stops here. */
+void vcpu_arch_exit_idles(struct pcpu *c);
 
 /* Calls into the M-mode firmware (SBI). */
 void arch_fw_putchar(int c);

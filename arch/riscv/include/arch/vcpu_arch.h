@@ -83,6 +83,8 @@ struct vcpu_arch {
     uint64_t exit_instret;   /* instret when the last exit began */
     uint64_t fast_cause;     /* scause for which trap.S tries the null-hypercall fast path */
     uint64_t hyp_instret;    /* instructions the hypervisor spent on this vCPU's exits (bench) */
+    uint64_t hyp_longest;    /* the most it spent on one of them, not counting idle time */
+    bool exit_idled;         /* the exit being handled put the hart to sleep: its length is known */
     struct vcpu_vscsr vs;
     struct vcpu_fp fp;
     bool flush_on_load;      /* (re)started: translations of its earlier life must not be used */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The work one exit may do on a guest's behalf, whatever the guest asks (DESIGN.md, "Bounded work";
+ * docs/security.md): every loop whose length a guest chooses (page-table entries validated or
+ * dropped, multicall entries, block requests and their bytes, virtio descriptors) draws from one
+ * budget per exit. A unit is about the cost of one page-table entry checked; the figures below were
+ * measured under QEMU -icount so that a whole budget stays under 100,000 instructions. */
+#ifndef HYP_BUDGET_H
+#define HYP_BUDGET_H
+
+/* Units one exit may spend. */
+#define EXIT_BUDGET 1024u
+/* One entry of a multicall, besides what its call costs. */
+#define UNITS_MULTICALL_ENTRY 2u
+/* One block request, besides its bytes; and the bytes one unit copies or clears (a word loop). */
+#define UNITS_BLK_REQUEST 8u
+#define BYTES_PER_UNIT 128u
+/* One virtio descriptor read and checked. */
+#define UNITS_VIRTIO_DESC 2u
+
+#endif

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/* What the SBI and hypercall tests share (test_sbi.c, test_hc_work.c): recorders that stand in for
+ * the rest of the hypervisor (console, VM stop and reboot, timer, vCPU state, TLB flushes), a VM
+ * whose 1 MiB of RAM is host memory with a RAM disk of 64 sectors, and an ecall that goes through
+ * the dispatcher as a guest's would. */
+#ifndef TESTS_SBI_ENV_H
+#define TESTS_SBI_ENV_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <arch/csr.h>
+
+#include "check.h"
+#include "drv/virtio_blk.h"
+#include "hyp.h"
+#include "sbi/hartmask.h"
+#include "sbi/sbi.h"
+#include "sched.h"
+#include "vm.h"
+
+/* ---- recorders for what the extensions ask of the rest of the hypervisor ---- */
+struct arch_fw_info fw_info = { .mvendorid = 0x11, .marchid = 0x22, .mimpid = 0x33 };
+struct boot_options boot_options;
+static char console_out[65536];
+static size_t console_len;
+static const char *console_in;
+static int stopped, crashed, rebooted_cold, rebooted_warm;
+static uint64_t timer_set;
+
+void console_guest_putc(struct vm *vm, char c)
+{
+    (void)vm;
+    if (console_len < sizeof(console_out)) {
+        console_out[console_len++] = c;
+    }
+}
+
+void console_guest_write(struct vm *vm, const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        console_guest_putc(vm, buf[i]);
+    }
+}
+
+size_t console_guest_allow(struct vm *vm, size_t len)
+{
+    (void)vm;
+    return len; /* one guest: nobody to share the console with */
+}
+
+int console_guest_getc(struct vm *vm)
+{
+    (void)vm;
+    return console_in && *console_in ? (unsigned char)*console_in++ : -1;
+}
+
+void vm_stop(struct vm *vm, const char *why)
+{
+    (void)why;
+    vm->state = VM_STOPPED;
+    stopped++;
+}
+
+void sched_timer_changed(struct vcpu *v)
+{
+    (void)v;
+}
+
+/* Set by a test: no vCPU of the guest can ever be woken (every interrupt disabled). */
+static bool never_wakes;
+
+bool vm_can_progress(const struct vm *vm)
+{
+    if (never_wakes) {
+        return false;
+    }
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        if (vm->vcpus[i].state != VCPU_OFF) {
+            return true; /* the stubbed vCPUs can always be woken */
+        }
+    }
+    return false;
+}
+
+void vm_crash(struct vm *vm, const char *why)
+{
+    crashed++;
+    vm_stop(vm, why); /* no restarts configured here */
+}
+
+void vm_reboot(struct vm *vm, bool cold)
+{
+    (void)vm;
+    cold ? rebooted_cold++ : rebooted_warm++;
+}
+
+void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline)
+{
+    (void)v;
+    timer_set = deadline;
+}
+
+/* ---- a VM whose 1 MiB of "RAM" is host memory ---- */
+#define RAM_SIZE (1ul << 20)
+static struct vm vm;
+static struct vcpu *v = &vm.vcpus[0];
+static uint8_t *ram;
+
+static inline void setup(void)
+{
+    static const struct vm_config cfg = { .name = "t" };
+    if (!ram) {
+        ram = aligned_alloc(4096, RAM_SIZE);
+    }
+    memset(ram, 0, RAM_SIZE);
+    memset(&vm, 0, sizeof(vm));
+    vm.cfg = &cfg;
+    vm.state = VM_RUNNING;
+    vm.ram_hpa = (uint64_t)(uintptr_t)ram;
+    vm.ram_size = RAM_SIZE;
+    vm.nvcpus = 1;
+    v->vm = &vm;
+    v->state = VCPU_RUNNABLE;
+    v->arch.regs.sepc = 0x80001000;
+    for (unsigned r = 1; r < 32; r++) {
+        v->arch.regs.x[r] = 0xdead0000u + r; /* to see which registers a call touches */
+    }
+    console_len = 0;
+    console_in = NULL;
+    stopped = crashed = rebooted_cold = rebooted_warm = 0;
+    never_wakes = false;
+    boot_options.reboot_fails = false;
+}
+
+static inline void ecall(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+                         unsigned long a2)
+{
+    v->arch.regs.x[REG_A7] = eid;
+    v->arch.regs.x[REG_A6] = fid;
+    v->arch.regs.x[REG_A0] = a0;
+    v->arch.regs.x[REG_A1] = a1;
+    v->arch.regs.x[REG_A2] = a2;
+    sbi_dispatch(v);
+}
+
+#define A0 ((long)v->arch.regs.x[REG_A0])
+#define A1 (v->arch.regs.x[REG_A1])
+
+/* ---- recorders for HSM, IPI and RFENCE ---- */
+static uint64_t virq[VCPU_MAX];
+static int fence_i_count, flush_count;
+static uint64_t flush_start, flush_size;
+static long flush_asid;
+static uint64_t guest_word = 0x3; /* what the legacy calls find behind their hart-mask pointer */
+
+struct vcpu *vm_vcpu(struct vm *m, unsigned long hartid)
+{
+    return hartid < m->nvcpus ? &m->vcpus[hartid] : NULL;
+}
+
+void vcpu_start(struct vcpu *t, uint64_t entry, uint64_t arg)
+{
+    t->arch.regs.sepc = entry;
+    t->arch.regs.x[REG_A0] = t->id;
+    t->arch.regs.x[REG_A1] = arg;
+    t->state = VCPU_RUNNABLE;
+}
+
+void sched_sleep(struct vcpu *t, enum vcpu_state state)
+{
+    t->state = state;
+}
+
+void vcpu_arch_set_virq(struct vcpu *t, unsigned irq, bool on)
+{
+    if (on) {
+        virq[t->id] |= 1ull << irq;
+    } else {
+        virq[t->id] &= ~(1ull << irq);
+    }
+}
+
+bool vcpu_arch_virq_pending(const struct vcpu *t, unsigned irq)
+{
+    return (virq[t->id] >> irq) & 1;
+}
+
+void vcpu_arch_fence_i(void)
+{
+    fence_i_count++;
+}
+
+void vcpu_arch_tables_retyped(void)
+{
+    /* the hext engine: nothing derived from the guest's tables to drop */
+}
+
+void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
+{
+    flush_count++;
+    flush_start = start;
+    flush_size = size;
+    flush_asid = asid;
+}
+
+bool vcpu_arch_read_guest_u64(struct vcpu *t, uint64_t gva, uint64_t *val)
+{
+    (void)t;
+    if (gva != 0x1000) {
+        return false;
+    }
+    *val = guest_word;
+    return true;
+}
+
+static inline void smp_setup(unsigned n)
+{
+    setup();
+    vm.nvcpus = n;
+    for (unsigned i = 0; i < n; i++) {
+        vm.vcpus[i].vm = &vm;
+        vm.vcpus[i].id = i;
+        vm.vcpus[i].state = i == 0 ? VCPU_RUNNABLE : VCPU_OFF;
+    }
+    memset(virq, 0, sizeof(virq));
+    fence_i_count = flush_count = 0;
+}
+
+/* ---- the hypervisor's own extension, dispatched through the same path ---- */
+static uint64_t satp_now;
+
+uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
+{
+    void *p = aligned_alloc(align, n * 4096);
+    memset(p, 0, n * 4096);
+    return (uint64_t)(uintptr_t)p;
+}
+
+/* Not zeroed: what RAM may hold (the validator's tables are zeroed by the caller, in parts). */
+uint64_t hyp_alloc_frames_unzeroed(uint64_t n, uint64_t align)
+{
+    void *p = aligned_alloc(align, n * 4096);
+    memset(p, 0xa5, n * 4096);
+    return (uint64_t)(uintptr_t)p;
+}
+
+void hyp_free_frames(uint64_t pa, uint64_t n)
+{
+    (void)n;
+    free((void *)(uintptr_t)pa);
+}
+
+/* vm.c's frame accounting, over the stub allocator above. */
+uint64_t vm_alloc_frames(struct vm *owner, uint64_t n, uint64_t align)
+{
+    uint64_t pa = hyp_alloc_frames(n, align);
+    owner->frames_held += pa ? n : 0;
+    return pa;
+}
+
+void vm_free_frames(struct vm *owner, uint64_t pa, uint64_t n)
+{
+    hyp_free_frames(pa, n);
+    owner->frames_held -= n;
+}
+
+bool arch_engine_trap; /* the hext engine: stage 2 present, no user roots */
+
+void vcpu_arch_set_root(struct vcpu *t, uint64_t satp, uint64_t user_root)
+{
+    (void)t;
+    (void)user_root;
+    satp_now = satp;
+}
+
+bool vcpu_arch_root_in_use(const struct vcpu *t, uint64_t root)
+{
+    (void)t;
+    return (satp_now >> 60) != 0 && ((satp_now & ((1ull << 44) - 1)) << 12) == root;
+}
+
+uint64_t arch_reserved_root_entry(void)
+{
+    return 0;
+}
+
+uint64_t vcpu_arch_get_satp(const struct vcpu *t)
+{
+    (void)t;
+    return satp_now;
+}
+
+/* ---- block hypercalls on a RAM disk (hyp/blk) of 64 sectors ---- */
+
+bool virtio_blk_init(void)
+{
+    return false;
+}
+
+uint64_t virtio_blk_capacity(void)
+{
+    return 0;
+}
+
+enum blk_status virtio_blk_rw(enum blk_op op, uint64_t sector, const struct blk_seg *segs,
+                              unsigned nsegs)
+{
+    (void)op, (void)sector, (void)segs, (void)nsegs;
+    return BLK_IOERR;
+}
+
+void hyp_log(const char *fmt, ...)
+{
+    (void)fmt;
+}
+
+#define DISK_SECTORS 64
+static uint8_t disk_bytes[DISK_SECTORS * 512];
+
+static inline struct hv_blk_req *blk_setup(void)
+{
+    static const struct vm_config cfg = { .name = "t", .devices = VM_DEV_PLIC };
+    setup();
+    vm.cfg = &cfg;
+    vplic_init(&vm.plic, 1, NULL);
+    vm.plic.priority[HV_BLK_IRQ] = 1;
+    vm.disk = (struct blk_disk){ .kind = BLK_RAM, .sectors = DISK_SECTORS, .ram = disk_bytes };
+    memset(disk_bytes, 0, sizeof disk_bytes);
+    return (struct hv_blk_req *)(ram + 0x2000);
+}
+
+static inline bool blk_irq_pending(void)
+{
+    return vm.plic.pending & (1u << HV_BLK_IRQ);
+}
+
+/* ---- the scheduler and per-cpu state the IPI path consults ---- */
+static struct pcpu this_cpu;
+static int yields;
+
+struct pcpu *arch_this_cpu(void)
+{
+    return &this_cpu;
+}
+
+void sched_yield_soon(void)
+{
+    yields++;
+}
+
+#endif
