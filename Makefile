@@ -132,6 +132,8 @@ $(foreach p,$(patsubst guest-pv/progs/%/,%,$(sort $(dir $(GUEST_PARTS)))),\
     $(eval $(call guest_parts,pv,,$(p)))$(eval $(call guest_parts,fv,_fv,$(p))))
 
 # ---- Linux guest: built once from Debian's linux-source-6.1, cached outside the tree -------------
+IMAGE_linux        := $(BUILD)/linux/Image
+IMAGE_linux_initrd := $(BUILD)/linux/initrd.cpio
 $(IMAGE_linux) $(IMAGE_linux_initrd) &: scripts/build-linux.sh configs/linux/kernel.config configs/linux/init.c
 	$(Q)scripts/build-linux.sh $(BUILD)/linux
 
