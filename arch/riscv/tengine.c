@@ -13,7 +13,7 @@
 #include <arch/layout.h>
 #include <arch/privemu.h>
 #include <arch/shadow.h>
-#include <arch/tengine.h>
+#include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
 #include "console.h"
@@ -374,9 +374,95 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
 
 /* ---- Guest memory reads and TLB maintenance for hyp/. ---- */
 
+/* ---- The rest of the engine interface (arch/engine.h). ---- */
 
+static void tv_gstage_flush(unsigned vmid)
+{
+    (void)vmid;
+    /* No G-stage: the guest's translations are in its vCPUs' shadow trees and the TLB. */
+    __asm__ volatile("sfence.vma" ::: "memory");
+}
 
+static void tv_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
+{
+    (void)a;
+    (void)root;
+    (void)vmid; /* no G-stage: guest RAM is reached through the engine's own roots */
+}
 
+static bool tv_irq_pending(const struct vcpu_arch *a, uint64_t now)
+{
+    uint64_t pending = a->vs.hvip & ((1ull << IRQ_VS_SOFT) | (1ull << IRQ_VS_TIMER) | (1ull << IRQ_VS_EXT));
 
+    if (now >= a->timer_deadline) {
+        pending |= 1ull << IRQ_VS_TIMER;
+    }
+    return (pending & (a->vs.vsie << 1)) != 0;
+}
 
+static bool tv_handler_faults(const struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
 
+    /* From the guest's kernel only: its user code faulting at that address is no loop of its own. */
+    return a->tv.vmode && !(a->vs.vscause & SCAUSE_IRQ) && a->regs.sepc == (a->vs.vstvec & ~3ull) &&
+           a->vs.vsepc == a->regs.sepc;
+}
+
+static uint64_t tv_timer_deadline(const struct vcpu_arch *a)
+{
+    return (a->vs.vsie & (1ull << IRQ_S_TIMER)) ? a->timer_deadline : ~0ull;
+}
+
+static void tv_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    priv_enter_trap(&v->arch, cause, tval);
+}
+
+static void tv_set_virq(struct vcpu *v, unsigned irq, bool on)
+{
+    uint64_t bit = 1ull << irq;
+
+    v->arch.vs.hvip = on ? v->arch.vs.hvip | bit : v->arch.vs.hvip & ~bit;
+}
+
+static bool tv_virq_pending(const struct vcpu *v, unsigned irq)
+{
+    return (v->arch.vs.hvip >> irq) & 1;
+}
+
+static uint64_t tv_get_satp(const struct vcpu *v)
+{
+    return v->arch.vs.vsatp;
+}
+
+const struct vcpu_engine_ops trap_engine_ops = {
+    .name = "trap",
+    .hart_init = tv_hart_init,
+    .reserved_root_entry = tv_reserved_entry,
+    .vm_create = tv_vm_create,
+    .vm_destroy = tv_vm_destroy,
+    .vm_reboot = tv_vm_reboot,
+    .vcpu_create = tv_vcpu_create,
+    .vcpu_destroy = tv_vcpu_destroy,
+    .gstage_flush = tv_gstage_flush,
+    .reset = tv_reset,
+    .set_gstage = tv_set_gstage,
+    .run = tv_run,
+    .unload = tv_unload,
+    .irq_pending = tv_irq_pending,
+    .handler_faults = tv_handler_faults,
+    .tables_retyped = tv_tables_retyped,
+    .timer_deadline = tv_timer_deadline,
+    .set_timer = tv_set_timer,
+    .timer_check = tv_timer_check,
+    .inject_exception = tv_inject_exception,
+    .read_insn = tv_read_insn,
+    .read_guest_u64 = tv_read_guest_u64,
+    .set_virq = tv_set_virq,
+    .virq_pending = tv_virq_pending,
+    .flush_vvma = tv_flush_vvma,
+    .set_root = tv_set_root,
+    .root_in_use = tv_root_in_use,
+    .get_satp = tv_get_satp,
+};

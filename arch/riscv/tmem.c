@@ -6,7 +6,6 @@
 #include <arch/csr.h>
 #include <arch/memop.h>
 #include <arch/shadow.h>
-#include <arch/tengine.h>
 #include <arch/vcpu_arch.h>
 
 #include "console.h"
@@ -295,8 +294,11 @@ bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
     return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8);
 }
 
-void tv_flush(struct vcpu *loaded, uint64_t start, uint64_t size)
+void tv_flush_vvma(uint64_t start, uint64_t size, long asid)
 {
+    struct vcpu *loaded = arch_this_cpu()->loaded;
+
+    (void)asid; /* shadow trees are per vCPU, not per ASID */
     if (!loaded) {
         return;
     }
@@ -313,13 +315,11 @@ void tv_flush(struct vcpu *loaded, uint64_t start, uint64_t size)
     __asm__ volatile("sfence.vma" ::: "memory");
 }
 
-void vcpu_arch_tables_retyped(void)
+void tv_tables_retyped(struct vcpu *v)
 {
-    struct vcpu *v = arch_this_cpu()->loaded;
-
     /* Frames that just became tables may be mapped writable in a shadow tree, or protected there
      * with their stores carried out by the engine: every tree of the VM goes, and the record. */
-    if (arch_engine_trap && v) {
+    if (v) {
         tv_drop_vm_shadows(v->vm, 0, true);
         __asm__ volatile("sfence.vma" ::: "memory");
     }
@@ -336,5 +336,10 @@ void tv_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
 
 bool tv_root_in_use(const struct vcpu *v, uint64_t root)
 {
-    return v->arch.tv.direct_root == root || v->arch.tv.direct_user_root == root;
+    uint64_t satp = v->arch.vs.vsatp;
+
+    if (v->arch.tv.direct_root == root || v->arch.tv.direct_user_root == root) {
+        return true;
+    }
+    return (satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE && ((satp & SATP_PPN_MASK) << 12) == root;
 }

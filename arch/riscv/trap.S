@@ -133,8 +133,8 @@ trap_vector:
     mv      a0, sp
     ld      tp, VCPU_HYP_TP(a0)
     ld      sp, VCPU_HYP_SP(a0)
-    call    vcpu_arch_trap
-    /* vcpu_arch_trap is noreturn: it ends in vcpu_arch_enter. */
+    call    hext_trap
+    /* hext_trap is noreturn: it ends in vcpu_arch_enter. */
 1:  j       1b
 
 hyp_trap:
@@ -155,7 +155,7 @@ hyp_trap:
 /* The trap engine's vector. The guest runs in U-mode on a root of its own, where the hypervisor exists
  * only as its alias (root slot 511, no U bit), so this code runs there and sscratch holds the alias
  * address of the vCPU. It saves the guest, moves to the hypervisor's root and continues at the
- * physical address of vcpu_arch_trap. A trap of the hypervisor itself (sscratch = 0) goes to hyp_trap,
+ * physical address of tv_trap. A trap of the hypervisor itself (sscratch = 0) goes to hyp_trap,
  * which then runs through the alias on the hypervisor's root. */
     .balign 4
     .globl tv_vector
@@ -182,7 +182,7 @@ tv_vector:
     ld      t0, 2f
     jr      t0
     .balign 8
-2:  .dword  vcpu_arch_trap
+2:  .dword  tv_trap
 
 /* void tv_enter(struct vcpu_arch *a0): enter the guest on the trap engine. Runs at its physical
  * address on the hypervisor's root, jumps to its alias, switches to the guest's root there and
