@@ -137,4 +137,21 @@ void stats_print(void)
     /* Not an exit count: the instructions the hypervisor spent on the exits above (fast path not
      * included), for hypervisor instructions per exit. */
     print_row("hyp-instructions", hyp, 0);
+    /* Not exits either (trap engine): how often every shadow tree of the VM was dropped at once,
+     * and, of those, because a frame became a table while mapped writable. */
+    uint64_t drops[VM_MAX], vm_drops[VM_MAX];
+    const uint64_t *d[VM_MAX], *vd[VM_MAX];
+    for (unsigned g = 0; g < nvms; g++) {
+        drops[g] = 0;
+        for (unsigned i = 0; i < vms[g].nvcpus; i++) {
+            drops[g] += vms[g].vcpus[i].arch.tv.sh.drops;
+        }
+        vm_drops[g] = vms[g].shadow.vm_drops;
+        d[g] = &drops[g];
+        vd[g] = &vm_drops[g];
+    }
+    if (arch_engine_trap) {
+        print_row("shadow-drops-all", d, 0);
+        print_row("shadow-drops-new-table", vd, 0);
+    }
 }

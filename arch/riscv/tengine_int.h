@@ -41,16 +41,26 @@ bool tv_root_in_use(const struct vcpu *v, uint64_t root);
 
 
 extern uint64_t tv_empty_root[512];
+extern bool tv_asids;
+#define TV_ASID_DIRECT 1ull
+#define TV_ASID_SHADOW 2ull
 
 static inline uint64_t tv_satp_of(uint64_t root)
 {
     return (SATP_MODE_SV39 << SATP_MODE_SHIFT) | (root >> 12);
 }
 
+static inline uint64_t tv_satp_asid(uint64_t root, uint64_t asid)
+{
+    return tv_satp_of(root) | (tv_asids ? asid << SATP_ASID_SHIFT : 0);
+}
+
 /* The shadow walker's callbacks for a VM. */
 struct shadow_ops tv_ops_for(struct vm *vm);
 /* Drops the page at va, or everything (and the record of protected tables), from every tree. */
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
+/* Drops every tree of v, and the record of protected tables when no tree of the VM is left. */
+void tv_drop_all(struct vcpu *v);
 /* Chooses the root the hardware uses for the guest's current mode. */
 void tv_select_root(struct vcpu *v);
 /* A page fault of the guest (code: its scause). */

@@ -124,9 +124,10 @@ void tv_select_root(struct vcpu *v)
 
     if (a->tv.direct_root) {
         uint64_t r = a->tv.vmode ? a->tv.direct_root : a->tv.direct_user_root;
-        a->tv.hw_satp = tv_satp_of(r ? r : (uint64_t)(uintptr_t)tv_empty_root);
+        a->tv.hw_satp = tv_satp_asid(r ? r : (uint64_t)(uintptr_t)tv_empty_root, TV_ASID_DIRECT);
     } else {
-        a->tv.hw_satp = tv_satp_of(a->tv.sh.root[view]);
+        uint64_t asid = TV_ASID_SHADOW + shadow_space_index(&a->tv.sh) * SHADOW_VIEWS + view;
+        a->tv.hw_satp = tv_satp_asid(a->tv.sh.root[view], asid);
     }
 }
 
@@ -151,6 +152,25 @@ void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
             shadow_drop_va(s, &o, va);
         }
     }
+}
+
+/* Drops every tree of this vCPU (a satp-independent flush: an sfence.vma of everything). When no
+ * tree of the VM holds anything any more, no table needs protecting: the record starts afresh, so
+ * that frames which stopped being tables meanwhile (freed, reused as data) stop trapping stores. */
+void tv_drop_all(struct vcpu *v)
+{
+    struct shadow_ops o = tv_ops_for(v->vm);
+
+    shadow_drop_all(&v->arch.tv.sh, &o);
+    for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+        const struct shadow *s = &v->vm->vcpus[i].arch.tv.sh;
+        for (unsigned k = 0; v->vm->vcpus[i].arch.tv.frames && k < s->nspaces; k++) {
+            if (s->space[k].filled) {
+                return;
+            }
+        }
+    }
+    shadow_vm_reset(&v->vm->shadow);
 }
 
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
@@ -302,7 +322,7 @@ void tv_flush_vvma(uint64_t start, uint64_t size, long asid)
     if (!loaded) {
         return;
     }
-    /* Shadow trees ignore ASIDs (every root switch flushes the TLB): drop by address or all. */
+    /* An SBI remote fence names no guest ASID we could trust to match a tree: drop by address or all. */
     bool all = size > 64 * 4096ull;
     uint64_t first = start & ~4095ull;
     uint64_t pages = ((start & 4095) + size + 4095) / 4096;

@@ -171,11 +171,14 @@ tv_vector:
     ld      t1, VCPU_FAST_CAUSE(sp)
     bne     t0, t1, 1f
     FAST_NULL_HYPERCALL_OR_SAVE
-    /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. Every root
-     * switch fences the whole TLB: the roots carry no ASIDs of their own. */
+    /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. With
+     * hardware ASIDs the hypervisor's root has ASID 0 of its own, never changed: no fence. */
     ld      t0, VCPU_TV_HYP_SATP(sp)
     csrw    CSR_SATP, t0
+    ld      t0, VCPU_TV_EXIT_FENCE(sp)
+    beqz    t0, 4f
     sfence.vma
+4:
     ld      a0, VCPU_TV_PHYS_SELF(sp)
     ld      tp, VCPU_HYP_TP(a0)
     ld      sp, VCPU_HYP_SP(a0)
@@ -193,6 +196,7 @@ tv_enter:
     csrw    CSR_SEPC, t0
     ld      t0, VCPU_SSTATUS(a0)
     csrw    CSR_SSTATUS, t0
+    ld      t4, VCPU_TV_ENTER_FENCE(a0)
     ld      t0, VCPU_TV_HW_SATP(a0)
     ld      t1, VCPU_TV_ALIAS_SELF(a0)
     li      t2, ARCH_ALIAS_BASE
@@ -202,9 +206,12 @@ tv_enter:
     add     t3, t3, t2
     mv      a0, t1
     jr      t3
-3:  /* Now at the alias; nothing may trap until sret (sscratch set last for that reason). */
+3:  /* Now at the alias; nothing may trap until sret (sscratch set last for that reason). The
+     * root's ASID may hold entries from before a drop or from another vCPU: t4 says. */
     csrw    CSR_SATP, t0
+    beqz    t4, 5f
     sfence.vma
+5:
     csrw    CSR_SSCRATCH, a0
     RESTORE_GPRS_A0
     sret

@@ -58,6 +58,8 @@ struct vcpu_fp {
 struct vcpu_tv {
     uint64_t vmode;      /* 1: the guest kernel (virtual S-mode), 0: its user mode */
     uint64_t hw_satp;    /* what the hardware translates with while the guest runs (trap.S) */
+    uint64_t enter_fence; /* trap.S fences the TLB after loading hw_satp: its ASID's entries may be stale */
+    uint64_t exit_fence; /* trap.S fences after loading hyp_satp: no hardware ASIDs, roots share one */
     uint64_t hyp_satp;   /* the hypervisor's own root, loaded by trap.S at an exit */
     uint64_t alias_self; /* this vcpu_arch seen through the hypervisor's alias (trap.S) */
     uint64_t phys_self;  /* and at its own address, where the hypervisor's C code runs */
