@@ -345,8 +345,8 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
         hyp_log("no guest could be started");
         arch_fw_shutdown(true);
     }
-    console_focus_next();
     hyp_log("boot: entered at time %lu, guests start at time %lu", (unsigned long)entry_time,
             (unsigned long)arch_time());
+    console_focus_next();
     sched_next();
 }

@@ -92,6 +92,11 @@ static void print_row(const char *name, const uint64_t *const *cols, unsigned id
 void stats_fold(struct vcpu *v)
 {
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
+    v->vm->stats.exc[EXIT_PRIV_INSN] += v->arch.tv.fast_priv;
+    v->vm->stats.exc[EXC_U_ECALL] += v->arch.tv.fast_fwd;
+    v->vm->stats.fast_priv += v->arch.tv.fast_priv;
+    v->vm->stats.fast_fwd += v->arch.tv.fast_fwd;
+    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = 0;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
     v->arch.fast_exits = 0;
     v->arch.hyp_instret = 0;
@@ -140,7 +145,7 @@ void stats_print(void)
     /* Not exits either (trap engine): how often every shadow tree of the VM was dropped at once,
      * and, of those, because a frame became a table while mapped writable. */
     uint64_t drops[VM_MAX], vm_drops[VM_MAX];
-    const uint64_t *d[VM_MAX], *vd[VM_MAX];
+    const uint64_t *d[VM_MAX], *vd[VM_MAX], *fp[VM_MAX], *ff[VM_MAX];
     for (unsigned g = 0; g < nvms; g++) {
         drops[g] = 0;
         for (unsigned i = 0; i < vms[g].nvcpus; i++) {
@@ -149,8 +154,13 @@ void stats_print(void)
         vm_drops[g] = vms[g].shadow.vm_drops;
         d[g] = &drops[g];
         vd[g] = &vm_drops[g];
+        fp[g] = &vms[g].stats.fast_priv;
+        ff[g] = &vms[g].stats.fast_fwd;
     }
     if (arch_engine_trap) {
+        /* Of the exits above, those the short path (tfast.c) took. */
+        print_row("short-path-priv", fp, 0);
+        print_row("short-path-syscall", ff, 0);
         print_row("shadow-drops-all", d, 0);
         print_row("shadow-drops-new-table", vd, 0);
     }

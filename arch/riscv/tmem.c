@@ -126,8 +126,11 @@ void tv_select_root(struct vcpu *v)
         uint64_t r = a->tv.vmode ? a->tv.direct_root : a->tv.direct_user_root;
         a->tv.hw_satp = tv_satp_asid(r ? r : (uint64_t)(uintptr_t)tv_empty_root, TV_ASID_DIRECT);
     } else {
-        uint64_t asid = TV_ASID_SHADOW + shadow_space_index(&a->tv.sh) * SHADOW_VIEWS + view;
-        a->tv.hw_satp = tv_satp_asid(a->tv.sh.root[view], asid);
+        for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+            uint64_t asid = TV_ASID_SHADOW + shadow_space_index(&a->tv.sh) * SHADOW_VIEWS + i;
+            a->tv.view_satp[i] = tv_satp_asid(a->tv.sh.root[i], asid);
+        }
+        a->tv.hw_satp = a->tv.view_satp[view];
     }
 }
 

@@ -171,7 +171,24 @@ tv_vector:
     ld      t1, VCPU_FAST_CAUSE(sp)
     bne     t0, t1, 1f
     FAST_NULL_HYPERCALL_OR_SAVE
-    /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. With
+    /* The short path (tfast.c): the common privileged instructions of the guest kernel and its user
+     * code's system calls, handled here on the guest's root through the alias, on a stack inside the
+     * vCPU, without the root switch or the scheduler. a0 = 1: handled, back into the guest. */
+    mv      a0, sp
+    li      t0, VCPU_FAST_STACK_TOP
+    add     sp, sp, t0
+    call    tv_fast_trap
+    li      t0, VCPU_FAST_STACK_TOP
+    sub     sp, sp, t0
+    beqz    a0, 6f
+    ld      t0, VCPU_SEPC(sp)
+    csrw    CSR_SEPC, t0
+    mv      a0, sp
+    /* Once sscratch is non-zero a trap would be taken as the guest's: nothing may trap from here on. */
+    csrw    CSR_SSCRATCH, a0
+    RESTORE_GPRS_A0
+    sret
+6:  /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. With
      * hardware ASIDs the hypervisor's root has ASID 0 of its own, never changed: no fence. */
     ld      t0, VCPU_TV_HYP_SATP(sp)
     csrw    CSR_SATP, t0

@@ -73,6 +73,11 @@ struct vcpu_tv {
     bool exit_done;      /* the engine handled the exit itself: hyp/ only counts it */
     unsigned handler_faults; /* exceptions in a row taken at the guest's own handler entry */
     bool sc_fail;        /* another vCPU of the VM ran since this one did: its next emulated SC fails */
+    /* The hardware satp of each view's tree (shadow paging), so that the short path (tfast.c) can
+     * change views without the walker. */
+    uint64_t view_satp[SHADOW_VIEWS];
+    uint64_t fast_priv;  /* privileged instructions emulated on the short path (counted as such) */
+    uint64_t fast_fwd;   /* system calls of guest user code forwarded on the short path */
 };
 
 struct vcpu_arch {
@@ -96,6 +101,10 @@ struct vcpu_arch {
     uint64_t htval;
     uint64_t htinst;
     struct vcpu_tv tv;
+    /* The short path's stack (tfast.c): it runs on the guest's root, where only the hypervisor's
+     * alias is mapped, so its stack must be inside the image's alias too. Last: trap.S reaches it
+     * with a computed offset. */
+    uint64_t fast_stack[96] __attribute__((aligned(16)));
 };
 
 static inline uint64_t vcpu_arch_get_reg(const struct vcpu_arch *a, unsigned int r)
