@@ -240,6 +240,7 @@ UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c
 UNIT_shadow := arch/riscv/shadow.c
 UNIT_shadow_wp := arch/riscv/shadow.c
+UNIT_shadow_cache := arch/riscv/shadow.c
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_vm     := hyp/vm.c hyp/lib/format.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))

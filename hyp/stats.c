@@ -109,6 +109,11 @@ void stats_fold(struct vcpu *v)
 {
     note_charge(v);
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
+    v->vm->stats.exc[EXIT_PRIV_INSN] += v->arch.tv.fast_priv;
+    v->vm->stats.exc[EXC_U_ECALL] += v->arch.tv.fast_fwd;
+    v->vm->stats.fast_priv += v->arch.tv.fast_priv;
+    v->vm->stats.fast_fwd += v->arch.tv.fast_fwd;
+    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = 0;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
     v->arch.fast_exits = 0;
     v->arch.hyp_instret = 0;
@@ -188,6 +193,30 @@ void stats_print(void)
         vals[g] = vms[g].stats.longest;
     }
     print_row("longest-exit", vals);
+    if (arch_engine_trap) {
+        /* Not exits either (trap engine): of the exits above, those the short path (tfast.c) took;
+         * how often every shadow tree of the VM was dropped at once, and of those, because a frame
+         * became a table while mapped writable. */
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.fast_priv;
+        }
+        print_row("short-path-priv", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.fast_fwd;
+        }
+        print_row("short-path-syscall", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = 0;
+            for (unsigned i = 0; i < vms[g].nvcpus; i++) {
+                vals[g] += vms[g].vcpus[i].arch.tv.sh.drops;
+            }
+        }
+        print_row("shadow-drops-all", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].shadow.vm_drops;
+        }
+        print_row("shadow-drops-new-table", vals);
+    }
 }
 
 void stats_print_vm(struct vm *vm)

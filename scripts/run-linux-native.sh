@@ -4,7 +4,8 @@
 # under the hypervisor. Build the images first with make linux (scripts/build-linux.sh).
 # Settings from the environment: SMP (1), TIMEOUT (s, 120), ICOUNT (1 for -icount shift=0,sleep=off; one hart
 # only: with -smp 2 and -icount Linux hangs at init on QEMU 7.2), LINUX_DIR (build/linux), MEM (512M), DISK (a raw
-# disk image attached as a virtio-blk device, as scripts/run-qemu.sh does).
+# disk image attached as a virtio-blk device, as scripts/run-qemu.sh does), APPEND (more kernel arguments), SEED
+# (QEMU's -seed: the board's random rng-seed in the device tree, which moves Linux's layout, repeats).
 set -euo pipefail
 
 dir=${LINUX_DIR:-build/linux}
@@ -22,7 +23,8 @@ done
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || fail "TIMEOUT=$timeout_s is not a number of seconds"
 
 args=(-machine virt -cpu rv64 -smp "$smp" -m "${MEM:-512M}" -nographic -no-reboot -bios "$firmware"
-      -kernel "$dir/Image" -initrd "$dir/initrd.cpio" -append "console=ttyS0 earlycon=sbi")
+      -kernel "$dir/Image" -initrd "$dir/initrd.cpio" -append "console=ttyS0 earlycon=sbi${APPEND:+ $APPEND}")
+[ -n "${SEED:-}" ] && args+=(-seed "$SEED")
 if [ -n "${DISK:-}" ]; then
     [ -f "$DISK" ] || fail "DISK=$DISK: no such disk image"
     args+=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0"

@@ -22,8 +22,11 @@ void asm_offsets(void)
     DEFINE(VCPU_FAST_CAUSE, offsetof(struct vcpu_arch, fast_cause));
     DEFINE(VCPU_TV_HW_SATP, offsetof(struct vcpu_arch, tv.hw_satp));
     DEFINE(VCPU_TV_HYP_SATP, offsetof(struct vcpu_arch, tv.hyp_satp));
+    DEFINE(VCPU_TV_ENTER_FENCE, offsetof(struct vcpu_arch, tv.enter_fence));
+    DEFINE(VCPU_TV_EXIT_FENCE, offsetof(struct vcpu_arch, tv.exit_fence));
     DEFINE(VCPU_TV_ALIAS_SELF, offsetof(struct vcpu_arch, tv.alias_self));
     DEFINE(VCPU_TV_PHYS_SELF, offsetof(struct vcpu_arch, tv.phys_self));
+    DEFINE(VCPU_FAST_STACK_TOP, offsetof(struct vcpu_arch, fast_stack) + sizeof(((struct vcpu_arch *)0)->fast_stack));
     DEFINE(VCPU_FP_F0, offsetof(struct vcpu_fp, f[0]));
     DEFINE(VCPU_FP_FCSR, offsetof(struct vcpu_fp, fcsr));
     DEFINE(HYP_FRAME_SIZE, sizeof(struct vcpu_regs));
@@ -36,4 +39,7 @@ _Static_assert(offsetof(struct vcpu_arch, fast_exits) < 2048, "fast_exits must f
 _Static_assert(offsetof(struct vcpu_arch, exit_instret) < 2048, "exit_instret must fit a 12-bit immediate");
 _Static_assert(sizeof(struct vcpu_regs) % 16 == 0, "the hypervisor trap frame keeps sp 16-byte aligned");
 _Static_assert(offsetof(struct vcpu_arch, tv.phys_self) < 2048, "trap-engine fields must fit a 12-bit immediate");
+_Static_assert((offsetof(struct vcpu_arch, fast_stack) + sizeof(((struct vcpu_arch *)0)->fast_stack)) % 16 == 0,
+               "the short path's stack top must be 16-byte aligned");
+_Static_assert(offsetof(struct vcpu_arch, tv.exit_fence) < 2048, "tv.exit_fence must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, fast_cause) < 2048, "fast_cause must fit a 12-bit immediate");

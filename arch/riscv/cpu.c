@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Hart set-up for the hext engine: delegation, counters, timer, VMID probe; time and idle.
+// Hart set-up (for the hext engine: delegation, counters, VMID probe); time, timer and idle.
 #include <arch/arch.h>
 #include <arch/csr.h>
-#include <arch/tengine.h>
 
 #include "exit.h"
 
@@ -61,71 +60,6 @@ unsigned arch_hart_init(bool has_sstc)
     csr_write(CSR_SIE, 1ul << IRQ_S_TIMER);
     arch_timer_set(~0ull);
     return arch_vmid_bits;
-}
-
-void arch_engine_init(void)
-{
-    if (arch_engine_trap) {
-        tv_hart_init();
-    }
-}
-
-uint64_t arch_reserved_root_entry(void)
-{
-    return arch_engine_trap ? tv_reserved_entry() : 0;
-}
-
-int vm_arch_create(struct vm *vm, const struct pt_alloc *alloc)
-{
-    return arch_engine_trap ? tv_vm_create(vm, alloc) : 0;
-}
-
-void vm_arch_destroy(struct vm *vm, const struct pt_alloc *alloc)
-{
-    if (arch_engine_trap) {
-        tv_vm_destroy(vm, alloc);
-    }
-}
-
-void vm_arch_reboot(struct vm *vm)
-{
-    if (arch_engine_trap) {
-        tv_vm_reboot(vm);
-    }
-}
-
-int vcpu_arch_create(struct vcpu *v, const struct pt_alloc *alloc)
-{
-    return arch_engine_trap ? tv_vcpu_create(v, alloc) : 0;
-}
-
-void vcpu_arch_destroy(struct vcpu *v, const struct pt_alloc *alloc)
-{
-    if (arch_engine_trap) {
-        tv_vcpu_destroy(v, alloc);
-    }
-}
-
-void arch_gstage_flush(unsigned vmid)
-{
-    if (arch_engine_trap) {
-        /* No G-stage: the guest's translations are in its vCPUs' shadow trees and the TLB. */
-        __asm__ volatile("sfence.vma" ::: "memory");
-        return;
-    }
-    if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
-        vmid = 0;
-    }
-    /* G-stage entries of that VMID, then its VS-stage ones: HFENCE.VVMA only reaches the VMID in
-     * hgatp, so borrow hgatp for a moment (nothing runs with it: no guest is entered meanwhile). */
-    __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop"
-                     :
-                     : "r"((unsigned long)vmid)
-                     : "memory");
-    unsigned long saved = csr_read(CSR_HGATP);
-    csr_write(CSR_HGATP, (HGATP_MODE_SV39X4 << HGATP_MODE_SHIFT) | ((unsigned long)vmid << HGATP_VMID_SHIFT));
-    __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::: "memory");
-    csr_write(CSR_HGATP, saved);
 }
 
 struct pcpu *arch_this_cpu(void)

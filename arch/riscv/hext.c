@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The hext engine: guests in VS/VU-mode under the H extension; world switch of the VS-level state.
-// Each vcpu_arch_* entry point hands over to the trap engine (tengine.c) when that one runs.
+// Its operations (arch/engine.h) are collected in hext_engine_ops at the end.
 #include <string.h>
 
 #include <arch/arch.h>
 #include <arch/csr.h>
 #include <arch/privemu.h>
-#include <arch/tengine.h>
+#include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
 #include "exit.h"
@@ -19,7 +19,7 @@ void fp_arch_save(struct vcpu_fp *fp);
 void fp_arch_restore(const struct vcpu_fp *fp);
 long hlvx_hu_safe(uint64_t gva, uint16_t *out);
 long hlv_d_safe(uint64_t gva, uint64_t *out);
-_Noreturn void vcpu_arch_trap(struct vcpu_arch *a);
+_Noreturn void hext_trap(struct vcpu_arch *a);
 
 #define FS_INITIAL (1ul << 13)
 #define FS_CLEAN (2ul << 13)
@@ -29,12 +29,14 @@ _Noreturn void vcpu_arch_trap(struct vcpu_arch *a);
 
 extern bool hart_has_sstc;
 
-void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1)
+static void hext_flush_vvma(uint64_t start, uint64_t size, long asid);
+static void hext_timer_check(struct vcpu *v, uint64_t now);
+static uint64_t hext_get_satp(const struct vcpu *v);
+
+static void hext_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
 {
-    if (arch_engine_trap) {
-        tv_reset(vcpu_of_arch(a), entry, a0, a1);
-        return;
-    }
+    struct vcpu_arch *a = &v->arch;
+
     memset(a, 0, sizeof(*a));
     a->fast_cause = EXC_VS_ECALL;
     a->regs.sepc = entry;
@@ -54,11 +56,8 @@ void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t 
     a->flush_on_load = true;
 }
 
-void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
+static void hext_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
 {
-    if (arch_engine_trap) {
-        return; /* no G-stage: guest RAM is reached through the engine's own roots */
-    }
     if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
         vmid = 0; /* shared tag: vcpu_arch_run flushes on every switch then */
     }
@@ -66,12 +65,8 @@ void vcpu_arch_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
                ((root >> 12) & HGATP_PPN_MASK);
 }
 
-void vcpu_arch_unload(struct vcpu *v)
+static void hext_unload(struct vcpu *v)
 {
-    if (arch_engine_trap) {
-        tv_unload(v);
-        return;
-    }
     struct pcpu *c = arch_this_cpu();
     struct vcpu_arch *a = &v->arch;
 
@@ -99,7 +94,7 @@ void vcpu_arch_unload(struct vcpu *v)
     c->loaded = (struct vcpu *)0;
 }
 
-static void vcpu_arch_load(struct vcpu *v)
+static void hext_load(struct vcpu *v)
 {
     const struct vcpu_arch *a = &v->arch;
 
@@ -125,7 +120,7 @@ static void vcpu_arch_load(struct vcpu *v)
      * roots: what another vCPU of the VM left in the VS-stage TLB is not this one's, even if other
      * VMs ran in between. A vCPU started afresh (HSM, reboot) must not see its earlier life's. */
     if ((v->vm->last_vcpu && v->vm->last_vcpu != v) || a->flush_on_load) {
-        vcpu_arch_flush_vvma(0, ~0ull, -1);
+        hext_flush_vvma(0, ~0ull, -1);
     }
     v->vm->last_vcpu = v;
     v->arch.flush_on_load = false;
@@ -135,48 +130,17 @@ static void vcpu_arch_load(struct vcpu *v)
     fp_arch_restore(&a->fp);
 }
 
-void vcpu_arch_charge_exit(struct pcpu *c)
+static _Noreturn void hext_run(struct vcpu *v)
 {
-    /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
-     * instruction was the hypervisor's (the register restore after this adds a fixed ~40). */
-    if (c->exiting) {
-        struct vcpu_arch *a = &c->exiting->arch;
-        uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
-        a->hyp_instret += spent;
-        if (!a->exit_idled) {
-            a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
-        }
-        a->exit_idled = false;
-        c->exiting = (struct vcpu *)0;
-    }
-}
-
-void vcpu_arch_exit_idles(struct pcpu *c)
-{
-    /* The exit's work ends here: what the hart does next is wait for an interrupt, which holds no
-     * guest up. That time still counts in hyp_instret (as it always has), not in its length. */
-    if (c->exiting && !c->exiting->arch.exit_idled) {
-        struct vcpu_arch *a = &c->exiting->arch;
-        uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
-        a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
-        a->exit_idled = true;
-    }
-}
-
-_Noreturn void vcpu_arch_run(struct vcpu *v)
-{
-    if (arch_engine_trap) {
-        tv_run(v);
-    }
     struct pcpu *c = arch_this_cpu();
 
     vcpu_arch_charge_exit(c);
 
     if (c->loaded != v) {
         if (c->loaded) {
-            vcpu_arch_unload(c->loaded);
+            hext_unload(c->loaded);
         }
-        vcpu_arch_load(v);
+        hext_load(v);
         c->loaded = v;
     }
     v->arch.hyp_sp = c->stack_top;
@@ -184,11 +148,9 @@ _Noreturn void vcpu_arch_run(struct vcpu *v)
     vcpu_arch_enter(&v->arch);
 }
 
-_Noreturn void vcpu_arch_trap(struct vcpu_arch *a)
+/* Called by trap_vector (trap.S) with the guest saved. */
+_Noreturn void hext_trap(struct vcpu_arch *a)
 {
-    if (arch_engine_trap) {
-        tv_trap(a);
-    }
     /* Read the trap CSRs first: anything below may trap (a guarded guest read) and overwrite them. */
     a->scause = csr_read(CSR_SCAUSE);
     a->stval = csr_read(CSR_STVAL);
@@ -198,26 +160,20 @@ _Noreturn void vcpu_arch_trap(struct vcpu_arch *a)
     vcpu_handle_exit(vcpu_of_arch(a));
 }
 
-bool vcpu_arch_irq_pending(const struct vcpu_arch *a, uint64_t now)
+static bool hext_irq_pending(const struct vcpu_arch *a, uint64_t now)
 {
     uint64_t pending = a->vs.hvip & VS_IRQ_MASK;
 
-    if (now >= (hart_has_sstc && !arch_engine_trap ? a->vs.vstimecmp : a->timer_deadline)) {
+    if (now >= (hart_has_sstc ? a->vs.vstimecmp : a->timer_deadline)) {
         pending |= 1ul << IRQ_VS_TIMER;
     }
     return (pending & (a->vs.vsie << 1)) != 0;
 }
 
-bool vcpu_arch_can_wake(const struct vcpu_arch *a)
-{
-    /* Called on an unloaded vCPU (sched_wfi unloads it first): vs.vsie is its sie, S numbering. */
-    return (a->vs.vsie & ((1ul << IRQ_S_SOFT) | (1ul << IRQ_S_TIMER) | (1ul << IRQ_S_EXT))) != 0;
-}
-
-bool vcpu_arch_handler_faults(const struct vcpu *v)
+static bool hext_handler_faults(const struct vcpu *v)
 {
     const struct vcpu_arch *a = &v->arch;
-    bool loaded = !arch_engine_trap && arch_this_cpu()->loaded == v;
+    bool loaded = arch_this_cpu()->loaded == v;
     uint64_t tvec = loaded ? csr_read(CSR_VSTVEC) : a->vs.vstvec;
     uint64_t epc = loaded ? csr_read(CSR_VSEPC) : a->vs.vsepc;
     uint64_t cause = loaded ? csr_read(CSR_VSCAUSE) : a->vs.vscause;
@@ -227,11 +183,8 @@ bool vcpu_arch_handler_faults(const struct vcpu *v)
            epc == a->regs.sepc;
 }
 
-uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)
+static uint64_t hext_timer_deadline(const struct vcpu_arch *a)
 {
-    if (arch_engine_trap) {
-        return (a->vs.vsie & (1ul << IRQ_S_TIMER)) ? a->timer_deadline : ~0ull;
-    }
     const struct pcpu *c = arch_this_cpu();
     uint64_t vsie = c->loaded == vcpu_of_arch((struct vcpu_arch *)a) ? csr_read(CSR_VSIE) : a->vs.vsie;
 
@@ -245,12 +198,8 @@ uint64_t vcpu_arch_timer_deadline(const struct vcpu_arch *a)
     return a->timer_deadline;
 }
 
-void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline)
+static void hext_set_timer(struct vcpu *v, uint64_t deadline)
 {
-    if (arch_engine_trap) {
-        tv_set_timer(v, deadline);
-        return;
-    }
     if (hart_has_sstc) {
         /* The caller is the loaded vCPU: its vstimecmp is live, and writing it also clears VSTIP. */
         csr_write(CSR_VSTIMECMP, deadline);
@@ -259,36 +208,25 @@ void vcpu_arch_set_timer(struct vcpu *v, uint64_t deadline)
     }
     v->arch.timer_deadline = deadline;
     csr_clear(CSR_HVIP, 1ul << IRQ_VS_TIMER);
-    vcpu_arch_timer_check(v, arch_time());
+    hext_timer_check(v, arch_time());
 }
 
-void vcpu_arch_timer_check(struct vcpu *v, uint64_t now)
+static void hext_timer_check(struct vcpu *v, uint64_t now)
 {
-    if (arch_engine_trap) {
-        tv_timer_check(v, now);
-        return;
-    }
     if (!hart_has_sstc && arch_this_cpu()->loaded == v && now >= v->arch.timer_deadline) {
         csr_set(CSR_HVIP, 1ul << IRQ_VS_TIMER);
         v->arch.timer_deadline = ~0ull;
     }
 }
 
-uint64_t vcpu_arch_guest_stvec(const struct vcpu *v)
+static uint64_t hext_guest_stvec(const struct vcpu *v)
 {
-    /* Both engines keep it in vs.vstvec while the vCPU is not loaded; hext's loaded one is live. */
-    if (!arch_engine_trap && arch_this_cpu()->loaded == v) {
-        return csr_read(CSR_VSTVEC);
-    }
-    return v->arch.vs.vstvec;
+    /* The loaded vCPU's is live in the CSR; otherwise it was saved at unload. */
+    return arch_this_cpu()->loaded == v ? csr_read(CSR_VSTVEC) : v->arch.vs.vstvec;
 }
 
-void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+static void hext_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
 {
-    if (arch_engine_trap) {
-        priv_enter_trap(&v->arch, cause, tval);
-        return;
-    }
     struct vcpu_arch *a = &v->arch;
     uint64_t old = csr_read(CSR_VSSTATUS);
     uint64_t vsstatus = old & ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
@@ -305,11 +243,8 @@ void vcpu_arch_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
     a->regs.sstatus |= SSTATUS_SPP;
 }
 
-bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
+static bool hext_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 {
-    if (arch_engine_trap) {
-        return tv_read_insn(v, gva, insn);
-    }
     uint16_t lo, hi;
 
     (void)v;
@@ -328,24 +263,17 @@ bool vcpu_arch_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
     return true;
 }
 
-bool vcpu_arch_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
+static bool hext_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
 {
-    if (arch_engine_trap) {
-        return tv_read_guest_u64(v, gva, val);
-    }
     (void)v;
     /* HLV.D translates and checks permissions as the guest mode in hstatus.SPVP would. */
     return (gva & 7) == 0 && hlv_d_safe(gva, val) == 0;
 }
 
-void vcpu_arch_set_virq(struct vcpu *v, unsigned irq, bool on)
+static void hext_set_virq(struct vcpu *v, unsigned irq, bool on)
 {
     uint64_t bit = 1ul << irq;
 
-    if (arch_engine_trap) {
-        v->arch.vs.hvip = on ? v->arch.vs.hvip | bit : v->arch.vs.hvip & ~bit;
-        return;
-    }
 
     if (arch_this_cpu()->loaded == v) {
         if (on) {
@@ -360,28 +288,15 @@ void vcpu_arch_set_virq(struct vcpu *v, unsigned irq, bool on)
     }
 }
 
-bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq)
+static bool hext_virq_pending(const struct vcpu *v, unsigned irq)
 {
-    if (arch_engine_trap) {
-        return (v->arch.vs.hvip >> irq) & 1;
-    }
     uint64_t hvip = arch_this_cpu()->loaded == v ? csr_read(CSR_HVIP) : v->arch.vs.hvip;
 
     return (hvip >> irq) & 1;
 }
 
-void vcpu_arch_fence_i(void)
+static void hext_flush_vvma(uint64_t start, uint64_t size, long asid)
 {
-    __asm__ volatile("fence.i" ::: "memory");
-}
-
-void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
-{
-    if (arch_engine_trap) {
-        (void)asid; /* shadow trees are per vCPU, not per ASID */
-        tv_flush(arch_this_cpu()->loaded, start, size);
-        return;
-    }
     /* Page by page for small ranges; beyond 64 pages one full flush is cheaper. */
     bool all = size > 64 * 4096ul;
 
@@ -408,12 +323,9 @@ void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
     }
 }
 
-void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
+static void hext_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
 {
-    if (arch_engine_trap) {
-        tv_set_root(v, satp, user_root);
-        return;
-    }
+    (void)user_root;
     /* The hardware keeps VS and VU apart itself: no user root needed. A new root with the same ASID
      * needs no flush here: the guest asks for one when it must. */
     if (arch_this_cpu()->loaded == v) {
@@ -423,20 +335,104 @@ void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
     }
 }
 
-bool vcpu_arch_root_in_use(const struct vcpu *v, uint64_t root)
+static bool hext_root_in_use(const struct vcpu *v, uint64_t root)
 {
-    uint64_t satp = vcpu_arch_get_satp(v);
+    uint64_t satp = hext_get_satp(v);
 
-    if (arch_engine_trap && tv_root_in_use(v, root)) {
-        return true;
-    }
     return (satp >> 60) != 0 && ((satp & ((1ull << 44) - 1)) << 12) == root;
 }
 
-uint64_t vcpu_arch_get_satp(const struct vcpu *v)
+static uint64_t hext_get_satp(const struct vcpu *v)
 {
-    if (arch_engine_trap) {
-        return v->arch.vs.vsatp;
-    }
     return arch_this_cpu()->loaded == v ? csr_read(CSR_VSATP) : v->arch.vs.vsatp;
 }
+
+static void hext_gstage_flush(unsigned vmid)
+{
+    if (arch_vmid_bits == 0 || vmid >= (1u << arch_vmid_bits)) {
+        vmid = 0;
+    }
+    /* G-stage entries of that VMID, then its VS-stage ones: HFENCE.VVMA only reaches the VMID in
+     * hgatp, so borrow hgatp for a moment (nothing runs with it: no guest is entered meanwhile). */
+    __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop"
+                     :
+                     : "r"((unsigned long)vmid)
+                     : "memory");
+    unsigned long saved = csr_read(CSR_HGATP);
+    csr_write(CSR_HGATP, (HGATP_MODE_SV39X4 << HGATP_MODE_SHIFT) | ((unsigned long)vmid << HGATP_VMID_SHIFT));
+    __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop" ::: "memory");
+    csr_write(CSR_HGATP, saved);
+}
+
+static uint64_t hext_no_reserved_entry(void)
+{
+    return 0; /* guests have a G-stage of their own: nothing of the hypervisor's is in their roots */
+}
+
+static int hext_vm_create(struct vm *vm, const struct pt_alloc *alloc)
+{
+    (void)vm;
+    (void)alloc;
+    return 0;
+}
+
+static void hext_vm_destroy(struct vm *vm, const struct pt_alloc *alloc)
+{
+    (void)vm;
+    (void)alloc;
+}
+
+static void hext_vm_reboot(struct vm *vm)
+{
+    (void)vm;
+}
+
+static int hext_vcpu_create(struct vcpu *v, const struct pt_alloc *alloc)
+{
+    (void)v;
+    (void)alloc;
+    return 0;
+}
+
+static void hext_vcpu_destroy(struct vcpu *v, const struct pt_alloc *alloc)
+{
+    (void)v;
+    (void)alloc;
+}
+
+static void hext_tables_retyped(struct vcpu *loaded)
+{
+    (void)loaded; /* the hardware walks the guest's own tables: nothing cached to drop */
+}
+
+const struct vcpu_engine_ops hext_engine_ops = {
+    .name = "hext",
+    .hart_init = 0,
+    .reserved_root_entry = hext_no_reserved_entry,
+    .vm_create = hext_vm_create,
+    .vm_destroy = hext_vm_destroy,
+    .vm_reboot = hext_vm_reboot,
+    .vcpu_create = hext_vcpu_create,
+    .vcpu_destroy = hext_vcpu_destroy,
+    .gstage_flush = hext_gstage_flush,
+    .reset = hext_reset,
+    .set_gstage = hext_set_gstage,
+    .run = hext_run,
+    .unload = hext_unload,
+    .irq_pending = hext_irq_pending,
+    .handler_faults = hext_handler_faults,
+    .tables_retyped = hext_tables_retyped,
+    .timer_deadline = hext_timer_deadline,
+    .set_timer = hext_set_timer,
+    .timer_check = hext_timer_check,
+    .inject_exception = hext_inject_exception,
+    .guest_stvec = hext_guest_stvec,
+    .read_insn = hext_read_insn,
+    .read_guest_u64 = hext_read_guest_u64,
+    .set_virq = hext_set_virq,
+    .virq_pending = hext_virq_pending,
+    .flush_vvma = hext_flush_vvma,
+    .set_root = hext_set_root,
+    .root_in_use = hext_root_in_use,
+    .get_satp = hext_get_satp,
+};

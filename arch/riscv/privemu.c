@@ -177,6 +177,8 @@ unsigned priv_emulate(struct vcpu_arch *a, uint32_t insn, struct priv_fx *fx)
     fx->flags = 0;
     fx->fence_all = true;
     fx->fence_va = 0;
+    fx->fence_one_asid = false;
+    fx->fence_asid = 0;
 
     if ((insn & 0x7f) != OP_SYSTEM || a->tv.vmode != 1) {
         fx->flags = PRIV_FX_ILLEGAL;
@@ -202,6 +204,9 @@ unsigned priv_emulate(struct vcpu_arch *a, uint32_t insn, struct priv_fx *fx)
         fx->flags = PRIV_FX_FENCE;
         fx->fence_all = rs1 == 0;
         fx->fence_va = vcpu_arch_get_reg(a, rs1);
+        unsigned rs2 = (insn >> 20) & 31;
+        fx->fence_one_asid = rs2 != 0;
+        fx->fence_asid = vcpu_arch_get_reg(a, rs2) & SATP_ASID_MASK;
     } else {
         fx->flags = PRIV_FX_ILLEGAL; /* mret, sinval.vma, hfence, ...: not for a guest kernel */
         return fx->flags;

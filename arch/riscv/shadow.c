@@ -121,12 +121,16 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base,
     vm->ram_base = ram_base;
     vm->nframes = nframes;
     vm->table_writes = 0;
+    vm->vm_drops = 0;
+    vm->revokes = 0;
     shadow_vm_reset(vm);
 }
 
 void shadow_vm_reset(struct shadow_vm *vm)
 {
     vm->nwp = 0;
+    vm->nwmap = 0;
+    vm->wmap_lost = false;
     for (uint64_t i = 0; i < (vm->nframes + 63) / 64; i++) {
         vm->writable[i] = 0;
     }
@@ -173,6 +177,60 @@ static void mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
     }
 }
 
+static bool wmap_live(const struct shadow_wmap *w)
+{
+    return w->owner->space[w->space].gen == w->gen && *w->slot == w->pte;
+}
+
+/* Records a writable leaf just written at slot; when the record is full, stale entries go first. */
+static void wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uint64_t gpa, uint64_t len)
+{
+    if (vm->wmap_lost) {
+        return;
+    }
+    if (vm->nwmap == SHADOW_WMAP_MAX) {
+        unsigned n = 0;
+        for (unsigned i = 0; i < vm->nwmap; i++) {
+            if (wmap_live(&vm->wmap[i])) {
+                vm->wmap[n++] = vm->wmap[i];
+            }
+        }
+        vm->nwmap = n;
+        /* Mostly live: compacting again soon would cost a scan per fill. Give up until the next
+         * drop of everything. */
+        if (n > SHADOW_WMAP_MAX / 4 * 3) {
+            vm->wmap_lost = true;
+            return;
+        }
+    }
+    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, gpa, len, s, s->cur, s->space[s->cur].gen };
+}
+
+/* Takes every writable leaf over the frame at gpa out of the trees (they refill read-only once the
+ * frame is protected). False when some writable leaf went unrecorded. */
+static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
+{
+    if (vm->wmap_lost) {
+        return false;
+    }
+    unsigned n = 0;
+    for (unsigned i = 0; i < vm->nwmap; i++) {
+        struct shadow_wmap *w = &vm->wmap[i];
+        if (!wmap_live(w)) {
+            continue;
+        }
+        if (gpa >= w->gpa && gpa - w->gpa < w->len) {
+            *w->slot = 0;
+            w->owner->fence = true;
+            vm->revokes++;
+            continue;
+        }
+        vm->wmap[n++] = *w;
+    }
+    vm->nwmap = n;
+    return true;
+}
+
 /* Write-protects the tables a walk for va went through. A table new to the set may still be mapped
  * writable in some tree (it was data until now): then every tree of the VM goes, and the set starts
  * again with these. */
@@ -189,7 +247,10 @@ static void protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
             }
             continue;
         }
-        if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
+        if (vm->nwp < SHADOW_WP_MAX && writable_bit(vm, p->table[i]) && wmap_revoke(vm, p->table[i])) {
+            /* The bit stays: a frame's bit says "look in the record", which now has none for it. */
+        } else if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
+            vm->vm_drops++;
             ops->drop_vm(ops->ctx);
             i = (unsigned)-1; /* protect the whole path again, in the fresh set */
             continue;
@@ -208,12 +269,42 @@ static bool any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t 
     return false;
 }
 
+static void clear_root(const struct shadow_ops *ops, uint64_t root)
+{
+    uint64_t *r = ops->table(ops->ctx, root);
+
+    for (unsigned k = 0; k < SHADOW_RESERVED_SLOT; k++) {
+        r[k] = 0;
+    }
+}
+
+static void space_empty(struct shadow *s, const struct shadow_ops *ops, struct shadow_space *sp)
+{
+    if (!sp->filled) {
+        return;
+    }
+    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+        clear_root(ops, sp->root[i]);
+    }
+    sp->filled = false;
+    sp->gen++;
+    s->fence = true;
+}
+
 void shadow_init(struct shadow *s, const struct shadow_ops *ops, const uint64_t roots[SHADOW_VIEWS],
                  uint64_t pool, unsigned npool, uint64_t reserved_pte, struct shadow_vm *vm)
 {
     s->vm = vm;
+    s->nspaces = 1;
+    s->cur = 0;
+    s->clock = 0;
+    s->fence = true;
+    s->space[0].key = SHADOW_NO_KEY;
+    s->space[0].last_use = 0;
+    s->space[0].filled = true;
     for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
         s->root[i] = roots[i];
+        s->space[0].root[i] = roots[i];
         ops->table(ops->ctx, roots[i])[SHADOW_RESERVED_SLOT] = reserved_pte;
     }
     s->pool = pool;
@@ -223,25 +314,64 @@ void shadow_init(struct shadow *s, const struct shadow_ops *ops, const uint64_t 
     s->fills = s->drops = 0;
 }
 
+void shadow_add_spaces(struct shadow *s, const struct shadow_ops *ops, const uint64_t *roots, unsigned n)
+{
+    for (unsigned k = 0; k < n && s->nspaces < SHADOW_SPACES; k++) {
+        struct shadow_space *sp = &s->space[s->nspaces++];
+        sp->key = SHADOW_NO_KEY;
+        sp->last_use = 0;
+        sp->filled = false;
+        for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+            sp->root[i] = roots[k * SHADOW_VIEWS + i];
+            ops->table(ops->ctx, sp->root[i])[SHADOW_RESERVED_SLOT] = s->reserved_pte;
+        }
+    }
+}
+
+static void make_current(struct shadow *s, unsigned i)
+{
+    s->cur = i;
+    s->space[i].last_use = ++s->clock;
+    for (unsigned v = 0; v < SHADOW_VIEWS; v++) {
+        s->root[v] = s->space[i].root[v];
+    }
+}
+
+bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key)
+{
+    unsigned victim = 0;
+
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        if (s->space[i].key == key && key != SHADOW_NO_KEY) {
+            make_current(s, i);
+            return true;
+        }
+        if (s->space[i].last_use < s->space[victim].last_use) {
+            victim = i;
+        }
+    }
+    /* The current space may be the only one: its trees were filled under the old key, so they go. */
+    space_empty(s, ops, &s->space[victim]);
+    s->space[victim].key = key;
+    make_current(s, victim);
+    return false;
+}
+
 void shadow_drop_all(struct shadow *s, const struct shadow_ops *ops)
 {
-    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
-        uint64_t *r = ops->table(ops->ctx, s->root[i]);
-        for (unsigned k = 0; k < SHADOW_RESERVED_SLOT; k++) {
-            r[k] = 0;
-        }
+    /* Every space stays what it is (its key), only emptier: an empty tree is right for any key. */
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        space_empty(s, ops, &s->space[i]);
     }
     s->used = 0;
     s->drops++;
 }
 
-void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
+static void drop_va_in(struct shadow *s, const struct shadow_ops *ops, const struct shadow_space *sp,
+                       uint64_t va)
 {
-    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
-        return;
-    }
     for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
-        uint64_t *t = ops->table(ops->ctx, s->root[i]);
+        uint64_t *t = ops->table(ops->ctx, sp->root[i]);
         for (int l = 2; l >= 0; l--) {
             uint64_t *e = &t[vpn(va, (unsigned)l)];
             if (!(*e & PTE_V)) {
@@ -251,9 +381,42 @@ void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
              * the guest's leaf for va (supervisor chapter, "SFENCE.VMA"), not only va's page. */
             if ((*e & (PTE_LEAF | PTE_SUPER)) || l == 0) {
                 *e = 0;
+                s->fence = true;
                 break;
             }
             t = ops->table(ops->ctx, PTE_PPN(*e) << 12);
+        }
+    }
+}
+
+void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
+{
+    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+        return;
+    }
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        if (s->space[i].filled) {
+            drop_va_in(s, ops, &s->space[i], va);
+        }
+    }
+}
+
+void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
+                       bool va_only, uint64_t va)
+{
+    if (va_only && (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT)) {
+        return;
+    }
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        struct shadow_space *sp = &s->space[i];
+        /* A space of unknown key may be the one asked for. */
+        if (!sp->filled || (sp->key != SHADOW_NO_KEY && (sp->key & mask) != value)) {
+            continue;
+        }
+        if (va_only) {
+            drop_va_in(s, ops, sp, va);
+        } else {
+            space_empty(s, ops, sp);
         }
     }
 }
@@ -345,20 +508,27 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     }
 
     uint64_t *t = ops->table(ops->ctx, s->root[view]);
+    s->space[s->cur].filled = true;
     uint64_t *l1 = descend(s, ops, &t[vpn(va, 2)]);
     /* Pieces of a guest superpage hang under a pointer tagged PTE_SUPER, which a fence of one of its
      * addresses drops whole. Bare mode has nothing to go stale. */
     if (!env->bare && level == 2) {
         t[vpn(va, 2)] |= PTE_SUPER;
     }
+    uint64_t *leaf;
     if (big) {
-        l1[vpn(va, 1)] = ((ops->hpa(ops->ctx, mega) >> 12) << 10) | flags;
+        leaf = &l1[vpn(va, 1)];
+        *leaf = ((ops->hpa(ops->ctx, mega) >> 12) << 10) | flags;
     } else {
         uint64_t *l0 = descend(s, ops, &l1[vpn(va, 1)]);
         if (!env->bare && level == 1) {
             l1[vpn(va, 1)] |= PTE_SUPER;
         }
-        l0[vpn(va, 0)] = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
+        leaf = &l0[vpn(va, 0)];
+        *leaf = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
+    }
+    if ((flags & PTE_W) && s->vm) {
+        wmap_add(s->vm, s, leaf, big ? mega : page, big ? MEGA : PAGE);
     }
     s->fills++;
     return SHADOW_OK;

@@ -13,7 +13,7 @@
 #include <arch/layout.h>
 #include <arch/privemu.h>
 #include <arch/shadow.h>
-#include <arch/tengine.h>
+#include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
 #include "console.h"
@@ -45,6 +45,10 @@ static uint64_t hyp_root[512] __attribute__((aligned(4096)));
 static uint64_t alias_l1[512] __attribute__((aligned(4096)));
 static uint64_t alias_l0[ALIAS_L0_TABLES][512] __attribute__((aligned(4096)));
 static uint64_t hyp_satp, alias_pte;
+/* Hardware ASIDs: 0 the hypervisor's root, 1 validated (paravirtual) roots, from TV_ASID_SHADOW one
+ * per shadow tree of a vCPU (space * SHADOW_VIEWS + view). Without enough ASID bits every root
+ * switch fences the whole TLB. */
+bool tv_asids;
 
 static uint64_t table_pte(const void *t)
 {
@@ -78,6 +82,11 @@ void tv_hart_init(void)
     hyp_root[SHADOW_RESERVED_SLOT] = alias_pte;
     tv_empty_root[SHADOW_RESERVED_SLOT] = alias_pte;
     hyp_satp = tv_satp_of((uint64_t)(uintptr_t)hyp_root);
+    /* ASIDLEN: write ones to the ASID field and read back (supervisor chapter, "satp"). The hart
+     * runs identity-mapped code at physical addresses here, so a Sv39 root must name the same. */
+    csr_write(CSR_SATP, hyp_satp | (SATP_ASID_MASK << SATP_ASID_SHIFT));
+    uint64_t asid_bits = (csr_read(CSR_SATP) >> SATP_ASID_SHIFT) & SATP_ASID_MASK;
+    tv_asids = asid_bits + 1 >= TV_ASID_SHADOW + SHADOW_SPACES * SHADOW_VIEWS;
     /* From here on the hypervisor runs translated, identity-mapped, so that a trap from a guest (taken
      * on the guest's root) can find the vector through the alias and switch roots there. */
     csr_write(CSR_STVEC, alias_of(tv_vector));
@@ -113,7 +122,7 @@ int tv_vcpu_create(struct vcpu *v, const struct pt_alloc *alloc)
 {
     struct vcpu_arch *a = &v->arch;
     /* Room for a few hundred 2 MiB regions of mappings: more only costs refills after a drop. */
-    unsigned n = SHADOW_VIEWS + 32 + (unsigned)(v->vm->ram_size >> 19);
+    unsigned n = SHADOW_SPACES * SHADOW_VIEWS + 64 + (unsigned)(v->vm->ram_size >> 18);
     uint64_t base = alloc->alloc(alloc->ctx, n, 4096);
 
     if (!base) {
@@ -143,20 +152,20 @@ void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
     uint64_t base = a->tv.frames;
     unsigned nframes = a->tv.nframes;
     struct shadow_ops o = tv_ops_for(v->vm);
-    uint64_t roots[SHADOW_VIEWS];
+    uint64_t roots[SHADOW_SPACES * SHADOW_VIEWS];
 
-    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+    for (unsigned i = 0; i < SHADOW_SPACES * SHADOW_VIEWS; i++) {
         roots[i] = base + i * 4096;
-        uint64_t *t = (uint64_t *)(uintptr_t)roots[i];
-        for (unsigned k = 0; k < 512; k++) {
-            t[k] = 0;
-        }
+        memset((void *)(uintptr_t)roots[i], 0, 4096);
     }
     memset(a, 0, sizeof(*a));
     a->tv.frames = base;
     a->tv.nframes = nframes;
-    shadow_init(&a->tv.sh, &o, roots, base + SHADOW_VIEWS * 4096, nframes - SHADOW_VIEWS, alias_pte,
-                &v->vm->shadow);
+    shadow_init(&a->tv.sh, &o, roots, base + SHADOW_SPACES * SHADOW_VIEWS * 4096,
+                nframes - SHADOW_SPACES * SHADOW_VIEWS, alias_pte, &v->vm->shadow);
+    shadow_add_spaces(&a->tv.sh, &o, roots + SHADOW_VIEWS, SHADOW_SPACES - 1);
+    /* The VM's record of writable leaves may name this vCPU's old trees: trust it no more. */
+    v->vm->shadow.wmap_lost = true;
     a->regs.sepc = entry;
     a->regs.x[REG_A0] = a0;
     a->regs.x[REG_A1] = a1;
@@ -208,8 +217,10 @@ _Noreturn void tv_run(struct vcpu *v)
     struct pcpu *c = arch_this_cpu();
     struct vcpu_arch *a = &v->arch;
 
+    bool switched = c->loaded != v;
+
     vcpu_arch_charge_exit(c);
-    if (c->loaded != v) {
+    if (switched) {
         if (c->loaded) {
             tv_unload(c->loaded);
         }
@@ -233,6 +244,11 @@ _Noreturn void tv_run(struct vcpu *v)
         priv_enter_trap(a, SCAUSE_IRQ | (uint64_t)irq, 0);
     }
     tv_select_root(v);
+    /* The TLB may hold entries of this vCPU's ASIDs that its trees no longer have, or another
+     * vCPU's under the same ASIDs; validated roots change through hypercalls: fence for those. */
+    a->tv.enter_fence = !tv_asids || switched || a->tv.sh.fence || a->tv.direct_root;
+    a->tv.exit_fence = !tv_asids;
+    a->tv.sh.fence = false;
     /* The hardware runs the guest in U-mode with its FP state as the guest's sstatus.FS says (Off
      * makes FP instructions trap, and the guest sees them as illegal, as it would). */
     uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
@@ -298,17 +314,23 @@ static void emulate_privileged(struct vcpu *v)
         /* A native satp write leaves paravirtual direct paging: the tables it names are walked. A
          * change of sstatus.MXR only makes the shadow entries stale: a validated root holds machine
          * addresses, and shadowing it as guest-physical tables would unmap the guest. */
+        struct shadow_ops o = tv_ops_for(v->vm);
         if ((insn >> 20) == CSR_SATP) {
             a->tv.direct_root = a->tv.direct_user_root = 0;
+            shadow_switch(&a->tv.sh, &o, a->vs.vsatp); /* its trees, kept since it last ran */
+        } else {
+            tv_drop_all(v);
         }
-        struct shadow_ops o = tv_ops_for(v->vm);
-        shadow_drop_all(&a->tv.sh, &o);
     }
     if (fx.flags & PRIV_FX_FENCE) {
         /* Every vCPU of the VM shares this hart's TLB; only this one's shadow holds what it used. */
         struct shadow_ops o = tv_ops_for(v->vm);
-        if (fx.fence_all) {
-            shadow_drop_all(&a->tv.sh, &o);
+        if (fx.fence_one_asid) {
+            /* Only the trees of that guest ASID (any root), as the hardware would drop. */
+            shadow_drop_match(&a->tv.sh, &o, SATP_ASID_MASK << SATP_ASID_SHIFT,
+                              fx.fence_asid << SATP_ASID_SHIFT, !fx.fence_all, fx.fence_va);
+        } else if (fx.fence_all) {
+            tv_drop_all(v);
         } else {
             shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
         }
@@ -374,9 +396,101 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
 
 /* ---- Guest memory reads and TLB maintenance for hyp/. ---- */
 
+/* ---- The rest of the engine interface (arch/engine.h). ---- */
 
+static void tv_gstage_flush(unsigned vmid)
+{
+    (void)vmid;
+    /* No G-stage: the guest's translations are in its vCPUs' shadow trees and the TLB. */
+    __asm__ volatile("sfence.vma" ::: "memory");
+}
 
+static void tv_set_gstage(struct vcpu_arch *a, uint64_t root, unsigned vmid)
+{
+    (void)a;
+    (void)root;
+    (void)vmid; /* no G-stage: guest RAM is reached through the engine's own roots */
+}
 
+static bool tv_irq_pending(const struct vcpu_arch *a, uint64_t now)
+{
+    uint64_t pending = a->vs.hvip & ((1ull << IRQ_VS_SOFT) | (1ull << IRQ_VS_TIMER) | (1ull << IRQ_VS_EXT));
 
+    if (now >= a->timer_deadline) {
+        pending |= 1ull << IRQ_VS_TIMER;
+    }
+    return (pending & (a->vs.vsie << 1)) != 0;
+}
 
+static bool tv_handler_faults(const struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
 
+    /* From the guest's kernel only: its user code faulting at that address is no loop of its own. */
+    return a->tv.vmode && !(a->vs.vscause & SCAUSE_IRQ) && a->regs.sepc == (a->vs.vstvec & ~3ull) &&
+           a->vs.vsepc == a->regs.sepc;
+}
+
+static uint64_t tv_timer_deadline(const struct vcpu_arch *a)
+{
+    return (a->vs.vsie & (1ull << IRQ_S_TIMER)) ? a->timer_deadline : ~0ull;
+}
+
+static uint64_t tv_guest_stvec(const struct vcpu *v)
+{
+    return v->arch.vs.vstvec; /* the virtual CSR file is memory, loaded or not */
+}
+
+static void tv_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
+{
+    priv_enter_trap(&v->arch, cause, tval);
+}
+
+static void tv_set_virq(struct vcpu *v, unsigned irq, bool on)
+{
+    uint64_t bit = 1ull << irq;
+
+    v->arch.vs.hvip = on ? v->arch.vs.hvip | bit : v->arch.vs.hvip & ~bit;
+}
+
+static bool tv_virq_pending(const struct vcpu *v, unsigned irq)
+{
+    return (v->arch.vs.hvip >> irq) & 1;
+}
+
+static uint64_t tv_get_satp(const struct vcpu *v)
+{
+    return v->arch.vs.vsatp;
+}
+
+const struct vcpu_engine_ops trap_engine_ops = {
+    .name = "trap",
+    .hart_init = tv_hart_init,
+    .reserved_root_entry = tv_reserved_entry,
+    .vm_create = tv_vm_create,
+    .vm_destroy = tv_vm_destroy,
+    .vm_reboot = tv_vm_reboot,
+    .vcpu_create = tv_vcpu_create,
+    .vcpu_destroy = tv_vcpu_destroy,
+    .gstage_flush = tv_gstage_flush,
+    .reset = tv_reset,
+    .set_gstage = tv_set_gstage,
+    .run = tv_run,
+    .unload = tv_unload,
+    .irq_pending = tv_irq_pending,
+    .handler_faults = tv_handler_faults,
+    .tables_retyped = tv_tables_retyped,
+    .timer_deadline = tv_timer_deadline,
+    .set_timer = tv_set_timer,
+    .timer_check = tv_timer_check,
+    .inject_exception = tv_inject_exception,
+    .guest_stvec = tv_guest_stvec,
+    .read_insn = tv_read_insn,
+    .read_guest_u64 = tv_read_guest_u64,
+    .set_virq = tv_set_virq,
+    .virq_pending = tv_virq_pending,
+    .flush_vvma = tv_flush_vvma,
+    .set_root = tv_set_root,
+    .root_in_use = tv_root_in_use,
+    .get_satp = tv_get_satp,
+};

@@ -10,21 +10,57 @@
 #include <arch/csr.h>
 #include <arch/shadow.h>
 
+struct pt_alloc;
 struct vm;
 struct vcpu;
 struct vcpu_arch;
 
+/* The engine's operations (arch/engine.h, trap_engine_ops in tengine.c). */
+/* Builds the hypervisor's root and alias and moves the hart onto them. */
+void tv_hart_init(void);
+/* The root entry that maps the hypervisor's alias (slot 511 of every root the guest runs on). */
+uint64_t tv_reserved_entry(void);
+struct vm;
+int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc);
+void tv_vm_destroy(struct vm *vm, const struct pt_alloc *alloc);
+void tv_vm_reboot(struct vm *vm);
+int tv_vcpu_create(struct vcpu *v, const struct pt_alloc *alloc);
+void tv_vcpu_destroy(struct vcpu *v, const struct pt_alloc *alloc);
+void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1);
+void tv_unload(struct vcpu *v);
+_Noreturn void tv_run(struct vcpu *v);
+_Noreturn void tv_trap(struct vcpu_arch *a);
+void tv_timer_check(struct vcpu *v, uint64_t now);
+void tv_set_timer(struct vcpu *v, uint64_t deadline);
+bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn);
+bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val);
+void tv_flush_vvma(uint64_t start, uint64_t size, long asid);
+void tv_tables_retyped(struct vcpu *loaded);
+void tv_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root);
+bool tv_root_in_use(const struct vcpu *v, uint64_t root);
+
+
 extern uint64_t tv_empty_root[512];
+extern bool tv_asids;
+#define TV_ASID_DIRECT 1ull
+#define TV_ASID_SHADOW 2ull
 
 static inline uint64_t tv_satp_of(uint64_t root)
 {
     return (SATP_MODE_SV39 << SATP_MODE_SHIFT) | (root >> 12);
 }
 
+static inline uint64_t tv_satp_asid(uint64_t root, uint64_t asid)
+{
+    return tv_satp_of(root) | (tv_asids ? asid << SATP_ASID_SHIFT : 0);
+}
+
 /* The shadow walker's callbacks for a VM. */
 struct shadow_ops tv_ops_for(struct vm *vm);
 /* Drops the page at va, or everything (and the record of protected tables), from every tree. */
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
+/* Drops every tree of v, and the record of protected tables when no tree of the VM is left. */
+void tv_drop_all(struct vcpu *v);
 /* Chooses the root the hardware uses for the guest's current mode. */
 void tv_select_root(struct vcpu *v);
 /* A page fault of the guest (code: its scause). */

@@ -6,7 +6,6 @@
 #include <arch/csr.h>
 #include <arch/memop.h>
 #include <arch/shadow.h>
-#include <arch/tengine.h>
 #include <arch/vcpu_arch.h>
 
 #include "console.h"
@@ -125,9 +124,13 @@ void tv_select_root(struct vcpu *v)
 
     if (a->tv.direct_root) {
         uint64_t r = a->tv.vmode ? a->tv.direct_root : a->tv.direct_user_root;
-        a->tv.hw_satp = tv_satp_of(r ? r : (uint64_t)(uintptr_t)tv_empty_root);
+        a->tv.hw_satp = tv_satp_asid(r ? r : (uint64_t)(uintptr_t)tv_empty_root, TV_ASID_DIRECT);
     } else {
-        a->tv.hw_satp = tv_satp_of(a->tv.sh.root[view]);
+        for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+            uint64_t asid = TV_ASID_SHADOW + shadow_space_index(&a->tv.sh) * SHADOW_VIEWS + i;
+            a->tv.view_satp[i] = tv_satp_asid(a->tv.sh.root[i], asid);
+        }
+        a->tv.hw_satp = a->tv.view_satp[view];
     }
 }
 
@@ -152,6 +155,25 @@ void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
             shadow_drop_va(s, &o, va);
         }
     }
+}
+
+/* Drops every tree of this vCPU (a satp-independent flush: an sfence.vma of everything). When no
+ * tree of the VM holds anything any more, no table needs protecting: the record starts afresh, so
+ * that frames which stopped being tables meanwhile (freed, reused as data) stop trapping stores. */
+void tv_drop_all(struct vcpu *v)
+{
+    struct shadow_ops o = tv_ops_for(v->vm);
+
+    shadow_drop_all(&v->arch.tv.sh, &o);
+    for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+        const struct shadow *s = &v->vm->vcpus[i].arch.tv.sh;
+        for (unsigned k = 0; v->vm->vcpus[i].arch.tv.frames && k < s->nspaces; k++) {
+            if (s->space[k].filled) {
+                return;
+            }
+        }
+    }
+    shadow_vm_reset(&v->vm->shadow);
 }
 
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
@@ -294,12 +316,15 @@ bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
     return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8);
 }
 
-void tv_flush(struct vcpu *loaded, uint64_t start, uint64_t size)
+void tv_flush_vvma(uint64_t start, uint64_t size, long asid)
 {
+    struct vcpu *loaded = arch_this_cpu()->loaded;
+
+    (void)asid; /* shadow trees are per vCPU, not per ASID */
     if (!loaded) {
         return;
     }
-    /* Shadow trees ignore ASIDs (every root switch flushes the TLB): drop by address or all. */
+    /* An SBI remote fence names no guest ASID we could trust to match a tree: drop by address or all. */
     bool all = size > 64 * 4096ull;
     uint64_t first = start & ~4095ull;
     uint64_t pages = ((start & 4095) + size + 4095) / 4096;
@@ -312,13 +337,11 @@ void tv_flush(struct vcpu *loaded, uint64_t start, uint64_t size)
     __asm__ volatile("sfence.vma" ::: "memory");
 }
 
-void vcpu_arch_tables_retyped(void)
+void tv_tables_retyped(struct vcpu *v)
 {
-    struct vcpu *v = arch_this_cpu()->loaded;
-
     /* Frames that just became tables may be mapped writable in a shadow tree, or protected there
      * with their stores carried out by the engine: every tree of the VM goes, and the record. */
-    if (arch_engine_trap && v) {
+    if (v) {
         tv_drop_vm_shadows(v->vm, 0, true);
         __asm__ volatile("sfence.vma" ::: "memory");
     }
@@ -335,5 +358,10 @@ void tv_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
 
 bool tv_root_in_use(const struct vcpu *v, uint64_t root)
 {
-    return v->arch.tv.direct_root == root || v->arch.tv.direct_user_root == root;
+    uint64_t satp = v->arch.vs.vsatp;
+
+    if (v->arch.tv.direct_root == root || v->arch.tv.direct_user_root == root) {
+        return true;
+    }
+    return (satp >> SATP_MODE_SHIFT) != SATP_MODE_BARE && ((satp & SATP_PPN_MASK) << 12) == root;
 }

@@ -133,8 +133,8 @@ trap_vector:
     mv      a0, sp
     ld      tp, VCPU_HYP_TP(a0)
     ld      sp, VCPU_HYP_SP(a0)
-    call    vcpu_arch_trap
-    /* vcpu_arch_trap is noreturn: it ends in vcpu_arch_enter. */
+    call    hext_trap
+    /* hext_trap is noreturn: it ends in vcpu_arch_enter. */
 1:  j       1b
 
 hyp_trap:
@@ -155,7 +155,7 @@ hyp_trap:
 /* The trap engine's vector. The guest runs in U-mode on a root of its own, where the hypervisor exists
  * only as its alias (root slot 511, no U bit), so this code runs there and sscratch holds the alias
  * address of the vCPU. It saves the guest, moves to the hypervisor's root and continues at the
- * physical address of vcpu_arch_trap. A trap of the hypervisor itself (sscratch = 0) goes to hyp_trap,
+ * physical address of tv_trap. A trap of the hypervisor itself (sscratch = 0) goes to hyp_trap,
  * which then runs through the alias on the hypervisor's root. */
     .balign 4
     .globl tv_vector
@@ -171,18 +171,38 @@ tv_vector:
     ld      t1, VCPU_FAST_CAUSE(sp)
     bne     t0, t1, 1f
     FAST_NULL_HYPERCALL_OR_SAVE
-    /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. Every root
-     * switch fences the whole TLB: the roots carry no ASIDs of their own. */
+    /* The short path (tfast.c): the common privileged instructions of the guest kernel and its user
+     * code's system calls, handled here on the guest's root through the alias, on a stack inside the
+     * vCPU, without the root switch or the scheduler. a0 = 1: handled, back into the guest. */
+    mv      a0, sp
+    li      t0, VCPU_FAST_STACK_TOP
+    add     sp, sp, t0
+    call    tv_fast_trap
+    li      t0, VCPU_FAST_STACK_TOP
+    sub     sp, sp, t0
+    beqz    a0, 6f
+    ld      t0, VCPU_SEPC(sp)
+    csrw    CSR_SEPC, t0
+    mv      a0, sp
+    /* Once sscratch is non-zero a trap would be taken as the guest's: nothing may trap from here on. */
+    csrw    CSR_SSCRATCH, a0
+    RESTORE_GPRS_A0
+    sret
+6:  /* The hypervisor's root; the alias is mapped there too, so the next fetch still works. With
+     * hardware ASIDs the hypervisor's root has ASID 0 of its own, never changed: no fence. */
     ld      t0, VCPU_TV_HYP_SATP(sp)
     csrw    CSR_SATP, t0
+    ld      t0, VCPU_TV_EXIT_FENCE(sp)
+    beqz    t0, 4f
     sfence.vma
+4:
     ld      a0, VCPU_TV_PHYS_SELF(sp)
     ld      tp, VCPU_HYP_TP(a0)
     ld      sp, VCPU_HYP_SP(a0)
     ld      t0, 2f
     jr      t0
     .balign 8
-2:  .dword  vcpu_arch_trap
+2:  .dword  tv_trap
 
 /* void tv_enter(struct vcpu_arch *a0): enter the guest on the trap engine. Runs at its physical
  * address on the hypervisor's root, jumps to its alias, switches to the guest's root there and
@@ -193,6 +213,7 @@ tv_enter:
     csrw    CSR_SEPC, t0
     ld      t0, VCPU_SSTATUS(a0)
     csrw    CSR_SSTATUS, t0
+    ld      t4, VCPU_TV_ENTER_FENCE(a0)
     ld      t0, VCPU_TV_HW_SATP(a0)
     ld      t1, VCPU_TV_ALIAS_SELF(a0)
     li      t2, ARCH_ALIAS_BASE
@@ -202,9 +223,12 @@ tv_enter:
     add     t3, t3, t2
     mv      a0, t1
     jr      t3
-3:  /* Now at the alias; nothing may trap until sret (sscratch set last for that reason). */
+3:  /* Now at the alias; nothing may trap until sret (sscratch set last for that reason). The
+     * root's ASID may hold entries from before a drop or from another vCPU: t4 says. */
     csrw    CSR_SATP, t0
+    beqz    t4, 5f
     sfence.vma
+5:
     csrw    CSR_SSCRATCH, a0
     RESTORE_GPRS_A0
     sret

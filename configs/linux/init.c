@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The static init (PID 1) of the minimal Linux guest: checks that userspace works (console, procfs,
 // SMP count, anonymous memory, fork/wait, the virtio disk when there is one), says so on the console,
-// then powers the machine off.
+// then powers the machine off; with rvhyp.bench=1 on the kernel command line it times a workload
+// instead (make bench).
 // Built by scripts/build-linux.sh with riscv64-linux-gnu-gcc -static; every line starts with "init:
 // ".
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -316,6 +319,216 @@ static void check_disk(void)
     say("init: disk write ok: %zu bytes to %s", total, GUEST_FILE);
 }
 
+// ---- rvhyp.bench=1: the workload make bench (scripts/bench.py) compares natively and under the
+// hypervisor's two engines. Each phase is timed with instret, which on one hart under QEMU -icount
+// counts every instruction executed while it runs: the kernel's, the firmware's and the hypervisor's
+// too, so the figure is what the phase costs as the guest sees it.
+
+#define BENCH_FILE "/bench.dat" /* the initramfs root: ramfs, memory only */
+#define BENCH_CHUNK 65536
+#define BENCH_MIB (1u << 20)
+
+static unsigned char bench_buf[BENCH_CHUNK];
+
+static unsigned long instret(void)
+{
+    unsigned long n;
+    __asm__ volatile("rdinstret %0" : "=r"(n));
+    return n;
+}
+
+static unsigned long bench_getpid(unsigned n)
+{
+    unsigned long start = instret();
+    for (unsigned i = 0; i < n; i++) {
+        syscall(SYS_getpid); /* the system call itself, whatever the C library caches */
+    }
+    return instret() - start;
+}
+
+static unsigned long bench_fork(unsigned n)
+{
+    unsigned long start = instret();
+    for (unsigned i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            fail("bench fork");
+        }
+        if (pid == 0) {
+            _exit(0);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) != pid) {
+            fail("bench waitpid");
+        }
+    }
+    return instret() - start;
+}
+
+// One op: map 1 MiB, store to every page (a fault and a fresh page each), unmap it.
+static unsigned long bench_mmap(unsigned n)
+{
+    unsigned long start = instret();
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (unsigned i = 0; i < n; i++) {
+        volatile unsigned char *p =
+            mmap(NULL, BENCH_MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) {
+            fail("bench mmap");
+        }
+        for (size_t off = 0; off < BENCH_MIB; off += page) {
+            p[off] = (unsigned char)i;
+        }
+        if (munmap((void *)p, BENCH_MIB) < 0) {
+            fail("bench munmap");
+        }
+    }
+    return instret() - start;
+}
+
+// One op: 4 MiB written to a file in the in-memory root file system, read back, removed.
+static unsigned long bench_tmpfs(unsigned n)
+{
+    unsigned long start = instret();
+    for (unsigned i = 0; i < n; i++) {
+        int fd = open(BENCH_FILE, O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) {
+            fail("bench create " BENCH_FILE);
+        }
+        for (unsigned k = 0; k < 4 * BENCH_MIB / BENCH_CHUNK; k++) {
+            bench_buf[0] = (unsigned char)k;
+            if (write(fd, bench_buf, BENCH_CHUNK) != BENCH_CHUNK) {
+                fail("bench write " BENCH_FILE);
+            }
+        }
+        if (lseek(fd, 0, SEEK_SET) != 0) {
+            fail("bench lseek");
+        }
+        for (unsigned k = 0; k < 4 * BENCH_MIB / BENCH_CHUNK; k++) {
+            if (read(fd, bench_buf, BENCH_CHUNK) != BENCH_CHUNK || bench_buf[0] != (unsigned char)k) {
+                fail("bench read " BENCH_FILE);
+            }
+        }
+        close(fd);
+        unlink(BENCH_FILE);
+    }
+    return instret() - start;
+}
+
+// One op: a byte to the child through one pipe and back through the other (two context switches).
+// The child is made before the count starts and reaped after it ends.
+static unsigned long bench_pipe(unsigned n)
+{
+    int to[2], from[2];
+    char c = 0;
+
+    if (pipe(to) < 0 || pipe(from) < 0) {
+        fail("bench pipe");
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fail("bench fork");
+    }
+    if (pid == 0) {
+        /* Only the other ends: the parent closing its write end must be the end of the input. */
+        close(to[1]);
+        close(from[0]);
+        while (read(to[0], &c, 1) == 1) {
+            if (write(from[1], &c, 1) != 1) {
+                _exit(1);
+            }
+        }
+        _exit(0);
+    }
+    close(to[0]);
+    close(from[1]);
+    unsigned long start = instret();
+    for (unsigned i = 0; i < n; i++) {
+        c = (char)i;
+        if (write(to[1], &c, 1) != 1 || read(from[0], &c, 1) != 1 || c != (char)i) {
+            fail("bench pipe round trip");
+        }
+    }
+    unsigned long cost = instret() - start;
+    close(to[1]);
+    waitpid(pid, NULL, 0);
+    close(from[0]);
+    return cost;
+}
+
+// One op: one page of a fresh mapping read (the shared zero page is mapped) then written (copied):
+// two page faults, no system call but the mapping's own, amortised over 1,024 pages.
+static unsigned long bench_fault(unsigned n)
+{
+    unsigned long start = instret();
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t len = (size_t)n * page;
+    volatile unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned sum = 0;
+
+    if (p == MAP_FAILED) {
+        fail("bench mmap");
+    }
+    for (size_t off = 0; off < len; off += page) {
+        sum += p[off];
+        p[off] = (unsigned char)(sum + 1);
+    }
+    munmap((void *)p, len);
+    return instret() - start;
+}
+
+static unsigned long bench_compute(unsigned n)
+{
+    unsigned long start = instret();
+    unsigned long x = 88172645463325252ul;
+    for (unsigned i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    __asm__ volatile("" : : "r"(x)); /* the loop must not be optimised away */
+    return instret() - start;
+}
+
+struct bench_phase {
+    const char *name;
+    unsigned n;
+    unsigned long (*run)(unsigned n); /* returns the instructions the n ops took */
+};
+
+static const struct bench_phase bench_phases[] = {
+    { "getpid", 1000, bench_getpid }, { "fork", 50, bench_fork },        { "mmap", 50, bench_mmap },
+    { "tmpfs", 2, bench_tmpfs },      { "pipe", 500, bench_pipe },               { "fault", 1024, bench_fault },
+    { "compute", 1000000, bench_compute },
+};
+
+static bool bench_asked(void)
+{
+    char line[1024];
+    int fd = open("/proc/cmdline", O_RDONLY);
+
+    if (fd < 0) {
+        return false;
+    }
+    ssize_t n = read(fd, line, sizeof(line) - 1);
+    close(fd);
+    if (n <= 0) {
+        return false;
+    }
+    line[n] = '\0';
+    return strstr(line, "rvhyp.bench=1") != NULL;
+}
+
+static void bench(void)
+{
+    say("init: bench start");
+    for (size_t i = 0; i < sizeof(bench_phases) / sizeof(bench_phases[0]); i++) {
+        const struct bench_phase *b = &bench_phases[i];
+        say("init: bench %s n=%u instret=%lu", b->name, b->n, b->run(b->n));
+    }
+    say("init: bench done");
+}
+
 int main(void)
 {
     /* The platform timer since the machine started, read first thing: under QEMU's -icount shift=0 it
@@ -326,6 +539,10 @@ int main(void)
     say("init: hello from Linux");
     say("init: time %lu", ticks);
     check_cpus();
+    if (bench_asked()) {
+        bench();
+        power_off();
+    }
     check_mmap();
     check_fork();
     check_devmem();

@@ -334,7 +334,7 @@ TEST(writable_mappings_set_their_bits)
     CHECK(wbit(DATA + 0x5000));
 }
 
-TEST(a_writable_frame_becoming_a_table_drops_the_vm)
+TEST(a_writable_frame_becoming_a_table_loses_only_its_writable_leaves)
 {
     setup(0);
     /* vCPU 0 maps a data frame writable; vCPU 1 also maps something. */
@@ -344,38 +344,68 @@ TEST(a_writable_frame_becoming_a_table_drops_the_vm)
     CHECK_EQ(fill(1, KER, 0x8000, LD), OK);
     CHECK_EQ(vm.nwp, 3);
     CHECK(wbit(DATA + 0x5000));
+    sh[0].fence = sh[1].fence = false;
     /* The guest makes that frame a last-level table for 0x40000000 and walks through it. */
     uint64_t l1 = gtable_of(0x40000000, 1);
     gptr(l1)[0] = pte(DATA + 0x5000, V);
     gptr(DATA + 0x5000)[3] = pte(DATA + 0x9000, V | R | A);
     CHECK_EQ(fill(1, KER, 0x40003000, LD), OK);
-    CHECK_EQ(drop_vm_calls, 1);
-    CHECK_EQ(sh_leaf(0, KER, 0x7000) | sh_leaf(1, KER, 0x8000), 0); /* every tree went */
-    CHECK(sh_leaf(1, KER, 0x40003000) != 0);                        /* then the fill went on */
-    CHECK_EQ(sh[0].used, 0);
-    CHECK_EQ(sh[1].used, 2);
-    /* The record holds the new path, whole, and nothing from before. */
-    CHECK_EQ(vm.nwp, 3);
-    expect_wp(env.root, 2, 0);
+    CHECK_EQ(drop_vm_calls, 0);
+    CHECK_EQ(vm.revokes, 1);
+    CHECK_EQ(sh_leaf(0, KER, 0x7000), 0);      /* the writable leaf went, and vCPU 0 must fence */
+    CHECK(sh[0].fence && !sh[1].fence);
+    CHECK(sh_leaf(1, KER, 0x8000) != 0);       /* nothing else did */
+    CHECK(sh_leaf(1, KER, 0x40003000) != 0);
+    CHECK_EQ(sh[0].used, 2);
+    CHECK_EQ(sh[1].used, 4);
+    CHECK_EQ(vm.nwp, 5);
     expect_wp(l1, 1, 0x40000000);
     expect_wp(DATA + 0x5000, 0, 0x40000000);
-    CHECK(shadow_wp_find(&vm, gtable_of(0x7000, 0)) == NULL);
-    CHECK_EQ(wbits(), 0);
     /* From now on the old writable view of the frame is a table write. */
     CHECK_EQ(fill(0, KER, 0x7018, ST), TW);
     CHECK_EQ(out_gpa, DATA + 0x5018);
-    CHECK_EQ(drop_vm_calls, 1);
     /* The same through a writable 2 MiB leaf: any frame in it becoming a table. */
     gmap(0x80200000, 1, pte(DATA + 2 * MEGA, V | R | W | A | D));
     CHECK_EQ(fill(0, KER, 0x80200000, ST), OK);
-    CHECK_EQ(wbits(), 512);
     gptr(gtable_of(0xc0000000, 1))[5] = pte(DATA + 2 * MEGA + 0x7000, V); /* 0xc0a00000 */
     gptr(DATA + 2 * MEGA + 0x7000)[0] = pte(DATA, V | R | A);
     CHECK_EQ(fill(1, KER, 0xc0a00000, LD), OK);
-    CHECK_EQ(drop_vm_calls, 2);
+    CHECK_EQ(drop_vm_calls, 0);
     CHECK_EQ(sh_leaf(0, KER, 0x80200000), 0);
     expect_wp(DATA + 2 * MEGA + 0x7000, 0, 0xc0a00000);
-    CHECK_EQ(vm.nwp, 3);
+    /* Refilled, the 2 MiB are pages now (a table lies in them): writable but that frame. */
+    CHECK_EQ(fill(0, KER, 0x80200000, ST), OK);
+    CHECK(sh_leaf(0, KER, 0x80200000) != 0 && sh_level == 0);
+    CHECK_EQ(fill(0, KER, 0x80207000, ST), TW);
+}
+
+TEST(an_unrecorded_writable_leaf_drops_the_vm)
+{
+    setup(0);
+    gmap(0x7000, 0, pte(DATA + 0x5000, V | R | W | A | D));
+    CHECK_EQ(fill(0, KER, 0x7000, ST), OK);
+    vm.wmap_lost = true; /* as after a vCPU reset, or a full record */
+    uint64_t l1 = gtable_of(0x40000000, 1);
+    gptr(l1)[0] = pte(DATA + 0x5000, V);
+    gptr(DATA + 0x5000)[3] = pte(DATA + 0x9000, V | R | A);
+    CHECK_EQ(fill(1, KER, 0x40003000, LD), OK);
+    CHECK_EQ(drop_vm_calls, 1);
+    CHECK_EQ(sh_leaf(0, KER, 0x7000), 0);
+    CHECK(!vm.wmap_lost); /* the drop started the record afresh */
+    CHECK_EQ(wbits(), 0);
+}
+
+TEST(stale_records_make_room)
+{
+    setup(0);
+    /* More writable leaves than the record holds, each dropped before the next: never lost. */
+    for (unsigned i = 0; i < SHADOW_WMAP_MAX + 8; i++) {
+        uint64_t va = 0x100000 + (uint64_t)(i % 256) * PAGE;
+        gmap(va, 0, pte(DATA + (i % 256) * PAGE, V | R | W | A | D));
+        CHECK_EQ(fill(0, KER, va, ST), OK);
+        shadow_drop_va(&sh[0], &ops, va);
+    }
+    CHECK(!vm.wmap_lost);
 }
 
 TEST(a_full_record_drops_the_vm)
@@ -491,8 +521,9 @@ TEST(bare_mode_records_nothing)
     env.bare = false;
     gmap(0x1000, 0, pte(DATA, V | R | A));
     CHECK_EQ(fill(0, KER, 0x1000, LD), OK);
-    CHECK_EQ(drop_vm_calls, 1);
-    CHECK_EQ(sh_leaf(1, USR, DATA), 0);
+    CHECK_EQ(drop_vm_calls, 0); /* the tables' 2 MiB lost their writable leaf, no more */
+    CHECK_EQ(sh_leaf(0, KER, GBASE + 0x123), 0);
+    CHECK(sh_leaf(1, USR, DATA) != 0);
     CHECK_EQ(vm.nwp, 3);
     /* A recorded table is still no writable target in Bare mode. */
     env.bare = true;

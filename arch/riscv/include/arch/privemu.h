@@ -22,6 +22,8 @@ struct priv_fx {
     unsigned flags;
     bool fence_all;
     uint64_t fence_va;
+    bool fence_one_asid; /* rs2 != x0: only that address space (and not its global mappings) */
+    uint64_t fence_asid;
 };
 
 /* Virtual sstatus bits the guest may write (SIE, SPIE, SPP, FS, SUM, MXR); UXL reads as 64-bit. */

@@ -69,15 +69,34 @@ struct shadow_wp {
     unsigned level; /* its level: 2 the root, 0 the last */
 };
 
+struct shadow;
+/* A writable leaf some tree holds: where, what it says, and which space of which vCPU's trees it is
+ * in (gen: that space's generation when it was made; emptying the space makes the record stale). */
+struct shadow_wmap {
+    uint64_t *slot;
+    uint64_t pte;
+    uint64_t gpa, len;
+    struct shadow *owner;
+    unsigned space;
+    unsigned gen;
+};
+#define SHADOW_WMAP_MAX 512
+
 /* Per VM: the protected frames, and which frames of its RAM some tree maps writable (one bit per
- * 4 KiB frame), so that a frame becoming a table is known to need a drop. */
+ * 4 KiB frame, and a record of each such leaf), so that a frame becoming a table loses its writable
+ * mappings, and only those. */
 struct shadow_vm {
+    struct shadow_wmap wmap[SHADOW_WMAP_MAX];
+    unsigned nwmap;
+    bool wmap_lost;      /* a writable leaf went unrecorded: only dropping every tree is safe */
     struct shadow_wp wp[SHADOW_WP_MAX];
     unsigned nwp;
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;
     uint64_t table_writes; /* guest stores to its tables, carried out by the hypervisor */
+    uint64_t vm_drops;     /* every tree dropped: a frame became a table while mapped writable */
+    uint64_t revokes;      /* writable leaves taken back from a frame that became a table */
 };
 
 void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes);
@@ -98,8 +117,24 @@ struct shadow_env {
     bool sum, mxr;  /* the guest's sstatus.SUM and MXR */
 };
 
+/* Address spaces whose trees are kept while the guest runs another (a context switch back finds its
+ * tree): a bounded cache, least recently used evicted. */
+#define SHADOW_SPACES 8
+#define SHADOW_NO_KEY (~0ull)
+struct shadow_space {
+    uint64_t key;                /* the guest's satp (mode, ASID, root) these trees translate */
+    uint64_t root[SHADOW_VIEWS];
+    uint64_t last_use;           /* s->clock when last switched to */
+    unsigned gen;                /* bumped whenever the space is emptied */
+    bool filled;                 /* some root entry may be set: clear before reuse */
+};
+
 struct shadow {
-    uint64_t root[SHADOW_VIEWS]; /* physical addresses of the three root frames */
+    uint64_t root[SHADOW_VIEWS]; /* the current space's roots (physical addresses) */
+    struct shadow_space space[SHADOW_SPACES];
+    unsigned nspaces, cur;
+    uint64_t clock;
+    bool fence;                  /* some tree lost entries since the caller last fenced the TLB */
     uint64_t pool;               /* physical address of npool frames for the lower levels */
     unsigned npool;
     unsigned used;               /* pool frames in use; all are reclaimed at once by drop_all */
@@ -108,9 +143,24 @@ struct shadow {
     uint64_t fills, drops;       /* counters for the bench */
 };
 
-/* roots: SHADOW_VIEWS frames; pool: npool frames. All zeroed. */
+/* roots: SHADOW_VIEWS frames; pool: npool frames. All zeroed. One address space (key unknown) until
+ * shadow_add_spaces gives more. */
 void shadow_init(struct shadow *s, const struct shadow_ops *ops, const uint64_t roots[SHADOW_VIEWS],
                  uint64_t pool, unsigned npool, uint64_t reserved_pte, struct shadow_vm *vm);
+/* n more address spaces (n <= SHADOW_SPACES - 1), their roots n * SHADOW_VIEWS zeroed frames. */
+void shadow_add_spaces(struct shadow *s, const struct shadow_ops *ops, const uint64_t *roots, unsigned n);
+/* The guest now translates with key (its satp): its trees become current, kept ones when the cache
+ * has them (returns true), else the least recently used space, emptied. */
+bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key);
+/* Empties the trees of every kept space whose key matches value under mask (a guest sfence.vma for
+ * one ASID), or, with va_only, only the page at va in them. */
+void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
+                       bool va_only, uint64_t va);
+/* The hardware ASID offset of the current trees: index of the current space. */
+static inline unsigned shadow_space_index(const struct shadow *s)
+{
+    return s->cur;
+}
 
 /* Walks the guest's tables for an access at va by view. set_ad: set A (and D for a store) in the
  * guest's entry, as the hardware does on an access; the hypervisor's own reads leave them. On

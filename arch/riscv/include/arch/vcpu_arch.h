@@ -58,6 +58,8 @@ struct vcpu_fp {
 struct vcpu_tv {
     uint64_t vmode;      /* 1: the guest kernel (virtual S-mode), 0: its user mode */
     uint64_t hw_satp;    /* what the hardware translates with while the guest runs (trap.S) */
+    uint64_t enter_fence; /* trap.S fences the TLB after loading hw_satp: its ASID's entries may be stale */
+    uint64_t exit_fence; /* trap.S fences after loading hyp_satp: no hardware ASIDs, roots share one */
     uint64_t hyp_satp;   /* the hypervisor's own root, loaded by trap.S at an exit */
     uint64_t alias_self; /* this vcpu_arch seen through the hypervisor's alias (trap.S) */
     uint64_t phys_self;  /* and at its own address, where the hypervisor's C code runs */
@@ -71,6 +73,11 @@ struct vcpu_tv {
     bool exit_done;      /* the engine handled the exit itself: hyp/ only counts it */
     unsigned handler_faults; /* exceptions in a row taken at the guest's own handler entry */
     bool sc_fail;        /* another vCPU of the VM ran since this one did: its next emulated SC fails */
+    /* The hardware satp of each view's tree (shadow paging), so that the short path (tfast.c) can
+     * change views without the walker. */
+    uint64_t view_satp[SHADOW_VIEWS];
+    uint64_t fast_priv;  /* privileged instructions emulated on the short path (counted as such) */
+    uint64_t fast_fwd;   /* system calls of guest user code forwarded on the short path */
 };
 
 struct vcpu_arch {
@@ -96,6 +103,10 @@ struct vcpu_arch {
     uint64_t htval;
     uint64_t htinst;
     struct vcpu_tv tv;
+    /* The short path's stack (tfast.c): it runs on the guest's root, where only the hypervisor's
+     * alias is mapped, so its stack must be inside the image's alias too. Last: trap.S reaches it
+     * with a computed offset. */
+    uint64_t fast_stack[96] __attribute__((aligned(16)));
 };
 
 static inline uint64_t vcpu_arch_get_reg(const struct vcpu_arch *a, unsigned int r)

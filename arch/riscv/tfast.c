@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// The trap engine's short path: what the guest does most often between two real decisions of the
+// hypervisor (its kernel's accesses to sscratch, sepc, scause, stval and sstatus, its reads of sie
+// and sip, sret, and the system calls of its user code) is handled where trap.S saved the guest,
+// still on the guest's root, without the switch to the hypervisor's root, the exit accounting or the
+// scheduler. Invariant: this code runs through the hypervisor's alias, where only the image itself is
+// mapped: it touches the vCPU it is given and the image's own data, nothing reached through a
+// physical pointer; it changes nothing before it has decided to handle the trap (false: the full
+// path takes it from the state trap.S saved).
+#include <arch/csr.h>
+#include <arch/privemu.h>
+#include <arch/vcpu_arch.h>
+
+#include "exit.h"
+#include "tengine_int.h"
+
+#define OP_SYSTEM 0x73u
+#define INSN_SRET 0x10200073u
+#define FS_DIRTY (3ull << 13)
+/* sstatus fields whose change needs the full path: the shadow permissions (MXR), the hardware's FP
+ * state (FS). A change of SUM is a change of view: its tree's root is at hand (view_satp). */
+#define SSTATUS_SLOW (SSTATUS_MXR | SSTATUS_FS)
+
+bool tv_fast_trap(struct vcpu_arch *a);
+extern uint64_t arch_fw_scounteren;
+
+/* An interrupt the guest would take at once in the state (sstatus, mode) it is about to have. */
+static bool irq_deliverable(const struct vcpu_arch *a, uint64_t vsstatus, uint64_t vmode)
+{
+    uint64_t pending = (a->vs.hvip >> 1) & a->vs.vsie & PRIV_SIE_MASK;
+
+    return pending && (vmode == 0 || (vsstatus & SSTATUS_SIE));
+}
+
+/* The hardware root and counters for the guest's mode (tv_run's choice, for shadow paging). */
+static void set_mode(struct vcpu_arch *a, uint64_t vmode)
+{
+    enum shadow_view view = !vmode ? SHADOW_USER : (a->vs.vsstatus & SSTATUS_SUM) ? SHADOW_KERNEL_SUM
+                                                                                  : SHADOW_KERNEL;
+
+    a->tv.vmode = vmode;
+    a->tv.hw_satp = a->tv.view_satp[view];
+    csr_write(CSR_SATP, a->tv.hw_satp);
+    if (!tv_asids) {
+        __asm__ volatile("sfence.vma" ::: "memory");
+    }
+    csr_write(CSR_SCOUNTEREN, vmode ? arch_fw_scounteren : arch_fw_scounteren & a->vs.scounteren);
+    a->fast_cause = vmode ? EXC_U_ECALL : ~0ull;
+}
+
+static bool fast_sret(struct vcpu_arch *a)
+{
+    uint64_t s = a->vs.vsstatus;
+    uint64_t to = (s & SSTATUS_SPP) ? 1 : 0;
+    uint64_t ns = (s & ~(SSTATUS_SIE | SSTATUS_SPP)) | ((s & SSTATUS_SPIE) ? SSTATUS_SIE : 0) | SSTATUS_SPIE;
+
+    if (irq_deliverable(a, ns, to)) {
+        return false;
+    }
+    a->vs.vsstatus = ns;
+    a->regs.sepc = a->vs.vsepc;
+    if (!to) {
+        set_mode(a, 0);
+    }
+    return true;
+}
+
+static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
+{
+    unsigned funct3 = (insn >> 12) & 7;
+    unsigned rd = (insn >> 7) & 31;
+    unsigned rs1 = (insn >> 15) & 31;
+    unsigned csr = insn >> 20;
+    bool write = (funct3 & 3) == 1 || rs1 != 0;
+    uint64_t src = funct3 >= 5 ? rs1 : vcpu_arch_get_reg(a, rs1); /* the I forms take rs1 as uimm */
+    uint64_t old, v;
+
+    if (funct3 == 0 || funct3 == 4 || !priv_csr_read(a, csr, &old)) {
+        return false;
+    }
+    v = (funct3 & 3) == 1 ? src : (funct3 & 3) == 2 ? old | src : old & ~src;
+    if (csr == CSR_SSCRATCH || csr == CSR_SCAUSE || csr == CSR_STVAL) {
+        if (write) {
+            uint64_t *r = csr == CSR_SSCRATCH ? &a->vs.vsscratch : csr == CSR_SCAUSE ? &a->vs.vscause
+                                                                                    : &a->vs.vstval;
+            *r = v;
+        }
+    } else if (csr == CSR_SEPC) {
+        if (write) {
+            a->vs.vsepc = v & ~1ull; /* IALIGN 16: bit 0 is always zero */
+        }
+    } else if (csr == CSR_SSTATUS) {
+        if (write) {
+            uint64_t ns = (a->vs.vsstatus & ~PRIV_SSTATUS_WRITABLE) | (v & PRIV_SSTATUS_WRITABLE);
+            uint64_t changed = ns ^ a->vs.vsstatus;
+            if ((changed & SSTATUS_SLOW) || ((changed & SSTATUS_SIE) && irq_deliverable(a, ns, 1))) {
+                return false;
+            }
+            a->vs.vsstatus = ns;
+            if (changed & SSTATUS_SUM) {
+                set_mode(a, 1);
+            }
+        }
+    } else if ((csr == CSR_SIE || csr == CSR_SIP) && !write) {
+        /* Reads only: a write may change what the hypervisor's timer must wake for. A timer that
+         * is due raises STIP on the full path (its timer check): a guest polling sip sees it there
+         * as promptly as on a hart (census probe timer-sbi-poll). */
+        if (csr == CSR_SIP && csr_read(CSR_TIME) >= a->timer_deadline) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    vcpu_arch_set_reg(a, rd, old);
+    a->regs.sepc += 4;
+    return true;
+}
+
+bool tv_fast_trap(struct vcpu_arch *a)
+{
+    uint64_t cause = csr_read(CSR_SCAUSE);
+    bool done = false;
+
+    /* Validated roots (paravirtual guests) change views through their own hypercalls. */
+    if (a->tv.direct_root) {
+        return false;
+    }
+    /* As tv_trap: FP state the hardware made dirty is dirty in the guest's sstatus. */
+    if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && (a->vs.vsstatus & SSTATUS_FS)) {
+        a->vs.vsstatus |= FS_DIRTY;
+    }
+    if (cause == EXC_ILLEGAL_INSN && a->tv.vmode) {
+        uint32_t insn = (uint32_t)csr_read(CSR_STVAL);
+        if ((insn & 0x7f) == OP_SYSTEM) {
+            done = insn == INSN_SRET ? fast_sret(a) : fast_csr(a, insn);
+        }
+        a->tv.fast_priv += done;
+    } else if (cause == EXC_U_ECALL && !a->tv.vmode) {
+        /* A system call: into the guest kernel's handler, with interrupts off there (SIE = 0). */
+        priv_enter_trap(a, EXC_U_ECALL, 0);
+        set_mode(a, 1);
+        a->tv.fast_fwd++;
+        done = true;
+    }
+    if (done) {
+        a->hyp_instret += csr_read(CSR_INSTRET) - a->exit_instret;
+    }
+    return done;
+}
