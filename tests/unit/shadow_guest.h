@@ -35,6 +35,42 @@ static uint64_t next_table; /* next free guest table frame */
 static uint64_t off;        /* what the guest's tables add to a guest physical address */
 static struct shadow_env env;
 
+/* The guest-memory operations of a guest whose whole RAM is the buffer above and has no devices
+ * (test_shadow_wp.c, test_shadow_cache.c; test_shadow.c varies the RAM size and keeps its own). */
+static inline void *guest_ops_ram(void *ctx, uint64_t gpa, uint64_t len)
+{
+    (void)ctx;
+    bool in = gpa >= GBASE && gpa - GBASE <= RAM_SIZE && len <= RAM_SIZE - (gpa - GBASE);
+    return in ? ram + (gpa - GBASE) : (void *)0;
+}
+
+static inline uint64_t guest_ops_hpa(void *ctx, uint64_t gpa)
+{
+    (void)ctx;
+    return (uint64_t)(uintptr_t)ram + (gpa - GBASE);
+}
+
+static inline bool guest_ops_device(void *ctx, uint64_t gpa)
+{
+    (void)ctx;
+    (void)gpa;
+    return false;
+}
+
+static inline bool guest_ops_may_write(void *ctx, uint64_t gpa, uint64_t len)
+{
+    (void)ctx;
+    (void)gpa;
+    (void)len;
+    return true;
+}
+
+static inline uint64_t *guest_ops_table(void *ctx, uint64_t pa)
+{
+    (void)ctx;
+    return (uint64_t *)(uintptr_t)pa;
+}
+
 static inline uint64_t *gptr(uint64_t gpa)
 {
     return (uint64_t *)(ram + (gpa - GBASE));

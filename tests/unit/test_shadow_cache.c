@@ -17,46 +17,13 @@
 static uint64_t *frames;
 static struct shadow sh;
 
-static void *ops_ram(void *ctx, uint64_t gpa, uint64_t len)
-{
-    (void)ctx;
-    bool in = gpa >= GBASE && gpa - GBASE <= RAM_SIZE && len <= RAM_SIZE - (gpa - GBASE);
-    return in ? ram + (gpa - GBASE) : NULL;
-}
-
-static uint64_t ops_hpa(void *ctx, uint64_t gpa)
-{
-    (void)ctx;
-    return (uint64_t)(uintptr_t)ram + (gpa - GBASE);
-}
-
-static bool ops_device(void *ctx, uint64_t gpa)
-{
-    (void)ctx;
-    (void)gpa;
-    return false;
-}
-
-static bool ops_may_write(void *ctx, uint64_t gpa, uint64_t len)
-{
-    (void)ctx;
-    (void)gpa;
-    (void)len;
-    return true;
-}
-
-static uint64_t *ops_table(void *ctx, uint64_t pa)
-{
-    (void)ctx;
-    return (uint64_t *)(uintptr_t)pa;
-}
-
 static void ops_drop_vm(void *ctx)
 {
     (void)ctx;
 }
 
-static const struct shadow_ops ops = { ops_ram, ops_hpa, ops_device, ops_may_write, ops_table, ops_drop_vm,
+static const struct shadow_ops ops = { guest_ops_ram,       guest_ops_hpa,   guest_ops_device,
+                                       guest_ops_may_write, guest_ops_table, ops_drop_vm,
                                        NULL };
 
 /* Two guest address spaces: root tables at ra and rb, each mapping DATA + its own page at 0x400000. */
@@ -100,7 +67,7 @@ static bool use(uint64_t root, unsigned asid)
 
 static uint64_t leaf(enum shadow_view view, uint64_t va)
 {
-    uint64_t *t = ops_table(NULL, sh.root[view]);
+    uint64_t *t = guest_ops_table(NULL, sh.root[view]);
     for (int l = 2; l >= 0; l--) {
         uint64_t e = t[vpn(va, (unsigned)l)];
         if (!(e & V)) {
@@ -109,7 +76,7 @@ static uint64_t leaf(enum shadow_view view, uint64_t va)
         if (e & RWX) {
             return e;
         }
-        t = ops_table(NULL, (e >> 10) << 12);
+        t = guest_ops_table(NULL, (e >> 10) << 12);
     }
     return 0;
 }
@@ -130,15 +97,15 @@ TEST(switch_back_finds_the_tree)
     setup();
     CHECK(!use(ra, 1));
     fill_user(0x400000);
-    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), ops_hpa(NULL, DATA));
+    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), guest_ops_hpa(NULL, DATA));
     CHECK(!use(rb, 2));
     CHECK_EQ(leaf(SHADOW_USER, 0x400000), 0); /* the other space starts empty */
     fill_user(0x400000);
-    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), ops_hpa(NULL, DATA + PAGE));
+    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), guest_ops_hpa(NULL, DATA + PAGE));
     CHECK(use(ra, 1));
-    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), ops_hpa(NULL, DATA));
+    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), guest_ops_hpa(NULL, DATA));
     CHECK(use(rb, 2));
-    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), ops_hpa(NULL, DATA + PAGE));
+    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), guest_ops_hpa(NULL, DATA + PAGE));
 }
 
 TEST(same_root_new_asid_is_another_space)
@@ -163,7 +130,7 @@ TEST(least_recently_used_is_evicted_and_emptied)
     }
     CHECK(!use(ra, 1)); /* evicted */
     CHECK_EQ(leaf(SHADOW_USER, 0x400000), 0);
-    CHECK_EQ(ops_table(NULL, first)[SHADOW_RESERVED_SLOT], RESERVED_PTE);
+    CHECK_EQ(guest_ops_table(NULL, first)[SHADOW_RESERVED_SLOT], RESERVED_PTE);
     /* The one used least recently since then was ASID 11 (10 made way for ra). */
     CHECK(use(rb, 12));
     CHECK(!use(rb, 10));
@@ -178,7 +145,7 @@ TEST(a_recently_used_space_survives_eviction)
         use(rb, 10 + i);
         CHECK(use(ra, 1)); /* touched between every other space: never the victim */
     }
-    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), ops_hpa(NULL, DATA));
+    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), guest_ops_hpa(NULL, DATA));
 }
 
 TEST(drop_by_asid_leaves_the_others)
@@ -191,7 +158,7 @@ TEST(drop_by_asid_leaves_the_others)
     sh.fence = false;
     shadow_drop_match(&sh, &ops, ASID_MASK, ASID(1), false, 0);
     CHECK(sh.fence);
-    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), ops_hpa(NULL, DATA + PAGE));
+    CHECK_EQ(leaf_pa(leaf(SHADOW_USER, 0x400000)), guest_ops_hpa(NULL, DATA + PAGE));
     CHECK(use(ra, 1));
     CHECK_EQ(leaf(SHADOW_USER, 0x400000), 0);
 }
@@ -230,7 +197,7 @@ TEST(drop_va_and_drop_all_reach_every_space)
     use(ra, 1);
     CHECK_EQ(leaf(SHADOW_USER, 0x400000), 0);
     for (unsigned i = 0; i < NROOTS; i++) {
-        CHECK_EQ(ops_table(NULL, (uint64_t)(uintptr_t)frames + i * PAGE)[SHADOW_RESERVED_SLOT], RESERVED_PTE);
+        CHECK_EQ(guest_ops_table(NULL, (uint64_t)(uintptr_t)frames + i * PAGE)[SHADOW_RESERVED_SLOT], RESERVED_PTE);
     }
 }
 

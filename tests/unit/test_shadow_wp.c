@@ -18,44 +18,11 @@ static struct shadow_vm vm;
 static uint64_t bitmap[NFRAMES / 64 + 1]; /* the last word is a guard shadow_vm_* must not touch */
 static unsigned drop_vm_calls;
 
-static void *ops_ram(void *ctx, uint64_t gpa, uint64_t len)
-{
-    (void)ctx;
-    bool in = gpa >= GBASE && gpa - GBASE <= RAM_SIZE && len <= RAM_SIZE - (gpa - GBASE);
-    return in ? ram + (gpa - GBASE) : NULL;
-}
-
-static uint64_t ops_hpa(void *ctx, uint64_t gpa)
-{
-    (void)ctx;
-    return (uint64_t)(uintptr_t)ram + (gpa - GBASE);
-}
-
-static bool ops_device(void *ctx, uint64_t gpa)
-{
-    (void)ctx;
-    (void)gpa;
-    return false;
-}
-
-static bool ops_may_write(void *ctx, uint64_t gpa, uint64_t len)
-{
-    (void)ctx;
-    (void)gpa;
-    (void)len;
-    return true;
-}
-
-static uint64_t *ops_table(void *ctx, uint64_t pa)
-{
-    (void)ctx;
-    return (uint64_t *)(uintptr_t)pa;
-}
-
 /* What the engine does (tengine.c, drop_vm_shadows): every tree of every vCPU, then the record. */
 static void ops_drop_vm(void *ctx);
-static const struct shadow_ops ops = { ops_ram,   ops_hpa,     ops_device, ops_may_write,
-                                       ops_table, ops_drop_vm, NULL };
+static const struct shadow_ops ops = { guest_ops_ram,       guest_ops_hpa,   guest_ops_device,
+                                       guest_ops_may_write, guest_ops_table, ops_drop_vm,
+                                       NULL };
 
 static void ops_drop_vm(void *ctx)
 {
@@ -102,7 +69,7 @@ static enum shadow_result fill(unsigned cpu, enum shadow_view view, uint64_t va,
 /* The hardware's view of a vCPU's tree: the leaf for va (0 if none); its level in sh_level. */
 static uint64_t sh_leaf(unsigned cpu, enum shadow_view view, uint64_t va)
 {
-    uint64_t *t = ops_table(NULL, sh[cpu].root[view]);
+    uint64_t *t = guest_ops_table(NULL, sh[cpu].root[view]);
     for (int l = 2; l >= 0; l--) {
         uint64_t e = t[vpn(va, (unsigned)l)];
         if (!(e & V)) {
@@ -112,7 +79,7 @@ static uint64_t sh_leaf(unsigned cpu, enum shadow_view view, uint64_t va)
             sh_level = (unsigned)l;
             return e;
         }
-        t = ops_table(NULL, (e >> 10) << 12);
+        t = guest_ops_table(NULL, (e >> 10) << 12);
     }
     return 0;
 }
