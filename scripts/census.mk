@@ -9,7 +9,7 @@ CENSUS_OBJ := $(patsubst guest-pv/census/%,$(BUILD)/census/%.o,$(CENSUS_SRC))
 
 $(CENSUS_OBJ): $(BUILD)/census/%.o: guest-pv/census/%
 	@mkdir -p $(dir $@)
-	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) -Iguest-pv/census -MMD -MP -c $< -o $@
+	$(Q)$(call say,CC,$@)$(CC) $(TARGET_CFLAGS) -Iguest-pv/census -Iarch/riscv/include -MMD -MP -c $< -o $@
 
 $(BUILD)/census/census.elf: $(CENSUS_OBJ) guest-pv/census/census.ld
 	$(Q)$(call say,LD,$@)$(CC) $(TARGET_CFLAGS) -T guest-pv/census/census.ld \

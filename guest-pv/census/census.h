@@ -9,68 +9,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arch/csr.h> /* the hypervisor's CSR numbers, fields and accessors: one definition */
+
 #include "frame.h"
 
-/* CSR numbers (priv spec, csrs.adoc), given as numbers so nothing depends on the assembler's names.
- */
-#define CSR_SSTATUS 0x100
-#define CSR_SIE 0x104
-#define CSR_STVEC 0x105
-#define CSR_SCOUNTEREN 0x106
-#define CSR_SENVCFG 0x10a
-#define CSR_SSCRATCH 0x140
-#define CSR_SEPC 0x141
-#define CSR_SCAUSE 0x142
-#define CSR_STVAL 0x143
-#define CSR_SIP 0x144
-#define CSR_STIMECMP 0x14d
-#define CSR_SATP 0x180
-#define CSR_CYCLE 0xc00
-#define CSR_TIME 0xc01
-#define CSR_INSTRET 0xc02
-
-#define CSR_STR_(x) #x
-#define CSR_STR(x) CSR_STR_(x)
-#define csr_read(csr)                                                                              \
-    ({                                                                                             \
-        uint64_t v_;                                                                               \
-        __asm__ volatile("csrr %0, " CSR_STR(csr) : "=r"(v_) : : "memory");                        \
-        v_;                                                                                        \
-    })
-#define csr_write(csr, val)                                                                        \
-    __asm__ volatile("csrw " CSR_STR(csr) ", %0" : : "r"((uint64_t)(val)) : "memory")
-#define csr_set(csr, val)                                                                          \
-    __asm__ volatile("csrs " CSR_STR(csr) ", %0" : : "r"((uint64_t)(val)) : "memory")
-#define csr_clear(csr, val)                                                                        \
-    __asm__ volatile("csrc " CSR_STR(csr) ", %0" : : "r"((uint64_t)(val)) : "memory")
-
-/* sstatus fields (supervisor chapter, "sstatus" for SXLEN=64). */
-#define SSTATUS_SIE (1ull << 1)
-#define SSTATUS_SPIE (1ull << 5)
+/* sstatus fields the hypervisor has no use for (supervisor chapter, "sstatus" for SXLEN=64). */
 #define SSTATUS_UBE (1ull << 6)
-#define SSTATUS_SPP (1ull << 8)
 #define SSTATUS_VS (3ull << 9)
-#define SSTATUS_FS (3ull << 13)
 #define SSTATUS_XS (3ull << 15)
-#define SSTATUS_SUM (1ull << 18)
-#define SSTATUS_MXR (1ull << 19)
 #define SSTATUS_UXL (3ull << 32)
-#define SSTATUS_SD (1ull << 63)
 
 /* Interrupts: bit n of sie/sip, scause n with the top bit set. */
 #define IRQ_SSI 1
 #define IRQ_STI 5
 #define IRQ_SEI 9
-#define SCAUSE_IRQ (1ull << 63)
 
 /* Exception codes (priv spec, "scause"). */
 #define EXC_ILLEGAL 2
 #define EXC_BREAKPOINT 3
 #define EXC_U_ECALL 8
 #define EXC_INSN_PAGE_FAULT 12
-
-#define SATP_MODE_SHIFT 60
-#define SATP_ASID_SHIFT 44
 
 /* lib.c: output, formatting, SBI, the device tree. */
 void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
