@@ -100,7 +100,7 @@ $(foreach c,$(CONFIGS),$(eval $(call config_rules,$(c))))
 # as build/guest-pv/NAME_fv.bin.
 GUEST_INC  := -Iguest-pv/include -Iinclude -Ihyp/lib -Ihyp -Ihyp/libc
 GUEST_LIB  := $(wildcard guest-pv/kernel/*.c guest-pv/kernel/*.S) hyp/lib/format.c hyp/lib/string.c \
-              hyp/fdt.c
+              hyp/fdt.c hyp/fdt_blob.c
 GUEST_PROGS := $(patsubst guest-pv/progs/%.c,%,$(wildcard guest-pv/progs/*.c))
 # A program may have parts of its own in guest-pv/progs/NAME/*.c, linked with it alone.
 GUEST_PARTS := $(wildcard guest-pv/progs/*/*.c)
@@ -219,17 +219,17 @@ HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recove
         -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow -Wvla -D_DEFAULT_SOURCE
 UNIT_INC := -Ihyp -Iinclude -Iarch/riscv/include -Itests/unit
 
-UNIT_fdt    := hyp/fdt.c
+UNIT_fdt    := hyp/fdt.c hyp/fdt_blob.c
 UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
 UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c \
                hyp/blk/blk.c hyp/dev/vplic.c
 UNIT_hc     := $(UNIT_sbi)
 UNIT_format := hyp/lib/format.c
-UNIT_boards := hyp/fdt.c hyp/platform.c
+UNIT_boards := hyp/fdt.c hyp/fdt_blob.c hyp/platform.c
 UNIT_sha256 := hyp/lib/sha256.c
-UNIT_bundle := hyp/bundle.c hyp/fdt.c hyp/fdt_write.c hyp/lib/sha256.c hyp/lib/format.c
-UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c
+UNIT_bundle := hyp/bundle.c hyp/fdt_blob.c hyp/fdt_write.c hyp/lib/sha256.c hyp/lib/format.c
+UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c hyp/fdt_blob.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
 UNIT_vblk   := hyp/dev/vblk.c
@@ -271,9 +271,9 @@ FUZZ_CFLAGS  := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitiz
         -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow -Wvla -D_DEFAULT_SOURCE \
         -fsanitize-coverage-ignorelist=tests/fuzz/coverage-ignore.txt
 FUZZ_INC     := -Ihyp -Iinclude -Iarch/riscv/include -Itests/fuzz
-FUZZ_fdt       := hyp/fdt.c
-FUZZ_bundle    := hyp/bundle.c hyp/fdt.c hyp/lib/sha256.c hyp/lib/format.c
-FUZZ_fdt_write := hyp/fdt_write.c hyp/fdt.c
+FUZZ_fdt       := hyp/fdt.c hyp/fdt_blob.c
+FUZZ_bundle    := hyp/bundle.c hyp/fdt_blob.c hyp/lib/sha256.c hyp/lib/format.c
+FUZZ_fdt_write := hyp/fdt_write.c hyp/fdt.c hyp/fdt_blob.c
 FUZZ_insn      := arch/riscv/insn.c arch/riscv/memop.c
 FUZZ_privemu   := arch/riscv/privemu.c
 FUZZ_ptval     := hyp/pv/ptval.c

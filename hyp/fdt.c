@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Device-tree reader: checks an untrusted flattened device tree and extracts the platform. */
+/* Device-tree reader: walks an untrusted flattened device tree (checked by fdt_blob.c) and extracts
+ * the platform. */
 #include "fdt.h"
 
 #include <string.h>
 
-/* Devicetree spec v0.4, chapter 5 (flattened format). */
-#define FDT_MAGIC 0xd00dfeedu
-enum { TOK_BEGIN_NODE = 1, TOK_END_NODE = 2, TOK_PROP = 3, TOK_NOP = 4, TOK_END = 9 };
-#define FDT_HDR_SIZE 40u
-#define FDT_RSV_ENTRY 16u
 /* Deeper nesting is refused: real trees use five or six levels; the walk keeps a slot per level. */
 #define FDT_MAX_DEPTH 16
 
@@ -69,26 +65,10 @@ static const char *const clint_compat[] = { "riscv,clint0", "sifive,clint0", "ri
 static const char *const virtio_compat[] = { "virtio,mmio", NULL };
 static const char *const finisher_compat[] = { "sifive,test1", "sifive,test0", NULL };
 
-/* The blob is big-endian and may sit at any alignment, so every read goes byte by byte. */
-uint32_t fdt_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* A number of at most two cells; callers have checked that the cells lie inside the blob. */
 static uint64_t read_cells(const uint8_t *p, uint32_t n)
 {
     return n == 0 ? 0 : n == 1 ? fdt_be32(p) : (uint64_t)fdt_be32(p) << 32 | fdt_be32(p + 4);
-}
-
-/* strnlen is POSIX, not C11: the host test build would not see it. */
-static size_t str_len(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n < max && s[n]) {
-        n++;
-    }
-    return n;
 }
 
 static char to_lower(char c)
@@ -112,7 +92,7 @@ static bool node_named(const struct fdt_level *lv, const char *lit)
 /* A property value is not trusted to carry its NUL: compare within its length only. */
 static bool prop_is(const struct fdt_prop *p, const char *lit)
 {
-    return p->data && name_is((const char *)p->data, str_len((const char *)p->data, p->len), lit);
+    return p->data && name_is((const char *)p->data, fdt_strnlen((const char *)p->data, p->len), lit);
 }
 
 static uint32_t prop_u32(const struct fdt_prop *p, uint32_t dflt)
@@ -129,7 +109,7 @@ static uint64_t prop_num(const struct fdt_prop *p)
 static void copy_str(char *dst, size_t cap, const struct fdt_prop *p)
 {
     const char *src = p->data ? (const char *)p->data : "";
-    size_t n = str_len(src, p->data ? p->len : 0);
+    size_t n = fdt_strnlen(src, p->data ? p->len : 0);
     n = n < cap ? n : cap - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
@@ -146,7 +126,7 @@ static struct fdt_prop compat_match(const struct fdt_prop *p, const char *const 
 {
     for (uint32_t off = 0; p->data && off < p->len;) {
         const char *s = (const char *)p->data + off;
-        size_t n = str_len(s, p->len - off);
+        size_t n = fdt_strnlen(s, p->len - off);
         for (const char *const *w = want; *w; w++) {
             if (name_is(s, n, *w)) {
                 return (struct fdt_prop){ p->data + off, (uint32_t)n };
@@ -241,7 +221,7 @@ static bool ext_is(const char *s, size_t n, const char *lit)
 static void parse_isa(const struct fdt_prop *p, struct fdt_hart *h)
 {
     const char *s = (const char *)p->data;
-    size_t n = p->data ? str_len(s, p->len) : 0, i = 4;
+    size_t n = p->data ? fdt_strnlen(s, p->len) : 0, i = 4;
     bool f = false, d = false;
     if (n < 4 || to_lower(s[0]) != 'r' || to_lower(s[1]) != 'v' ||
         !((s[2] == '3' && s[3] == '2') || (s[2] == '6' && s[3] == '4'))) {
@@ -276,14 +256,14 @@ static void isa_from_list(const struct fdt_prop *base, const struct fdt_prop *li
 {
     /* The binding requires the base with the list; without it the hart is taken to be RV64, the
      * only kind this hypervisor runs on. "rv64i" gives "rv64": the I is in the list too. */
-    bool have_base = base->data && str_len((const char *)base->data, base->len) >= 4;
+    bool have_base = base->data && fdt_strnlen((const char *)base->data, base->len) >= 4;
     size_t n = 4;
     bool f = false, d = false, full = false;
     memcpy(h->isa, have_base ? (const char *)base->data : "rv64", 4);
     for (int pass = 0; pass < 2; pass++) { /* single letters first, then the longer names */
         for (uint32_t off = 0; off < list->len;) {
             const char *s = (const char *)list->data + off;
-            size_t k = str_len(s, list->len - off);
+            size_t k = fdt_strnlen(s, list->len - off);
             off += (uint32_t)k + 1;
             if (k == 0 || (k == 1) != (pass == 0)) {
                 continue;
@@ -441,7 +421,7 @@ static void resolve_alias(struct fdt_walk *w)
         } else if (t.kind == FDT_PROP && in_aliases && t.name_len == alias_len &&
                    memcmp(t.name, alias, alias_len) == 0) {
             w->want = (const char *)t.data;
-            w->want_len = str_len(w->want, t.len);
+            w->want_len = fdt_strnlen(w->want, t.len);
             return;
         }
     }
@@ -502,105 +482,6 @@ static int walk(struct fdt_walk *w)
     return err;
 }
 
-int fdt_next(const struct fdt_blob *b, uint32_t *pos, struct fdt_token *t)
-{
-    uint32_t p = *pos, end = b->st_size;
-
-    for (;;) {
-        if (p > end || end - p < 4) {
-            return FDT_ERR_BADSTRUCT; /* ran off the block without FDT_END */
-        }
-        uint32_t tok = fdt_be32(b->st + p);
-        p += 4;
-        memset(t, 0, sizeof *t);
-        t->kind = (enum fdt_token_kind)tok;
-        if (tok == TOK_BEGIN_NODE) {
-            t->name = (const char *)b->st + p;
-            t->name_len = str_len(t->name, end - p);
-            if (t->name_len == end - p) {
-                return FDT_ERR_BADSTRUCT; /* the name runs to the end of the block */
-            }
-            p = (p + (uint32_t)t->name_len + 4) & ~3u; /* the name, its NUL, padding to 4 */
-        } else if (tok == TOK_PROP) {
-            if (end - p < 8) {
-                return FDT_ERR_BADSTRUCT;
-            }
-            uint32_t len = fdt_be32(b->st + p), nameoff = fdt_be32(b->st + p + 4);
-            p += 8;
-            if (len > end - p || nameoff >= b->str_size ||
-                str_len(b->str + nameoff, b->str_size - nameoff) == b->str_size - nameoff) {
-                return FDT_ERR_BADPROP;
-            }
-            t->name = b->str + nameoff;
-            t->name_len = strlen(t->name);
-            t->data = b->st + p;
-            t->len = len;
-            p = (uint32_t)(((uint64_t)p + len + 3) & ~3ull); /* past end only if the block is */
-        } else if (tok == TOK_NOP) {
-            continue;
-        } else if (tok != TOK_END_NODE && tok != TOK_END) {
-            return FDT_ERR_BADSTRUCT; /* unknown token */
-        }
-        *pos = p;
-        return FDT_OK;
-    }
-}
-
-static bool in_blob(uint32_t off, uint32_t size, uint32_t total)
-{
-    return off <= total && size <= total - off;
-}
-
-int fdt_open(const void *blob, size_t avail, uint32_t max, struct fdt_blob *b)
-{
-    const uint8_t *p = blob;
-
-    if (!p) {
-        return FDT_ERR_TRUNCATED;
-    }
-    if (avail >= 4 && fdt_be32(p) != FDT_MAGIC) {
-        return FDT_ERR_BADMAGIC;
-    }
-    if (avail < FDT_HDR_SIZE) {
-        return FDT_ERR_TRUNCATED;
-    }
-    uint32_t off_st = fdt_be32(p + 8), off_str = fdt_be32(p + 12), version = fdt_be32(p + 20);
-    if (version < 16 || fdt_be32(p + 24) > 17) {
-        return FDT_ERR_BADVERSION; /* a last_comp_version above 17 means a layout we do not know */
-    }
-    b->base = p;
-    b->total = fdt_be32(p + 4);
-    b->rsv_off = fdt_be32(p + 16);
-    b->str_size = fdt_be32(p + 32);
-    /* Version 16 has no size_dt_struct: the block then runs to the end of the blob. */
-    b->st_size = version >= 17 ? fdt_be32(p + 36) : off_st <= b->total ? b->total - off_st : 0;
-    if (b->total > avail || b->total > max || b->total < FDT_HDR_SIZE ||
-        !in_blob(off_st, b->st_size, b->total) || !in_blob(off_str, b->str_size, b->total) ||
-        !in_blob(b->rsv_off, FDT_RSV_ENTRY, b->total)) {
-        return FDT_ERR_TRUNCATED;
-    }
-    b->st = p + off_st;
-    b->str = (const char *)p + off_str;
-    return FDT_OK;
-}
-
-/* The memory-reservation block: (address, size) pairs up to a 0,0 entry, bounded by totalsize. */
-static int read_rsvmap(const struct fdt_blob *b, struct platform_info *out)
-{
-    for (uint32_t off = b->rsv_off;; off += FDT_RSV_ENTRY) {
-        if (!in_blob(off, FDT_RSV_ENTRY, b->total)) {
-            return FDT_ERR_TRUNCATED;
-        }
-        struct fdt_region r = { read_cells(b->base + off, 2), read_cells(b->base + off + 8, 2) };
-        if (r.base == 0 && r.size == 0) {
-            return FDT_OK;
-        }
-        if (r.size && out->nreserved < FDT_MAX_RESERVED) {
-            out->reserved[out->nreserved++] = r;
-        }
-    }
-}
-
 int fdt_parse(const void *blob, size_t avail, struct platform_info *out)
 {
     struct fdt_walk w;
@@ -610,7 +491,7 @@ int fdt_parse(const void *blob, size_t avail, struct platform_info *out)
     memset(&w, 0, sizeof w);
     w.out = out;
     if ((err = fdt_open(blob, avail, FDT_MAX_SIZE, &w.b)) != FDT_OK ||
-        (err = read_rsvmap(&w.b, out)) != FDT_OK) {
+        (err = fdt_rsvmap(&w.b, out->reserved, FDT_MAX_RESERVED, &out->nreserved)) != FDT_OK) {
         return err;
     }
     if ((err = walk(&w)) != FDT_OK) {
@@ -630,21 +511,4 @@ int fdt_parse(const void *blob, size_t avail, struct platform_info *out)
         out->timebase_freq = w.cpu_timebase;
     }
     return out->nmem ? FDT_OK : FDT_ERR_NOMEM;
-}
-
-uint32_t fdt_total_size(const void *blob)
-{
-    const uint8_t *p = blob;
-    return p && fdt_be32(p) == FDT_MAGIC ? fdt_be32(p + 4) : 0;
-}
-
-const char *fdt_strerror(int err)
-{
-    static const char *const text[] = {
-        [-FDT_OK] = "ok", [-FDT_ERR_BADMAGIC] = "bad magic",
-        [-FDT_ERR_BADVERSION] = "unsupported version", [-FDT_ERR_TRUNCATED] = "truncated blob",
-        [-FDT_ERR_BADSTRUCT] = "malformed structure block", [-FDT_ERR_BADPROP] = "bad property",
-        [-FDT_ERR_TOODEEP] = "nesting too deep", [-FDT_ERR_NOMEM] = "no usable memory node",
-    };
-    return err <= 0 && err >= FDT_ERR_NOMEM ? text[-err] : "unknown error";
 }

@@ -136,4 +136,11 @@ int fdt_next(const struct fdt_blob *b, uint32_t *pos, struct fdt_token *t);
 /* Big-endian cells, read byte by byte (a blob may sit at any alignment). */
 uint32_t fdt_be32(const uint8_t *p);
 
+/* The length of s, at most max (strnlen is POSIX, not C11). */
+size_t fdt_strnlen(const char *s, size_t max);
+
+/* The memory-reservation block's (address, size) pairs up to its 0,0 entry, non-empty ones into
+ * out[*n..max) (more are dropped); FDT_ERR_TRUNCATED when the block runs past the blob. */
+int fdt_rsvmap(const struct fdt_blob *b, struct fdt_region *out, unsigned max, unsigned *n);
+
 #endif
