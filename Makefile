@@ -222,7 +222,7 @@ UNIT_INC := -Ihyp -Iinclude -Iarch/riscv/include -Itests/unit
 UNIT_fdt    := hyp/fdt.c hyp/fdt_blob.c
 UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
-UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/lib/format.c \
+UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/ramclean.c hyp/lib/format.c \
                hyp/blk/blk.c hyp/dev/vplic.c
 UNIT_hc     := $(UNIT_sbi)
 UNIT_format := hyp/lib/format.c
@@ -242,7 +242,9 @@ UNIT_shadow := arch/riscv/shadow.c
 UNIT_shadow_wp := arch/riscv/shadow.c
 UNIT_shadow_cache := arch/riscv/shadow.c
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
-UNIT_vm     := hyp/vm.c hyp/lib/format.c
+UNIT_vm     := hyp/vm.c hyp/ramclean.c hyp/lib/format.c
+UNIT_ramclean := hyp/ramclean.c
+UNIT_conout := hyp/conout.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:
@@ -330,6 +332,7 @@ fuzz: setup
 bench: setup
 	@scripts/setup.sh bench
 	@$(MAKE) --no-print-directory configs linux
+	@$(PYTHON) scripts/bench_capacity.py
 	@$(PYTHON) scripts/bench.py
 
 format-check:

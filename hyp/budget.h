@@ -16,5 +16,7 @@
 #define BYTES_PER_UNIT 128u
 /* One virtio descriptor read and checked. */
 #define UNITS_VIRTIO_DESC 2u
+/* One 4 KiB page of guest RAM cleared at its first use (hyp/guest_mem.h): about 900 instructions. */
+#define UNITS_PER_CLEARED_PAGE 12u
 
 #endif

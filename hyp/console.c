@@ -2,6 +2,7 @@
 // Console: log lines of the hypervisor and line-buffered guest output, each line tagged with its
 // owner, or the raw guest's bytes (hyp.raw) as they are; input for the guest with the focus, except
 // what the operator console (hyp/opcon.c) takes.
+#include "conout.h"
 #include "console.h"
 
 #include <stdarg.h>
@@ -33,9 +34,9 @@ static void puts_raw(const char *s)
 {
     for (; *s; s++) {
         if (*s == '\n') {
-            console_hw_putc('\r');
+            conout_putc('\r');
         }
-        console_hw_putc(*s);
+        conout_putc(*s);
     }
 }
 
@@ -84,6 +85,7 @@ _Noreturn void hyp_panic(const char *fmt, ...)
     va_start(ap, fmt);
     vlog("hyp: PANIC: ", fmt, ap, "\n");
     va_end(ap);
+    conout_flush();
     arch_fw_shutdown(HYP_EXIT_PANIC);
 }
 
@@ -136,7 +138,7 @@ void console_guest_putc(struct vm *vm, char c)
         if (open_line) {
             close_open_line();
         }
-        console_hw_putc(c);
+        conout_putc(c);
         raw_open = c != '\n';
         return;
     }
@@ -153,7 +155,7 @@ void console_guest_putc(struct vm *vm, char c)
         if (vm->console_len > 0) {
             vm->console_len--;
         } else if (open_line == vm && open_shown > 0) {
-            console_hw_putc('\b');
+            conout_putc('\b');
             open_shown--;
         }
         return;
@@ -169,26 +171,46 @@ void console_guest_putc(struct vm *vm, char c)
     }
 }
 
-size_t console_guest_allow(struct vm *vm, size_t len)
+/* What showing the guest's next bytes may add to the output ring at most: each byte, and a name tag
+ * and line end for every line it ends or fills (NAME_MAX_LEN + "[] " + "\r\n", and a newline that
+ * closes another's open line). */
+#define LINE_COST (NAME_MAX_LEN + 8)
+
+size_t console_guest_fits(struct vm *vm, const char *buf, size_t len)
+{
+    size_t room = conout_room(), cost = vm->console_len + LINE_COST, n;
+
+    room = room > CONOUT_RESERVE ? room - CONOUT_RESERVE : 0;
+    for (n = 0; n < len; n++) {
+        cost += 1 + (buf[n] == '\n' || (n + 1) % (CONSOLE_LINE_MAX / 2) == 0 ? LINE_COST : 0);
+        if (cost > room) {
+            break;
+        }
+    }
+    return n;
+}
+
+size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
 {
     bool others = false;
 
     for (unsigned i = 0; i < nvms; i++) {
         others |= &vms[i] != vm && vms[i].state == VM_RUNNING;
     }
-    if (!others) {
-        return len; /* alone: nobody to be fair to */
-    }
-    size_t left = vm->console_slice_bytes < CONSOLE_SLICE_BYTES ? CONSOLE_SLICE_BYTES - vm->console_slice_bytes : 0;
-    size_t n = len < left ? len : left;
-    vm->console_slice_bytes += (unsigned)n;
-    if (n < len) {
-        if (!vm->console_throttled) {
+    size_t n = console_guest_fits(vm, buf, len);
+    if (others) {
+        /* Not alone: a fair share per time slice as well. */
+        size_t left = vm->console_slice_bytes < CONSOLE_SLICE_BYTES ? CONSOLE_SLICE_BYTES - vm->console_slice_bytes : 0;
+        n = n < left ? n : left;
+        vm->console_slice_bytes += (unsigned)n;
+        if (n < len && n == left && !vm->console_throttled) {
             vm->console_throttled = true;
             hyp_log("guest '%s' floods the console: throttled to %u bytes per time slice", vm->cfg->name,
                     CONSOLE_SLICE_BYTES);
         }
-        sched_yield_soon();
+    }
+    if (n < len) {
+        sched_yield_soon(); /* the others run, and the UART drains meanwhile */
     }
     return n;
 }

@@ -22,11 +22,14 @@ _Noreturn void hyp_panic(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* Guest output, buffered per guest and emitted a line at a time as "[name] line". */
 void console_guest_putc(struct vm *vm, char c);
 void console_guest_write(struct vm *vm, const char *buf, size_t len);
-/* Fair share: how many of len bytes the guest may write now. While another guest runs, each gets
- * CONSOLE_SLICE_BYTES per time slice; past that its writes are cut short (a DBCN write returns the
- * count taken) and its slice ends at its next exit. */
+/* How many of the len bytes at buf the guest may write now: what fits in the host console's output
+ * ring (hyp/conout.h: no exit waits for the UART) and, while another guest runs, a fair share of
+ * CONSOLE_SLICE_BYTES per time slice. Short of len, its slice ends at its next exit; a DBCN write
+ * returns the count taken, a one-byte call is made again by the guest (blocking, as the SBI says). */
 #define CONSOLE_SLICE_BYTES 16384u /* one whole DBCN batch (HV_DBCN_MAX) */
-size_t console_guest_allow(struct vm *vm, size_t len);
+size_t console_guest_allow(struct vm *vm, const char *buf, size_t len);
+/* Only what fits in the ring (for the emulated UART, whose bytes are taken one at a time). */
+size_t console_guest_fits(struct vm *vm, const char *buf, size_t len);
 /* Shows an unfinished line now (a prompt), without ending it. */
 void console_guest_flush(struct vm *vm);
 /* Ends the guest's line on the terminal (when it stops). */

@@ -15,10 +15,19 @@
 
 static void uart_tx(void *ctx, uint8_t c)
 {
-    /* A UART byte is never lost (its driver already saw the transmitter empty), but a guest past its
-     * share gives the hart, and the console, to the others at its next exit. */
-    console_guest_allow(ctx, 1);
-    console_guest_putc(ctx, (char)c);
+    struct vm *vm = ctx;
+    char ch = (char)c;
+
+    /* Its driver saw the transmitter empty: the byte is taken unless the host UART is so far behind
+     * that the output ring is full, where it is lost as in an overrun, and counted. */
+    if (console_guest_fits(vm, &ch, 1) == 0) {
+        if (vm->console_lost++ == 0) {
+            vm_log(vm, "writes its UART faster than the host console goes: bytes lost, counted");
+        }
+        sched_yield_soon();
+        return;
+    }
+    console_guest_putc(vm, ch);
 }
 
 static void uart_irq(void *ctx, bool level)
@@ -34,7 +43,20 @@ static void *vblk_dma(void *ctx, uint64_t gpa, uint64_t len, bool device_writes)
 {
     struct vm *vm = ctx;
 
-    return device_writes ? guest_ram_dma_ptr(vm, gpa, len) : guest_ram_ptr(vm, gpa, len);
+    uint64_t hpa;
+
+    /* Checked, not cleared: a descriptor may be as long as RAM; vblk_touch clears what is used. */
+    if (!guest_ram_range(vm, gpa, len, &hpa) || (device_writes && !guest_ram_dma_ok(vm, gpa, len))) {
+        return (void *)0;
+    }
+    return (void *)(uintptr_t)hpa;
+}
+
+static uint64_t vblk_touch(void *ctx, void *p, uint64_t len)
+{
+    struct vm *vm = ctx;
+
+    return guest_ram_touch(vm, VM_RAM_BASE + ((uint64_t)(uintptr_t)p - vm->ram_hpa), len);
 }
 
 static enum blk_status vblk_request(void *ctx, enum blk_op op, uint64_t sector,
@@ -68,7 +90,7 @@ void devices_reset(struct vm *vm)
     const struct vuart_ops uops = { uart_tx, uart_irq, vm };
     const struct vplic_ops pops = { plic_notify, vm };
 
-    const struct vblk_ops bops = { vblk_dma, vblk_request, vblk_irq, vm };
+    const struct vblk_ops bops = { vblk_dma, vblk_touch, vblk_request, vblk_irq, vm };
 
     vuart_init(&vm->uart, &uops);
     vplic_init(&vm->plic, vm->nvcpus, &pops);

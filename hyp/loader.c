@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "guest_mem.h"
 #include "mm.h"
 #include "vm.h"
 #include "vm_dt.h"
@@ -84,6 +85,10 @@ void guest_load(struct vm *vm, struct guest_boot *boot)
     uint8_t *ram = (uint8_t *)(uintptr_t)vm->ram_hpa;
 
     compute_layout(cfg, &l);
+    /* The pages written now are cleared first where the guest never used them (guest_mem.h). */
+    guest_ram_touch(vm, VM_RAM_BASE + l.image_off, (uint64_t)(cfg->image->end - cfg->image->start));
+    guest_ram_touch(vm, VM_RAM_BASE + l.initrd_off, l.initrd_len);
+    guest_ram_touch(vm, VM_RAM_BASE + l.dt_off, VM_DT_MAX);
     memcpy(ram + l.image_off, cfg->image->start, (size_t)(cfg->image->end - cfg->image->start));
     if (cfg->initrd) {
         memcpy(ram + l.initrd_off, cfg->initrd->start, (size_t)l.initrd_len);

@@ -6,6 +6,7 @@
 
 #include "bootmem.h"
 #include "bundle.h"
+#include "conout.h"
 #include "console.h"
 #include "drv/uart.h"
 #include "fdt.h"
@@ -29,12 +30,6 @@ static struct platform_choice choice;
 /* Linker symbols: the hypervisor image, .bss and boot stack included. */
 extern char _start_image[], _end[];
 extern char boot_stack_top[];
-
-static void zero_frames(void *ctx, uint64_t pa, uint64_t n)
-{
-    (void)ctx;
-    memset((void *)(uintptr_t)pa, 0, n * PAGE_SIZE);
-}
 
 static void no_scrub(void *ctx, uint64_t pa, uint64_t n)
 {
@@ -69,11 +64,10 @@ uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align)
 {
     uint64_t pa = frames_alloc(&frames, n, align);
 
-    /* Guest RAM never carries another guest's data: frames handed out before are cleared. Frames
-     * untouched since boot hold what the firmware left (zeros on QEMU), as RAM does on a real board;
-     * not clearing them spares clearing all of a large guest's RAM at every boot. */
+    /* Not cleared here: a guest's RAM is cleared page by page on first use (guest_mem.h), whoever
+     * had the frames before, so that building a guest costs the same whatever its RAM. */
     if (pa) {
-        frames_scrub(&frames, pa, n, zero_frames, (void *)0);
+        frames_scrub(&frames, pa, n, no_scrub, (void *)0);
     }
     return pa;
 }
@@ -288,6 +282,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     }
     if (choice.engine == PLATFORM_ENGINE_NONE) {
         hyp_log("cannot run guests: %s", choice.problem);
+        conout_flush();
         arch_fw_shutdown(HYP_EXIT_NO_GUEST);
     }
     if (choice.common_subset) {
@@ -324,6 +319,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     sched_slice = platform.timebase_freq / 100;
     if (vm_create_all() == 0) {
         hyp_log("no guest could be started");
+        conout_flush();
         arch_fw_shutdown(HYP_EXIT_NO_GUEST);
     }
     hyp_log("boot: entered at time %lu, guests start at time %lu", (unsigned long)entry_time,

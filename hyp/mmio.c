@@ -12,6 +12,7 @@
 #include "console.h"
 #include "devices.h"
 #include "exit.h"
+#include "guest_mem.h"
 #include "lib/format.h"
 #include "vm.h"
 
@@ -108,6 +109,11 @@ void mmio_emulate(struct vcpu *v)
     bool handled;
     uint64_t val = 0;
 
+    /* Guest RAM not cleared yet (hext maps it region by region once cleared), whether the guest's
+     * own access or its page-table walk found it. */
+    if (guest_ram_demand(v->vm, gpa)) {
+        return;
+    }
     /* A pseudoinstruction in htinst (bit 0 clear) means the fault came from the guest's own
      * page-table walk reaching an address that is not RAM, not from a load or store. */
     if (a->htinst != 0 && (a->htinst & 1) == 0) {

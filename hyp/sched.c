@@ -5,6 +5,7 @@
 #include <arch/arch.h>
 #include <arch/csr.h>
 
+#include "conout.h"
 #include "console.h"
 #include "devices.h"
 #include "hyp.h"
@@ -40,7 +41,8 @@ static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
         uint64_t g = vcpu_arch_timer_deadline(&v->arch);
         t = g < t ? g : t;
     }
-    if (devices_busy(v->vm)) {
+    /* Device work left, or console output the host UART has not taken yet: look again soon. */
+    if (devices_busy(v->vm) || conout_pending()) {
         uint64_t d = arch_time() + sched_slice / DEVICE_TICK_DIV;
         t = d < t ? d : t;
     }
@@ -61,7 +63,7 @@ static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
     if (new_slice || c->current != v) {
         v->vm->console_slice_bytes = 0;
-        c->slice_end = arch_time() + sched_slice;
+        c->slice_end = c->now + sched_slice;
         c->deadline = deadline_for(c, v);
     }
     c->current = v;
@@ -162,9 +164,12 @@ _Noreturn void sched_next(void)
         if (!any_vm_running()) {
             hyp_log("all guests have stopped");
             stats_print();
-            arch_fw_shutdown(vm_run_status());
+            unsigned status = vm_run_status();
+            conout_flush();
+            arch_fw_shutdown(status);
         }
-        wake_due(arch_time());
+        c->now = arch_time();
+        wake_due(c->now);
         struct vcpu *v = pick(prev);
         if (v) {
             run(c, v, true);
@@ -172,7 +177,8 @@ _Noreturn void sched_next(void)
         /* Nothing can run: sleep until the earliest guest timer, or one slice, after which the
          * console is polled for input. Interrupts stay masked; WFI still wakes on a pending one. */
         c->current = (struct vcpu *)0;
-        uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice;
+        conout_drain();
+        uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice / (conout_pending() ? DEVICE_TICK_DIV : 1);
         timer_arm(c, wake < poll ? wake : poll);
         vcpu_arch_exit_idles(c);
         arch_idle();
@@ -184,9 +190,17 @@ _Noreturn void sched_resume(struct vcpu *v)
 {
     struct pcpu *c = arch_this_cpu();
 
+    if (conout_pending()) {
+        conout_drain(); /* what the UART takes now, at every exit */
+    }
     /* Past the armed deadline the slice is over, or a sleeper is due: let the scheduler choose. */
-    if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE && arch_time() < c->deadline) {
+    bool runnable = v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE;
+    c->now = arch_time();
+    if (runnable && c->now < c->deadline) {
         run(c, v, false);
+    }
+    if (runnable && c->now >= c->slice_end) {
+        v->vm->stats.slice_ends++;
     }
     sched_next();
 }

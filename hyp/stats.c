@@ -115,6 +115,8 @@ void stats_fold(struct vcpu *v)
     v->vm->stats.fast_fwd += v->arch.tv.fast_fwd;
     v->arch.tv.fast_priv = v->arch.tv.fast_fwd = 0;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
+    v->vm->stats.hyp_busy += v->arch.hyp_busy;
+    v->arch.hyp_busy = 0;
     v->arch.fast_exits = 0;
     v->arch.hyp_instret = 0;
     v->stats.charged_seen = 0;
@@ -151,6 +153,19 @@ static void print_row(const char *name, const uint64_t *vals)
         hyp_printf(" %14lu", (unsigned long)vals[g]);
     }
     hyp_printf("\n");
+}
+
+/* A row that is not an exit count: left out, as causes are, when no guest has anything in it. */
+static void print_info_row(const char *name, const uint64_t *vals)
+{
+    bool any = boot_options.exits_all;
+
+    for (unsigned g = 0; g < nvms; g++) {
+        any |= vals[g] != 0;
+    }
+    if (any) {
+        print_row(name, vals);
+    }
 }
 
 void stats_print(void)
@@ -190,9 +205,30 @@ void stats_print(void)
     }
     print_row("hyp-instructions", vals);
     for (unsigned g = 0; g < nvms; g++) {
+        vals[g] = vms[g].stats.hyp_busy;
+    }
+    print_info_row("hyp-busy-instructions", vals);
+    for (unsigned g = 0; g < nvms; g++) {
         vals[g] = vms[g].stats.longest;
     }
     print_row("longest-exit", vals);
+    /* Not exits: the slices it used up, whether the tick or one of its own exits found it so (a
+     * slice that ends inside an exit takes no timer interrupt). */
+    for (unsigned g = 0; g < nvms; g++) {
+        vals[g] = vms[g].stats.slice_ends;
+    }
+    print_info_row("slice-ends", vals);
+    for (unsigned g = 0; g < nvms; g++) {
+        vals[g] = vms[g].stats.stop_instret;
+    }
+    print_info_row("stop-instructions", vals);
+    if (!arch_engine_trap) {
+        /* Of the guest-page faults above, the first touches of 2 MiB regions (guest_mem.h). */
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.ram_clearing;
+        }
+        print_info_row("ram-clearing-faults", vals);
+    }
     if (arch_engine_trap) {
         /* Not exits either (trap engine): of the exits above, those the short path (tfast.c) took;
          * how often every shadow tree of the VM was dropped at once, and of those, because a frame

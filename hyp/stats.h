@@ -15,8 +15,12 @@ struct vm_stats {
     uint64_t irq[STATS_IRQ];
     uint64_t other; /* causes outside both ranges */
     uint64_t hyp_instret; /* instructions the hypervisor spent on the VM's exits (full path) */
+    uint64_t hyp_busy;    /* the same without idle time (what the exits themselves cost) */
     uint64_t longest;       /* the most instructions one exit cost */
     uint64_t longest_cause; /* its scause (interrupt bit included) */
+    uint64_t ram_clearing;  /* hext: of the guest-page-fault exits, those that cleared its RAM */
+    uint64_t stop_instret;  /* instructions its last stop took (giving back what it held) */
+    uint64_t slice_ends;    /* times its time slice ran out while it ran (at a tick or an exit) */
 };
 
 /* Per vCPU: where its charged instructions stood at its last exit. The engine charges an exit

@@ -31,6 +31,13 @@ uint64_t vm_alloc_frames(struct vm *vm, uint64_t n, uint64_t align)
     return pa;
 }
 
+uint64_t vm_alloc_frames_unzeroed(struct vm *vm, uint64_t n, uint64_t align)
+{
+    uint64_t pa = hyp_alloc_frames_unzeroed(n, align);
+    vm->frames_held += pa ? n : 0;
+    return pa;
+}
+
 void vm_free_frames(struct vm *vm, uint64_t pa, uint64_t n)
 {
     hyp_free_frames(pa, n);
@@ -115,6 +122,17 @@ static const char *vm_check_config(const struct vm_config *cfg)
     return guest_check_layout(cfg);
 }
 
+/* Gives back its RAM and the bitmap of what of it is cleared. */
+static void free_ram(struct vm *vm)
+{
+    if (vm->clean_pa) {
+        vm_free_frames(vm, vm->clean_pa, vm->clean_frames);
+        vm->clean_pa = 0;
+    }
+    vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+    vm->ram_hpa = 0;
+}
+
 static void vcpus_destroy(struct vm *vm, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
@@ -142,22 +160,23 @@ static bool vm_build(struct vm *vm, bool keep_disk)
                 (unsigned long)(frames_free_count(&frames) * PAGE_SIZE / MiB));
         return false;
     }
-    int err = gstage_init(&vm->gstage, &vm->alloc);
-    if (err == HV_OK) {
-        err = gstage_map(&vm->gstage, &vm->alloc, VM_RAM_BASE, vm->ram_hpa, vm->ram_size,
-                         PTE_R | PTE_W | PTE_X);
-    }
+    /* Its RAM is cleared page by page on first use (guest_mem.h), so building a guest costs the
+     * same whatever its size; the G-stage maps a 2 MiB region once all of it is cleared. */
+    uint64_t npages = vm->ram_size / PAGE_SIZE;
+    vm->clean_frames = (ram_clean_words(npages) * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+    vm->clean_pa = vm_alloc_frames(vm, vm->clean_frames, PAGE_SIZE);
+    int err = vm->clean_pa ? gstage_init(&vm->gstage, &vm->alloc) : HV_ENOMEM;
     if (err != HV_OK) {
-        hyp_log("guest '%s' not started: G-stage tables failed (%d)", cfg->name, err);
-        gstage_destroy(&vm->gstage, &vm->alloc);
-        vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+        hyp_log("guest '%s' not started: no memory for its G-stage tables (%d)", cfg->name, err);
+        free_ram(vm);
         return false;
     }
+    ram_clean_init(&vm->clean, (uint64_t *)(uintptr_t)vm->clean_pa, npages);
     vm->nvcpus = cfg->vcpus;
     if (vm_arch_create(vm, &vm->alloc) != 0) {
         hyp_log("guest '%s' not started: no memory for its engine state", cfg->name);
         gstage_destroy(&vm->gstage, &vm->alloc);
-        vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+        free_ram(vm);
         return false;
     }
     for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -168,7 +187,7 @@ static bool vm_build(struct vm *vm, bool keep_disk)
             vcpus_destroy(vm, i);
             vm_arch_destroy(vm, &vm->alloc);
             gstage_destroy(&vm->gstage, &vm->alloc);
-            vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
+            free_ram(vm);
             return false;
         }
     }
@@ -241,17 +260,20 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
         }
     }
     vm->state = VM_STOPPED;
+    uint64_t t0 = arch_instret();
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
     arch_gstage_flush(vm->vmid);
     gstage_destroy(&vm->gstage, &vm->alloc);
     vcpus_destroy(vm, vm->nvcpus);
     vm_arch_destroy(vm, &vm->alloc);
-    vm_free_frames(vm, vm->ram_hpa, vm->ram_size / PAGE_SIZE);
-    vm->ram_hpa = 0;
+    /* RAM first: pv_release then has no slot of pinned roots to empty, as the next owner of the
+     * frames sees them cleared anyway (a walk over every frame would make a stop cost its RAM). */
+    free_ram(vm);
     pv_release(vm);
     if (!keep_disk) {
         blk_detach(vm);
     }
+    vm->stats.stop_instret = arch_instret() - t0;
 }
 
 void vm_stop(struct vm *vm, const char *why)

@@ -15,6 +15,7 @@
 #include "dev/vplic.h"
 #include "dev/vuart.h"
 #include "pv/pv.h"
+#include "ramclean.h"
 #include "stats.h"
 
 /* As many as a bundle holds (BUNDLE_MAX_GUESTS); the hypervisor keeps about 12 KiB per slot. */
@@ -61,6 +62,10 @@ struct vm {
     struct gstage gstage;
     uint64_t ram_hpa;  /* guest RAM is one contiguous run of host frames */
     uint64_t ram_size;
+    /* Pages of its RAM cleared since it was built (hyp/ramclean.h; guest_mem.h clears on first
+     * use), the bitmap in clean_pa's clean_frames frames. */
+    struct ram_clean clean;
+    uint64_t clean_pa, clean_frames;
     unsigned nvcpus;
     struct vcpu vcpus[VCPU_MAX];
     struct vm_stats stats;
@@ -74,6 +79,7 @@ struct vm {
     unsigned uart_polls; /* UART reads since the guest last wrote to it */
     unsigned console_slice_bytes; /* console bytes written in its current time slice (fair share) */
     bool console_throttled;       /* said once in the log */
+    uint64_t console_lost;        /* UART bytes lost: the host console's output ring was full */
     unsigned restarts;   /* automatic restarts after crashes so far (cfg->restarts at most) */
     uint64_t faults_delivered[3]; /* access faults raised in it: instruction, load, store/AMO */
     /* vm_log's allowance: lines it may still log now, when it was last topped up, lines dropped. */
@@ -108,6 +114,10 @@ struct pcpu {
     uint64_t slice_end;     /* when the current vCPU's time slice ends */
     uint64_t deadline;      /* when the scheduler must look again (slice end, a sleeper's timer) */
     uint64_t timer_armed;   /* what the hypervisor's timer is set to */
+    /* The time the scheduler read last, just before it enters a vCPU: the engine's entry takes it
+     * from here rather than read the time again (on harts without a time CSR each read is a trip
+     * through the firmware). */
+    uint64_t now;
     uint64_t stack_top;
 };
 
@@ -127,6 +137,9 @@ struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
 void vm_log(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Frames a VM takes for itself (tables, engine and device state; zeroed) and gives back. */
 uint64_t vm_alloc_frames(struct vm *vm, uint64_t n, uint64_t align);
+/* The same, not cleared: for a caller that writes every frame before any use (a pool whose frames
+ * are cleared as they are taken), so that its size costs nothing up front. */
+uint64_t vm_alloc_frames_unzeroed(struct vm *vm, uint64_t n, uint64_t align);
 void vm_free_frames(struct vm *vm, uint64_t pa, uint64_t n);
 /* Shutdown (stop) or reboot (reload the image and restart) a guest. */
 void vm_stop(struct vm *vm, const char *why);

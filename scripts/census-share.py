@@ -208,7 +208,8 @@ def main():
                   % (name, b, t, e, h))
             if e:
                 top = sorted(((n, c) for n, c in causes.items() if n not in ("total", "hyp-instructions",
-                              "longest-exit") and c), key=lambda x: -x[1])
+                              "longest-exit", "ram-clearing-faults", "slice-ends",
+                              "stop-instructions", "hyp-busy-instructions") and c), key=lambda x: -x[1])
                 print("census-share: %s: exits by cause: %s" % (name, ", ".join("%s %d" % x for x in top)))
     native_w = rows["native"][1] - rows["native"][0]
     print("\n| run | B: guest entry | T: power-off | W = T - B | E: exits | H: hyp-instructions "

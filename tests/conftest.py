@@ -41,6 +41,13 @@ class Run:
                     table[g][m.group(1)] = int(v)
         return table
 
+    def device_exits(self, guest):
+        """Guest-page-fault exits of a guest that were device accesses (or refused ones): all of
+        them less those that cleared its RAM at first touch (hext, ram-clearing-faults)."""
+        t = self.exits()[guest]
+        return (t["insn-guest-page-fault"] + t["load-guest-page-fault"] + t["store-guest-page-fault"]
+                - t["ram-clearing-faults"])
+
 
 HYP = os.path.join(BUILD, "hyp.bin")
 

@@ -86,6 +86,11 @@ uint64_t arch_time(void)
     return csr_read(CSR_TIME);
 }
 
+uint64_t arch_instret(void)
+{
+    return csr_read(CSR_INSTRET);
+}
+
 void arch_timer_set(uint64_t deadline)
 {
     if (use_sstc) {

@@ -174,6 +174,7 @@ void vcpu_arch_charge_exit(struct pcpu *c)
         a->hyp_instret += spent;
         if (!a->exit_idled) {
             a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
+            a->hyp_busy += spent;
         }
         a->exit_idled = false;
         c->exiting = (struct vcpu *)0;
@@ -188,6 +189,7 @@ void vcpu_arch_exit_idles(struct pcpu *c)
         struct vcpu_arch *a = &c->exiting->arch;
         uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
         a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
+        a->hyp_busy += spent;
         a->exit_idled = true;
     }
 }

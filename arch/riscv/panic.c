@@ -4,6 +4,7 @@
 #include <arch/csr.h>
 #include <arch/vcpu_arch.h>
 
+#include "conout.h"
 #include "console.h"
 #include "exit.h"
 
@@ -36,5 +37,6 @@ _Noreturn void hyp_trap_handler(struct vcpu_regs *f)
         }
         hyp_printf("\n");
     }
+    conout_flush(); /* what the ring holds, this report last */
     arch_fw_shutdown(HYP_EXIT_PANIC);
 }

@@ -121,10 +121,13 @@ uint64_t tv_reserved_entry(void)
 int tv_vcpu_create(struct vcpu *v, const struct pt_alloc *alloc)
 {
     struct vcpu_arch *a = &v->arch;
-    /* Room for a few hundred 2 MiB regions of mappings: more only costs refills after a drop. */
+    /* Room for a few hundred 2 MiB regions of mappings: more only costs refills after a drop. Not
+     * cleared here: tv_reset clears the roots, and the pool clears each frame as it takes it, so a
+     * large guest's pool costs nothing at boot. */
     unsigned n = SHADOW_SPACES * SHADOW_VIEWS + 64 + (unsigned)(v->vm->ram_size >> 18);
-    uint64_t base = alloc->alloc(alloc->ctx, n, 4096);
+    uint64_t base = vm_alloc_frames_unzeroed(v->vm, n, 4096);
 
+    (void)alloc; /* the frames are the VM's, counted as its others, and freed through it */
     if (!base) {
         return -1;
     }
@@ -238,7 +241,7 @@ _Noreturn void tv_run(struct vcpu *v)
         shadow_drop_all(&a->tv.sh, &o);
         a->flush_on_load = false;
     }
-    tv_timer_check(v, csr_read(CSR_TIME));
+    tv_timer_check(v, c->now); /* the scheduler has just read it */
     int irq = priv_pending_irq(a);
     if (irq >= 0) {
         priv_enter_trap(a, SCAUSE_IRQ | (uint64_t)irq, 0);

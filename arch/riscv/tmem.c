@@ -19,14 +19,22 @@
 /* The user-mode root of a paravirtual guest that named none: nothing but the alias. */
 uint64_t tv_empty_root[512] __attribute__((aligned(4096)));
 
+/* A page or less is what the walker reads or maps next: cleared first where the guest never used
+ * it. A longer range is its question whether a superpage may map it: only when all of it is cleared
+ * already, else it maps the page it needs, which is then cleared alone (no fill clears 2 MiB). */
 static void *ops_ram(void *ctx, uint64_t gpa, uint64_t len)
 {
+    if (len > 4096 && !guest_ram_is_clean(ctx, gpa, len)) {
+        return (void *)0;
+    }
     return guest_ram_ptr(ctx, gpa, len);
 }
 
 static uint64_t ops_hpa(void *ctx, uint64_t gpa)
 {
-    return (uint64_t)(uintptr_t)guest_ram_ptr(ctx, gpa, 1);
+    uint64_t hpa;
+
+    return guest_ram_range(ctx, gpa, 1, &hpa) ? hpa : 0;
 }
 
 static bool ops_device(void *ctx, uint64_t gpa)
@@ -37,7 +45,7 @@ static bool ops_device(void *ctx, uint64_t gpa)
 static bool ops_may_write(void *ctx, uint64_t gpa, uint64_t len)
 {
     /* A frame the paravirtual validator typed as a table changes only through its hypercalls. */
-    return guest_ram_dma_ptr(ctx, gpa, len) != (void *)0;
+    return guest_ram_dma_ok(ctx, gpa, len);
 }
 
 static uint64_t *ops_table(void *ctx, uint64_t pa)

@@ -60,6 +60,11 @@ static void needs_reset(struct vblk *b)
     b->isr |= VIRTIO_INT_CONFIG;
 }
 
+static uint64_t touch(const struct vblk *b, const volatile void *p, uint64_t len)
+{
+    return b->ops.touch && p ? b->ops.touch(b->ops.ctx, (void *)(uintptr_t)p, len) : 0;
+}
+
 static void *dma(struct vblk *b, uint64_t gpa, uint64_t len, bool device_writes)
 {
     return b->ops.dma ? b->ops.dma(b->ops.ctx, gpa, len, device_writes) : NULL;
@@ -109,6 +114,7 @@ static bool read_header(const struct vblk *b, unsigned n, void *out, size_t len)
     uint8_t *dst = out;
     for (unsigned k = 0; k < n && len > 0 && !b->chain[k].device_writes; k++) {
         size_t take = b->chain[k].len < len ? b->chain[k].len : len;
+        touch(b, b->chain[k].buf, take);
         memcpy(dst, b->chain[k].buf, take);
         dst += take;
         len -= take;
@@ -152,6 +158,7 @@ static void complete(struct vblk *b, volatile struct virtq_used *used, uint16_t 
                      uint8_t *status_at, uint8_t st, uint32_t written)
 {
     if (status_at) {
+        touch(b, status_at, 1);
         *status_at = st;
         written++;
     }
@@ -211,6 +218,25 @@ static void take_request(struct vblk *b, const volatile struct virtq_desc *table
     complete(b, used, head, status_at, st, 0);
 }
 
+/* The segments that hold bytes [cur_done, cur_done + len) of the data, into b->part; how many. */
+static unsigned data_parts(struct vblk *b, uint64_t len)
+{
+    unsigned nparts = 0;
+    uint64_t pos = 0;
+
+    for (int k = 0; k < b->cur_nsegs && pos < b->cur_done + len; k++) {
+        uint64_t lo = pos, hi = pos + b->segs[k].len;
+        pos = hi;
+        if (hi <= b->cur_done) {
+            continue;
+        }
+        uint64_t from = lo > b->cur_done ? lo : b->cur_done;
+        uint64_t to = hi < b->cur_done + len ? hi : b->cur_done + len;
+        b->part[nparts++] = (struct blk_seg){ b->segs[k].buf + (from - lo), (uint32_t)(to - from) };
+    }
+    return nparts;
+}
+
 /* Moves as much of the request under way as the budget allows, whole sectors at a time; completes
  * it when all is moved or the backend fails. recheck: an earlier exit walked its chain, so the
  * buffers the device stores into are checked again first. False when the budget ran out first. */
@@ -234,28 +260,25 @@ static bool continue_request(struct vblk *b, volatile struct virtq_used *used, u
     if (*budget < UNITS_BLK_REQUEST) {
         return false;
     }
-    uint64_t room = *budget > UNITS_BLK_REQUEST
-                      ? (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT
-                      : 0;
+    /* The pages the next bytes go to or come from are cleared first where the guest never used them
+     * (guest_mem.h): a room's worth at most, paid from the budget, then the bytes from what is left. */
+    uint64_t room = (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT;
+    unsigned nparts = data_parts(b, room);
+    uint64_t cleared = 0;
+    for (unsigned k = 0; k < nparts; k++) {
+        cleared += touch(b, b->part[k].buf, b->part[k].len);
+    }
+    uint64_t units = cleared * UNITS_PER_CLEARED_PAGE;
+    *budget = units < *budget - UNITS_BLK_REQUEST ? *budget - (uint32_t)units : UNITS_BLK_REQUEST;
+    room = (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT;
     uint64_t take = b->cur_bytes - b->cur_done < room ? b->cur_bytes - b->cur_done : room;
     take -= take % VIRTIO_BLK_SECTOR;
     if (take == 0 && b->cur_bytes != 0) {
+        *budget = 0; /* what was cleared stays cleared: the bytes go in the next exit */
         return false;
     }
     *budget -= UNITS_BLK_REQUEST + (uint32_t)(take / BYTES_PER_UNIT);
-    /* The segments that hold bytes [cur_done, cur_done + take) of the data. */
-    unsigned nparts = 0;
-    uint64_t pos = 0;
-    for (int k = 0; k < b->cur_nsegs && pos < b->cur_done + take; k++) {
-        uint64_t lo = pos, hi = pos + b->segs[k].len;
-        pos = hi;
-        if (hi <= b->cur_done) {
-            continue;
-        }
-        uint64_t from = lo > b->cur_done ? lo : b->cur_done;
-        uint64_t to = hi < b->cur_done + take ? hi : b->cur_done + take;
-        b->part[nparts++] = (struct blk_seg){ b->segs[k].buf + (from - lo), (uint32_t)(to - from) };
-    }
+    nparts = data_parts(b, take);
     enum blk_status st = BLK_OK;
     if (take > 0) {
         st = b->ops.request(b->ops.ctx,
@@ -295,6 +318,9 @@ void vblk_work(struct vblk *b, uint32_t budget)
         update_irq(b);
         return;
     }
+    touch(b, table, VIRTQ_DESC_BYTES(num));
+    touch(b, avail, VIRTQ_AVAIL_BYTES(num));
+    touch(b, used, VIRTQ_USED_BYTES(num));
     uint16_t avail_idx = avail->idx;
     if ((uint16_t)(avail_idx - b->last_avail) > num) {
         needs_reset(b); /* more entries than the ring holds: the index is garbage */

@@ -20,6 +20,9 @@ struct vblk_ops {
      * device will store there (refused where the guest must not be written behind its back, such
      * as its validated page tables). */
     void *(*dma)(void *ctx, uint64_t gpa, uint64_t len, bool device_writes);
+    /* Optional: [p, p + len) of what dma gave is read or written now (the hypervisor clears guest
+     * RAM on first use: a check of a whole descriptor must not clear all of it, its access does). */
+    uint64_t (*touch)(void *ctx, void *p, uint64_t len); /* returns the pages it had to clear */
     /* Carries out one request on the guest's disk. */
     enum blk_status (*request)(void *ctx, enum blk_op op, uint64_t sector, const struct blk_seg *segs,
                                unsigned nsegs);

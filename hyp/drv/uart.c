@@ -5,6 +5,7 @@
 
 #include <arch/arch.h>
 
+#include "conout.h"
 #include "console.h"
 #include "platform.h"
 
@@ -112,6 +113,28 @@ void console_hw_putc(char c)
         arch_fw_putchar(c);
         break;
     }
+}
+
+bool console_hw_try_putc(char c)
+{
+    switch (kind) {
+    case PLATFORM_UART_NS16550:
+        if (!(ns_read(NS_LSR) & NS_LSR_THRE)) {
+            return false;
+        }
+        ns_write(NS_THR, (uint8_t)c);
+        return true;
+    case PLATFORM_UART_SIFIVE:
+        if (sf_read(SF_TXDATA) & SF_FULL) {
+            return false;
+        }
+        sf_write(SF_TXDATA, (uint8_t)c);
+        return true;
+    case PLATFORM_UART_NONE:
+        break;
+    }
+    arch_fw_putchar(c); /* the firmware's console: it waits itself */
+    return true;
 }
 
 int console_hw_getc(void)

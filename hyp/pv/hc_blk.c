@@ -5,6 +5,7 @@
 
 #include "blk/blk.h"
 #include "budget.h"
+#include "mm.h"
 #include "guest_mem.h"
 #include "hvabi.h"
 #include "pv/pv.h"
@@ -16,15 +17,19 @@ _Static_assert(HV_BLK_OK == BLK_OK && HV_BLK_IOERR == BLK_IOERR && HV_BLK_UNSUPP
 _Static_assert(HV_BLK_SECTOR == BLK_SECTOR, "one sector size");
 _Static_assert(HV_BLK_IRQ != VM_VBLK_IRQ && HV_BLK_IRQ != VM_UART_IRQ, "a PLIC source of its own");
 /* The largest request fits a whole exit's budget: a call with a fresh budget does at least one. */
-_Static_assert(UNITS_BLK_REQUEST + HV_BLK_LEN_MAX / BYTES_PER_UNIT <= EXIT_BUDGET,
+_Static_assert(UNITS_BLK_REQUEST + HV_BLK_LEN_MAX / BYTES_PER_UNIT +
+                   (HV_BLK_LEN_MAX / PAGE_SIZE + 1) * UNITS_PER_CLEARED_PAGE <= EXIT_BUDGET,
                "one request per exit at least");
 
 /* What a request costs the exit: its bytes (what a RAM disk copies) and the request itself. */
-static uint64_t blk_units(const struct hv_blk_req *r)
+static uint64_t blk_units(const struct vm *vm, const struct hv_blk_req *r)
 {
     bool data = r->op == HV_BLK_READ || r->op == HV_BLK_WRITE;
     uint64_t len = data && r->len <= HV_BLK_LEN_MAX ? r->len : 0; /* longer: refused unread */
-    return UNITS_BLK_REQUEST + len / BYTES_PER_UNIT;
+    uint64_t hpa;
+    /* The bytes, and clearing the pages they span where the guest never used them (guest_mem.h). */
+    uint64_t clear = len && guest_ram_range(vm, r->buf, len, &hpa) ? guest_ram_unused_pages(vm, r->buf, len) : 0;
+    return UNITS_BLK_REQUEST + len / BYTES_PER_UNIT + clear * UNITS_PER_CLEARED_PAGE;
 }
 
 /* One request, already copied out of guest memory. Its buffer must be the guest's RAM, and for a read
@@ -80,7 +85,7 @@ long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
         memcpy(&r, &reqs[i], sizeof r);
         /* Requests and bytes per exit are bounded: one that does not fit what is left waits for
          * the guest's next call, untouched (its status is not written). */
-        uint64_t units = blk_units(&r);
+        uint64_t units = blk_units(vm, &r);
         if (units > b->left) {
             break;
         }

@@ -69,6 +69,12 @@ static long mmu(struct vm *vm, struct hc_budget *b, struct ptval **pv)
         b->cut = true;
         return PTVAL_AGAIN;
     }
+    /* On the trap engine validated tables map RAM for the hardware directly: no fault will clear a
+     * page on first use there, so all of RAM is cleared first (guest_mem.h), a budget per call. */
+    if (arch_engine_trap && !guest_ram_clear_all(vm, &b->left)) {
+        b->cut = true;
+        return PTVAL_AGAIN;
+    }
     const struct ptval_ops ops = { frame_ptr, flush_guest, vm };
     ptval_init(&m->val, &ops, VM_RAM_BASE + pv_machine_offset(vm), n,
                (void *)(uintptr_t)m->table_pa);
@@ -155,7 +161,8 @@ long hc_mmu_update(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
     /* Long batches are cut: the guest calls again for the rest, and the hart is not held too long. */
     uint64_t n = count < HV_MMU_BATCH_MAX ? count : HV_MMU_BATCH_MAX;
     /* The whole array the guest named must be in its RAM; count * size cannot overflow (bounded). */
-    if (count > (1ull << 40) || (gpa & 7) || !guest_ram_ptr(v->vm, gpa, count * sizeof(buf[0]))) {
+    uint64_t hpa;
+    if (count > (1ull << 40) || (gpa & 7) || !guest_ram_range(v->vm, gpa, count * sizeof(buf[0]), &hpa)) {
         return SBI_ERR_INVALID_ADDRESS;
     }
     long err = mmu(v->vm, b, &pv);

@@ -22,7 +22,8 @@ static void *dbcn_buffer(struct vcpu *v, const struct sbi_call *c, unsigned long
         return NULL;
     }
     /* The whole buffer the guest named must be valid, not just the part taken now. */
-    if (!guest_ram_ptr(v->vm, c->args[1], c->args[0])) {
+    uint64_t hpa;
+    if (!guest_ram_range(v->vm, c->args[1], c->args[0], &hpa)) {
         return NULL;
     }
     if (store) {
@@ -42,7 +43,7 @@ static struct sbi_ret dbcn_handle(struct vcpu *v, const struct sbi_call *c)
         if (!buf) {
             return sbi_err(SBI_ERR_INVALID_PARAM);
         }
-        len = console_guest_allow(v->vm, len);
+        len = console_guest_allow(v->vm, buf, len);
         console_guest_write(v->vm, buf, len);
         return sbi_ok(len);
     case SBI_DBCN_READ: {
@@ -58,9 +59,14 @@ static struct sbi_ret dbcn_handle(struct vcpu *v, const struct sbi_call *c)
         return sbi_ok(n);
     }
     case SBI_DBCN_WRITE_BYTE:
-        console_guest_allow(v->vm, 1);
-        console_guest_putc(v->vm, (char)(c->args[0] & 0xff));
+    {
+        char ch = (char)(c->args[0] & 0xff);
+        if (console_guest_allow(v->vm, &ch, 1) == 0) {
+            return (struct sbi_ret){ .no_reply = true }; /* "blocking": the guest calls again */
+        }
+        console_guest_putc(v->vm, ch);
         return sbi_ok(0);
+    }
     default:
         return sbi_err(SBI_ERR_NOT_SUPPORTED);
     }

@@ -16,7 +16,9 @@
 /* An address the vCPU can start at: guest RAM is the only memory a guest can execute. */
 static bool entry_valid(struct vm *vm, unsigned long pc)
 {
-    return (pc & 1) == 0 && guest_ram_ptr(vm, pc, 2) != (void *)0;
+    uint64_t hpa;
+
+    return (pc & 1) == 0 && guest_ram_range(vm, pc, 2, &hpa);
 }
 
 static struct sbi_ret hsm_start(struct vcpu *v, const struct sbi_call *c)

@@ -21,8 +21,11 @@ static struct sbi_ret legacy_timer(struct vcpu *v, const struct sbi_call *c)
 static struct sbi_ret legacy_console(struct vcpu *v, const struct sbi_call *c)
 {
     if (c->eid == SBI_EXT_LEGACY_CONSOLE_PUTCHAR) {
-        console_guest_allow(v->vm, 1);
-        console_guest_putc(v->vm, (char)(c->args[0] & 0xff));
+        char ch = (char)(c->args[0] & 0xff);
+        if (console_guest_allow(v->vm, &ch, 1) == 0) {
+            return (struct sbi_ret){ .no_reply = true }; /* blocks: the guest calls again */
+        }
+        console_guest_putc(v->vm, ch);
         return sbi_ok(0);
     }
     /* getchar: the byte, or -1 when none is waiting. */

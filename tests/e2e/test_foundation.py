@@ -45,7 +45,9 @@ def test_default_demo_two_guests(engine):
         assert exits[name]["vs-ecall"] > 0
         counts = {k: v for k, v in exits[name].items()
                   if k not in ("total", "hyp-instructions", "longest-exit", "shadow-drops-all",
-                               "shadow-drops-new-table", "short-path-priv", "short-path-syscall")}
+                               "shadow-drops-new-table", "short-path-priv", "short-path-syscall",
+                               "ram-clearing-faults", "slice-ends", "stop-instructions",
+                               "hyp-busy-instructions")}
         assert exits[name]["total"] == sum(counts.values())
         # Only causes some guest took are rows: a zero row is one the other guest took.
         assert all(any(exits[g].get(cause, 0) for g in exits) for cause in exits[name])
@@ -105,7 +107,7 @@ def test_isolation_stops_only_the_offender(engine):
             "(guest virtual 0x88000000, pc 0x") in run.output
     assert "FAIL" not in run.output
     check_demo(run, "demo")
-    assert run.exits()["isolate"]["store-guest-page-fault"] == 1
+    assert run.device_exits("isolate") == 1
 
 
 def test_panic_path_prints_registers():
@@ -148,4 +150,6 @@ def test_timer_preempts_guests_that_never_yield(engine):
     assert switches >= 2, order
     for name in ("hog-a", "hog-b"):
         assert run.guest_lines(name)[-1] == "hog: round 5 (2f5d65fb107e9c81)"
-        assert run.exits()[name]["irq-s-timer"] >= 1
+        # Each used up at least one slice: ended at a timer tick, or found over at one of its exits
+        # (a loaded host makes exits long in real time; such a slice end takes no timer interrupt).
+        assert run.exits()[name]["slice-ends"] >= 1

@@ -349,6 +349,12 @@ static void setup(struct fuzz_in *in)
     vm.state = VM_RUNNING;
     vm.ram_hpa = (uint64_t)(uintptr_t)ram;
     vm.ram_size = RAM_SIZE;
+    /* Which pages count as used already (the rest the hypervisor clears when it touches them). */
+    static uint64_t clean_bits[RAM_SIZE / 4096 / 64];
+    for (unsigned w = 0; w < RAM_SIZE / 4096 / 64; w++) {
+        clean_bits[w] = (f & 32) ? ~0ull : 0x0101010101010101ull * fz_u8(in);
+    }
+    vm.clean = (struct ram_clean){ clean_bits, RAM_SIZE / 4096, 0 };
     vm.nvcpus = 1 + ((f >> 1) & 3);
     if (f & 8) {
         vm.disk = (struct blk_disk){ .kind = BLK_RAM, .sectors = DISK_SECTORS, .ram = disk };

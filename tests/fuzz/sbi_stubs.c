@@ -51,9 +51,10 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len)
 }
 
 /* Fair share: the fuzzed VM is the only guest, so it may write a whole batch. */
-size_t console_guest_allow(struct vm *vm, size_t len)
+size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
 {
     (void)vm;
+    (void)buf;
     return len < CONSOLE_SLICE_BYTES ? len : CONSOLE_SLICE_BYTES;
 }
 

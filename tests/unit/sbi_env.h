@@ -43,10 +43,14 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len)
     }
 }
 
-size_t console_guest_allow(struct vm *vm, size_t len)
+/* Bytes the host console's output ring may still take (tests set it lower: a slow UART). */
+static size_t console_room = ~(size_t)0;
+
+size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
 {
     (void)vm;
-    return len; /* one guest: nobody to share the console with */
+    (void)buf;
+    return len < console_room ? len : console_room;
 }
 
 int console_guest_getc(struct vm *vm)
@@ -119,6 +123,10 @@ static inline void setup(void)
     vm.state = VM_RUNNING;
     vm.ram_hpa = (uint64_t)(uintptr_t)ram;
     vm.ram_size = RAM_SIZE;
+    /* The tests write guest RAM behind the hypervisor's back: all of it counts as used already. */
+    static uint64_t clean_bits[RAM_SIZE / 4096 / 64];
+    memset(clean_bits, 0xff, sizeof clean_bits);
+    vm.clean = (struct ram_clean){ clean_bits, RAM_SIZE / 4096, 0 };
     vm.nvcpus = 1;
     v->vm = &vm;
     v->state = VCPU_RUNNABLE;
@@ -129,6 +137,7 @@ static inline void setup(void)
     console_len = 0;
     console_in = NULL;
     stopped = crashed = rebooted_cold = rebooted_warm = 0;
+    console_room = ~(size_t)0;
     never_wakes = false;
     boot_options.reboot_fails = false;
 }

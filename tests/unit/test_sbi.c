@@ -116,6 +116,31 @@ TEST(dbcn_write_reads_guest_memory)
     CHECK_EQ(console_out[5], 'A');
 }
 
+TEST(console_calls_never_wait_for_a_slow_uart)
+{
+    /* The host console's ring is full (a real UART far behind): a DBCN write takes what fits and
+     * says so, the one-byte calls block as the SBI says by being made again (pc stays at the
+     * ecall), and nothing is lost or waited for. */
+    setup();
+    memcpy(ram + 0x100, "hello", 5);
+    console_room = 2;
+    ecall(SBI_EXT_DBCN, SBI_DBCN_WRITE, 5, 0x80000100, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 2);
+    CHECK_EQ(console_len, 2);
+    console_room = 0;
+    uint64_t pc = v->arch.regs.sepc;
+    ecall(SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, 'z', 0, 0);
+    CHECK_EQ(v->arch.regs.sepc, pc);
+    ecall(SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, 'y', 0, 0);
+    CHECK_EQ(v->arch.regs.sepc, pc);
+    CHECK_EQ(console_len, 2);
+    console_room = 1;
+    ecall(SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, 'y', 0, 0);
+    CHECK_EQ(v->arch.regs.sepc, pc + 4);
+    CHECK_EQ(console_out[2], 'y');
+}
+
 TEST(dbcn_write_is_bounded_per_call)
 {
     setup();

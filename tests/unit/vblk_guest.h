@@ -100,7 +100,7 @@ static inline void w32(uint64_t off, uint32_t val)
 
 static inline void setup(void)
 {
-    static const struct vblk_ops ops = { t_dma, t_request, t_irq, NULL };
+    static const struct vblk_ops ops = { t_dma, NULL, t_request, t_irq, NULL };
     if (!ram) {
         ram = malloc(RAM_SIZE);
     }

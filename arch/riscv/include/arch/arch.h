@@ -18,6 +18,8 @@ struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
 
 uint64_t arch_time(void);
+/* Instructions this hart has retired (for the hypervisor's own cost figures). */
+uint64_t arch_instret(void);
 /* True when stimecmp is accessible (Sstc listed and enabled by the firmware). */
 bool arch_sstc_usable(void);
 /* The hypervisor's own timer: an interrupt when time >= deadline (~0 for never). */

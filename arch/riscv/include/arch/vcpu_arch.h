@@ -91,6 +91,7 @@ struct vcpu_arch {
     uint64_t fast_cause;     /* scause for which trap.S tries the null-hypercall fast path */
     uint64_t hyp_instret;    /* instructions the hypervisor spent on this vCPU's exits (bench) */
     uint64_t hyp_longest;    /* the most it spent on one of them, not counting idle time */
+    uint64_t hyp_busy;       /* hyp_instret without the time exits spent idle in WFI */
     bool exit_idled;         /* the exit being handled put the hart to sleep: its length is known */
     struct vcpu_vscsr vs;
     struct vcpu_fp fp;

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Output to the host UART through a ring that drains in the background: a real UART at 115200 baud
+ * takes 87 microseconds a byte, so no exit may wait for it. Bytes go into the ring at once and leave
+ * it as the UART has room (console_hw_try_putc), at every exit and tick; guests are allowed only
+ * what fits (console_guest_allow), and only the hypervisor's own lines (rate-limited, vm_log) may
+ * wait for room. */
+#ifndef HYP_CONOUT_H
+#define HYP_CONOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONOUT_SIZE 32768u  /* a power of two */
+/* Room kept for the hypervisor's own lines: guests may fill the rest. */
+#define CONOUT_RESERVE 4096u
+
+/* Provided by the UART driver: puts c in the transmitter unless it is full (false then). */
+bool console_hw_try_putc(char c);
+
+void conout_putc(char c);          /* waits for room only when the ring is full */
+size_t conout_room(void);          /* bytes that fit now */
+bool conout_pending(void);         /* bytes wait for the UART */
+void conout_drain(void);           /* moves what the UART takes now, without waiting */
+void conout_flush(void);           /* waits until the ring is empty (panic, power off) */
+
+#endif
