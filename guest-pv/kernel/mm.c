@@ -83,8 +83,10 @@ void pt_release(uint64_t *t)
 
 bool pt_is_table_frame(const void *p)
 {
-    uint64_t a = (uint64_t)p;
-    return a >= ram_base + ram_size / 2 && a < ram_base + ram_size / 2 + 2 * MB;
+    /* The 2 MiB pool mm_init placed at the middle of the kernel's window (not of RAM: past 1 GiB the
+     * window is the first GiB only). */
+    uint64_t a = (uint64_t)p, pool = tables.end - 2 * MB;
+    return tables.end != 0 && a >= pool && a < tables.end;
 }
 
 static uint64_t *walk(uint64_t *root, uint64_t va, bool create)
