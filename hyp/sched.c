@@ -195,6 +195,12 @@ _Noreturn void sched_resume(struct vcpu *v)
     }
     /* Past the armed deadline the slice is over, or a sleeper is due: let the scheduler choose. */
     bool runnable = v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE;
+    /* The timer armed for this very deadline has not fired: it has not passed, and the time need
+     * not be read (on harts without a time CSR each read is a trip through the firmware). The
+     * engine's check of the guest's own timer, later than the deadline, can then wait too. */
+    if (runnable && c->deadline == c->timer_armed && !arch_timer_pending()) {
+        run(c, v, false);
+    }
     c->now = arch_time();
     if (runnable && c->now < c->deadline) {
         run(c, v, false);

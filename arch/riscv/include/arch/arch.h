@@ -18,6 +18,8 @@ struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
 
 uint64_t arch_time(void);
+/* The hypervisor's timer has fired (its deadline passed) and was not set again since. */
+bool arch_timer_pending(void);
 /* Instructions this hart has retired (for the hypervisor's own cost figures). */
 uint64_t arch_instret(void);
 /* True when stimecmp is accessible (Sstc listed and enabled by the firmware). */
