@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <arch/arch.h>
+#include <arch/spinlock.h>
 
 #include "devices.h"
 #include "hyp.h"
@@ -28,6 +29,37 @@ static unsigned open_shown;
  * line of anyone else starts on a new one. Invariant: open_line and raw_open are never both set. */
 static struct vm *raw_vm;
 static bool raw_open;
+
+/* Lock: the terminal (whole lines never interleave), open_line/open_shown, raw_vm/raw_open, the
+ * focus, every guest's console_line and input queue, and the operator console's state. Taken on
+ * entry to every public function here; a hart that holds it may take it again (a log line from
+ * inside a guest's stop, the operator's restart), so it counts its depth. Order: before the frames
+ * lock; nothing waits on a guest with it held. */
+static struct spinlock con_lock;
+static uint32_t con_owner; /* pcpu id + 1 of the hart holding it, 0 when free */
+static unsigned con_depth;
+
+static void con_enter(void)
+{
+    uint32_t me = arch_this_cpu()->id + 1;
+
+    /* Only this hart ever stores its own id: if it reads its id, it holds the lock. */
+    if (__atomic_load_n(&con_owner, __ATOMIC_RELAXED) == me) {
+        con_depth++;
+        return;
+    }
+    spin_lock(&con_lock);
+    __atomic_store_n(&con_owner, me, __ATOMIC_RELAXED);
+    con_depth = 1;
+}
+
+static void con_leave(void)
+{
+    if (--con_depth == 0) {
+        __atomic_store_n(&con_owner, 0u, __ATOMIC_RELAXED);
+        spin_unlock(&con_lock);
+    }
+}
 
 static void puts_raw(const char *s)
 {
@@ -53,10 +85,12 @@ static void vlog(const char *prefix, const char *fmt, va_list ap, const char *su
     char buf[256];
 
     fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    con_enter();
     close_open_line();
     puts_raw(prefix);
     puts_raw(buf);
     puts_raw(suffix);
+    con_leave();
 }
 
 void hyp_printf(const char *fmt, ...)
@@ -116,21 +150,21 @@ bool console_is_raw(const struct vm *vm)
     return vm == raw_vm;
 }
 
-void console_guest_flush(struct vm *vm)
+static void locked_guest_flush(struct vm *vm)
 {
     if (vm->console_len > 0) {
         emit(vm, false);
     }
 }
 
-void console_guest_end(struct vm *vm)
+static void locked_guest_end(struct vm *vm)
 {
     if (vm->console_len > 0 || open_line == vm) {
         emit(vm, true);
     }
 }
 
-void console_guest_putc(struct vm *vm, char c)
+static void locked_guest_putc(struct vm *vm, char c)
 {
     if (vm == raw_vm) {
         if (open_line) {
@@ -165,18 +199,14 @@ void console_guest_putc(struct vm *vm, char c)
     }
     vm->console_line[vm->console_len++] = c;
     if (vm->console_len == CONSOLE_LINE_MAX - 1) {
-        console_guest_flush(vm);
+        locked_guest_flush(vm);
     }
 }
 
 size_t console_guest_allow(struct vm *vm, size_t len)
 {
-    bool others = false;
-
-    for (unsigned i = 0; i < nvms; i++) {
-        others |= &vms[i] != vm && vms[i].state == VM_RUNNING;
-    }
-    if (!others) {
+    /* vm runs, so it is one of those counted. */
+    if (__atomic_load_n(&vms_running, __ATOMIC_RELAXED) <= 1) {
         return len; /* alone: nobody to be fair to */
     }
     size_t left = vm->console_slice_bytes < CONSOLE_SLICE_BYTES ? CONSOLE_SLICE_BYTES - vm->console_slice_bytes : 0;
@@ -193,10 +223,10 @@ size_t console_guest_allow(struct vm *vm, size_t len)
     return n;
 }
 
-void console_guest_write(struct vm *vm, const char *buf, size_t len)
+static void locked_guest_write(struct vm *vm, const char *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        console_guest_putc(vm, buf[i]);
+        locked_guest_putc(vm, buf[i]);
     }
 }
 
@@ -237,7 +267,7 @@ static void focus_search(unsigned from)
     }
 }
 
-void console_start(void)
+static void locked_start(void)
 {
     if (boot_options.raw_console) {
         for (unsigned i = 0; i < nvms && !raw_vm; i++) {
@@ -259,17 +289,17 @@ void console_start(void)
     focus_search(0);
 }
 
-void console_focus_next(void)
+static void locked_focus_next(void)
 {
     focus_search(0);
 }
 
-void console_focus_step(void)
+static void locked_focus_step(void)
 {
     focus_search(1);
 }
 
-void console_focus(struct vm *vm)
+static void locked_focus(struct vm *vm)
 {
     focus = vm->id;
     announce();
@@ -280,7 +310,7 @@ struct vm *console_focused(void)
     return focus < nvms ? &vms[focus] : (struct vm *)0;
 }
 
-void console_input(uint8_t c)
+static void locked_input(uint8_t c)
 {
     struct vm *vm = console_focused();
 
@@ -302,15 +332,22 @@ void console_input(uint8_t c)
 static void read_input(void)
 {
     int c;
+    struct vm *f = console_focused();
+
+    /* Input raises the focused guest's device interrupts: only the hart it runs on takes it in
+     * (any hart may, while it is stopped: its input is dropped then, operator keys still work). */
+    if (f && f->state == VM_RUNNING && f->pcpu != arch_this_cpu()) {
+        return;
+    }
 
     while ((c = console_hw_getc()) >= 0) {
         if (!opcon_key((uint8_t)c)) {
-            console_input((uint8_t)c);
+            locked_input((uint8_t)c);
         }
     }
 }
 
-void console_poll(void)
+static void locked_poll(void)
 {
     read_input();
     /* Only the scheduler calls this, where no exit is half done (between exits, or at the end of
@@ -319,10 +356,10 @@ void console_poll(void)
     opcon_run_pending();
 }
 
-int console_guest_getc(struct vm *vm)
+static int locked_guest_getc(struct vm *vm)
 {
     /* A guest that reads input is waiting for it: show its prompt. */
-    console_guest_flush(vm);
+    locked_guest_flush(vm);
     read_input();
     if (vm->input_count == 0) {
         return -1;
@@ -330,5 +367,84 @@ int console_guest_getc(struct vm *vm)
     int c = vm->input[vm->input_head];
     vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
     vm->input_count--;
+    return c;
+}
+
+/* The public entry points: each takes the console lock around its work. */
+void console_guest_flush(struct vm *vm)
+{
+    con_enter();
+    locked_guest_flush(vm);
+    con_leave();
+}
+
+void console_guest_end(struct vm *vm)
+{
+    con_enter();
+    locked_guest_end(vm);
+    con_leave();
+}
+
+void console_guest_putc(struct vm *vm, char c)
+{
+    con_enter();
+    locked_guest_putc(vm, c);
+    con_leave();
+}
+
+void console_guest_write(struct vm *vm, const char *buf, size_t len)
+{
+    con_enter();
+    locked_guest_write(vm, buf, len);
+    con_leave();
+}
+
+void console_start(void)
+{
+    con_enter();
+    locked_start();
+    con_leave();
+}
+
+void console_focus_next(void)
+{
+    con_enter();
+    locked_focus_next();
+    con_leave();
+}
+
+void console_focus_step(void)
+{
+    con_enter();
+    locked_focus_step();
+    con_leave();
+}
+
+void console_focus(struct vm *vm)
+{
+    con_enter();
+    locked_focus(vm);
+    con_leave();
+}
+
+void console_input(uint8_t c)
+{
+    con_enter();
+    locked_input(c);
+    con_leave();
+}
+
+void console_poll(void)
+{
+    con_enter();
+    locked_poll();
+    con_leave();
+}
+
+int console_guest_getc(struct vm *vm)
+{
+    con_enter();
+    int c = locked_guest_getc(vm);
+    con_leave();
     return c;
 }

@@ -57,7 +57,6 @@ static char vcpu_letter(const struct vcpu *v)
 static void list(void)
 {
     struct vm *focused = console_focused();
-    unsigned long hart = arch_this_cpu()->hartid;
 
     hyp_log("guests (* has the console input; vCPUs R runnable, W in WFI, S suspended, - off):");
     hyp_log("  # name             state    vCPUs              RAM MiB        exits "
@@ -71,10 +70,13 @@ static void list(void)
             vcpus[j] = running ? vcpu_letter(&vm->vcpus[j]) : '-';
         }
         vcpus[vm->nvcpus] = '\0';
-        stats_fold_vm(vm);
-        /* Every vCPU runs on the hart the hypervisor runs on. */
+        /* Its vCPUs' counts are folded by the hart they run on only (they are that hart's). */
+        if (vm->pcpu == arch_this_cpu()) {
+            stats_fold_vm(vm);
+        }
+        /* Every vCPU of a guest runs on the one hart it was placed on. */
         fmt_snprintf(where, sizeof where, running ? "%u %s on hart %lu" : "%u %s", vm->nvcpus,
-                     vcpus, hart);
+                     vcpus, vm->pcpu ? vm->pcpu->hartid : 0ul);
         hyp_log("%c %u %-16s %-8s %-18s %7lu %12lu %16lu%s%s", vm == focused ? '*' : ' ', i,
                 vm->cfg->name, running ? "running" : vm->failed ? "failed" : "stopped", where,
                 (unsigned long)(vm->cfg->ram_size / MiB), (unsigned long)stats_total(&vm->stats),
@@ -173,8 +175,15 @@ bool opcon_key(uint8_t c)
 
 void opcon_run_pending(void)
 {
+    unsigned kept = 0;
+
     for (unsigned i = 0; i < npending; i++) {
         struct vm *vm = pending[i].vm;
+        /* A guest's life changes only on the hart it runs on: the others leave it for that one. */
+        if (vm->pcpu != arch_this_cpu()) {
+            pending[kept++] = pending[i];
+            continue;
+        }
         if (pending[i].cmd == 's') {
             vm_stop(vm, "stopped by the operator");
         } else {
@@ -185,5 +194,5 @@ void opcon_run_pending(void)
             }
         }
     }
-    npending = 0;
+    npending = kept;
 }

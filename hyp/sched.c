@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Round-robin scheduler over all vCPUs of all guests on this hart, driven by the hypervisor's own timer.
+// Round-robin scheduler over the vCPUs of the guests placed on this hart (hyp/smp.c), driven by the
+// hart's own timer. Each hart schedules only its own guests: no vCPU is ever seen by two schedulers.
 #include "sched.h"
 
 #include <arch/arch.h>
@@ -8,6 +9,7 @@
 #include "console.h"
 #include "devices.h"
 #include "hyp.h"
+#include "smp.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -16,7 +18,7 @@ uint64_t sched_slice;
 /* How soon an exit comes back for device work left over (a 50th of a slice: 200 us). */
 #define DEVICE_TICK_DIV 50
 
-static uint64_t next_wakeup(void);
+static uint64_t next_wakeup(const struct pcpu *c);
 
 /* Sets the hypervisor's timer when the deadline changes: the timer costs a CSR write (or a firmware
  * call) that the common exit back to the same vCPU does without. */
@@ -33,7 +35,7 @@ static void timer_arm(struct pcpu *c, uint64_t deadline)
  * it (trap engine, or no Sstc; with Sstc a running vCPU's timer is the hardware's). */
 static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
 {
-    uint64_t t = c->slice_end, w = next_wakeup();
+    uint64_t t = c->slice_end, w = next_wakeup(c);
 
     t = w < t ? w : t;
     if (!hart_has_sstc || arch_engine_trap) {
@@ -71,12 +73,7 @@ static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 
 static bool any_vm_running(void)
 {
-    for (unsigned i = 0; i < nvms; i++) {
-        if (vms[i].state == VM_RUNNING) {
-            return true;
-        }
-    }
-    return false;
+    return __atomic_load_n(&vms_running, __ATOMIC_ACQUIRE) != 0;
 }
 
 static void wake(struct vcpu *v)
@@ -92,18 +89,19 @@ static void wake(struct vcpu *v)
     v->state = VCPU_RUNNABLE;
 }
 
-/* The runnable vCPU after `after` in round-robin order (wake_due has woken the sleepers that are due). */
-static struct vcpu *pick(struct vcpu *after)
+/* The runnable vCPU after `after` in round-robin order over this hart's guests (wake_due has woken
+ * the sleepers that are due). */
+static struct vcpu *pick(const struct pcpu *c, struct vcpu *after)
 {
-    unsigned total = nvms * VCPU_MAX;
+    unsigned total = c->nvms * VCPU_MAX;
     unsigned start = 0;
 
-    if (after) {
-        start = after->vm->id * VCPU_MAX + after->id + 1;
+    if (after && after->vm->pcpu == c) {
+        start = after->vm->pcpu_slot * VCPU_MAX + after->id + 1;
     }
     for (unsigned k = 0; k < total; k++) {
         unsigned n = (start + k) % total;
-        struct vm *vm = &vms[n / VCPU_MAX];
+        struct vm *vm = c->vms[n / VCPU_MAX];
         struct vcpu *v = &vm->vcpus[n % VCPU_MAX];
         if (vm->state != VM_RUNNING || n % VCPU_MAX >= vm->nvcpus) {
             continue;
@@ -118,11 +116,12 @@ static struct vcpu *pick(struct vcpu *after)
 /* Wakes every sleeper whose interrupt is pending. Done before choosing, so that a sleeper already due
  * is not taken for a deadline still ahead: the vCPU chosen would get a slice that ends at once, and
  * the one after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
-static void wake_due(uint64_t now)
+static void wake_due(const struct pcpu *c, uint64_t now)
 {
-    for (unsigned i = 0; i < nvms; i++) {
-        for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
-            struct vcpu *v = &vms[i].vcpus[j];
+    for (unsigned i = 0; i < c->nvms; i++) {
+        struct vm *vm = c->vms[i];
+        for (unsigned j = 0; j < vm->nvcpus && vm->state == VM_RUNNING; j++) {
+            struct vcpu *v = &vm->vcpus[j];
             if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
                 /* The wake-up test reads the VS state from memory: take it off the hart first. */
                 vcpu_arch_unload(v);
@@ -134,14 +133,15 @@ static void wake_due(uint64_t now)
     }
 }
 
-/* Earliest timer among sleeping vCPUs: what the idle hart waits for. */
-static uint64_t next_wakeup(void)
+/* Earliest timer among this hart's sleeping vCPUs: what the idle hart waits for. */
+static uint64_t next_wakeup(const struct pcpu *c)
 {
     uint64_t t = ~0ull;
 
-    for (unsigned i = 0; i < nvms; i++) {
-        for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
-            const struct vcpu *v = &vms[i].vcpus[j];
+    for (unsigned i = 0; i < c->nvms; i++) {
+        const struct vm *vm = c->vms[i];
+        for (unsigned j = 0; j < vm->nvcpus && vm->state == VM_RUNNING; j++) {
+            const struct vcpu *v = &vm->vcpus[j];
             bool asleep = v->state == VCPU_WFI || v->state == VCPU_SUSPENDED;
             uint64_t d = asleep ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
             t = d < t ? d : t;
@@ -159,20 +159,22 @@ _Noreturn void sched_next(void)
      * slice even when no timer interrupt was ever taken. */
     console_poll();
     for (;;) {
-        if (!any_vm_running()) {
+        /* Every hart sees the last guest stop (they look at least once a slice); one of them ends
+         * the run, the others idle until the firmware powers the machine off. */
+        if (!any_vm_running() && smp_claim_shutdown()) {
             hyp_log("all guests have stopped");
             stats_print();
             arch_fw_shutdown(vm_run_status());
         }
-        wake_due(arch_time());
-        struct vcpu *v = pick(prev);
+        wake_due(c, arch_time());
+        struct vcpu *v = pick(c, prev);
         if (v) {
             run(c, v, true);
         }
         /* Nothing can run: sleep until the earliest guest timer, or one slice, after which the
          * console is polled for input. Interrupts stay masked; WFI still wakes on a pending one. */
         c->current = (struct vcpu *)0;
-        uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice;
+        uint64_t wake = next_wakeup(c), poll = arch_time() + sched_slice;
         timer_arm(c, wake < poll ? wake : poll);
         vcpu_arch_exit_idles(c);
         arch_idle();

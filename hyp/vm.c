@@ -14,11 +14,14 @@
 #include "lib/format.h"
 #include "loader.h"
 #include "sched.h"
+#include "smp.h"
 
 #define RAM_ALIGN (2 * MiB)
 
 struct vm vms[VM_MAX];
 unsigned nvms;
+/* VMs in VM_RUNNING, for every hart's scheduler to see the last one stop without a scan (atomic). */
+unsigned vms_running;
 const struct vm_config *vm_configs;
 unsigned vm_nconfigs;
 
@@ -177,6 +180,7 @@ static bool vm_build(struct vm *vm, bool keep_disk)
     }
     vm_load(vm);
     vm->state = VM_RUNNING;
+    __atomic_add_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
     vm->failed = false;
     vm->stop_why[0] = '\0';
     return true;
@@ -193,6 +197,7 @@ unsigned vm_create_all(void)
             continue;
         }
         const char *why = vm_check_config(cfg);
+        why = why ? why : smp_place_check(cfg);
         if (why) {
             hyp_log("guest %u ('%s') not started: %s", i, cfg->name ? cfg->name : "?", why);
             continue;
@@ -211,10 +216,11 @@ unsigned vm_create_all(void)
             memset(vm, 0, sizeof(*vm));
             continue;
         }
-        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU, image %s (%lu bytes), VMID %u",
-                cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa,
-                vm->nvcpus, cfg->image->name, (unsigned long)(cfg->image->end - cfg->image->start),
-                vm->vmid);
+        smp_place(vm);
+        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU on hart %lu, image %s (%lu bytes), "
+                "VMID %u", cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa,
+                vm->nvcpus, vm->pcpu->hartid, cfg->image->name,
+                (unsigned long)(cfg->image->end - cfg->image->start), vm->vmid);
         built++;
     }
     return built;
@@ -241,6 +247,7 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
         }
     }
     vm->state = VM_STOPPED;
+    __atomic_sub_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
     arch_gstage_flush(vm->vmid);
     gstage_destroy(&vm->gstage, &vm->alloc);

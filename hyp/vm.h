@@ -88,6 +88,8 @@ struct vm {
     char stop_why[160];  /* why it last stopped, for the operator's list and the end of the run */
     struct pt_alloc alloc; /* frames for it, counted in frames_held (vm_alloc_frames) */
     uint64_t frames_held;  /* frames it holds now: 0 once it has stopped, whatever others hold */
+    struct pcpu *pcpu;      /* the hart all its vCPUs run on (chosen once, at creation) */
+    unsigned pcpu_slot;     /* its index in pcpu->vms[] */
     struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
@@ -99,8 +101,11 @@ struct vm {
     struct vblk vblk;     /* emulated virtio-blk (VM_DEV_VIRTIO_BLK) */
 };
 
+/* One per hart the hypervisor runs on (hyp/smp.c), found through tp. Invariant: only its own hart
+ * writes it, except `online` (the hart itself, once) and `released` (the boot hart, once). */
 struct pcpu {
-    unsigned id;
+    uint64_t stack_top;     /* secondary entry (head.S) loads sp from here: PCPU_STACK_TOP */
+    unsigned id;            /* index in pcpus[]: 0 is the boot hart */
     unsigned long hartid;
     struct vcpu *current;   /* the vCPU this hart runs, or NULL when idle */
     struct vcpu *loaded;    /* the vCPU whose VS state is in this hart's CSRs */
@@ -108,7 +113,13 @@ struct pcpu {
     uint64_t slice_end;     /* when the current vCPU's time slice ends */
     uint64_t deadline;      /* when the scheduler must look again (slice end, a sleeper's timer) */
     uint64_t timer_armed;   /* what the hypervisor's timer is set to */
-    uint64_t stack_top;
+    uint32_t online;        /* set by the hart once its CSRs are set up (atomic) */
+    uint32_t released;      /* set by the boot hart once every guest is built (atomic) */
+    /* The VMs placed on this hart: its scheduler looks at these only, so its work per switch
+     * depends on what this hart runs, not on every guest of the board. */
+    struct vm *vms[VM_MAX];
+    unsigned nvms;
+    unsigned nvcpus;        /* vCPUs placed here, for spreading the next guest */
 };
 
 struct vcpu *vcpu_of_arch(struct vcpu_arch *a);
@@ -148,5 +159,6 @@ bool vm_can_progress(const struct vm *vm);
 
 extern struct vm vms[VM_MAX];
 extern unsigned nvms;
+extern unsigned vms_running;
 
 #endif

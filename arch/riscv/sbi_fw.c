@@ -65,6 +65,17 @@ long arch_fw_hart_status(unsigned long hartid)
     return r.error ? r.error : r.value;
 }
 
+long arch_fw_hart_start(unsigned long hartid, struct pcpu *c)
+{
+    extern char secondary_entry[];
+
+    /* The hart starts with its MMU off (satp = 0): the entry's physical address is what it runs at
+     * now, since the hypervisor's own mappings are the identity. */
+    return fw_call(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, (unsigned long)(uintptr_t)secondary_entry,
+                   (unsigned long)(uintptr_t)c)
+        .error;
+}
+
 void arch_fw_info(struct arch_fw_info *info)
 {
     info->spec_version = fw_call(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0).value;

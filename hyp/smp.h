@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Every hart: the per-hart blocks, the start of the other harts, where each guest runs. */
+#ifndef HYP_SMP_H
+#define HYP_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fdt.h"
+#include "vm.h"
+
+struct platform_choice;
+struct vm_config;
+
+extern struct pcpu pcpus[FDT_MAX_HARTS];
+extern unsigned npcpus;
+
+/* The boot hart's block: pcpus[0], in tp. */
+void smp_boot_cpu(unsigned long hartid, uint64_t stack_top);
+/* Starts every usable hart the firmware reports stopped (and hyp.harts allows), each at the
+ * secondary entry with its own stack; waits until each has set itself up, or a second has gone. */
+void smp_start(const struct platform_choice *choice, unsigned long boot_hartid);
+/* Why a guest's cpus property can name no hart in use; NULL when it can be placed. */
+const char *smp_place_check(const struct vm_config *cfg);
+/* Puts every vCPU of vm on one hart: the least loaded of those its cpus allow (all in use without). */
+void smp_place(struct vm *vm);
+/* One banner line per hart of the tree: its engine and whether it runs guests, or why not. */
+void smp_banner(const struct platform_choice *choice);
+/* Lets the other harts schedule (every guest is built). */
+void smp_release(void);
+/* Only one hart ends the run: true for the first to ask. */
+bool smp_claim_shutdown(void);
+
+#endif
