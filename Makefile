@@ -243,6 +243,7 @@ UNIT_shadow_wp := arch/riscv/shadow.c
 UNIT_shadow_cache := arch/riscv/shadow.c
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_vm     := hyp/vm.c hyp/lib/format.c
+UNIT_runq   := hyp/runq.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:

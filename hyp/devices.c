@@ -60,6 +60,9 @@ static void plic_notify(void *ctx, unsigned context, bool pending)
 
     if (context < vm->nvcpus) {
         vcpu_arch_set_virq(&vm->vcpus[context], IRQ_VS_EXT, pending);
+        if (pending) {
+            sched_virq_raised(&vm->vcpus[context]);
+        }
     }
 }
 

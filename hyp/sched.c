@@ -9,6 +9,7 @@
 #include "console.h"
 #include "devices.h"
 #include "hyp.h"
+#include "runq.h"
 #include "smp.h"
 #include "stats.h"
 #include "vm.h"
@@ -76,6 +77,23 @@ static bool any_vm_running(void)
     return __atomic_load_n(&vms_running, __ATOMIC_ACQUIRE) != 0;
 }
 
+void sched_set_state(struct vcpu *v, enum vcpu_state state)
+{
+    struct pcpu *c = v->vm->pcpu;
+
+    /* Invariant: a RUNNABLE vCPU is in its hart's run ring; a sleeper with a timer in its sleep
+     * heap; nothing else in either. Every state change comes through here to keep it so. */
+    runq_remove(c, v);
+    sleepq_remove(c, v);
+    v->state = state;
+    if (state == VCPU_RUNNABLE) {
+        runq_add(c, v);
+    } else if (state == VCPU_WFI || state == VCPU_SUSPENDED) {
+        /* Sleepers are unloaded (sched_wfi, sched_sleep): their deadline is in memory. */
+        sleepq_add(c, v, vcpu_arch_timer_deadline(&v->arch));
+    }
+}
+
 static void wake(struct vcpu *v)
 {
     /* Resuming from a non-retentive HSM suspend is a restart at resume_addr (ext-hsm.adoc). */
@@ -86,49 +104,38 @@ static void wake(struct vcpu *v)
         vcpu_arch_set_virq(v, IRQ_VS_SOFT, soft);
         return;
     }
-    v->state = VCPU_RUNNABLE;
+    sched_set_state(v, VCPU_RUNNABLE);
 }
 
-/* The runnable vCPU after `after` in round-robin order over this hart's guests (wake_due has woken
+void sched_virq_raised(struct vcpu *v)
+{
+    /* A sleeper wakes when the interrupt is one it has enabled (the WFI rule): the only other way
+     * it wakes is its timer, which the sleep heap watches. */
+    if ((v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) &&
+        vcpu_arch_irq_pending(&v->arch, arch_time())) {
+        wake(v);
+    }
+}
+
+/* The runnable vCPU after `after` in round-robin order over this hart's run ring (wake_due has woken
  * the sleepers that are due). */
 static struct vcpu *pick(const struct pcpu *c, struct vcpu *after)
 {
-    unsigned total = c->nvms * VCPU_MAX;
-    unsigned start = 0;
-
-    if (after && after->vm->pcpu == c) {
-        start = after->vm->pcpu_slot * VCPU_MAX + after->id + 1;
-    }
-    for (unsigned k = 0; k < total; k++) {
-        unsigned n = (start + k) % total;
-        struct vm *vm = c->vms[n / VCPU_MAX];
-        struct vcpu *v = &vm->vcpus[n % VCPU_MAX];
-        if (vm->state != VM_RUNNING || n % VCPU_MAX >= vm->nvcpus) {
-            continue;
-        }
-        if (v->state == VCPU_RUNNABLE) {
-            return v;
-        }
-    }
-    return (struct vcpu *)0;
+    return runq_next(c, after);
 }
 
-/* Wakes every sleeper whose interrupt is pending. Done before choosing, so that a sleeper already due
- * is not taken for a deadline still ahead: the vCPU chosen would get a slice that ends at once, and
- * the one after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
-static void wake_due(const struct pcpu *c, uint64_t now)
+/* Wakes every sleeper whose timer is due. Done before choosing, so that a sleeper already due is not
+ * taken for a deadline still ahead: the vCPU chosen would get a slice that ends at once, and the one
+ * after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
+static void wake_due(struct pcpu *c, uint64_t now)
 {
-    for (unsigned i = 0; i < c->nvms; i++) {
-        struct vm *vm = c->vms[i];
-        for (unsigned j = 0; j < vm->nvcpus && vm->state == VM_RUNNING; j++) {
-            struct vcpu *v = &vm->vcpus[j];
-            if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
-                /* The wake-up test reads the VS state from memory: take it off the hart first. */
-                vcpu_arch_unload(v);
-                if (vcpu_arch_irq_pending(&v->arch, now)) {
-                    wake(v);
-                }
-            }
+    struct vcpu *v;
+
+    while ((v = sleepq_first(c)) && v->sq_deadline <= now) {
+        sleepq_remove(c, v);
+        /* Its deadline was read from the state the pending test reads: it is due. */
+        if (vcpu_arch_irq_pending(&v->arch, now)) {
+            wake(v);
         }
     }
 }
@@ -136,18 +143,7 @@ static void wake_due(const struct pcpu *c, uint64_t now)
 /* Earliest timer among this hart's sleeping vCPUs: what the idle hart waits for. */
 static uint64_t next_wakeup(const struct pcpu *c)
 {
-    uint64_t t = ~0ull;
-
-    for (unsigned i = 0; i < c->nvms; i++) {
-        const struct vm *vm = c->vms[i];
-        for (unsigned j = 0; j < vm->nvcpus && vm->state == VM_RUNNING; j++) {
-            const struct vcpu *v = &vm->vcpus[j];
-            bool asleep = v->state == VCPU_WFI || v->state == VCPU_SUSPENDED;
-            uint64_t d = asleep ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
-            t = d < t ? d : t;
-        }
-    }
-    return t;
+    return sleepq_deadline(c);
 }
 
 _Noreturn void sched_next(void)
@@ -223,7 +219,7 @@ _Noreturn void sched_wfi(struct vcpu *v)
     /* The wake-up test reads the VS state from memory, so take it off the hart first. */
     vcpu_arch_unload(v);
     if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {
-        v->state = VCPU_WFI;
+        sched_set_state(v, VCPU_WFI);
         /* Every interrupt disabled on every vCPU still alive: nothing can ever wake the guest. */
         if (!vm_can_progress(v->vm)) {
             vm_crash(v->vm, "every vCPU sleeps in WFI with all its interrupts disabled: it can never wake");
@@ -235,7 +231,7 @@ _Noreturn void sched_wfi(struct vcpu *v)
 void sched_sleep(struct vcpu *v, enum vcpu_state state)
 {
     vcpu_arch_unload(v);
-    v->state = state;
+    sched_set_state(v, state);
 }
 
 void sched_tick(struct vcpu *v)

@@ -137,7 +137,17 @@ void smp_place(struct vm *vm)
     vm->pcpu = best;
     vm->pcpu_slot = best->nvms;
     best->vms[best->nvms++] = vm;
-    best->nvcpus += vm->nvcpus;
+    best->nvcpus += vm->cfg->vcpus;
+}
+
+void smp_unplace(struct vm *vm)
+{
+    struct pcpu *c = vm->pcpu;
+
+    /* Only the guest placed last is taken back (its build failed at once), so it is the last. */
+    c->nvms--;
+    c->nvcpus -= vm->cfg->vcpus;
+    vm->pcpu = (struct pcpu *)0;
 }
 
 void smp_banner(const struct platform_choice *choice)

@@ -24,6 +24,8 @@ void smp_start(const struct platform_choice *choice, unsigned long boot_hartid);
 const char *smp_place_check(const struct vm_config *cfg);
 /* Puts every vCPU of vm on one hart: the least loaded of those its cpus allow (all in use without). */
 void smp_place(struct vm *vm);
+/* Takes back the placement of the guest placed last (its build failed). */
+void smp_unplace(struct vm *vm);
 /* One banner line per hart of the tree: its engine and whether it runs guests, or why not. */
 void smp_banner(const struct platform_choice *choice);
 /* Lets the other harts schedule (every guest is built). */

@@ -73,7 +73,7 @@ void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
      * do the results of page-table calls of that life the validator kept for it. */
     v->loop_ticks = 0;
     pv_vcpu_reset(v);
-    v->state = VCPU_RUNNABLE;
+    sched_set_state(v, VCPU_RUNNABLE);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
@@ -93,7 +93,7 @@ static void vm_load(struct vm *vm)
         struct vcpu *v = &vm->vcpus[i];
         vcpu_start(v, boot.entry, boot.dtb);
         if (i != 0) {
-            v->state = VCPU_OFF;
+            sched_set_state(v, VCPU_OFF);
         }
     }
 }
@@ -209,14 +209,16 @@ unsigned vm_create_all(void)
         /* VMID 0 is left unused so that a VM's translations never alias the hypervisor's bare ones. */
         vm->vmid = nvms + 1;
         nvms++;
+        /* Placed first: starting its vCPUs puts them in their hart's run queue. */
+        smp_place(vm);
         if (!vm_build(vm, false)) {
             /* Logged by vm_build; the slot goes to the next guest (a guest that never ran is no
              * failure of the run, and must not push a later one out). */
+            smp_unplace(vm);
             nvms--;
             memset(vm, 0, sizeof(*vm));
             continue;
         }
-        smp_place(vm);
         hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU on hart %lu, image %s (%lu bytes), "
                 "VMID %u", cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa,
                 vm->nvcpus, vm->pcpu->hartid, cfg->image->name,
@@ -237,7 +239,7 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
     }
     fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", why);
     for (unsigned i = 0; i < vm->nvcpus; i++) {
-        vm->vcpus[i].state = VCPU_OFF;
+        sched_set_state(&vm->vcpus[i], VCPU_OFF);
         if (c->loaded == &vm->vcpus[i]) {
             c->loaded = (struct vcpu *)0;
         }

@@ -20,6 +20,7 @@
 /* As many as a bundle holds (BUNDLE_MAX_GUESTS); the hypervisor keeps about 12 KiB per slot. */
 #define VM_MAX 64
 #define VCPU_MAX 4
+#define SLEEPQ_MAX (VM_MAX * VCPU_MAX) /* every vCPU may sleep on one hart */
 #define NAME_MAX_LEN 16
 /* Guests see RAM where QEMU virt has it, so unmodified software finds it where it expects. */
 #define VM_RAM_BASE 0x80000000ul
@@ -45,6 +46,11 @@ struct vcpu {
     uint64_t resume_arg;
     unsigned loop_ticks;   /* timer ticks in a row that found it faulting at its own trap handler */
     struct vcpu_stats stats; /* what its exits cost one by one (the longest exit, hyp/stats.c) */
+    /* Its hart's queues (hyp/runq.c): in the run ring while RUNNABLE, in the sleep heap while in
+     * WFI or SUSPENDED with a timer set. Changed only by sched_set_state. */
+    struct vcpu *rq_next, *rq_prev;
+    unsigned sq_slot; /* index + 1 in the sleep heap, 0 when not in it */
+    uint64_t sq_deadline;
 };
 
 enum vm_state {
@@ -120,6 +126,9 @@ struct pcpu {
     struct vm *vms[VM_MAX];
     unsigned nvms;
     unsigned nvcpus;        /* vCPUs placed here, for spreading the next guest */
+    struct vcpu *rq;        /* the run ring's next vCPU (hyp/runq.c), NULL when none is runnable */
+    struct vcpu *sq[SLEEPQ_MAX]; /* sleepers with a timer, a heap on their deadline */
+    unsigned nsq;
 };
 
 struct vcpu *vcpu_of_arch(struct vcpu_arch *a);

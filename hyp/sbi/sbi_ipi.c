@@ -14,9 +14,10 @@ void sbi_send_ipis(struct vm *vm, uint64_t targets)
     struct vcpu *self = arch_this_cpu()->current;
 
     for (unsigned i = 0; i < vm->nvcpus; i++) {
-        /* A stopped vCPU takes no interrupt; a sleeping one wakes on it (the scheduler sees it). */
+        /* A stopped vCPU takes no interrupt; a sleeping one wakes on it now. */
         if ((targets >> i) & 1 && vm->vcpus[i].state != VCPU_OFF) {
             vcpu_arch_set_virq(&vm->vcpus[i], IRQ_VS_SOFT, true);
+            sched_virq_raised(&vm->vcpus[i]);
             if (&vm->vcpus[i] != self) {
                 sched_yield_soon();
             }

@@ -35,6 +35,17 @@ void smp_place(struct vm *vm)
     vm->pcpu = &cpu;
 }
 
+void smp_unplace(struct vm *vm)
+{
+    vm->pcpu = (struct pcpu *)0;
+}
+
+/* Without queues: the state is what these tests look at. */
+void sched_set_state(struct vcpu *v, enum vcpu_state state)
+{
+    v->state = state;
+}
+
 void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1)
 {
     memset(a, 0, sizeof *a);
