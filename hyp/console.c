@@ -373,6 +373,11 @@ static int locked_guest_getc(struct vm *vm)
 /* The public entry points: each takes the console lock around its work. */
 void console_guest_flush(struct vm *vm)
 {
+    /* Nothing buffered, nothing to show: the line buffer is the VM's, written only on its hart, so
+     * this hart may look without the lock (a guest polling its UART comes here on every read). */
+    if (vm->console_len == 0) {
+        return;
+    }
     con_enter();
     locked_guest_flush(vm);
     con_leave();
@@ -387,6 +392,12 @@ void console_guest_end(struct vm *vm)
 
 void console_guest_putc(struct vm *vm, char c)
 {
+    /* The common byte only grows the VM's own line buffer (its hart's alone; raw_vm is set once at
+     * boot): no lock. Newlines, edits, control bytes and a full buffer reach the terminal's state. */
+    if (vm != raw_vm && c >= 0x20 && c < 0x7f && vm->console_len < CONSOLE_LINE_MAX - 2) {
+        vm->console_line[vm->console_len++] = c;
+        return;
+    }
     con_enter();
     locked_guest_putc(vm, c);
     con_leave();
