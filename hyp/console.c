@@ -16,6 +16,7 @@
 #include "lib/format.h"
 #include "opcon.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 
 /* The guest whose unfinished line is on the terminal, the cursor at its end: its next output
@@ -310,64 +311,68 @@ struct vm *console_focused(void)
     return focus < nvms ? &vms[focus] : (struct vm *)0;
 }
 
+/* Bytes for the focused guest, read from the UART (or typed for it by the operator console) under
+ * the console lock; handed to the guest after the lock is dropped, under its VM's lock: a guest's
+ * device state is never touched with the console lock held (lock order: VM, then console). */
+#define KEYS_MAX 64
+static uint8_t keys[KEYS_MAX];
+static unsigned nkeys;
+
 static void locked_input(uint8_t c)
 {
-    struct vm *vm = console_focused();
-
-    if (!vm || vm->state != VM_RUNNING) {
-        return;
+    if (nkeys < KEYS_MAX) {
+        keys[nkeys++] = c;
     }
-    /* A guest that does not read its input loses the oldest bytes, never anyone else's. */
-    if (vm->input_count == CONSOLE_INPUT_MAX) {
-        vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
-        vm->input_count--;
-    }
-    vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = c;
-    vm->input_count++;
-    devices_console_input(vm);
 }
 
-/* Reads what the host console has: the operator console takes its keys, the focused guest the
- * rest. */
-static void read_input(void)
+/* Reads what the host console has: the operator console takes its keys, the rest is queued for the
+ * focused guest. Returns that guest, or NULL when its hart is another (it reads there). */
+static struct vm *read_input(void)
 {
     int c;
     struct vm *f = console_focused();
 
-    /* Input raises the focused guest's device interrupts: only the hart it runs on takes it in
+    /* Input raises the focused guest's device interrupts: only the hart of its vCPU 0 takes it in
      * (any hart may, while it is stopped: its input is dropped then, operator keys still work). */
     if (f && f->state == VM_RUNNING && f->pcpu != arch_this_cpu()) {
-        return;
+        return (struct vm *)0;
     }
-
-    while ((c = console_hw_getc()) >= 0) {
+    while (nkeys < KEYS_MAX && (c = console_hw_getc()) >= 0) {
         if (!opcon_key((uint8_t)c)) {
             locked_input((uint8_t)c);
         }
     }
+    return console_focused();
 }
 
-static void locked_poll(void)
+/* Takes the queued bytes (console lock held) into buf. */
+static unsigned take_keys(uint8_t *buf)
 {
-    read_input();
-    /* Only the scheduler calls this, where no exit is half done (between exits, or at the end of
-     * a timer exit): what the operator asked of a guest's life happens here, never in the middle of
-     * an SBI read that would then write into a guest's freed RAM. */
-    opcon_run_pending();
+    unsigned n = nkeys;
+
+    memcpy(buf, keys, n);
+    nkeys = 0;
+    return n;
 }
 
-static int locked_guest_getc(struct vm *vm)
+/* Hands bytes to a guest (console lock not held). A guest that does not read its input loses the
+ * oldest bytes, never anyone else's. */
+static void deliver(struct vm *vm, const uint8_t *buf, unsigned n)
 {
-    /* A guest that reads input is waiting for it: show its prompt. */
-    locked_guest_flush(vm);
-    read_input();
-    if (vm->input_count == 0) {
-        return -1;
+    if (!vm || n == 0) {
+        return;
     }
-    int c = vm->input[vm->input_head];
-    vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
-    vm->input_count--;
-    return c;
+    bool taken = vm_lock(vm);
+    for (unsigned i = 0; i < n && vm->state == VM_RUNNING; i++) {
+        if (vm->input_count == CONSOLE_INPUT_MAX) {
+            vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+            vm->input_count--;
+        }
+        vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = buf[i];
+        vm->input_count++;
+        devices_console_input(vm);
+    }
+    vm_unlock(vm, taken);
 }
 
 /* The public entry points: each takes the console lock around its work. */
@@ -447,15 +452,39 @@ void console_input(uint8_t c)
 
 void console_poll(void)
 {
+    uint8_t buf[KEYS_MAX];
+
+    struct opcon_cmd cmds[OPCON_PENDING_MAX];
+
     con_enter();
-    locked_poll();
+    struct vm *f = read_input();
+    unsigned n = take_keys(buf);
+    unsigned ncmds = opcon_take_pending(cmds);
     con_leave();
+    deliver(f, buf, n);
+    /* Only the scheduler calls this, where no exit is half done (between exits, or at the end of
+     * a timer exit): what the operator asked of a guest's life happens here, never in the middle of
+     * an SBI read that would then write into a guest's freed RAM. */
+    opcon_run(cmds, ncmds);
 }
 
 int console_guest_getc(struct vm *vm)
 {
+    uint8_t buf[KEYS_MAX];
+
+    /* A guest that reads input is waiting for it: show its prompt. */
+    console_guest_flush(vm);
     con_enter();
-    int c = locked_guest_getc(vm);
+    struct vm *f = read_input();
+    unsigned n = take_keys(buf);
     con_leave();
+    deliver(f, buf, n);
+    /* Its input queue is its VM's: the caller (its exit) holds what protects it. */
+    if (vm->input_count == 0) {
+        return -1;
+    }
+    int c = vm->input[vm->input_head];
+    vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+    vm->input_count--;
     return c;
 }

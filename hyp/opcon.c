@@ -20,11 +20,8 @@ static enum opcon_state state;
 
 /* Stops and restarts asked for, carried out in order at the next safe point (console_poll). The
  * operator types far slower than the scheduler comes by, so a few suffice; more are refused. */
-#define PENDING_MAX 4
-static struct {
-    char cmd; /* 's' or 'r' */
-    struct vm *vm;
-} pending[PENDING_MAX];
+#define PENDING_MAX OPCON_PENDING_MAX
+static struct opcon_cmd pending[PENDING_MAX];
 static unsigned npending;
 
 static void help(void)
@@ -173,18 +170,27 @@ bool opcon_key(uint8_t c)
     return false;
 }
 
-void opcon_run_pending(void)
+unsigned opcon_take_pending(struct opcon_cmd *out)
 {
-    unsigned kept = 0;
+    unsigned kept = 0, n = 0;
 
     for (unsigned i = 0; i < npending; i++) {
-        struct vm *vm = pending[i].vm;
-        /* A guest's life changes only on the hart it runs on: the others leave it for that one. */
-        if (vm->pcpu != arch_this_cpu()) {
+        /* A guest's life changes only on the hart of its vCPU 0: the others leave it for that one. */
+        if (pending[i].vm->pcpu != arch_this_cpu()) {
             pending[kept++] = pending[i];
-            continue;
+        } else {
+            out[n++] = pending[i];
         }
-        if (pending[i].cmd == 's') {
+    }
+    npending = kept;
+    return n;
+}
+
+void opcon_run(const struct opcon_cmd *cmds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct vm *vm = cmds[i].vm;
+        if (cmds[i].cmd == 's') {
             vm_stop(vm, "stopped by the operator");
         } else {
             vm_restart(vm);
@@ -194,5 +200,4 @@ void opcon_run_pending(void)
             }
         }
     }
-    npending = kept;
 }

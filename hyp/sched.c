@@ -19,7 +19,7 @@ uint64_t sched_slice;
 /* How soon an exit comes back for device work left over (a 50th of a slice: 200 us). */
 #define DEVICE_TICK_DIV 50
 
-static uint64_t next_wakeup(const struct pcpu *c);
+static uint64_t next_wakeup(struct pcpu *c);
 
 /* Sets the hypervisor's timer when the deadline changes: the timer costs a CSR write (or a firmware
  * call) that the common exit back to the same vCPU does without. */
@@ -62,6 +62,19 @@ void sched_device_work_left(void)
 
 static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
+    struct vm *vm = v->vm;
+
+    /* Published before the VM's state is read: a hart stopping the VM sets the state, then looks
+     * for harts inside it (smp_vm_quiesce), so one of the two sees the other. */
+    __atomic_store_n(&c->in_vm, vm, __ATOMIC_SEQ_CST);
+    if (vm->spans_harts) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING || v->state != VCPU_RUNNABLE) {
+            sched_next();
+        }
+        smp_release_held(c);
+        smp_apply_inbox(v);
+    }
     if (new_slice || c->current != v) {
         v->vm->console_slice_bytes = 0;
         c->slice_end = arch_time() + sched_slice;
@@ -79,22 +92,32 @@ static bool any_vm_running(void)
 
 void sched_set_state(struct vcpu *v, enum vcpu_state state)
 {
-    struct pcpu *c = v->vm->pcpu;
+    struct pcpu *c = v->pcpu;
 
     /* Invariant: a RUNNABLE vCPU is in its hart's run ring; a sleeper with a timer in its sleep
      * heap; nothing else in either. Every state change comes through here to keep it so. */
+    /* Another hart may wake or start a vCPU of this one (its VM spans harts): the queues are
+     * changed under their hart's lock, and that hart is kicked to look at them. */
+    spin_lock(&c->qlock);
     runq_remove(c, v);
     sleepq_remove(c, v);
     v->state = state;
     if (state == VCPU_RUNNABLE) {
         runq_add(c, v);
     } else if (state == VCPU_WFI || state == VCPU_SUSPENDED) {
-        /* Sleepers are unloaded (sched_wfi, sched_sleep): their deadline is in memory. */
-        sleepq_add(c, v, vcpu_arch_timer_deadline(&v->arch));
+        /* Sleepers are unloaded (sched_wfi, sched_sleep): their deadline is in memory. One with an
+         * interrupt pending already (an HSM suspend may begin so) is due at once: the next pass of
+         * its scheduler wakes it, after the exit that put it to sleep is complete. */
+        uint64_t now = arch_time();
+        sleepq_add(c, v, vcpu_arch_irq_pending(&v->arch, now) ? 0 : vcpu_arch_timer_deadline(&v->arch));
+    }
+    spin_unlock(&c->qlock);
+    if (state == VCPU_RUNNABLE) {
+        smp_kick(c);
     }
 }
 
-static void wake(struct vcpu *v)
+void sched_wake(struct vcpu *v)
 {
     /* Resuming from a non-retentive HSM suspend is a restart at resume_addr (ext-hsm.adoc). */
     if (v->state == VCPU_SUSPENDED && v->resume_reset) {
@@ -113,15 +136,18 @@ void sched_virq_raised(struct vcpu *v)
      * it wakes is its timer, which the sleep heap watches. */
     if ((v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) &&
         vcpu_arch_irq_pending(&v->arch, arch_time())) {
-        wake(v);
+        sched_wake(v);
     }
 }
 
 /* The runnable vCPU after `after` in round-robin order over this hart's run ring (wake_due has woken
  * the sleepers that are due). */
-static struct vcpu *pick(const struct pcpu *c, struct vcpu *after)
+static struct vcpu *pick(struct pcpu *c, struct vcpu *after)
 {
-    return runq_next(c, after);
+    spin_lock(&c->qlock);
+    struct vcpu *v = runq_next(c, after);
+    spin_unlock(&c->qlock);
+    return v;
 }
 
 /* Wakes every sleeper whose timer is due. Done before choosing, so that a sleeper already due is not
@@ -129,27 +155,47 @@ static struct vcpu *pick(const struct pcpu *c, struct vcpu *after)
  * after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
 static void wake_due(struct pcpu *c, uint64_t now)
 {
-    struct vcpu *v;
-
-    while ((v = sleepq_first(c)) && v->sq_deadline <= now) {
-        sleepq_remove(c, v);
-        /* Its deadline was read from the state the pending test reads: it is due. */
-        if (vcpu_arch_irq_pending(&v->arch, now)) {
-            wake(v);
+    for (;;) {
+        /* Taken off the heap under the lock, woken after it (waking takes it again). */
+        spin_lock(&c->qlock);
+        struct vcpu *v = sleepq_first(c);
+        if (v && v->sq_deadline <= now) {
+            sleepq_remove(c, v);
+        } else {
+            v = (struct vcpu *)0;
         }
+        spin_unlock(&c->qlock);
+        if (!v) {
+            return;
+        }
+        /* Its deadline was read from the state the pending test reads: it is due. A VM on several
+         * harts is locked first: another hart may be waking or stopping the same vCPU. */
+        bool taken = vm_lock(v->vm);
+        if ((v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) &&
+            vcpu_arch_irq_pending(&v->arch, now)) {
+            sched_wake(v);
+        }
+        vm_unlock(v->vm, taken);
     }
 }
 
 /* Earliest timer among this hart's sleeping vCPUs: what the idle hart waits for. */
-static uint64_t next_wakeup(const struct pcpu *c)
+static uint64_t next_wakeup(struct pcpu *c)
 {
-    return sleepq_deadline(c);
+    spin_lock(&c->qlock);
+    uint64_t t = sleepq_deadline(c);
+    spin_unlock(&c->qlock);
+    return t;
 }
 
 _Noreturn void sched_next(void)
 {
     struct pcpu *c = arch_this_cpu();
     struct vcpu *prev = c->current;
+
+    /* Out of the VM whose exit this was: its lock goes, and a hart stopping it may go on. */
+    smp_release_held(c);
+    __atomic_store_n(&c->in_vm, (struct vm *)0, __ATOMIC_RELEASE);
 
     /* Once per slice: a guest that keeps exiting (polling its UART) reaches here at the end of its
      * slice even when no timer interrupt was ever taken. */
@@ -162,6 +208,9 @@ _Noreturn void sched_next(void)
             stats_print();
             arch_fw_shutdown(vm_run_status());
         }
+        /* A kick from another hart (SBI IPI) is taken back before the queues are looked at: one
+         * sent after this raises it again, and the WFI below returns at once. */
+        arch_ipi_clear();
         wake_due(c, arch_time());
         struct vcpu *v = pick(c, prev);
         if (v) {
@@ -216,8 +265,12 @@ _Noreturn void sched_wfi(struct vcpu *v)
     if (devices_work(v->vm)) {
         sched_resume(v);
     }
-    /* The wake-up test reads the VS state from memory, so take it off the hart first. */
+    /* The wake-up test reads the VS state from memory, so take it off the hart first; what other
+     * harts raised for it is in by then (they raise under the VM lock this exit holds). */
     vcpu_arch_unload(v);
+    if (v->vm->spans_harts) {
+        smp_apply_inbox(v);
+    }
     if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {
         sched_set_state(v, VCPU_WFI);
         /* Every interrupt disabled on every vCPU still alive: nothing can ever wake the guest. */
@@ -231,6 +284,9 @@ _Noreturn void sched_wfi(struct vcpu *v)
 void sched_sleep(struct vcpu *v, enum vcpu_state state)
 {
     vcpu_arch_unload(v);
+    if (v->vm->spans_harts) {
+        smp_apply_inbox(v); /* as in sched_wfi: a suspend ends on what was raised before it */
+    }
     sched_set_state(v, state);
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <arch/arch.h>
+#include <arch/csr.h>
+#include <arch/spinlock.h>
 
 #include "console.h"
 #include "fdt.h"
@@ -120,34 +122,170 @@ const char *smp_place_check(const struct vm_config *cfg)
     return "its cpus name no hart the hypervisor runs guests on";
 }
 
-void smp_place(struct vm *vm)
+/* The allowed hart with the fewest vCPUs placed (the lowest on a tie). */
+static struct pcpu *least_loaded(const struct vm_config *cfg)
 {
     struct pcpu *best = (struct pcpu *)0;
 
-    /* Whole guests, spread by vCPU count: the first guest goes to the boot hart, as before. */
     for (unsigned i = 0; i < npcpus; i++) {
         struct pcpu *c = &pcpus[i];
-        if (may_run_on(vm->cfg, c) && (!best || c->nvcpus < best->nvcpus)) {
+        if (may_run_on(cfg, c) && (!best || c->nvcpus < best->nvcpus)) {
             best = c;
         }
     }
-    if (!best) {
-        best = &pcpus[0]; /* smp_place_check refused such a guest before it was built */
+    return best ? best : &pcpus[0]; /* smp_place_check refused a guest with none */
+}
+
+static void place_vcpu(struct vm *vm, unsigned i, struct pcpu *c)
+{
+    vm->vcpus[i].pcpu = c;
+    c->nvcpus++;
+    if (c->nvms == 0 || c->vms[c->nvms - 1] != vm) {
+        c->vms[c->nvms++] = vm;
     }
-    vm->pcpu = best;
-    vm->pcpu_slot = best->nvms;
-    best->vms[best->nvms++] = vm;
-    best->nvcpus += vm->cfg->vcpus;
+    vm->harts_mask |= c->hartid < 64 ? 1ull << c->hartid : 0;
+}
+
+void smp_place(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+
+    /* On hext each vCPU goes to the least loaded hart it may use, so an SMP guest spreads over the
+     * harts; the trap engine keeps a guest's vCPUs on one hart (its shadow trees and write
+     * protection are not yet made visible across harts). Placement is for the guest's life. */
+    struct pcpu *first = least_loaded(cfg);
+    for (unsigned i = 0; i < cfg->vcpus && i < VCPU_MAX; i++) {
+        place_vcpu(vm, i, i == 0 || arch_engine_trap ? first : least_loaded(cfg));
+        vm->spans_harts |= vm->vcpus[i].pcpu != first;
+    }
+    vm->pcpu = first;
 }
 
 void smp_unplace(struct vm *vm)
 {
-    struct pcpu *c = vm->pcpu;
-
-    /* Only the guest placed last is taken back (its build failed at once), so it is the last. */
-    c->nvms--;
-    c->nvcpus -= vm->cfg->vcpus;
+    /* Only the guest placed last is taken back (its build failed at once): it is last everywhere. */
+    for (unsigned i = 0; i < npcpus; i++) {
+        struct pcpu *c = &pcpus[i];
+        if (c->nvms && c->vms[c->nvms - 1] == vm) {
+            c->nvms--;
+        }
+    }
+    for (unsigned i = 0; i < vm->cfg->vcpus && i < VCPU_MAX; i++) {
+        vm->vcpus[i].pcpu->nvcpus--;
+        vm->vcpus[i].pcpu = (struct pcpu *)0;
+    }
     vm->pcpu = (struct pcpu *)0;
+    vm->spans_harts = false;
+    vm->harts_mask = 0;
+}
+
+/* ---- A guest on several harts ---- */
+
+bool vm_lock(struct vm *vm)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    if (!vm->spans_harts || c->held == vm) {
+        return false;
+    }
+    spin_lock(&vm->lock);
+    return true;
+}
+
+void vm_unlock(struct vm *vm, bool taken)
+{
+    if (taken) {
+        spin_unlock(&vm->lock);
+    }
+}
+
+void smp_exit_lock(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+    struct vm *vm = v->vm;
+
+    if (!vm->spans_harts || c->held == vm) {
+        return;
+    }
+    /* Another hart may be stopping the VM, holding its lock while it waits for this one to leave
+     * (smp_vm_quiesce): then this exit is dropped and the hart leaves without touching the VM. */
+    while (!spin_trylock(&vm->lock)) {
+        if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING) {
+            sched_next();
+        }
+    }
+    c->held = vm;
+    if (vm->state != VM_RUNNING || v->state == VCPU_OFF) {
+        sched_next(); /* releases the lock */
+    }
+}
+
+void smp_release_held(struct pcpu *c)
+{
+    if (c->held) {
+        spin_unlock(&c->held->lock);
+        c->held = (struct vm *)0;
+    }
+}
+
+void smp_kick(struct pcpu *c)
+{
+    if (c != arch_this_cpu() && c->hartid < 64) {
+        arch_fw_send_ipi(1ull << c->hartid);
+    }
+}
+
+void smp_raise_remote(struct vcpu *t, unsigned irq, bool level)
+{
+    /* The caller holds t's VM lock. Its hart applies the bits before it next enters t. */
+    if (irq == IRQ_VS_EXT) {
+        __atomic_store_n(&t->ext_level, level ? 1u : 0u, __ATOMIC_RELEASE);
+    } else if (!level) {
+        return; /* a software interrupt is only ever cleared by its own vCPU */
+    }
+    __atomic_fetch_or(&t->virq_inbox, 1u << irq, __ATOMIC_ACQ_REL);
+    /* A sleeper is woken to look (WFI may end early, and it has an interrupt on its way). */
+    if (level && (t->state == VCPU_WFI || t->state == VCPU_SUSPENDED)) {
+        sched_wake(t);
+    }
+    smp_kick(t->pcpu);
+}
+
+void smp_apply_inbox(struct vcpu *v)
+{
+    uint32_t in = __atomic_exchange_n(&v->virq_inbox, 0u, __ATOMIC_ACQ_REL);
+
+    if (in & (1u << IRQ_VS_SOFT)) {
+        vcpu_arch_set_virq(v, IRQ_VS_SOFT, true);
+    }
+    if (in & (1u << IRQ_VS_EXT)) {
+        vcpu_arch_set_virq(v, IRQ_VS_EXT, __atomic_load_n(&v->ext_level, __ATOMIC_ACQUIRE) != 0);
+    }
+}
+
+void smp_vm_quiesce(struct vm *vm)
+{
+    struct pcpu *me = arch_this_cpu();
+
+    if (!vm->spans_harts) {
+        return;
+    }
+    /* Its state is no longer VM_RUNNING (the caller set it): a hart that enters the VM after this
+     * fence sees that and leaves (sched.c, run); one already inside is kicked out and seen leave. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (unsigned i = 0; i < npcpus; i++) {
+        struct pcpu *c = &pcpus[i];
+        if (c != me && __atomic_load_n(&c->in_vm, __ATOMIC_ACQUIRE) == vm) {
+            smp_kick(c);
+            while (__atomic_load_n(&c->in_vm, __ATOMIC_ACQUIRE) == vm) {
+            }
+        }
+    }
+    /* No hart is inside it: drop what any of them may cache of its G-stage before its frames go. */
+    uint64_t others = vm->harts_mask & ~(me->hartid < 64 ? 1ull << me->hartid : 0);
+    if (others) {
+        arch_fw_remote_hfence_gvma_vmid(others, vm->vmid);
+    }
 }
 
 void smp_banner(const struct platform_choice *choice)

@@ -26,6 +26,23 @@ const char *smp_place_check(const struct vm_config *cfg);
 void smp_place(struct vm *vm);
 /* Takes back the placement of the guest placed last (its build failed). */
 void smp_unplace(struct vm *vm);
+/* A VM spanning harts: its lock, taken unless this hart holds it already for the exit it handles
+ * (returns whether it was taken; give that to vm_unlock). No-ops for a VM on one hart. */
+bool vm_lock(struct vm *vm);
+void vm_unlock(struct vm *vm, bool taken);
+/* At the start of an exit of v: takes its VM's lock for the whole exit (released by the scheduler,
+ * smp_release_held); leaves for the scheduler when the VM is being stopped. */
+void smp_exit_lock(struct vcpu *v);
+void smp_release_held(struct pcpu *c);
+/* Makes hart c look at its queues and inboxes now (an SBI IPI; nothing for this hart itself). */
+void smp_kick(struct pcpu *c);
+/* Raises (or, for IRQ_VS_EXT, sets the level of) an interrupt of a vCPU of another hart. */
+void smp_raise_remote(struct vcpu *t, unsigned irq, bool level);
+/* On v's own hart, before entering it: what other harts raised for it. */
+void smp_apply_inbox(struct vcpu *v);
+/* The VM is no longer running (state set by the caller): waits until no other hart is inside it,
+ * then drops its G-stage translations on every hart it ran on. */
+void smp_vm_quiesce(struct vm *vm);
 /* One banner line per hart of the tree: its engine and whether it runs guests, or why not. */
 void smp_banner(const struct platform_choice *choice);
 /* Lets the other harts schedule (every guest is built). */

@@ -219,10 +219,15 @@ unsigned vm_create_all(void)
             memset(vm, 0, sizeof(*vm));
             continue;
         }
-        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU on hart %lu, image %s (%lu bytes), "
-                "VMID %u", cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa,
-                vm->nvcpus, vm->pcpu->hartid, cfg->image->name,
-                (unsigned long)(cfg->image->end - cfg->image->start), vm->vmid);
+        char where[64];
+        unsigned n = (unsigned)fmt_snprintf(where, sizeof where, "hart%s %lu", vm->spans_harts ? "s" : "",
+                                            vm->pcpu->hartid);
+        for (unsigned j = 1; vm->spans_harts && j < vm->nvcpus && n < sizeof where; j++) {
+            n += (unsigned)fmt_snprintf(where + n, sizeof where - n, ",%lu", vm->vcpus[j].pcpu->hartid);
+        }
+        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU on %s, image %s (%lu bytes), VMID %u",
+                cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa, vm->nvcpus,
+                where, cfg->image->name, (unsigned long)(cfg->image->end - cfg->image->start), vm->vmid);
         built++;
     }
     return built;
@@ -248,8 +253,11 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
             c->exiting = (struct vcpu *)0;
         }
     }
-    vm->state = VM_STOPPED;
+    __atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_SEQ_CST);
     __atomic_sub_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
+    /* A VM on several harts: the others are kicked out of it and seen to leave, and their G-stage
+     * TLBs flushed for its VMID, before anything of it is freed or reused. */
+    smp_vm_quiesce(vm);
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
     arch_gstage_flush(vm->vmid);
     gstage_destroy(&vm->gstage, &vm->alloc);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <arch/gstage.h>
+#include <arch/spinlock.h>
 #include <arch/vcpu_arch.h>
 
 #include "blk/blk.h"
@@ -48,6 +49,11 @@ struct vcpu {
     struct vcpu_stats stats; /* what its exits cost one by one (the longest exit, hyp/stats.c) */
     /* Its hart's queues (hyp/runq.c): in the run ring while RUNNABLE, in the sleep heap while in
      * WFI or SUSPENDED with a timer set. Changed only by sched_set_state. */
+    struct pcpu *pcpu;     /* the hart it runs on, chosen at creation (hyp/smp.c) */
+    /* Interrupts raised for it by another hart (its VM spans harts): bits of IRQ_VS_SOFT, and
+     * IRQ_VS_EXT when ext_level changed; its own hart applies them before it enters it. Atomic. */
+    uint32_t virq_inbox;
+    uint32_t ext_level;
     struct vcpu *rq_next, *rq_prev;
     unsigned sq_slot; /* index + 1 in the sleep heap, 0 when not in it */
     uint64_t sq_deadline;
@@ -94,9 +100,13 @@ struct vm {
     char stop_why[160];  /* why it last stopped, for the operator's list and the end of the run */
     struct pt_alloc alloc; /* frames for it, counted in frames_held (vm_alloc_frames) */
     uint64_t frames_held;  /* frames it holds now: 0 once it has stopped, whatever others hold */
-    struct pcpu *pcpu;      /* the hart all its vCPUs run on (chosen once, at creation) */
+    struct pcpu *pcpu;      /* the hart of its vCPU 0: its console input and operator commands */
+    /* Its vCPUs run on more than one hart: its exits take `lock`, which then protects everything
+     * of it (vCPU states, devices, console buffers, the validator); a VM on one hart needs none. */
+    bool spans_harts;
+    struct spinlock lock;
+    uint64_t harts_mask;    /* hart ids its vCPUs run on (for remote fences; ids up to 63) */
     unsigned pcpu_slot;     /* its index in pcpu->vms[] */
-    struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
     struct vcpu *tv_last;          /* trap engine: the vCPU of the VM that last entered the guest */
@@ -126,6 +136,11 @@ struct pcpu {
     struct vm *vms[VM_MAX];
     unsigned nvms;
     unsigned nvcpus;        /* vCPUs placed here, for spreading the next guest */
+    struct vm *in_vm;       /* the VM whose vCPU it runs or whose exit it handles (atomic) */
+    struct vm *held;        /* the VM lock it holds for the exit being handled, or NULL */
+    struct spinlock qlock;  /* its run ring and sleep heap: other harts wake its vCPUs */
+    /* The vCPU of each VM whose translations its VMID's VS-stage TLB may hold on this hart. */
+    struct vcpu *vs_last[VM_MAX];
     struct vcpu *rq;        /* the run ring's next vCPU (hyp/runq.c), NULL when none is runnable */
     struct vcpu *sq[SLEEPQ_MAX]; /* sleepers with a timer, a heap on their deadline */
     unsigned nsq;

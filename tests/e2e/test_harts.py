@@ -70,3 +70,22 @@ def test_bad_harts_list_uses_every_hart():
     counts = sorted(int(m.group(1)) for m in
                     (re.match(r"hyp: hart [01]: hext, running guests \((\d) vCPUs\)", l) for l in run.lines) if m)
     assert counts == [1, 2], run.output
+
+
+@pytest.mark.parametrize("engine", ["hext", "trap"])
+def test_linux_four_vcpus_on_four_harts(engine):
+    from test_linux import check_init
+    run = boot("linux-smp4", timeout=240, SMP=4, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-smp4")
+    check_init(lines, 4)
+    assert "smp: Brought up 1 node, 4 CPUs" in lines, run.output
+    if engine == "hext":
+        # One vCPU per hart: IPIs, remote fences and the stop cross harts.
+        assert re.search(r"hyp: guest 'linux-smp4': .* 4 vCPU on harts 0,1,2,3,", run.output), run.output
+        for h in range(4):
+            assert "hyp: hart %d: hext, running guests (1 vCPUs)" % h in run.lines, run.output
+        assert run.exits()["linux-smp4"]["irq-s-soft"] > 0, run.output
+    else:
+        # The trap engine keeps a guest's vCPUs on one hart (docs/architecture.md, "Every hart").
+        assert re.search(r"hyp: guest 'linux-smp4': .* 4 vCPU on hart 0,", run.output), run.output

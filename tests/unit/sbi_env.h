@@ -107,6 +107,7 @@ static struct vm vm;
 static struct vcpu *v = &vm.vcpus[0];
 static uint8_t *ram;
 
+static struct pcpu this_cpu;
 static inline void setup(void)
 {
     static const struct vm_config cfg = { .name = "t" };
@@ -120,6 +121,9 @@ static inline void setup(void)
     vm.ram_hpa = (uint64_t)(uintptr_t)ram;
     vm.ram_size = RAM_SIZE;
     vm.nvcpus = 1;
+    for (unsigned i = 0; i < VCPU_MAX; i++) {
+        vm.vcpus[i].pcpu = &this_cpu;
+    }
     v->vm = &vm;
     v->state = VCPU_RUNNABLE;
     v->arch.regs.sepc = 0x80001000;
@@ -178,6 +182,30 @@ void sched_virq_raised(struct vcpu *t)
 {
     (void)t;
     virq_raised++;
+}
+
+/* One hart: every vCPU is on it (setup), so nothing is raised or fenced on another. */
+void smp_raise_remote(struct vcpu *t, unsigned irq, bool level)
+{
+    (void)t;
+    (void)irq;
+    (void)level;
+    abort();
+}
+
+long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
+{
+    (void)harts;
+    (void)start;
+    (void)size;
+    (void)asid;
+    abort();
+}
+
+long arch_fw_remote_fence_i(uint64_t harts)
+{
+    (void)harts;
+    abort();
 }
 
 void vcpu_arch_set_virq(struct vcpu *t, unsigned irq, bool on)

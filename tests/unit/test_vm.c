@@ -40,6 +40,12 @@ void smp_unplace(struct vm *vm)
     vm->pcpu = (struct pcpu *)0;
 }
 
+/* One hart: no other is ever inside a VM. */
+void smp_vm_quiesce(struct vm *vm)
+{
+    (void)vm;
+}
+
 /* Without queues: the state is what these tests look at. */
 void sched_set_state(struct vcpu *v, enum vcpu_state state)
 {

@@ -42,6 +42,15 @@ long arch_fw_hart_status(unsigned long hartid); /* SBI HSM state, or a negative 
 /* Starts a stopped hart at the secondary entry (head.S) with tp = c and sp = c->stack_top; then
  * hyp_secondary_main(c). Returns the SBI error (0: it will start). */
 long arch_fw_hart_start(unsigned long hartid, struct pcpu *c);
+/* Cross-hart calls through the firmware (hart ids 0-63, a bit each); the SBI error. send_ipi raises
+ * the supervisor software interrupt on each (arch_ipi_clear takes it back). The fences are done on
+ * every hart named before they return. hfence_vvma: asid < 0 for every ASID; the VMID is the one the
+ * calling hart has loaded. */
+long arch_fw_send_ipi(uint64_t harts);
+long arch_fw_remote_fence_i(uint64_t harts);
+long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid);
+long arch_fw_remote_hfence_gvma_vmid(uint64_t harts, unsigned vmid);
+void arch_ipi_clear(void);
 struct arch_fw_info {
     long spec_version;
     long impl_id;
