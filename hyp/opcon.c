@@ -7,6 +7,7 @@
 
 #include "console.h"
 #include "lib/format.h"
+#include "smp.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -190,6 +191,8 @@ void opcon_run(const struct opcon_cmd *cmds, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         struct vm *vm = cmds[i].vm;
+        /* A guest on several harts: its lock, as its exits hold it (the others wait or leave). */
+        bool taken = vm_lock(vm);
         if (cmds[i].cmd == 's') {
             vm_stop(vm, "stopped by the operator");
         } else {
@@ -199,5 +202,6 @@ void opcon_run(const struct opcon_cmd *cmds, unsigned n)
                 console_focus(vm);
             }
         }
+        vm_unlock(vm, taken);
     }
 }

@@ -283,7 +283,8 @@ static void hext_set_virq(struct vcpu *v, unsigned irq, bool on)
     uint64_t bit = 1ul << irq;
 
 
-    if (arch_this_cpu()->loaded == v) {
+    /* A vCPU reset since it was loaded here is loaded again from memory before it runs. */
+    if (arch_this_cpu()->loaded == v && !v->arch.flush_on_load) {
         if (on) {
             csr_set(CSR_HVIP, bit);
         } else {
@@ -298,7 +299,8 @@ static void hext_set_virq(struct vcpu *v, unsigned irq, bool on)
 
 static bool hext_virq_pending(const struct vcpu *v, unsigned irq)
 {
-    uint64_t hvip = arch_this_cpu()->loaded == v ? csr_read(CSR_HVIP) : v->arch.vs.hvip;
+    uint64_t hvip = arch_this_cpu()->loaded == v && !v->arch.flush_on_load ? csr_read(CSR_HVIP)
+                                                                           : v->arch.vs.hvip;
 
     return (hvip >> irq) & 1;
 }

@@ -89,3 +89,27 @@ def test_linux_four_vcpus_on_four_harts(engine):
     else:
         # The trap engine keeps a guest's vCPUs on one hart (docs/architecture.md, "Every hart").
         assert re.search(r"hyp: guest 'linux-smp4': .* 4 vCPU on hart 0,", run.output), run.output
+
+
+# The stress guest: 10^5 operations where the run is quick enough (one hart's worth of threads on this
+# host); a tenth where four harts share two host cores under multi-threaded TCG.
+STRESS = {
+    ("hext", 2): 1, ("trap", 2): 1, ("hext", 4): 10, ("trap", 4): 10,
+}
+
+
+@pytest.mark.parametrize("engine,smp", sorted(STRESS))
+def test_smp_stress(engine, smp):
+    div = STRESS[(engine, smp)]
+    run = boot("smpstress", timeout=400, SMP=smp, APPEND="hyp.guestargs=div=%d" % div, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("smpstress")
+    m = [re.match(r"smpstress: (\d+) operations, (\d+) failures$", l) for l in lines]
+    m = [x for x in m if x]
+    assert m, run.output
+    assert int(m[0].group(2)) == 0, run.output
+    assert int(m[0].group(1)) >= 100000 // div, run.output
+    assert "hyp: guest 'smpstress' stopped: shutdown" in run.lines, run.output
+    if engine == "hext":
+        # vCPU 0 and vCPU 1 (the two sides of every phase) run on different harts.
+        assert re.search(r"3 vCPU on harts 0,1,", run.output), run.output
