@@ -61,11 +61,13 @@ static void plic_notify(void *ctx, unsigned context, bool pending)
 
     if (context < vm->nvcpus) {
         struct vcpu *t = &vm->vcpus[context];
-        /* The level its hart would apply from the inbox: kept in step with the direct path. */
-        __atomic_store_n(&t->ext_level, pending ? 1u : 0u, __ATOMIC_RELEASE);
-        if (t->pcpu != arch_this_cpu()) {
-            smp_raise_remote(t, IRQ_VS_EXT, pending);
-            return;
+        if (vm->spans_harts) {
+            /* The level its hart would apply from the inbox: kept in step with the direct path. */
+            __atomic_store_n(&t->ext_level, pending ? 1u : 0u, __ATOMIC_RELEASE);
+            if (t->pcpu != arch_this_cpu()) {
+                smp_raise_remote(t, IRQ_VS_EXT, pending);
+                return;
+            }
         }
         vcpu_arch_set_virq(t, IRQ_VS_EXT, pending);
         if (pending) {

@@ -60,20 +60,27 @@ void sched_device_work_left(void)
     }
 }
 
-static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
+/* Entering a vCPU of a VM on several harts. Published before the VM's state is read: a hart
+ * stopping the VM sets the state, then looks for harts inside it (smp_vm_quiesce), so one of the two
+ * sees the other. Only such a VM is ever stopped by another hart, so only its entries publish. Kept
+ * out of line: the common entry, of a VM on one hart, stays as short as it was. */
+static __attribute__((noinline)) void enter_spanning(struct pcpu *c, struct vcpu *v)
 {
     struct vm *vm = v->vm;
 
-    /* Published before the VM's state is read: a hart stopping the VM sets the state, then looks
-     * for harts inside it (smp_vm_quiesce), so one of the two sees the other. */
     __atomic_store_n(&c->in_vm, vm, __ATOMIC_SEQ_CST);
-    if (vm->spans_harts) {
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING || v->state != VCPU_RUNNABLE) {
-            sched_next();
-        }
-        smp_release_held(c);
-        smp_apply_inbox(v);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING || v->state != VCPU_RUNNABLE) {
+        sched_next();
+    }
+    smp_release_held(c);
+    smp_apply_inbox(v);
+}
+
+static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
+{
+    if (v->vm->spans_harts) {
+        enter_spanning(c, v);
     }
     if (new_slice || c->current != v) {
         v->vm->console_slice_bytes = 0;

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_harts import harts_docs, harts_rows  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 
@@ -247,6 +250,7 @@ def main():
                       (engine, label, workload, ops, instr / ops, total / ops), flush=True)
     if not a.quick:
         rows += linux_rows(a.out)
+        rows += harts_rows()
     path = os.path.join(a.out, "results.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -372,7 +376,7 @@ def write_docs(rows, out):
         "reads InterruptStatus and writes InterruptACK, each a trapped register access; the pv call "
         "needs no acknowledgement because the statuses are written before it returns." %
         (bpv, bfv, tbpv, tbfv),
-        ""] + linux_docs(rows) + [
+        ""] + linux_docs(rows) + harts_docs(rows, value) + [
         "Raw rows: `build/bench/results.csv` (engine, flavour, workload, metric, value).", "",
         "![pv against fv](bench.svg)", ""]
     with open(os.path.join(ROOT, "docs", "bench.md"), "w") as f:

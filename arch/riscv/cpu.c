@@ -64,18 +64,6 @@ unsigned arch_hart_init(bool has_sstc)
     return arch_vmid_bits;
 }
 
-struct pcpu *arch_this_cpu(void)
-{
-    struct pcpu *c;
-    __asm__("mv %0, tp" : "=r"(c));
-    return c;
-}
-
-void arch_set_this_cpu(struct pcpu *c)
-{
-    __asm__ volatile("mv tp, %0" : : "r"(c));
-}
-
 long stimecmp_probe(void);
 
 bool arch_sstc_usable(void)

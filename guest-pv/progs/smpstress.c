@@ -146,6 +146,30 @@ static void partner(unsigned long hartid)
     }
 }
 
+/* work=compute: the same arithmetic on vCPUs 0 and 1 at once, for make bench's 1- against 2-hart
+ * wall-time ratio. */
+#define COMPUTE_ROUNDS 400000000ul
+static volatile uint64_t compute_sum[2];
+static volatile unsigned compute_done;
+
+static uint64_t compute(uint64_t seed)
+{
+    uint64_t x = seed | 1;
+    for (unsigned long i = 0; i < COMPUTE_ROUNDS; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    return x;
+}
+
+static void compute_partner(unsigned long hartid)
+{
+    (void)hartid;
+    compute_sum[1] = compute(2);
+    __atomic_store_n(&compute_done, 1u, __ATOMIC_RELEASE);
+}
+
 /* vCPU 2: started and stops at once, again and again. */
 static void blink(unsigned long hartid)
 {
@@ -164,6 +188,16 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     if (bootarg("div") && parse_ulong(bootarg("div")) >= 1 && parse_ulong(bootarg("div")) <= 1000) {
         div = (unsigned)parse_ulong(bootarg("div"));
     }
+    const char *work = bootarg("work");
+    if (work && work[0] == 'c') {
+        check("start vCPU 1", start_secondary(1, compute_partner, stacks[1] + sizeof stacks[1]), 0);
+        compute_sum[0] = compute(1);
+        while (!__atomic_load_n(&compute_done, __ATOMIC_ACQUIRE)) {
+        }
+        kprintf("smpstress: compute on 2 vCPUs: %lx %lx\n", (unsigned long)compute_sum[0],
+                (unsigned long)compute_sum[1]);
+        return;
+    }
     trap_set_hook(ipi_hook);
     __asm__ volatile("csrs sie, %0" : : "r"(1ul << IRQ_SOFT));
     uint64_t feat = (uint64_t)hv_call(HV_FID_PROBE, 0, 0, 0).value & 0xffffffffu;
@@ -173,18 +207,23 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     check("pin root A", hv_call(HV_FID_PIN_TABLE, MA(ROOT_A), 0, 0).error, 0);
     check("start vCPU 1", start_secondary(1, partner, stacks[1] + sizeof stacks[1]), 0);
 
-    /* Phase 1: IPI ping-pong. */
+    /* Phase 1: IPI ping-pong. instret counts this vCPU's hart only: under QEMU -icount what that
+     * hart executes per round, the send, the wait and the reply's delivery (make bench). */
+    uint64_t i0 = csr_instret();
     for (unsigned n = 0; n < ROUNDS_IPI; n++) {
         check("ipi", ipi(1), 0);
         while (ipis[0] <= n) {
             wait_for_interrupt();
         }
     }
-    kprintf("smpstress: ipi ping-pong: %u rounds\n", (unsigned)ROUNDS_IPI);
+    uint64_t i1 = csr_instret();
+    kprintf("smpstress: ipi ping-pong: %u rounds, %lu instructions on vCPU 0\n", (unsigned)ROUNDS_IPI,
+            (unsigned long)(i1 - i0));
 
     /* Phase 2: remote fences (SBI RFENCE and legacy) while vCPU 1 writes. */
     phase = 2;
     static uint64_t mask = 0x2;
+    i0 = csr_instret();
     for (unsigned n = 0; n < ROUNDS_FENCE; n++) {
         switch (n % 4) {
         case 0:
@@ -201,8 +240,10 @@ void guest_main(unsigned long hartid, unsigned long dtb)
             break;
         }
     }
+    i1 = csr_instret();
     phase = 3;
-    kprintf("smpstress: remote fences: %u\n", (unsigned)ROUNDS_FENCE);
+    kprintf("smpstress: remote fences: %u, %lu instructions on vCPU 0\n", (unsigned)ROUNDS_FENCE,
+            (unsigned long)(i1 - i0));
 
     /* Phase 3: concurrent page-table hypercalls on the shared tree. A table may never be mapped
      * writable, whatever the other side is doing. */

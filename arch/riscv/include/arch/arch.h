@@ -13,9 +13,24 @@ struct pcpu;
 /* Hart set-up: trap vector, delegation, counters; has_sstc picks how time is kept. Returns VMIDLEN. */
 unsigned arch_hart_init(bool has_sstc);
 
-/* This hart's per-cpu block, kept in tp. */
+/* This hart's per-cpu block, kept in tp. Inline on the target: every exit asks for it several times.
+ * Host builds (unit tests, fuzzers) provide their own. */
+#if defined(__riscv)
+static inline struct pcpu *arch_this_cpu(void)
+{
+    struct pcpu *c;
+    __asm__("mv %0, tp" : "=r"(c));
+    return c;
+}
+
+static inline void arch_set_this_cpu(struct pcpu *c)
+{
+    __asm__ volatile("mv tp, %0" : : "r"(c) : "memory");
+}
+#else
 struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
+#endif
 
 uint64_t arch_time(void);
 /* True when stimecmp is accessible (Sstc listed and enabled by the firmware). */
