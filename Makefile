@@ -41,7 +41,7 @@ HYP_S   := $(wildcard arch/riscv/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
 $(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h \
-                                 arch/riscv/include/arch/shadow.h
+                                 arch/riscv/include/arch/shadow.h hyp/vm.h
 	@mkdir -p $(dir $@)
 	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \
@@ -245,6 +245,8 @@ UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_vm     := hyp/vm.c hyp/ramclean.c hyp/lib/format.c
 UNIT_ramclean := hyp/ramclean.c
 UNIT_conout := hyp/conout.c
+UNIT_string :=
+UNIT_runq   := hyp/runq.c
 UNIT_TESTS  := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 
 .SECONDEXPANSION:

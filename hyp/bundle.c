@@ -35,6 +35,7 @@ struct raw_guest {
     const char *name;
     const char *kernel, *initrd, *disk_image, *disk, *bootargs, *on_fault;
     uint64_t memory_mib, vcpus, restarts, load_offset, disk_offset, disk_sectors;
+    uint64_t cpus; /* a bit per hart id its cpus property names */
     unsigned devices;
     bool has_memory;
     const char *bad;
@@ -157,6 +158,25 @@ static void guest_devices(struct raw_guest *g, const struct fdt_token *t)
     }
 }
 
+/* cpus = <hart ids>: the harts the guest may run on (Bao's cpu affinity), each id below 64. */
+static void guest_cpus(struct raw_guest *g, const struct fdt_token *t)
+{
+    if (t->len == 0 || t->len % 4) {
+        g->bad = "cpus is not a list of hart ids (one cell each)";
+        return;
+    }
+    for (uint32_t off = 0; off < t->len; off += 4) {
+        uint32_t id = fdt_be32(t->data + off);
+        if (id >= 64) {
+            fmt_snprintf(g->why, sizeof g->why, "cpus names hart %u (hart ids above 63 are not supported)",
+                         (unsigned)id);
+            g->bad = g->why;
+            return;
+        }
+        g->cpus |= 1ull << id;
+    }
+}
+
 static void guest_prop(struct raw_guest *g, const struct fdt_token *t)
 {
     static const char *const strings[] = { "kernel",   "initrd",   "disk-image",
@@ -173,6 +193,10 @@ static void guest_prop(struct raw_guest *g, const struct fdt_token *t)
     }
     if (named(t, "devices")) {
         guest_devices(g, t);
+        return;
+    }
+    if (named(t, "cpus")) {
+        guest_cpus(g, t);
         return;
     }
     for (unsigned i = 0; i < sizeof strings / sizeof strings[0]; i++) {
@@ -313,6 +337,7 @@ static void guest_end(struct reader *r)
     c->vcpus = (unsigned)g->vcpus;
     c->devices = g->devices;
     c->restarts = (unsigned)g->restarts;
+    c->cpus = g->cpus;
     c->fault_stop = g->on_fault && strcmp(g->on_fault, "stop") == 0;
     c->load_offset = g->load_offset;
     c->disk.host_offset_sectors = g->disk_offset;

@@ -48,6 +48,7 @@ struct vm_config {
     bool fault_stop;                 /* on-fault = "stop": an access outside its RAM and devices stops
                                       * it instead of raising an access fault in it */
     struct vm_disk disk;             /* optional */
+    uint64_t cpus;                   /* cpus = <hart ids>: a bit per hart it may run on; 0: any */
 };
 
 /* The guests of the bundle the hypervisor booted with (set once at boot, before any VM exists). */

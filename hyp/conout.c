@@ -2,40 +2,56 @@
 // The host console's output ring: filled by the console, emptied by the UART as fast as it goes.
 #include "conout.h"
 
+#include <arch/spinlock.h>
+
+/* One producer at a time (the console's lock is held around every conout_putc), one consumer at a
+ * time (drain_lock: any hart may drain, at its exits, but only one does at once). */
 static char ring[CONOUT_SIZE];
 static unsigned head, tail; /* free-running: head - tail bytes wait */
+static struct spinlock drain_lock;
 
 size_t conout_room(void)
 {
-    return CONOUT_SIZE - (head - tail);
+    return CONOUT_SIZE - (__atomic_load_n(&head, __ATOMIC_RELAXED) - __atomic_load_n(&tail, __ATOMIC_ACQUIRE));
 }
 
 bool conout_pending(void)
 {
-    return head != tail;
+    return __atomic_load_n(&head, __ATOMIC_RELAXED) != __atomic_load_n(&tail, __ATOMIC_RELAXED);
 }
 
 void conout_drain(void)
 {
-    while (head != tail && console_hw_try_putc(ring[tail % CONOUT_SIZE])) {
-        tail++;
+    if (!spin_trylock(&drain_lock)) {
+        return; /* another hart is at it */
     }
+    unsigned h = __atomic_load_n(&head, __ATOMIC_ACQUIRE), t = tail;
+    /* At most CONOUT_DRAIN_MAX a call: a UART that is never busy (QEMU's) would otherwise take the
+     * whole ring in one exit. */
+    if (h - t > CONOUT_DRAIN_MAX) {
+        h = t + CONOUT_DRAIN_MAX;
+    }
+    while (t != h && console_hw_try_putc(ring[t % CONOUT_SIZE])) {
+        t++;
+        __atomic_store_n(&tail, t, __ATOMIC_RELEASE); /* the producer may reuse the slot */
+    }
+    spin_unlock(&drain_lock);
 }
 
 void conout_putc(char c)
 {
     /* Full: only the hypervisor's own output gets here (guests are held to the room there is), and
      * waits for one byte's room. */
-    while (head - tail == CONOUT_SIZE) {
+    while (head - __atomic_load_n(&tail, __ATOMIC_ACQUIRE) == CONOUT_SIZE) {
         conout_drain();
     }
     ring[head % CONOUT_SIZE] = c;
-    head++;
+    __atomic_store_n(&head, head + 1, __ATOMIC_RELEASE); /* the byte before the count that shows it */
 }
 
 void conout_flush(void)
 {
-    while (head != tail) {
+    while (conout_pending()) {
         conout_drain();
     }
 }

@@ -13,6 +13,8 @@
 #define CONOUT_SIZE 32768u  /* a power of two */
 /* Room kept for the hypervisor's own lines: guests may fill the rest. */
 #define CONOUT_RESERVE 4096u
+/* Bytes one conout_drain moves at most (about 6,000 instructions where the UART is never busy). */
+#define CONOUT_DRAIN_MAX 256u
 
 /* Provided by the UART driver: puts c in the transmitter unless it is full (false then). */
 bool console_hw_try_putc(char c);
@@ -20,7 +22,7 @@ bool console_hw_try_putc(char c);
 void conout_putc(char c);          /* waits for room only when the ring is full */
 size_t conout_room(void);          /* bytes that fit now */
 bool conout_pending(void);         /* bytes wait for the UART */
-void conout_drain(void);           /* moves what the UART takes now, without waiting */
+void conout_drain(void);           /* moves what the UART takes now (CONOUT_DRAIN_MAX), no waiting */
 void conout_flush(void);           /* waits until the ring is empty (panic, power off) */
 
 #endif

@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include <arch/arch.h>
+#include <arch/spinlock.h>
 
 #include "devices.h"
 #include "hyp.h"
 #include "lib/format.h"
 #include "opcon.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 
 /* The guest whose unfinished line is on the terminal, the cursor at its end: its next output
@@ -29,6 +31,37 @@ static unsigned open_shown;
  * line of anyone else starts on a new one. Invariant: open_line and raw_open are never both set. */
 static struct vm *raw_vm;
 static bool raw_open;
+
+/* Lock: the terminal (whole lines never interleave), open_line/open_shown, raw_vm/raw_open, the
+ * focus, every guest's console_line and input queue, and the operator console's state. Taken on
+ * entry to every public function here; a hart that holds it may take it again (a log line from
+ * inside a guest's stop, the operator's restart), so it counts its depth. Order: before the frames
+ * lock; nothing waits on a guest with it held. */
+static struct spinlock con_lock;
+static uint32_t con_owner; /* pcpu id + 1 of the hart holding it, 0 when free */
+static unsigned con_depth;
+
+static void con_enter(void)
+{
+    uint32_t me = arch_this_cpu()->id + 1;
+
+    /* Only this hart ever stores its own id: if it reads its id, it holds the lock. */
+    if (__atomic_load_n(&con_owner, __ATOMIC_RELAXED) == me) {
+        con_depth++;
+        return;
+    }
+    spin_lock(&con_lock);
+    __atomic_store_n(&con_owner, me, __ATOMIC_RELAXED);
+    con_depth = 1;
+}
+
+static void con_leave(void)
+{
+    if (--con_depth == 0) {
+        __atomic_store_n(&con_owner, 0u, __ATOMIC_RELAXED);
+        spin_unlock(&con_lock);
+    }
+}
 
 static void puts_raw(const char *s)
 {
@@ -54,10 +87,12 @@ static void vlog(const char *prefix, const char *fmt, va_list ap, const char *su
     char buf[256];
 
     fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    con_enter();
     close_open_line();
     puts_raw(prefix);
     puts_raw(buf);
     puts_raw(suffix);
+    con_leave();
 }
 
 void hyp_printf(const char *fmt, ...)
@@ -118,21 +153,21 @@ bool console_is_raw(const struct vm *vm)
     return vm == raw_vm;
 }
 
-void console_guest_flush(struct vm *vm)
+static void locked_guest_flush(struct vm *vm)
 {
     if (vm->console_len > 0) {
         emit(vm, false);
     }
 }
 
-void console_guest_end(struct vm *vm)
+static void locked_guest_end(struct vm *vm)
 {
     if (vm->console_len > 0 || open_line == vm) {
         emit(vm, true);
     }
 }
 
-void console_guest_putc(struct vm *vm, char c)
+static void locked_guest_putc(struct vm *vm, char c)
 {
     if (vm == raw_vm) {
         if (open_line) {
@@ -167,7 +202,7 @@ void console_guest_putc(struct vm *vm, char c)
     }
     vm->console_line[vm->console_len++] = c;
     if (vm->console_len == CONSOLE_LINE_MAX - 1) {
-        console_guest_flush(vm);
+        locked_guest_flush(vm);
     }
 }
 
@@ -192,11 +227,8 @@ size_t console_guest_fits(struct vm *vm, const char *buf, size_t len)
 
 size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
 {
-    bool others = false;
-
-    for (unsigned i = 0; i < nvms; i++) {
-        others |= &vms[i] != vm && vms[i].state == VM_RUNNING;
-    }
+    /* vm runs, so it is one of those counted. */
+    bool others = __atomic_load_n(&vms_running, __ATOMIC_RELAXED) > 1;
     size_t n = console_guest_fits(vm, buf, len);
     if (others) {
         /* Not alone: a fair share per time slice as well. */
@@ -215,10 +247,10 @@ size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
     return n;
 }
 
-void console_guest_write(struct vm *vm, const char *buf, size_t len)
+static void locked_guest_write(struct vm *vm, const char *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        console_guest_putc(vm, buf[i]);
+        locked_guest_putc(vm, buf[i]);
     }
 }
 
@@ -259,7 +291,7 @@ static void focus_search(unsigned from)
     }
 }
 
-void console_start(void)
+static void locked_start(void)
 {
     if (boot_options.raw_console) {
         for (unsigned i = 0; i < nvms && !raw_vm; i++) {
@@ -281,17 +313,17 @@ void console_start(void)
     focus_search(0);
 }
 
-void console_focus_next(void)
+static void locked_focus_next(void)
 {
     focus_search(0);
 }
 
-void console_focus_step(void)
+static void locked_focus_step(void)
 {
     focus_search(1);
 }
 
-void console_focus(struct vm *vm)
+static void locked_focus(struct vm *vm)
 {
     focus = vm->id;
     announce();
@@ -302,50 +334,175 @@ struct vm *console_focused(void)
     return focus < nvms ? &vms[focus] : (struct vm *)0;
 }
 
-void console_input(uint8_t c)
-{
-    struct vm *vm = console_focused();
+/* Bytes for the focused guest, read from the UART (or typed for it by the operator console) under
+ * the console lock; handed to the guest after the lock is dropped, under its VM's lock: a guest's
+ * device state is never touched with the console lock held (lock order: VM, then console). */
+#define KEYS_MAX 64
+static uint8_t keys[KEYS_MAX];
+static unsigned nkeys;
 
-    if (!vm || vm->state != VM_RUNNING) {
-        return;
+static void locked_input(uint8_t c)
+{
+    if (nkeys < KEYS_MAX) {
+        keys[nkeys++] = c;
     }
-    /* A guest that does not read its input loses the oldest bytes, never anyone else's. */
-    if (vm->input_count == CONSOLE_INPUT_MAX) {
-        vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
-        vm->input_count--;
-    }
-    vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = c;
-    vm->input_count++;
-    devices_console_input(vm);
 }
 
-/* Reads what the host console has: the operator console takes its keys, the focused guest the
- * rest. */
-static void read_input(void)
+/* Reads what the host console has: the operator console takes its keys, the rest is queued for the
+ * focused guest. Returns that guest, or NULL when its hart is another (it reads there). */
+static struct vm *read_input(void)
 {
     int c;
+    struct vm *f = console_focused();
 
-    while ((c = console_hw_getc()) >= 0) {
+    /* Input raises the focused guest's device interrupts: only the hart of its vCPU 0 takes it in
+     * (any hart may, while it is stopped: its input is dropped then, operator keys still work). */
+    if (f && f->state == VM_RUNNING && f->pcpu != arch_this_cpu()) {
+        return (struct vm *)0;
+    }
+    while (nkeys < KEYS_MAX && (c = console_hw_getc()) >= 0) {
         if (!opcon_key((uint8_t)c)) {
-            console_input((uint8_t)c);
+            locked_input((uint8_t)c);
         }
     }
+    return console_focused();
+}
+
+/* Takes the queued bytes (console lock held) into buf. */
+static unsigned take_keys(uint8_t *buf)
+{
+    unsigned n = nkeys;
+
+    memcpy(buf, keys, n);
+    nkeys = 0;
+    return n;
+}
+
+/* Hands bytes to a guest (console lock not held). A guest that does not read its input loses the
+ * oldest bytes, never anyone else's. */
+static void deliver(struct vm *vm, const uint8_t *buf, unsigned n)
+{
+    if (!vm || n == 0) {
+        return;
+    }
+    bool taken = vm_lock(vm);
+    for (unsigned i = 0; i < n && vm->state == VM_RUNNING; i++) {
+        if (vm->input_count == CONSOLE_INPUT_MAX) {
+            vm->input_head = (vm->input_head + 1) % CONSOLE_INPUT_MAX;
+            vm->input_count--;
+        }
+        vm->input[(vm->input_head + vm->input_count) % CONSOLE_INPUT_MAX] = buf[i];
+        vm->input_count++;
+        devices_console_input(vm);
+    }
+    vm_unlock(vm, taken);
+}
+
+/* The public entry points: each takes the console lock around its work. */
+void console_guest_flush(struct vm *vm)
+{
+    /* Nothing buffered, nothing to show: the line buffer is the VM's, written only on its hart, so
+     * this hart may look without the lock (a guest polling its UART comes here on every read). */
+    if (vm->console_len == 0) {
+        return;
+    }
+    con_enter();
+    locked_guest_flush(vm);
+    con_leave();
+}
+
+void console_guest_end(struct vm *vm)
+{
+    con_enter();
+    locked_guest_end(vm);
+    con_leave();
+}
+
+void console_guest_putc(struct vm *vm, char c)
+{
+    /* The common byte only grows the VM's own line buffer (its hart's alone; raw_vm is set once at
+     * boot): no lock. Newlines, edits, control bytes and a full buffer reach the terminal's state. */
+    if (vm != raw_vm && c >= 0x20 && c < 0x7f && vm->console_len < CONSOLE_LINE_MAX - 2) {
+        vm->console_line[vm->console_len++] = c;
+        return;
+    }
+    con_enter();
+    locked_guest_putc(vm, c);
+    con_leave();
+}
+
+void console_guest_write(struct vm *vm, const char *buf, size_t len)
+{
+    con_enter();
+    locked_guest_write(vm, buf, len);
+    con_leave();
+}
+
+void console_start(void)
+{
+    con_enter();
+    locked_start();
+    con_leave();
+}
+
+void console_focus_next(void)
+{
+    con_enter();
+    locked_focus_next();
+    con_leave();
+}
+
+void console_focus_step(void)
+{
+    con_enter();
+    locked_focus_step();
+    con_leave();
+}
+
+void console_focus(struct vm *vm)
+{
+    con_enter();
+    locked_focus(vm);
+    con_leave();
+}
+
+void console_input(uint8_t c)
+{
+    con_enter();
+    locked_input(c);
+    con_leave();
 }
 
 void console_poll(void)
 {
-    read_input();
+    uint8_t buf[KEYS_MAX];
+
+    struct opcon_cmd cmds[OPCON_PENDING_MAX];
+
+    con_enter();
+    struct vm *f = read_input();
+    unsigned n = take_keys(buf);
+    unsigned ncmds = opcon_take_pending(cmds);
+    con_leave();
+    deliver(f, buf, n);
     /* Only the scheduler calls this, where no exit is half done (between exits, or at the end of
      * a timer exit): what the operator asked of a guest's life happens here, never in the middle of
      * an SBI read that would then write into a guest's freed RAM. */
-    opcon_run_pending();
+    opcon_run(cmds, ncmds);
 }
 
 int console_guest_getc(struct vm *vm)
 {
+    uint8_t buf[KEYS_MAX];
+
     /* A guest that reads input is waiting for it: show its prompt. */
     console_guest_flush(vm);
-    read_input();
+    con_enter();
+    struct vm *f = read_input();
+    unsigned n = take_keys(buf);
+    con_leave();
+    deliver(f, buf, n);
+    /* Its input queue is its VM's: the caller (its exit) holds what protects it. */
     if (vm->input_count == 0) {
         return -1;
     }

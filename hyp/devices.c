@@ -10,6 +10,7 @@
 #include "console.h"
 #include "guest_mem.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 #include "vplatform.h"
 
@@ -81,7 +82,19 @@ static void plic_notify(void *ctx, unsigned context, bool pending)
     struct vm *vm = ctx;
 
     if (context < vm->nvcpus) {
-        vcpu_arch_set_virq(&vm->vcpus[context], IRQ_VS_EXT, pending);
+        struct vcpu *t = &vm->vcpus[context];
+        if (vm->spans_harts) {
+            /* The level its hart would apply from the inbox: kept in step with the direct path. */
+            __atomic_store_n(&t->ext_level, pending ? 1u : 0u, __ATOMIC_RELEASE);
+            if (t->pcpu != arch_this_cpu()) {
+                smp_raise_remote(t, IRQ_VS_EXT, pending);
+                return;
+            }
+        }
+        vcpu_arch_set_virq(t, IRQ_VS_EXT, pending);
+        if (pending) {
+            sched_virq_raised(t);
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 #include "mmio.h"
 #include "sbi/sbi.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 
 #define INSN_WFI 0x10500073u
@@ -67,6 +68,11 @@ static void exit_interrupt(struct vcpu *v, uint64_t code)
         devices_work(v->vm);
         sched_tick(v);
         break;
+    case IRQ_S_SOFT:
+        /* Another hart's kick: what it sent (interrupts for this vCPU, a stop of its VM, a vCPU to
+         * run) is looked at on the way back in (sched_resume). */
+        arch_ipi_clear();
+        break;
     default:
         hyp_log("unexpected interrupt %lu while guest '%s' ran", (unsigned long)code, v->vm->cfg->name);
         break;
@@ -79,6 +85,11 @@ _Noreturn void vcpu_handle_exit(struct vcpu *v)
     bool irq = (cause & SCAUSE_IRQ) != 0;
     uint64_t code = cause & ~SCAUSE_IRQ;
 
+    /* A VM on several harts: its whole exit is handled under its lock (tested here: the common
+     * exit of a VM on one hart pays one load for it). */
+    if (v->vm->spans_harts) {
+        smp_exit_lock(v);
+    }
     stats_count(&v->vm->stats, code, irq);
     if (vcpu_arch_exit_handled(&v->arch)) {
         /* The trap engine did it all (an emulated instruction, a shadow fill, a trap forwarded to

@@ -24,7 +24,10 @@ bool guest_ram_demand(struct vm *vm, uint64_t gpa)
     }
     uint64_t region = ALIGN_DOWN(gpa - VM_RAM_BASE, 2 * MiB);
     if (gstage_lookup(&vm->gstage, VM_RAM_BASE + region, &mapped, &perm)) {
-        return false; /* mapped already: this fault is not one of ours (no loop) */
+        /* Mapped (RWX) since this hart cached the region as invalid: another hart of the VM finished
+         * it. A local fence, and the guest goes on. */
+        arch_gstage_flush(vm->vmid);
+        return true;
     }
     vm->stats.ram_clearing++;
     if (!ram_clean_step(&vm->clean, region / PAGE_SIZE, REGION_PAGES, (gpa - VM_RAM_BASE) / PAGE_SIZE,

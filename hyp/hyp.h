@@ -28,6 +28,8 @@ struct boot_options {
     /* hyp.verify=0: the bundle's sha256 hashes are not checked (they cost about 88 instructions a
      * byte at boot; make bench measures boots without them and reports the check on its own). */
     bool no_verify;
+    /* hyp.harts=<list>: the hart ids guests may run on (a bit per id); 0: every usable hart. */
+    uint64_t harts_mask;
 };
 
 extern struct platform_info platform;

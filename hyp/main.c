@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <arch/arch.h>
+#include <arch/spinlock.h>
 
 #include "bootmem.h"
 #include "bundle.h"
@@ -13,16 +14,19 @@
 #include "hyp.h"
 #include "platform.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 
 struct platform_info platform;
 struct arch_fw_info fw_info;
 struct frame_alloc frames;
+/* Lock: frames (the allocator's bitmaps and counts) and the scrubbing of frames it hands out. Taken
+ * last: nothing else is locked, and nothing is logged, while it is held. */
+static struct spinlock frames_lock;
 struct boot_options boot_options;
 bool hart_has_sstc;
 char guest_isa[FDT_ISA_LEN];
 
-static struct pcpu boot_cpu;
 static struct bundle bundle;
 _Static_assert(VM_MAX >= BUNDLE_MAX_GUESTS, "every guest a bundle may hold must find a VM slot");
 static struct platform_choice choice;
@@ -40,11 +44,15 @@ static void no_scrub(void *ctx, uint64_t pa, uint64_t n)
 
 uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
 {
+    spin_lock(&frames_lock);
     uint64_t pa = frames_alloc(&frames, n, align);
-
-    /* The hypervisor's own structures (tables above all) start zeroed, whatever RAM held at boot. */
     if (pa) {
         frames_scrub(&frames, pa, n, no_scrub, (void *)0);
+    }
+    spin_unlock(&frames_lock);
+    /* The hypervisor's own structures (tables above all) start zeroed, whatever RAM held at boot.
+     * The frames are the caller's alone now: no lock is needed to clear them. */
+    if (pa) {
         memset((void *)(uintptr_t)pa, 0, n * PAGE_SIZE);
     }
     return pa;
@@ -52,16 +60,18 @@ uint64_t hyp_alloc_frames(uint64_t n, uint64_t align)
 
 uint64_t hyp_alloc_frames_unzeroed(uint64_t n, uint64_t align)
 {
+    spin_lock(&frames_lock);
     uint64_t pa = frames_alloc(&frames, n, align);
-
     if (pa) {
         frames_scrub(&frames, pa, n, no_scrub, (void *)0); /* the caller overwrites them all */
     }
+    spin_unlock(&frames_lock);
     return pa;
 }
 
 uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align)
 {
+    spin_lock(&frames_lock);
     uint64_t pa = frames_alloc(&frames, n, align);
 
     /* Not cleared here: a guest's RAM is cleared page by page on first use (guest_mem.h), whoever
@@ -69,12 +79,16 @@ uint64_t hyp_alloc_guest_frames(uint64_t n, uint64_t align)
     if (pa) {
         frames_scrub(&frames, pa, n, no_scrub, (void *)0);
     }
+    spin_unlock(&frames_lock);
     return pa;
 }
 
 void hyp_free_frames(uint64_t pa, uint64_t n)
 {
-    if (frames_free(&frames, pa, n) != 0) {
+    spin_lock(&frames_lock);
+    int err = frames_free(&frames, pa, n);
+    spin_unlock(&frames_lock);
+    if (err != 0) {
         hyp_panic("freeing frames 0x%lx (+%lu) that are not allocated", (unsigned long)pa,
                   (unsigned long)n);
     }
@@ -122,6 +136,13 @@ static void parse_bootargs(const char *args)
         if (opt_is(tok, n, "hyp.raw") ||
             opt_value(tok, n, "hyp.raw=", boot_options.raw_name, sizeof boot_options.raw_name)) {
             boot_options.raw_console = true;
+        }
+        char harts[64];
+        if (opt_value(tok, n, "hyp.harts=", harts, sizeof harts) &&
+            !platform_parse_harts(harts, &boot_options.harts_mask)) {
+            hyp_log("hyp.harts=%s: not a list of hart ids (0-63) and ranges: every usable hart is used",
+                    harts);
+            boot_options.harts_mask = 0;
         }
         if (opt_value(tok, n, "hyp.guestargs=", boot_options.guestargs, GUESTARGS_LEN)) {
             for (char *c = boot_options.guestargs; *c; c++) {
@@ -248,9 +269,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
      * counts a guest's boot from its own first instruction with it. */
     uint64_t entry_time = arch_time();
 
-    boot_cpu.hartid = hartid;
-    boot_cpu.stack_top = (uint64_t)(uintptr_t)boot_stack_top;
-    arch_set_this_cpu(&boot_cpu);
+    smp_boot_cpu(hartid, (uint64_t)(uintptr_t)boot_stack_top);
 
     arch_fw_info(&fw_info);
     uint32_t dtb_size = fdt_total_size(dtb);
@@ -317,7 +336,10 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     bundle_load(dtb);
     bootmem_init();
     sched_slice = platform.timebase_freq / 100;
-    if (vm_create_all() == 0) {
+    smp_start(&choice, hartid);
+    unsigned built = vm_create_all();
+    smp_banner(&choice);
+    if (built == 0) {
         hyp_log("no guest could be started");
         conout_flush();
         arch_fw_shutdown(HYP_EXIT_NO_GUEST);
@@ -325,5 +347,6 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb)
     hyp_log("boot: entered at time %lu, guests start at time %lu", (unsigned long)entry_time,
             (unsigned long)arch_time());
     console_start();
+    smp_release();
     sched_next();
 }

@@ -7,6 +7,7 @@
 
 #include "console.h"
 #include "lib/format.h"
+#include "smp.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -20,11 +21,8 @@ static enum opcon_state state;
 
 /* Stops and restarts asked for, carried out in order at the next safe point (console_poll). The
  * operator types far slower than the scheduler comes by, so a few suffice; more are refused. */
-#define PENDING_MAX 4
-static struct {
-    char cmd; /* 's' or 'r' */
-    struct vm *vm;
-} pending[PENDING_MAX];
+#define PENDING_MAX OPCON_PENDING_MAX
+static struct opcon_cmd pending[PENDING_MAX];
 static unsigned npending;
 
 static void help(void)
@@ -57,7 +55,6 @@ static char vcpu_letter(const struct vcpu *v)
 static void list(void)
 {
     struct vm *focused = console_focused();
-    unsigned long hart = arch_this_cpu()->hartid;
 
     hyp_log("guests (* has the console input; vCPUs R runnable, W in WFI, S suspended, - off):");
     hyp_log("  # name             state    vCPUs              RAM MiB        exits "
@@ -71,10 +68,13 @@ static void list(void)
             vcpus[j] = running ? vcpu_letter(&vm->vcpus[j]) : '-';
         }
         vcpus[vm->nvcpus] = '\0';
-        stats_fold_vm(vm);
-        /* Every vCPU runs on the hart the hypervisor runs on. */
+        /* Its vCPUs' counts are folded by the hart they run on only (they are that hart's). */
+        if (vm->pcpu == arch_this_cpu()) {
+            stats_fold_vm(vm);
+        }
+        /* Every vCPU of a guest runs on the one hart it was placed on. */
         fmt_snprintf(where, sizeof where, running ? "%u %s on hart %lu" : "%u %s", vm->nvcpus,
-                     vcpus, hart);
+                     vcpus, vm->pcpu ? vm->pcpu->hartid : 0ul);
         hyp_log("%c %u %-16s %-8s %-18s %7lu %12lu %16lu%s%s", vm == focused ? '*' : ' ', i,
                 vm->cfg->name, running ? "running" : vm->failed ? "failed" : "stopped", where,
                 (unsigned long)(vm->cfg->ram_size / MiB), (unsigned long)stats_total(&vm->stats),
@@ -171,11 +171,29 @@ bool opcon_key(uint8_t c)
     return false;
 }
 
-void opcon_run_pending(void)
+unsigned opcon_take_pending(struct opcon_cmd *out)
 {
+    unsigned kept = 0, n = 0;
+
     for (unsigned i = 0; i < npending; i++) {
-        struct vm *vm = pending[i].vm;
-        if (pending[i].cmd == 's') {
+        /* A guest's life changes only on the hart of its vCPU 0: the others leave it for that one. */
+        if (pending[i].vm->pcpu != arch_this_cpu()) {
+            pending[kept++] = pending[i];
+        } else {
+            out[n++] = pending[i];
+        }
+    }
+    npending = kept;
+    return n;
+}
+
+void opcon_run(const struct opcon_cmd *cmds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct vm *vm = cmds[i].vm;
+        /* A guest on several harts: its lock, as its exits hold it (the others wait or leave). */
+        bool taken = vm_lock(vm);
+        if (cmds[i].cmd == 's') {
             vm_stop(vm, "stopped by the operator");
         } else {
             vm_restart(vm);
@@ -184,6 +202,6 @@ void opcon_run_pending(void)
                 console_focus(vm);
             }
         }
+        vm_unlock(vm, taken);
     }
-    npending = 0;
 }

@@ -9,10 +9,21 @@
 /* Ctrl-]: the prefix key (QEMU keeps Ctrl-A for itself, telnet uses Ctrl-] the same way). */
 #define OPCON_PREFIX 0x1d
 
+struct vm;
+struct opcon_cmd {
+    char cmd; /* 's' or 'r' */
+    struct vm *vm;
+};
+#define OPCON_PENDING_MAX 4
+
 /* Offers the operator console a byte typed on the host UART: true when it took it. Listings are
- * printed at once; what changes a guest's life is only noted, for opcon_run_pending(). */
+ * printed at once; what changes a guest's life is only noted, for opcon_take_pending(). */
 bool opcon_key(uint8_t c);
-/* Carries out the stops and restarts the operator asked for; called where no exit is half done. */
-void opcon_run_pending(void);
+/* With the console lock held: takes the stops and restarts asked for guests of this hart (at most
+ * OPCON_PENDING_MAX) into out; returns how many. */
+unsigned opcon_take_pending(struct opcon_cmd *out);
+/* Without the console lock (a stop takes VM locks, which come first): carries them out; called
+ * where no exit is half done. */
+void opcon_run(const struct opcon_cmd *cmds, unsigned n);
 
 #endif

@@ -193,3 +193,43 @@ void platform_guest_isa(const char *isa, bool trap, char *out, size_t cap)
     }
     out[o] = '\0';
 }
+
+bool platform_parse_harts(const char *s, uint64_t *mask)
+{
+    uint64_t m = 0;
+
+    if (!*s) {
+        return false;
+    }
+    while (*s) {
+        unsigned long lo = 0, hi;
+        if (*s < '0' || *s > '9') {
+            return false;
+        }
+        while (*s >= '0' && *s <= '9' && lo < 64) {
+            lo = lo * 10 + (unsigned long)(*s++ - '0');
+        }
+        hi = lo;
+        if (*s == '-') {
+            s++;
+            if (*s < '0' || *s > '9') {
+                return false;
+            }
+            hi = 0;
+            while (*s >= '0' && *s <= '9' && hi < 64) {
+                hi = hi * 10 + (unsigned long)(*s++ - '0');
+            }
+        }
+        if (lo >= 64 || hi >= 64 || hi < lo || (*s && *s != ',')) {
+            return false;
+        }
+        for (unsigned long h = lo; h <= hi; h++) {
+            m |= 1ull << h;
+        }
+        if (*s == ',' && !*++s) {
+            return false; /* a trailing comma: a hart id is missing */
+        }
+    }
+    *mask = m;
+    return true;
+}

@@ -72,4 +72,8 @@ void platform_guest_isa(const char *isa, bool trap, char *out, size_t cap);
 const char *platform_engine_name(enum platform_engine e);
 const char *platform_uart_kind_name(enum platform_uart_kind k);
 
+/* Parses hyp.harts=<list>: hart ids and ranges, comma separated ("1,3-4"). Sets a bit per hart id
+ * (ids up to 63); false (mask untouched) when the list does not parse or names a larger id. */
+bool platform_parse_harts(const char *list, uint64_t *mask);
+
 #endif

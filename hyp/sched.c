@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Round-robin scheduler over all vCPUs of all guests on this hart, driven by the hypervisor's own timer.
+// Round-robin scheduler over the vCPUs of the guests placed on this hart (hyp/smp.c), driven by the
+// hart's own timer. Each hart schedules only its own guests: no vCPU is ever seen by two schedulers.
 #include "sched.h"
 
 #include <arch/arch.h>
@@ -9,6 +10,8 @@
 #include "console.h"
 #include "devices.h"
 #include "hyp.h"
+#include "runq.h"
+#include "smp.h"
 #include "stats.h"
 #include "vm.h"
 
@@ -17,7 +20,7 @@ uint64_t sched_slice;
 /* How soon an exit comes back for device work left over (a 50th of a slice: 200 us). */
 #define DEVICE_TICK_DIV 50
 
-static uint64_t next_wakeup(void);
+static uint64_t next_wakeup(struct pcpu *c);
 
 /* Sets the hypervisor's timer when the deadline changes: the timer costs a CSR write (or a firmware
  * call) that the common exit back to the same vCPU does without. */
@@ -34,7 +37,7 @@ static void timer_arm(struct pcpu *c, uint64_t deadline)
  * it (trap engine, or no Sstc; with Sstc a running vCPU's timer is the hardware's). */
 static uint64_t deadline_for(struct pcpu *c, struct vcpu *v)
 {
-    uint64_t t = c->slice_end, w = next_wakeup();
+    uint64_t t = c->slice_end, w = next_wakeup(c);
 
     t = w < t ? w : t;
     if (!hart_has_sstc || arch_engine_trap) {
@@ -59,8 +62,28 @@ void sched_device_work_left(void)
     }
 }
 
+/* Entering a vCPU of a VM on several harts. Published before the VM's state is read: a hart
+ * stopping the VM sets the state, then looks for harts inside it (smp_vm_quiesce), so one of the two
+ * sees the other. Only such a VM is ever stopped by another hart, so only its entries publish. Kept
+ * out of line: the common entry, of a VM on one hart, stays as short as it was. */
+static __attribute__((noinline)) void enter_spanning(struct pcpu *c, struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+
+    __atomic_store_n(&c->in_vm, vm, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING || v->state != VCPU_RUNNABLE) {
+        sched_next();
+    }
+    smp_release_held(c);
+    smp_apply_inbox(v);
+}
+
 static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
+    if (v->vm->spans_harts) {
+        enter_spanning(c, v);
+    }
     if (new_slice || c->current != v) {
         v->vm->console_slice_bytes = 0;
         c->slice_end = c->now + sched_slice;
@@ -73,15 +96,37 @@ static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 
 static bool any_vm_running(void)
 {
-    for (unsigned i = 0; i < nvms; i++) {
-        if (vms[i].state == VM_RUNNING) {
-            return true;
-        }
-    }
-    return false;
+    return __atomic_load_n(&vms_running, __ATOMIC_ACQUIRE) != 0;
 }
 
-static void wake(struct vcpu *v)
+void sched_set_state(struct vcpu *v, enum vcpu_state state)
+{
+    struct pcpu *c = v->pcpu;
+
+    /* Invariant: a RUNNABLE vCPU is in its hart's run ring; a sleeper with a timer in its sleep
+     * heap; nothing else in either. Every state change comes through here to keep it so. */
+    /* Another hart may wake or start a vCPU of this one (its VM spans harts): the queues are
+     * changed under their hart's lock, and that hart is kicked to look at them. */
+    spin_lock(&c->qlock);
+    runq_remove(c, v);
+    sleepq_remove(c, v);
+    v->state = state;
+    if (state == VCPU_RUNNABLE) {
+        runq_add(c, v);
+    } else if (state == VCPU_WFI || state == VCPU_SUSPENDED) {
+        /* Sleepers are unloaded (sched_wfi, sched_sleep): their deadline is in memory. One with an
+         * interrupt pending already (an HSM suspend may begin so) is due at once: the next pass of
+         * its scheduler wakes it, after the exit that put it to sleep is complete. */
+        uint64_t now = arch_time();
+        sleepq_add(c, v, vcpu_arch_irq_pending(&v->arch, now) ? 0 : vcpu_arch_timer_deadline(&v->arch));
+    }
+    spin_unlock(&c->qlock);
+    if (state == VCPU_RUNNABLE) {
+        smp_kick(c);
+    }
+}
+
+void sched_wake(struct vcpu *v)
 {
     /* Resuming from a non-retentive HSM suspend is a restart at resume_addr (ext-hsm.adoc). */
     if (v->state == VCPU_SUSPENDED && v->resume_reset) {
@@ -91,64 +136,64 @@ static void wake(struct vcpu *v)
         vcpu_arch_set_virq(v, IRQ_VS_SOFT, soft);
         return;
     }
-    v->state = VCPU_RUNNABLE;
+    sched_set_state(v, VCPU_RUNNABLE);
 }
 
-/* The runnable vCPU after `after` in round-robin order (wake_due has woken the sleepers that are due). */
-static struct vcpu *pick(struct vcpu *after)
+void sched_virq_raised(struct vcpu *v)
 {
-    unsigned total = nvms * VCPU_MAX;
-    unsigned start = 0;
-
-    if (after) {
-        start = after->vm->id * VCPU_MAX + after->id + 1;
-    }
-    for (unsigned k = 0; k < total; k++) {
-        unsigned n = (start + k) % total;
-        struct vm *vm = &vms[n / VCPU_MAX];
-        struct vcpu *v = &vm->vcpus[n % VCPU_MAX];
-        if (vm->state != VM_RUNNING || n % VCPU_MAX >= vm->nvcpus) {
-            continue;
-        }
-        if (v->state == VCPU_RUNNABLE) {
-            return v;
-        }
-    }
-    return (struct vcpu *)0;
-}
-
-/* Wakes every sleeper whose interrupt is pending. Done before choosing, so that a sleeper already due
- * is not taken for a deadline still ahead: the vCPU chosen would get a slice that ends at once, and
- * the one after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
-static void wake_due(uint64_t now)
-{
-    for (unsigned i = 0; i < nvms; i++) {
-        for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
-            struct vcpu *v = &vms[i].vcpus[j];
-            if (v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) {
-                /* The wake-up test reads the VS state from memory: take it off the hart first. */
-                vcpu_arch_unload(v);
-                if (vcpu_arch_irq_pending(&v->arch, now)) {
-                    wake(v);
-                }
-            }
-        }
+    /* A sleeper wakes when the interrupt is one it has enabled (the WFI rule): the only other way
+     * it wakes is its timer, which the sleep heap watches. */
+    if ((v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) &&
+        vcpu_arch_irq_pending(&v->arch, arch_time())) {
+        sched_wake(v);
     }
 }
 
-/* Earliest timer among sleeping vCPUs: what the idle hart waits for. */
-static uint64_t next_wakeup(void)
+/* The runnable vCPU after `after` in round-robin order over this hart's run ring (wake_due has woken
+ * the sleepers that are due). */
+static struct vcpu *pick(struct pcpu *c, struct vcpu *after)
 {
-    uint64_t t = ~0ull;
+    spin_lock(&c->qlock);
+    struct vcpu *v = runq_next(c, after);
+    spin_unlock(&c->qlock);
+    return v;
+}
 
-    for (unsigned i = 0; i < nvms; i++) {
-        for (unsigned j = 0; j < vms[i].nvcpus && vms[i].state == VM_RUNNING; j++) {
-            const struct vcpu *v = &vms[i].vcpus[j];
-            bool asleep = v->state == VCPU_WFI || v->state == VCPU_SUSPENDED;
-            uint64_t d = asleep ? vcpu_arch_timer_deadline(&v->arch) : ~0ull;
-            t = d < t ? d : t;
+/* Wakes every sleeper whose timer is due. Done before choosing, so that a sleeper already due is not
+ * taken for a deadline still ahead: the vCPU chosen would get a slice that ends at once, and the one
+ * after the sleeper all the time (two busy guests beside one on a short timer: 1 to 100). */
+static void wake_due(struct pcpu *c, uint64_t now)
+{
+    for (;;) {
+        /* Taken off the heap under the lock, woken after it (waking takes it again). */
+        spin_lock(&c->qlock);
+        struct vcpu *v = sleepq_first(c);
+        if (v && v->sq_deadline <= now) {
+            sleepq_remove(c, v);
+        } else {
+            v = (struct vcpu *)0;
         }
+        spin_unlock(&c->qlock);
+        if (!v) {
+            return;
+        }
+        /* Its deadline was read from the state the pending test reads: it is due. A VM on several
+         * harts is locked first: another hart may be waking or stopping the same vCPU. */
+        bool taken = vm_lock(v->vm);
+        if ((v->state == VCPU_WFI || v->state == VCPU_SUSPENDED) &&
+            vcpu_arch_irq_pending(&v->arch, now)) {
+            sched_wake(v);
+        }
+        vm_unlock(v->vm, taken);
     }
+}
+
+/* Earliest timer among this hart's sleeping vCPUs: what the idle hart waits for. */
+static uint64_t next_wakeup(struct pcpu *c)
+{
+    spin_lock(&c->qlock);
+    uint64_t t = sleepq_deadline(c);
+    spin_unlock(&c->qlock);
     return t;
 }
 
@@ -157,20 +202,29 @@ _Noreturn void sched_next(void)
     struct pcpu *c = arch_this_cpu();
     struct vcpu *prev = c->current;
 
+    /* Out of the VM whose exit this was: its lock goes, and a hart stopping it may go on. */
+    smp_release_held(c);
+    __atomic_store_n(&c->in_vm, (struct vm *)0, __ATOMIC_RELEASE);
+
     /* Once per slice: a guest that keeps exiting (polling its UART) reaches here at the end of its
      * slice even when no timer interrupt was ever taken. */
     console_poll();
     for (;;) {
-        if (!any_vm_running()) {
+        /* Every hart sees the last guest stop (they look at least once a slice); one of them ends
+         * the run, the others idle until the firmware powers the machine off. */
+        if (!any_vm_running() && smp_claim_shutdown()) {
             hyp_log("all guests have stopped");
             stats_print();
             unsigned status = vm_run_status();
             conout_flush();
             arch_fw_shutdown(status);
         }
+        /* A kick from another hart (SBI IPI) is taken back before the queues are looked at: one
+         * sent after this raises it again, and the WFI below returns at once. */
+        arch_ipi_clear();
         c->now = arch_time();
-        wake_due(c->now);
-        struct vcpu *v = pick(prev);
+        wake_due(c, c->now);
+        struct vcpu *v = pick(c, prev);
         if (v) {
             run(c, v, true);
         }
@@ -178,7 +232,8 @@ _Noreturn void sched_next(void)
          * console is polled for input. Interrupts stay masked; WFI still wakes on a pending one. */
         c->current = (struct vcpu *)0;
         conout_drain();
-        uint64_t wake = next_wakeup(), poll = arch_time() + sched_slice / (conout_pending() ? DEVICE_TICK_DIV : 1);
+        uint64_t wake = next_wakeup(c);
+        uint64_t poll = arch_time() + sched_slice / (conout_pending() ? DEVICE_TICK_DIV : 1);
         timer_arm(c, wake < poll ? wake : poll);
         vcpu_arch_exit_idles(c);
         arch_idle();
@@ -238,10 +293,14 @@ _Noreturn void sched_wfi(struct vcpu *v)
     if (devices_work(v->vm)) {
         sched_resume(v);
     }
-    /* The wake-up test reads the VS state from memory, so take it off the hart first. */
+    /* The wake-up test reads the VS state from memory, so take it off the hart first; what other
+     * harts raised for it is in by then (they raise under the VM lock this exit holds). */
     vcpu_arch_unload(v);
+    if (v->vm->spans_harts) {
+        smp_apply_inbox(v);
+    }
     if (!vcpu_arch_irq_pending(&v->arch, arch_time())) {
-        v->state = VCPU_WFI;
+        sched_set_state(v, VCPU_WFI);
         /* Every interrupt disabled on every vCPU still alive: nothing can ever wake the guest. */
         if (!vm_can_progress(v->vm)) {
             vm_crash(v->vm, "every vCPU sleeps in WFI with all its interrupts disabled: it can never wake");
@@ -253,7 +312,10 @@ _Noreturn void sched_wfi(struct vcpu *v)
 void sched_sleep(struct vcpu *v, enum vcpu_state state)
 {
     vcpu_arch_unload(v);
-    v->state = state;
+    if (v->vm->spans_harts) {
+        smp_apply_inbox(v); /* as in sched_wfi: a suspend ends on what was raised before it */
+    }
+    sched_set_state(v, state);
 }
 
 void sched_tick(struct vcpu *v)

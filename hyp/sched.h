@@ -19,6 +19,12 @@ _Noreturn void sched_wfi(struct vcpu *v);
 /* v goes to sleep (VCPU_WFI or VCPU_SUSPENDED) after the current exit; woken like WFI. */
 enum vcpu_state;
 void sched_sleep(struct vcpu *v, enum vcpu_state state);
+/* Every change of a vCPU's state: keeps its hart's run and sleep queues in step (hyp/runq.c). */
+void sched_set_state(struct vcpu *v, enum vcpu_state state);
+/* Wakes a sleeping vCPU (a non-retentive HSM suspend restarts it at its resume address). */
+void sched_wake(struct vcpu *v);
+/* An interrupt was raised for v (vcpu_arch_set_virq): a sleeper it is enabled for wakes now. */
+void sched_virq_raised(struct vcpu *v);
 /* Ends the current vCPU's slice at its next exit (it has just woken another vCPU). */
 void sched_yield_soon(void);
 /* The running vCPU set its timer: the hypervisor's own deadline may have to move. */

@@ -212,6 +212,15 @@ void stats_print(void)
         vals[g] = vms[g].stats.longest;
     }
     print_row("longest-exit", vals);
+    /* The longest exit of all, with its cause: what the work budgets are held against. */
+    unsigned worst = 0;
+    for (unsigned g = 1; g < nvms; g++) {
+        worst = vms[g].stats.longest > vms[worst].stats.longest ? g : worst;
+    }
+    if (nvms) {
+        hyp_log("the longest exit: %lu instructions, guest '%s', %s", (unsigned long)vms[worst].stats.longest,
+                vms[worst].cfg->name, exit_cause_name(vms[worst].stats.longest_cause));
+    }
     /* Not exits: the slices it used up, whether the tick or one of its own exits found it so (a
      * slice that ends inside an exit takes no timer interrupt). */
     for (unsigned g = 0; g < nvms; g++) {

@@ -14,11 +14,14 @@
 #include "lib/format.h"
 #include "loader.h"
 #include "sched.h"
+#include "smp.h"
 
 #define RAM_ALIGN (2 * MiB)
 
 struct vm vms[VM_MAX];
 unsigned nvms;
+/* VMs in VM_RUNNING, for every hart's scheduler to see the last one stop without a scan (atomic). */
+unsigned vms_running;
 const struct vm_config *vm_configs;
 unsigned vm_nconfigs;
 
@@ -77,7 +80,7 @@ void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
      * do the results of page-table calls of that life the validator kept for it. */
     v->loop_ticks = 0;
     pv_vcpu_reset(v);
-    v->state = VCPU_RUNNABLE;
+    sched_set_state(v, VCPU_RUNNABLE);
 }
 
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid)
@@ -97,7 +100,7 @@ static void vm_load(struct vm *vm)
         struct vcpu *v = &vm->vcpus[i];
         vcpu_start(v, boot.entry, boot.dtb);
         if (i != 0) {
-            v->state = VCPU_OFF;
+            sched_set_state(v, VCPU_OFF);
         }
     }
 }
@@ -196,6 +199,7 @@ static bool vm_build(struct vm *vm, bool keep_disk)
     }
     vm_load(vm);
     vm->state = VM_RUNNING;
+    __atomic_add_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
     vm->failed = false;
     vm->stop_why[0] = '\0';
     return true;
@@ -212,6 +216,7 @@ unsigned vm_create_all(void)
             continue;
         }
         const char *why = vm_check_config(cfg);
+        why = why ? why : smp_place_check(cfg);
         if (why) {
             hyp_log("guest %u ('%s') not started: %s", i, cfg->name ? cfg->name : "?", why);
             continue;
@@ -223,17 +228,25 @@ unsigned vm_create_all(void)
         /* VMID 0 is left unused so that a VM's translations never alias the hypervisor's bare ones. */
         vm->vmid = nvms + 1;
         nvms++;
+        /* Placed first: starting its vCPUs puts them in their hart's run queue. */
+        smp_place(vm);
         if (!vm_build(vm, false)) {
             /* Logged by vm_build; the slot goes to the next guest (a guest that never ran is no
              * failure of the run, and must not push a later one out). */
+            smp_unplace(vm);
             nvms--;
             memset(vm, 0, sizeof(*vm));
             continue;
         }
-        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU, image %s (%lu bytes), VMID %u",
-                cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa,
-                vm->nvcpus, cfg->image->name, (unsigned long)(cfg->image->end - cfg->image->start),
-                vm->vmid);
+        char where[64];
+        unsigned n = (unsigned)fmt_snprintf(where, sizeof where, "hart%s %lu", vm->spans_harts ? "s" : "",
+                                            vm->pcpu->hartid);
+        for (unsigned j = 1; vm->spans_harts && j < vm->nvcpus && n < sizeof where; j++) {
+            n += (unsigned)fmt_snprintf(where + n, sizeof where - n, ",%lu", vm->vcpus[j].pcpu->hartid);
+        }
+        hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU on %s, image %s (%lu bytes), VMID %u",
+                cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa, vm->nvcpus,
+                where, cfg->image->name, (unsigned long)(cfg->image->end - cfg->image->start), vm->vmid);
         built++;
     }
     return built;
@@ -250,7 +263,7 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
     }
     fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", why);
     for (unsigned i = 0; i < vm->nvcpus; i++) {
-        vm->vcpus[i].state = VCPU_OFF;
+        sched_set_state(&vm->vcpus[i], VCPU_OFF);
         if (c->loaded == &vm->vcpus[i]) {
             c->loaded = (struct vcpu *)0;
         }
@@ -259,7 +272,11 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
             c->exiting = (struct vcpu *)0;
         }
     }
-    vm->state = VM_STOPPED;
+    __atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
+    /* A VM on several harts: the others are kicked out of it and seen to leave, and their G-stage
+     * TLBs flushed for its VMID, before anything of it is freed or reused. */
+    smp_vm_quiesce(vm);
     uint64_t t0 = arch_instret();
     /* The frames go back to the allocator only after no hart can still hold a translation to them. */
     arch_gstage_flush(vm->vmid);

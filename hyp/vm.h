@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <arch/gstage.h>
+#include <arch/spinlock.h>
 #include <arch/vcpu_arch.h>
 
 #include "blk/blk.h"
@@ -21,6 +22,7 @@
 /* As many as a bundle holds (BUNDLE_MAX_GUESTS); the hypervisor keeps about 12 KiB per slot. */
 #define VM_MAX 64
 #define VCPU_MAX 4
+#define SLEEPQ_MAX (VM_MAX * VCPU_MAX) /* every vCPU may sleep on one hart */
 #define NAME_MAX_LEN 16
 /* Guests see RAM where QEMU virt has it, so unmodified software finds it where it expects. */
 #define VM_RAM_BASE 0x80000000ul
@@ -46,6 +48,16 @@ struct vcpu {
     uint64_t resume_arg;
     unsigned loop_ticks;   /* timer ticks in a row that found it faulting at its own trap handler */
     struct vcpu_stats stats; /* what its exits cost one by one (the longest exit, hyp/stats.c) */
+    /* Its hart's queues (hyp/runq.c): in the run ring while RUNNABLE, in the sleep heap while in
+     * WFI or SUSPENDED with a timer set. Changed only by sched_set_state. */
+    struct pcpu *pcpu;     /* the hart it runs on, chosen at creation (hyp/smp.c) */
+    /* Interrupts raised for it by another hart (its VM spans harts): bits of IRQ_VS_SOFT, and
+     * IRQ_VS_EXT when ext_level changed; its own hart applies them before it enters it. Atomic. */
+    uint32_t virq_inbox;
+    uint32_t ext_level;
+    struct vcpu *rq_next, *rq_prev;
+    unsigned sq_slot; /* index + 1 in the sleep heap, 0 when not in it */
+    uint64_t sq_deadline;
 };
 
 enum vm_state {
@@ -94,7 +106,13 @@ struct vm {
     char stop_why[160];  /* why it last stopped, for the operator's list and the end of the run */
     struct pt_alloc alloc; /* frames for it, counted in frames_held (vm_alloc_frames) */
     uint64_t frames_held;  /* frames it holds now: 0 once it has stopped, whatever others hold */
-    struct vcpu *last_vcpu; /* the vCPU whose translations the VMID's VS-stage TLB may hold */
+    struct pcpu *pcpu;      /* the hart of its vCPU 0: its console input and operator commands */
+    /* Its vCPUs run on more than one hart: its exits take `lock`, which then protects everything
+     * of it (vCPU states, devices, console buffers, the validator); a VM on one hart needs none. */
+    bool spans_harts;
+    struct spinlock lock;
+    uint64_t harts_mask;    /* hart ids its vCPUs run on (for remote fences; ids up to 63) */
+    unsigned pcpu_slot;     /* its index in pcpu->vms[] */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
     struct vcpu *tv_last;          /* trap engine: the vCPU of the VM that last entered the guest */
@@ -105,8 +123,11 @@ struct vm {
     struct vblk vblk;     /* emulated virtio-blk (VM_DEV_VIRTIO_BLK) */
 };
 
+/* One per hart the hypervisor runs on (hyp/smp.c), found through tp. Invariant: only its own hart
+ * writes it, except `online` (the hart itself, once) and `released` (the boot hart, once). */
 struct pcpu {
-    unsigned id;
+    uint64_t stack_top;     /* secondary entry (head.S) loads sp from here: PCPU_STACK_TOP */
+    unsigned id;            /* index in pcpus[]: 0 is the boot hart */
     unsigned long hartid;
     struct vcpu *current;   /* the vCPU this hart runs, or NULL when idle */
     struct vcpu *loaded;    /* the vCPU whose VS state is in this hart's CSRs */
@@ -118,7 +139,21 @@ struct pcpu {
      * from here rather than read the time again (on harts without a time CSR each read is a trip
      * through the firmware). */
     uint64_t now;
-    uint64_t stack_top;
+    uint32_t online;        /* set by the hart once its CSRs are set up (atomic) */
+    uint32_t released;      /* set by the boot hart once every guest is built (atomic) */
+    /* The VMs placed on this hart: its scheduler looks at these only, so its work per switch
+     * depends on what this hart runs, not on every guest of the board. */
+    struct vm *vms[VM_MAX];
+    unsigned nvms;
+    unsigned nvcpus;        /* vCPUs placed here, for spreading the next guest */
+    struct vm *in_vm;       /* the VM whose vCPU it runs or whose exit it handles (atomic) */
+    struct vm *held;        /* the VM lock it holds for the exit being handled, or NULL */
+    struct spinlock qlock;  /* its run ring and sleep heap: other harts wake its vCPUs */
+    /* The vCPU of each VM whose translations its VMID's VS-stage TLB may hold on this hart. */
+    struct vcpu *vs_last[VM_MAX];
+    struct vcpu *rq;        /* the run ring's next vCPU (hyp/runq.c), NULL when none is runnable */
+    struct vcpu *sq[SLEEPQ_MAX]; /* sleepers with a timer, a heap on their deadline */
+    unsigned nsq;
 };
 
 struct vcpu *vcpu_of_arch(struct vcpu_arch *a);
@@ -161,5 +196,6 @@ bool vm_can_progress(const struct vm *vm);
 
 extern struct vm vms[VM_MAX];
 extern unsigned nvms;
+extern unsigned vms_running;
 
 #endif

@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_harts import harts_docs, harts_rows  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
 
@@ -248,6 +251,7 @@ def main():
                       (engine, label, workload, ops, instr / ops, total / ops), flush=True)
     if not a.quick:
         rows += linux_rows(a.out)
+        rows += harts_rows()
     path = os.path.join(a.out, "results.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -382,7 +386,7 @@ def write_docs(rows, out):
         "reads InterruptStatus and writes InterruptACK, each a trapped register access; the pv call "
         "needs no acknowledgement because the statuses are written before it returns." %
         (bpv, bfv, tbpv, tbfv),
-        ""] + linux_docs(rows) + capacity_docs(out) + [
+        ""] + linux_docs(rows) + harts_docs(rows, value) + capacity_docs(out) + [
         "Raw rows: `build/bench/results.csv` (engine, flavour, workload, metric, value).", "",
         "![pv against fv](bench.svg)", ""]
     with open(os.path.join(ROOT, "docs", "bench.md"), "w") as f:

@@ -4,6 +4,8 @@
 
 #include <arch/vcpu_arch.h>
 
+#include "vm.h"
+
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 
 /* Read only by the build; -Wmissing-prototypes wants a declaration. */
@@ -29,6 +31,7 @@ void asm_offsets(void)
     DEFINE(VCPU_FAST_STACK_TOP, offsetof(struct vcpu_arch, fast_stack) + sizeof(((struct vcpu_arch *)0)->fast_stack));
     DEFINE(VCPU_FP_F0, offsetof(struct vcpu_fp, f[0]));
     DEFINE(VCPU_FP_FCSR, offsetof(struct vcpu_fp, fcsr));
+    DEFINE(PCPU_STACK_TOP, offsetof(struct pcpu, stack_top));
     DEFINE(HYP_FRAME_SIZE, sizeof(struct vcpu_regs));
 }
 
@@ -43,3 +46,4 @@ _Static_assert((offsetof(struct vcpu_arch, fast_stack) + sizeof(((struct vcpu_ar
                "the short path's stack top must be 16-byte aligned");
 _Static_assert(offsetof(struct vcpu_arch, tv.exit_fence) < 2048, "tv.exit_fence must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, fast_cause) < 2048, "fast_cause must fit a 12-bit immediate");
+_Static_assert(offsetof(struct pcpu, stack_top) < 2048, "head.S loads stack_top with a 12-bit offset");

@@ -30,7 +30,7 @@ unsigned arch_hart_init(bool has_sstc)
     if (arch_engine_trap) {
         /* No hypervisor CSRs to set: every trap of the guest comes here (arch_engine_init). */
         csr_clear(CSR_SSTATUS, SSTATUS_SIE);
-        csr_write(CSR_SIE, 1ul << IRQ_S_TIMER);
+        csr_write(CSR_SIE, (1ul << IRQ_S_TIMER) | (1ul << IRQ_S_SOFT));
         arch_timer_set(~0ull);
         return 0;
     }
@@ -57,21 +57,11 @@ unsigned arch_hart_init(bool has_sstc)
     /* The hypervisor runs with interrupts masked (sstatus.SIE = 0): its own timer only ends a guest's
      * run, since HS interrupts are always taken while V = 1, or wakes an idle WFI. */
     csr_clear(CSR_SSTATUS, SSTATUS_SIE);
-    csr_write(CSR_SIE, 1ul << IRQ_S_TIMER);
+    /* The software interrupt is another hart's kick (arch_fw_send_ipi): it ends a guest's run or an
+     * idle WFI so that this hart looks at what was sent to it. */
+    csr_write(CSR_SIE, (1ul << IRQ_S_TIMER) | (1ul << IRQ_S_SOFT));
     arch_timer_set(~0ull);
     return arch_vmid_bits;
-}
-
-struct pcpu *arch_this_cpu(void)
-{
-    struct pcpu *c;
-    __asm__("mv %0, tp" : "=r"(c));
-    return c;
-}
-
-void arch_set_this_cpu(struct pcpu *c)
-{
-    __asm__ volatile("mv tp, %0" : : "r"(c));
 }
 
 long stimecmp_probe(void);
@@ -105,6 +95,11 @@ void arch_timer_set(uint64_t deadline)
     } else {
         arch_fw_set_timer(deadline);
     }
+}
+
+void arch_ipi_clear(void)
+{
+    csr_clear(CSR_SIP, 1ul << IRQ_S_SOFT);
 }
 
 void arch_idle(void)

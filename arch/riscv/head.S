@@ -2,6 +2,8 @@
 /* Image header and boot entry: OpenSBI (or U-Boot's booti) jumps here in HS-mode with a0 = hartid, a1 = DTB. */
 #include <arch/csr.h>
 
+#include <asm-offsets.h>
+
 /* ELF for RISC-V (psABI): the one dynamic relocation a position-independent image needs. */
 #define R_RISCV_RELATIVE 3
 #define ELF64_RELA_SIZE 24
@@ -75,6 +77,29 @@ boot_entry:
      * Nothing can be printed yet (no console, no relocated pointers): stop this hart. */
 4:  wfi
     j       4b
+
+    /* Secondary harts, started by the boot hart through SBI HSM hart_start (ext-hsm.adoc): satp = 0,
+     * sstatus.SIE = 0, a0 = hartid, a1 = opaque = its struct pcpu, whose stack_top the boot hart
+     * filled in. The image is already relocated and .bss already cleared by the boot hart: doing
+     * either again would undo what the boot hart has built since. */
+    .globl secondary_entry
+    .balign 4
+secondary_entry:
+    csrw    CSR_SIE, zero
+    csrw    CSR_SIP, zero
+    .option push
+    .option norelax
+    lla     gp, __global_pointer$
+    .option pop
+    ld      sp, PCPU_STACK_TOP(a1)
+    mv      tp, a1
+    csrw    CSR_SSCRATCH, zero
+    lla     t0, trap_vector
+    csrw    CSR_STVEC, t0
+    mv      a0, a1
+    call    hyp_secondary_main
+5:  wfi
+    j       5b
 
     .section .bss.stack, "aw", @nobits
     .balign 16

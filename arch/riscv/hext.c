@@ -73,6 +73,12 @@ static void hext_unload(struct vcpu *v)
     if (c->loaded != v) {
         return;
     }
+    /* Started afresh (by another hart, its VM rebuilt) since it was loaded here: what the CSRs hold
+     * is its earlier life's, and must not overwrite the new one. */
+    if (a->flush_on_load) {
+        c->loaded = (struct vcpu *)0;
+        return;
+    }
     a->vs.vsstatus = csr_read(CSR_VSSTATUS);
     a->vs.vsie = csr_read(CSR_VSIE);
     a->vs.vstvec = csr_read(CSR_VSTVEC);
@@ -119,10 +125,12 @@ static void hext_load(struct vcpu *v)
     /* vCPUs of one VM share a VMID, and their guest page tables may reuse an ASID with different
      * roots: what another vCPU of the VM left in the VS-stage TLB is not this one's, even if other
      * VMs ran in between. A vCPU started afresh (HSM, reboot) must not see its earlier life's. */
-    if ((v->vm->last_vcpu && v->vm->last_vcpu != v) || a->flush_on_load) {
+    struct pcpu *c = arch_this_cpu();
+    struct vcpu *last = c->vs_last[v->vm->id];
+    if ((last && last != v) || a->flush_on_load) {
         hext_flush_vvma(0, ~0ull, -1);
     }
-    v->vm->last_vcpu = v;
+    c->vs_last[v->vm->id] = v;
     v->arch.flush_on_load = false;
     /* Always load FP registers, zeros for a vCPU that never used them: the previous guest's values
      * must not be visible to this one. */
@@ -136,7 +144,7 @@ static _Noreturn void hext_run(struct vcpu *v)
 
     vcpu_arch_charge_exit(c);
 
-    if (c->loaded != v) {
+    if (c->loaded != v || v->arch.flush_on_load) {
         if (c->loaded) {
             hext_unload(c->loaded);
         }
@@ -275,7 +283,8 @@ static void hext_set_virq(struct vcpu *v, unsigned irq, bool on)
     uint64_t bit = 1ul << irq;
 
 
-    if (arch_this_cpu()->loaded == v) {
+    /* A vCPU reset since it was loaded here is loaded again from memory before it runs. */
+    if (arch_this_cpu()->loaded == v && !v->arch.flush_on_load) {
         if (on) {
             csr_set(CSR_HVIP, bit);
         } else {
@@ -290,7 +299,8 @@ static void hext_set_virq(struct vcpu *v, unsigned irq, bool on)
 
 static bool hext_virq_pending(const struct vcpu *v, unsigned irq)
 {
-    uint64_t hvip = arch_this_cpu()->loaded == v ? csr_read(CSR_HVIP) : v->arch.vs.hvip;
+    uint64_t hvip = arch_this_cpu()->loaded == v && !v->arch.flush_on_load ? csr_read(CSR_HVIP)
+                                                                           : v->arch.vs.hvip;
 
     return (hvip >> irq) & 1;
 }

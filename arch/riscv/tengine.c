@@ -60,7 +60,9 @@ static uint64_t alias_of(const void *p)
     return (uint64_t)(uintptr_t)p - (uint64_t)(uintptr_t)_start_image + ALIAS_BASE;
 }
 
-void tv_hart_init(void)
+/* The hypervisor's root and the alias, shared by every hart: built once, by the boot hart, before
+ * any other hart starts (and read-only from then on). */
+static void tv_build_tables(void)
 {
     uint64_t start = (uint64_t)(uintptr_t)_start_image, end = (uint64_t)(uintptr_t)_end;
     uint64_t pages = (end - start + 4095) / 4096;
@@ -82,11 +84,22 @@ void tv_hart_init(void)
     hyp_root[SHADOW_RESERVED_SLOT] = alias_pte;
     tv_empty_root[SHADOW_RESERVED_SLOT] = alias_pte;
     hyp_satp = tv_satp_of((uint64_t)(uintptr_t)hyp_root);
+}
+
+void tv_hart_init(void)
+{
+    bool first = !hyp_satp;
+
+    if (first) {
+        tv_build_tables();
+    }
     /* ASIDLEN: write ones to the ASID field and read back (supervisor chapter, "satp"). The hart
      * runs identity-mapped code at physical addresses here, so a Sv39 root must name the same. */
     csr_write(CSR_SATP, hyp_satp | (SATP_ASID_MASK << SATP_ASID_SHIFT));
     uint64_t asid_bits = (csr_read(CSR_SATP) >> SATP_ASID_SHIFT) & SATP_ASID_MASK;
-    tv_asids = asid_bits + 1 >= TV_ASID_SHADOW + SHADOW_SPACES * SHADOW_VIEWS;
+    bool enough = asid_bits + 1 >= TV_ASID_SHADOW + SHADOW_SPACES * SHADOW_VIEWS;
+    /* ASIDs are used only if every hart has enough of them (without, every switch fences). */
+    tv_asids = first ? enough : tv_asids && enough;
     /* From here on the hypervisor runs translated, identity-mapped, so that a trap from a guest (taken
      * on the guest's root) can find the vector through the alias and switch roots there. */
     csr_write(CSR_STVEC, alias_of(tv_vector));

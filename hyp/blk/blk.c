@@ -5,10 +5,16 @@
 
 #include <string.h>
 
+#include <arch/spinlock.h>
+
 #include "console.h"
 #include "drv/virtio_blk.h"
 #include "hyp.h"
 #include "vm.h"
+
+/* Lock: the host disk driver (hyp/drv/virtio_blk.c: its one queue and request header), shared by
+ * every guest with a host disk, whichever hart it runs on. Taken last; held for one request. */
+static struct spinlock host_lock;
 
 bool blk_range_ok(const struct blk_disk *d, uint64_t sector, uint64_t bytes)
 {
@@ -22,7 +28,9 @@ bool blk_range_ok(const struct blk_disk *d, uint64_t sector, uint64_t bytes)
 static void attach_host(struct vm *vm, const struct vm_disk *cfg)
 {
     struct blk_disk *d = &vm->disk;
+    spin_lock(&host_lock);
     uint64_t host = virtio_blk_init() ? virtio_blk_capacity() : 0;
+    spin_unlock(&host_lock);
     uint64_t off = cfg->host_offset_sectors;
     uint64_t want = off < host && !cfg->sectors ? host - off : cfg->sectors;
 
@@ -123,5 +131,8 @@ enum blk_status blk_request(struct blk_disk *d, enum blk_op op, uint64_t sector,
     if (d->kind == BLK_RAM) {
         return ram_request(d, op, sector, segs, nsegs);
     }
-    return virtio_blk_rw(op, d->base + sector, segs, op == BLK_FLUSH ? 0 : nsegs);
+    spin_lock(&host_lock);
+    enum blk_status st = virtio_blk_rw(op, d->base + sector, segs, op == BLK_FLUSH ? 0 : nsegs);
+    spin_unlock(&host_lock);
+    return st;
 }

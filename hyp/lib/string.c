@@ -8,10 +8,29 @@ void *memcpy(void *dst, const void *src, size_t n)
     uint8_t *d = dst;
     const uint8_t *s = src;
 
-    /* Word copies when both sides line up: guest images and pages are copied through here. */
-    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-        for (; n >= 8; n -= 8, d += 8, s += 8) {
-            *(uint64_t *)d = *(const uint64_t *)s;
+    /* Guest buffers may start anywhere, and a byte loop costs five times a word loop (the work
+     * budgets assume words): the destination is aligned first, and a source that is still not
+     * aligned is read a word at a time and shifted into place (little-endian). An aligned word
+     * holding a byte of the source never crosses into another page, so no read can fault. */
+    if (n >= 16) {
+        while ((uintptr_t)d & 7) {
+            *d++ = *s++;
+            n--;
+        }
+        unsigned off = (uintptr_t)s & 7;
+        if (off == 0) {
+            for (; n >= 8; n -= 8, d += 8, s += 8) {
+                *(uint64_t *)d = *(const uint64_t *)s;
+            }
+        } else {
+            const uint64_t *w = (const uint64_t *)(s - off);
+            unsigned lo_shift = off * 8, hi_shift = 64 - off * 8;
+            uint64_t lo = *w++;
+            for (; n >= 8; n -= 8, d += 8, s += 8) {
+                uint64_t hi = *w++;
+                *(uint64_t *)d = (lo >> lo_shift) | (hi << hi_shift);
+                lo = hi;
+            }
         }
     }
     while (n--) {

@@ -22,19 +22,17 @@ long hc_tlb_flush(struct vcpu *v, const uint64_t *args)
     if (args[3] != ~0ull && args[3] > 0xffff) {
         return SBI_ERR_INVALID_PARAM;
     }
-    /* Every vCPU of the VM runs on this hart: a local flush of its VMID reaches them all. */
+    /* A local flush of the VM's VMID, and the same on the other harts its named vCPUs run on. */
     switch (args[0]) {
     case HV_FLUSH_ALL:
-        vcpu_arch_flush_vvma(0, ~0ull, -1);
-        return SBI_SUCCESS;
+        return sbi_fence_range(v->vm, targets, 0, ~0ul, -1);
     case HV_FLUSH_ASID:
         if (asid < 0) {
             return SBI_ERR_INVALID_PARAM;
         }
-        vcpu_arch_flush_vvma(0, ~0ull, asid);
-        return SBI_SUCCESS;
+        return sbi_fence_range(v->vm, targets, 0, ~0ul, asid);
     case HV_FLUSH_RANGE:
-        return sbi_fence_range(args[1], args[2], asid);
+        return sbi_fence_range(v->vm, targets, args[1], args[2], asid);
     default:
         return SBI_ERR_INVALID_PARAM;
     }

@@ -49,7 +49,10 @@ static inline struct sbi_ret sbi_err(long error)
 /* Shared by the IPI/RFENCE extensions and their legacy forms. */
 struct vm;
 void sbi_send_ipis(struct vm *vm, uint64_t targets);
-long sbi_fence_range(unsigned long start, unsigned long size, long asid);
+/* Fences the guest TLB (asid < 0: every ASID) / instruction fetch of the vCPUs in targets, here and
+ * on every other hart one of them runs on; an SBI error. */
+long sbi_fence_range(struct vm *vm, uint64_t targets, unsigned long start, unsigned long size, long asid);
+long sbi_fence_i(struct vm *vm, uint64_t targets);
 
 extern const struct sbi_ext sbi_ext_base;
 extern const struct sbi_ext sbi_ext_ipi;

@@ -7,6 +7,7 @@
 
 #include "hartmask.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 
 void sbi_send_ipis(struct vm *vm, uint64_t targets)
@@ -14,12 +15,20 @@ void sbi_send_ipis(struct vm *vm, uint64_t targets)
     struct vcpu *self = arch_this_cpu()->current;
 
     for (unsigned i = 0; i < vm->nvcpus; i++) {
-        /* A stopped vCPU takes no interrupt; a sleeping one wakes on it (the scheduler sees it). */
-        if ((targets >> i) & 1 && vm->vcpus[i].state != VCPU_OFF) {
-            vcpu_arch_set_virq(&vm->vcpus[i], IRQ_VS_SOFT, true);
-            if (&vm->vcpus[i] != self) {
-                sched_yield_soon();
-            }
+        /* A stopped vCPU takes no interrupt; a sleeping one wakes on it now. */
+        struct vcpu *t = &vm->vcpus[i];
+        if (!((targets >> i) & 1) || t->state == VCPU_OFF) {
+            continue;
+        }
+        if (t->pcpu != arch_this_cpu()) {
+            /* Its hart takes the interrupt in before it next enters it, kicked by an SBI IPI. */
+            smp_raise_remote(t, IRQ_VS_SOFT, true);
+            continue;
+        }
+        vcpu_arch_set_virq(t, IRQ_VS_SOFT, true);
+        sched_virq_raised(t);
+        if (t != self) {
+            sched_yield_soon();
         }
     }
 }

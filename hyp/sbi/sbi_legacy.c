@@ -100,15 +100,14 @@ static struct sbi_ret legacy_ipi_fence(struct vcpu *v, const struct sbi_call *c)
         sbi_send_ipis(v->vm, targets);
         return sbi_ok(0);
     case SBI_EXT_LEGACY_REMOTE_FENCE_I:
-        vcpu_arch_fence_i();
-        return sbi_ok(0);
+        return sbi_ok((unsigned long)sbi_fence_i(v->vm, targets));
     case SBI_EXT_LEGACY_REMOTE_SFENCE_VMA:
-        return sbi_ok((unsigned long)sbi_fence_range(c->args[1], c->args[2], -1));
+        return sbi_ok((unsigned long)sbi_fence_range(v->vm, targets, c->args[1], c->args[2], -1));
     default: /* SBI_EXT_LEGACY_REMOTE_SFENCE_VMA_ASID */
         if (c->args[3] > 0xffff) {
             return sbi_ok((unsigned long)SBI_ERR_INVALID_PARAM);
         }
-        return sbi_ok((unsigned long)sbi_fence_range(c->args[1], c->args[2], (long)c->args[3]));
+        return sbi_ok((unsigned long)sbi_fence_range(v->vm, targets, c->args[1], c->args[2], (long)c->args[3]));
     }
 }
 

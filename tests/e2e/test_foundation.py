@@ -71,12 +71,14 @@ def test_boot_banner_reports_platform():
     assert "hyp: uart: ns16550a at 0x10000000" in out
     assert "hyp: plic: sifive,plic-1.0.0 at 0xc000000, 96 sources" in out
     assert "hyp: clint: sifive,clint0 at 0x2000000" in out
-    # OpenSBI's boot-hart lottery may pick either hart; the other one stays parked in the firmware.
+    # OpenSBI's boot-hart lottery may pick either hart; the other one is stopped in the firmware
+    # until the hypervisor starts it, and then runs guests too.
     boot_hart = re.search(r"hyp: engine: hext on hart ([01])", out)
     assert boot_hart, out
     other = 1 - int(boot_hart.group(1))
     assert re.search(r"hyp: hart %s: .*H, Sstc: boot hart" % boot_hart.group(1), out)
     assert re.search(r"hyp: hart %d: .*H, Sstc: parked \(stopped in firmware\)" % other, out)
+    assert "hyp: hart %d: hext, running guests (1 vCPUs)" % other in run.lines, out
 
 
 def test_memory_size_from_device_tree():

@@ -366,6 +366,7 @@ static void setup(struct fuzz_in *in)
         struct vcpu *v = &vm.vcpus[i];
         v->vm = &vm;
         v->id = i;
+        v->pcpu = arch_this_cpu(); /* one hart: every IPI and fence is local */
         v->state = i == 0 ? VCPU_RUNNABLE : (enum vcpu_state)((states >> (2 * i)) & 3);
         v->arch.regs.sepc = VM_RAM_BASE + 0x1000 * (i + 1);
         for (unsigned r = 1; r < 32; r++) {

@@ -133,6 +133,36 @@ void sched_yield_soon(void)
 {
 }
 
+/* ---- one hart: nothing crosses to another (every vCPU's pcpu is this one) ---- */
+void sched_virq_raised(struct vcpu *v)
+{
+    (void)v;
+}
+
+void smp_raise_remote(struct vcpu *t, unsigned irq, bool level)
+{
+    (void)t;
+    (void)irq;
+    (void)level;
+    abort(); /* no vCPU is on another hart here */
+}
+
+long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
+{
+    (void)harts;
+    (void)start;
+    (void)size;
+    (void)asid;
+    abort();
+}
+
+long arch_fw_remote_fence_i(uint64_t harts)
+{
+    (void)harts;
+    abort();
+}
+
+
 void sched_timer_changed(struct vcpu *v)
 {
     (void)v;

@@ -111,6 +111,7 @@ static struct vm vm;
 static struct vcpu *v = &vm.vcpus[0];
 static uint8_t *ram;
 
+static struct pcpu this_cpu;
 static inline void setup(void)
 {
     static const struct vm_config cfg = { .name = "t" };
@@ -128,6 +129,9 @@ static inline void setup(void)
     memset(clean_bits, 0xff, sizeof clean_bits);
     vm.clean = (struct ram_clean){ clean_bits, RAM_SIZE / 4096, 0 };
     vm.nvcpus = 1;
+    for (unsigned i = 0; i < VCPU_MAX; i++) {
+        vm.vcpus[i].pcpu = &this_cpu;
+    }
     v->vm = &vm;
     v->state = VCPU_RUNNABLE;
     v->arch.regs.sepc = 0x80001000;
@@ -179,6 +183,38 @@ void vcpu_start(struct vcpu *t, uint64_t entry, uint64_t arg)
 void sched_sleep(struct vcpu *t, enum vcpu_state state)
 {
     t->state = state;
+}
+
+/* The queues are hyp/runq.c's (test_runq.c); here a raised interrupt only counts. */
+static unsigned virq_raised;
+void sched_virq_raised(struct vcpu *t)
+{
+    (void)t;
+    virq_raised++;
+}
+
+/* One hart: every vCPU is on it (setup), so nothing is raised or fenced on another. */
+void smp_raise_remote(struct vcpu *t, unsigned irq, bool level)
+{
+    (void)t;
+    (void)irq;
+    (void)level;
+    abort();
+}
+
+long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
+{
+    (void)harts;
+    (void)start;
+    (void)size;
+    (void)asid;
+    abort();
+}
+
+long arch_fw_remote_fence_i(uint64_t harts)
+{
+    (void)harts;
+    abort();
 }
 
 void vcpu_arch_set_virq(struct vcpu *t, unsigned irq, bool on)

@@ -511,3 +511,28 @@ TEST(guest_isa_filters_what_the_engine_does_not_give)
     platform_guest_isa("rv64imafdc_zicsr_zifencei", false, out, 17);
     CHECK_STR(out, "rv64imafdc_zicsr");
 }
+
+/* hyp.harts=<list>: ids and ranges; anything else is refused whole, never half taken. */
+TEST(harts_list_parses_ids_and_ranges)
+{
+    uint64_t m = 0;
+
+    CHECK(platform_parse_harts("1,3-4", &m));
+    CHECK_EQ(m, 0x1aull);
+    CHECK(platform_parse_harts("0", &m));
+    CHECK_EQ(m, 1ull);
+    CHECK(platform_parse_harts("63", &m));
+    CHECK_EQ(m, 1ull << 63);
+    CHECK(platform_parse_harts("0-63", &m));
+    CHECK_EQ(m, ~0ull);
+    m = 7;
+    CHECK(!platform_parse_harts("", &m));
+    CHECK(!platform_parse_harts("64", &m));
+    CHECK(!platform_parse_harts("4-2", &m));
+    CHECK(!platform_parse_harts("1,", &m));
+    CHECK(!platform_parse_harts("1;2", &m));
+    CHECK(!platform_parse_harts("-1", &m));
+    CHECK(!platform_parse_harts("99999999999999999999", &m));
+    CHECK(!platform_parse_harts("2-", &m));
+    CHECK_EQ(m, 7ull);
+}

@@ -402,6 +402,40 @@ TEST(bundle_bad_descriptions)
     CHECK(find("dup") != NULL);
 }
 
+/* cpus = <hart ids>: the affinity set, each id below 64, one cell each. */
+TEST(bundle_cpus_affinity)
+{
+    struct fdt_writer w;
+    const uint8_t two[8] = { 0, 0, 0, 1, 0, 0, 0, 3 }, big[4] = { 0, 0, 0, 64 }, odd[6] = { 0 };
+
+    begin(&w);
+    image_embedded(&w, "k", kern, sizeof kern);
+    guests(&w);
+    guest(&w, "pinned", "k", 16);
+    fdtw_prop(&w, "cpus", two, sizeof two);
+    fdtw_end_node(&w);
+    guest(&w, "any", "k", 16);
+    fdtw_end_node(&w);
+    guest(&w, "far", "k", 16);
+    fdtw_prop(&w, "cpus", big, sizeof big);
+    fdtw_end_node(&w);
+    guest(&w, "ragged", "k", 16);
+    fdtw_prop(&w, "cpus", odd, sizeof odd);
+    fdtw_end_node(&w);
+    guest(&w, "empty", "k", 16);
+    fdtw_prop(&w, "cpus", odd, 0);
+    fdtw_end_node(&w);
+    size_t len = finish(&w, NULL, 0);
+
+    CHECK_EQ(bundle_parse(buf, len, true, &b), 0);
+    CHECK_EQ(b.nguests, 2);
+    CHECK_EQ(find("pinned")->cpus, (1ull << 1) | (1ull << 3));
+    CHECK_EQ(find("any")->cpus, 0ull);
+    CHECK(said("guest 'far' not started: cpus names hart 64"));
+    CHECK(said("guest 'ragged' not started: cpus is not a list of hart ids"));
+    CHECK(said("guest 'empty' not started: cpus is not a list of hart ids"));
+}
+
 TEST(bundle_too_many_guests)
 {
     struct fdt_writer w;

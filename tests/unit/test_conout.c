@@ -38,6 +38,20 @@ TEST(a_busy_uart_holds_nothing_up)
     CHECK(conout_pending());
 }
 
+TEST(a_drain_is_bounded)
+{
+    busy_for = 0;
+    conout_flush();
+    wired = 0;
+    for (unsigned i = 0; i < 3 * CONOUT_DRAIN_MAX; i++) {
+        conout_putc('x');
+    }
+    conout_drain(); /* a UART that is never busy: still one bounded share */
+    CHECK_EQ(wired, CONOUT_DRAIN_MAX);
+    conout_flush();
+    CHECK_EQ(wired, 3 * CONOUT_DRAIN_MAX);
+}
+
 TEST(bytes_arrive_once_in_order)
 {
     busy_for = 0;

@@ -10,6 +10,7 @@
 #include "devices.h"
 #include "hyp.h"
 #include "loader.h"
+#include "smp.h"
 #include "vm.h"
 
 /* ---- the rest of the hypervisor, reduced to what these tests look at ---- */
@@ -20,6 +21,35 @@ struct frame_alloc frames;
 struct pcpu *arch_this_cpu(void)
 {
     return &cpu;
+}
+
+/* One hart: every guest goes on it (placement itself is hyp/smp.c's, tested on QEMU). */
+const char *smp_place_check(const struct vm_config *cfg)
+{
+    (void)cfg;
+    return (const char *)0;
+}
+
+void smp_place(struct vm *vm)
+{
+    vm->pcpu = &cpu;
+}
+
+void smp_unplace(struct vm *vm)
+{
+    vm->pcpu = (struct pcpu *)0;
+}
+
+/* One hart: no other is ever inside a VM. */
+void smp_vm_quiesce(struct vm *vm)
+{
+    (void)vm;
+}
+
+/* Without queues: the state is what these tests look at. */
+void sched_set_state(struct vcpu *v, enum vcpu_state state)
+{
+    v->state = state;
 }
 
 void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1)

@@ -13,9 +13,24 @@ struct pcpu;
 /* Hart set-up: trap vector, delegation, counters; has_sstc picks how time is kept. Returns VMIDLEN. */
 unsigned arch_hart_init(bool has_sstc);
 
-/* This hart's per-cpu block, kept in tp. */
+/* This hart's per-cpu block, kept in tp. Inline on the target: every exit asks for it several times.
+ * Host builds (unit tests, fuzzers) provide their own. */
+#if defined(__riscv)
+static inline struct pcpu *arch_this_cpu(void)
+{
+    struct pcpu *c;
+    __asm__("mv %0, tp" : "=r"(c));
+    return c;
+}
+
+static inline void arch_set_this_cpu(struct pcpu *c)
+{
+    __asm__ volatile("mv tp, %0" : : "r"(c) : "memory");
+}
+#else
 struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
+#endif
 
 uint64_t arch_time(void);
 /* The hypervisor's timer has fired (its deadline passed) and was not set again since. */
@@ -43,6 +58,18 @@ _Noreturn void arch_fw_shutdown(unsigned status);
 /* QEMU's test finisher (sifive,test0/1), 0 for none: set once the device tree is read. */
 void arch_fw_set_finisher(uint64_t base);
 long arch_fw_hart_status(unsigned long hartid); /* SBI HSM state, or a negative SBI error */
+/* Starts a stopped hart at the secondary entry (head.S) with tp = c and sp = c->stack_top; then
+ * hyp_secondary_main(c). Returns the SBI error (0: it will start). */
+long arch_fw_hart_start(unsigned long hartid, struct pcpu *c);
+/* Cross-hart calls through the firmware (hart ids 0-63, a bit each); the SBI error. send_ipi raises
+ * the supervisor software interrupt on each (arch_ipi_clear takes it back). The fences are done on
+ * every hart named before they return. hfence_vvma: asid < 0 for every ASID; the VMID is the one the
+ * calling hart has loaded. */
+long arch_fw_send_ipi(uint64_t harts);
+long arch_fw_remote_fence_i(uint64_t harts);
+long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid);
+long arch_fw_remote_hfence_gvma_vmid(uint64_t harts, unsigned vmid);
+void arch_ipi_clear(void);
 struct arch_fw_info {
     long spec_version;
     long impl_id;

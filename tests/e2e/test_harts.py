@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""Every hart: secondary harts started through SBI HSM, guests placed on them (cpus affinity or
+spread), hyp.harts, monitor cores left alone. Runs without -icount: harts run in parallel."""
+import re
+
+import pytest
+
+from conftest import ENGINES, boot
+from test_foundation import check_demo
+
+GUESTS = {"pv-a": "pv", "fv-b": "fv", "pv-c": "pv", "fv-d": "fv"}
+
+# Four application harts on each board: virt's 0-3 (with H, or without it for the trap engine), and
+# the HiFive Unleashed's U54s 1-4 beside its E51 (hart 0, no MMU: left alone).
+BOARDS = {
+    "hext": (dict(ENGINES["hext"], SMP=4), "hext", [0, 1, 2, 3]),
+    "trap": (dict(ENGINES["trap"], SMP=4), "trap", [0, 1, 2, 3]),
+    "sifive_u": (dict(ENGINES["sifive_u"], SMP=5), "trap", [1, 2, 3, 4]),
+}
+
+
+def placed(run):
+    """guest name -> the hart id its placement line names."""
+    out = {}
+    for l in run.lines:
+        m = re.match(r"hyp: guest '([\w.-]+)': .* vCPU on hart (\d+),", l)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+@pytest.mark.parametrize("board", sorted(BOARDS))
+def test_four_guests_one_per_hart(board):
+    env, engine, harts = BOARDS[board]
+    run = boot("harts", **env)
+    assert run.returncode == 0, run.output
+    for name, flavour in GUESTS.items():
+        check_demo(run, name, flavour=flavour)
+        assert "hyp: guest '%s' stopped: shutdown" % name in run.lines
+    where = placed(run)
+    # cpus = <3> pins pv-a; the others go one to each hart left, so every hart runs one guest.
+    assert where["pv-a"] == 3, run.output
+    assert sorted(where.values()) == harts, run.output
+    for h in harts:
+        assert "hyp: hart %d: %s, running guests (1 vCPUs)" % (h, engine) in run.lines, run.output
+    if board == "sifive_u":
+        assert "hyp: hart 0: left alone: disabled in the device tree" in run.lines, run.output
+    assert "hyp: all guests have stopped" in run.lines
+
+
+def test_harts_bootarg_leaves_harts_alone():
+    run = boot("harts", SMP=4, APPEND="hyp.harts=0-2")
+    assert run.returncode == 0, run.output
+    assert "hyp: hart 3: left alone: not in hyp.harts" in run.lines, run.output
+    # pv-a may run on hart 3 only, which is not in use: it is refused, the others spread over 0-2.
+    assert "hyp: guest 0 ('pv-a') not started: its cpus name no hart the hypervisor runs guests on" \
+        in run.lines, run.output
+    where = placed(run)
+    assert sorted(where.values()) == [0, 1, 2], run.output
+    for name in ("fv-b", "pv-c", "fv-d"):
+        check_demo(run, name, flavour=GUESTS[name])
+
+
+def test_bad_harts_list_uses_every_hart():
+    run = boot("harts", SMP=2, APPEND="hyp.harts=1,x")
+    assert run.returncode == 0, run.output
+    assert "hyp: hyp.harts=1,x: not a list of hart ids (0-63) and ranges: every usable hart is used" \
+        in run.lines, run.output
+    # Both harts take guests (pv-a, pinned to hart 3, which this board lacks, is not started).
+    counts = sorted(int(m.group(1)) for m in
+                    (re.match(r"hyp: hart [01]: hext, running guests \((\d) vCPUs\)", l) for l in run.lines) if m)
+    assert counts == [1, 2], run.output
+
+
+@pytest.mark.parametrize("engine", ["hext", "trap"])
+def test_linux_four_vcpus_on_four_harts(engine):
+    from test_linux import check_init
+    run = boot("linux-smp4", timeout=240, SMP=4, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-smp4")
+    check_init(lines, 4)
+    assert "smp: Brought up 1 node, 4 CPUs" in lines, run.output
+    if engine == "hext":
+        # One vCPU per hart: IPIs, remote fences and the stop cross harts.
+        assert re.search(r"hyp: guest 'linux-smp4': .* 4 vCPU on harts 0,1,2,3,", run.output), run.output
+        for h in range(4):
+            assert "hyp: hart %d: hext, running guests (1 vCPUs)" % h in run.lines, run.output
+        assert run.exits()["linux-smp4"]["irq-s-soft"] > 0, run.output
+    else:
+        # The trap engine keeps a guest's vCPUs on one hart (docs/architecture.md, "Every hart").
+        assert re.search(r"hyp: guest 'linux-smp4': .* 4 vCPU on hart 0,", run.output), run.output
+
+
+# The stress guest: 10^5 operations where the run is quick enough (one hart's worth of threads on this
+# host); a tenth where four harts share two host cores under multi-threaded TCG.
+STRESS = {
+    ("hext", 2): 1, ("trap", 2): 1, ("hext", 4): 10, ("trap", 4): 10,
+}
+
+
+@pytest.mark.parametrize("engine,smp", sorted(STRESS))
+def test_smp_stress(engine, smp):
+    div = STRESS[(engine, smp)]
+    run = boot("smpstress", timeout=400, SMP=smp, APPEND="hyp.guestargs=div=%d" % div, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("smpstress")
+    m = [re.match(r"smpstress: (\d+) operations, (\d+) failures$", l) for l in lines]
+    m = [x for x in m if x]
+    assert m, run.output
+    assert int(m[0].group(2)) == 0, run.output
+    assert int(m[0].group(1)) >= 100000 // div, run.output
+    assert "hyp: guest 'smpstress' stopped: shutdown" in run.lines, run.output
+    if engine == "hext":
+        # vCPU 0 and vCPU 1 (the two sides of every phase) run on different harts.
+        assert re.search(r"3 vCPU on harts 0,1,", run.output), run.output
