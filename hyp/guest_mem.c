@@ -2,6 +2,8 @@
 // Guest-physical range checks. Guest RAM is one contiguous host run, so a range check is the whole story.
 #include "guest_mem.h"
 
+#include <arch/arch.h>
+
 #include "mm.h"
 #include "vm.h"
 
@@ -41,4 +43,15 @@ void *guest_ram_dma_ptr(const struct vm *vm, uint64_t gpa, uint64_t len)
      * scan its RAM (a virtio descriptor may be as long as RAM, and there are many per notify). */
     uint64_t first = (gpa - VM_RAM_BASE) / PAGE_SIZE, last = (gpa - VM_RAM_BASE + len - 1) / PAGE_SIZE;
     return ptval_typed_frames(&vm->mmu.val, first, last - first + 1) == 0 ? p : (void *)0;
+}
+
+void *guest_ram_write_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    void *p = guest_ram_dma_ptr(vm, gpa, len);
+
+    /* A virtio request may name thousands of buffers: two compares each away from the range. */
+    if (p && len && gpa < vm->watch_hi && gpa + len > vm->watch_lo) {
+        vm_arch_guest_write(vm, gpa, len);
+    }
+    return p;
 }

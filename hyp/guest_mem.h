@@ -18,5 +18,8 @@ void *guest_ram_ptr(const struct vm *vm, uint64_t gpa, uint64_t len);
  * read): checked as guest_ram_ptr, and NULL as well when a frame of it is one the page-table
  * validator has typed as a table, which only validated updates may change. */
 void *guest_ram_dma_ptr(const struct vm *vm, uint64_t gpa, uint64_t len);
+/* guest_ram_dma_ptr for a range the hypervisor is about to store into: the engine's own changes
+ * to that memory (the trap engine's patched instructions) are undone first. */
+void *guest_ram_write_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 
 #endif

@@ -113,7 +113,8 @@ void stats_fold(struct vcpu *v)
     v->vm->stats.exc[EXC_U_ECALL] += v->arch.tv.fast_fwd;
     v->vm->stats.fast_priv += v->arch.tv.fast_priv;
     v->vm->stats.fast_fwd += v->arch.tv.fast_fwd;
-    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = 0;
+    v->vm->stats.fast_patch += v->arch.tv.fast_patch;
+    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = v->arch.tv.fast_patch = 0;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
     v->arch.fast_exits = 0;
     v->arch.hyp_instret = 0;
@@ -216,6 +217,20 @@ void stats_print(void)
             vals[g] = vms[g].shadow.vm_drops;
         }
         print_row("shadow-drops-new-table", vals);
+        /* Privileged instructions patched (arch/tpatch.h), of the short path's those that ran
+         * patched, and frames whose patches a data access or device write undid. */
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].shadow.patch.patched;
+        }
+        print_row("patched-insns", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.fast_patch;
+        }
+        print_row("short-path-patched", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].shadow.patch.undone;
+        }
+        print_row("patch-frames-undone", vals);
     }
 }
 

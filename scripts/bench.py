@@ -70,7 +70,8 @@ def exit_table(out, guest):
 
 # Rows of the exit table that count something else.
 NOT_EXITS = ("hyp-instructions", "longest-exit", "shadow-drops-all", "shadow-drops-new-table",
-             "short-path-priv", "short-path-syscall")
+             "short-path-priv", "short-path-syscall", "patched-insns", "short-path-patched",
+             "patch-frames-undone")
 
 
 def measure(config, guest, workload, n, extra, engine):

@@ -123,6 +123,7 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base,
     vm->table_writes = 0;
     vm->vm_drops = 0;
     vm->revokes = 0;
+    tpatch_init(&vm->patch);
     shadow_vm_reset(vm);
 }
 
@@ -467,6 +468,14 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     if (s->vm && !env->bare) {
         protect_path(s->vm, ops, &path, va);
     }
+    /* A frame holding patches is execute-only: the guest must never read the patch. Its data
+     * accesses undo the frame's patches first (the caller), then come back as ordinary fills. */
+    bool patched = s->vm && tpatch_frame_patched(&s->vm->patch, page);
+    /* Guest user code would take the patch's load fault where its own illegal instruction is due:
+     * it runs the originals. */
+    if (patched && (acc != SHADOW_EXEC || view == SHADOW_USER)) {
+        return SHADOW_PATCHED;
+    }
     bool table_page = s->vm && shadow_wp_find(s->vm, page);
     /* A store to a table the shadow protects is carried out by the hypervisor, unless the frame must
      * stay read-only altogether (a validated table: only its hypercalls change it). */
@@ -480,7 +489,7 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
      * hardware never needs to update it. */
     uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
     bool user_page = (pte & PTE_U) != 0;
-    if ((pte & PTE_R) || (env->mxr && (pte & PTE_X))) {
+    if (((pte & PTE_R) || (env->mxr && (pte & PTE_X))) && !patched) {
         flags |= PTE_R;
     }
     if ((pte & PTE_X) && !(view != SHADOW_USER && user_page)) {
@@ -495,7 +504,9 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
                (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0;
     /* Not over a protected table either, even read-only: its loads and stores would keep replacing
      * each other's mappings. */
-    if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) || (s->vm && any_protected_in(s->vm, mega, MEGA)))) {
+    if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) ||
+                (s->vm && any_protected_in(s->vm, mega, MEGA)) ||
+                (s->vm && tpatch_any_in(&s->vm->patch, mega, MEGA)))) {
         big = false;
     }
     if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {

@@ -13,6 +13,7 @@
 #include <arch/layout.h>
 #include <arch/privemu.h>
 #include <arch/shadow.h>
+#include <arch/tpatch.h>
 #include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
@@ -176,6 +177,7 @@ void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
     a->tv.hyp_satp = hyp_satp;
     a->tv.phys_self = (uint64_t)(uintptr_t)a;
     a->tv.alias_self = alias_of(a);
+    a->tv.patch_alias = (const struct tpatch *)(uintptr_t)alias_of(&v->vm->shadow.patch);
     a->flush_on_load = true;
 }
 
@@ -237,6 +239,12 @@ _Noreturn void tv_run(struct vcpu *v)
         struct shadow_ops o = tv_ops_for(v->vm);
         shadow_drop_all(&a->tv.sh, &o);
         a->flush_on_load = false;
+    }
+    /* Before the fence decision: a frame's first patch drops every tree. Only after an exit the
+     * engine handled itself (a fill, an emulated instruction), which is short: a device access or
+     * an SBI call may already be near the work bound of one exit (DESIGN.md, "Bounded work"). */
+    if (a->tv.nwant && a->tv.exit_done) {
+        tv_patch_pending(v);
     }
     tv_timer_check(v, csr_read(CSR_TIME));
     int irq = priv_pending_irq(a);
@@ -344,6 +352,27 @@ static void emulate_privileged(struct vcpu *v)
 
 
 
+/* A guest kernel's load page fault that is a patched instruction's (tpatch_vm.c): emulated as the
+ * original, as if it had trapped as illegal, or retried when this hart fetched stale bytes. */
+static bool patched_insn(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+    uint32_t insn;
+    bool retry;
+
+    if (!tv_patch_fault(v, a->stval, &insn, &retry)) {
+        return false;
+    }
+    if (retry) {
+        a->scause = EXIT_PRIV_INSN;
+        a->tv.exit_done = true;
+        return true;
+    }
+    a->stval = insn;
+    emulate_privileged(v);
+    return true;
+}
+
 _Noreturn void tv_trap(struct vcpu_arch *a)
 {
     struct vcpu *v = vcpu_of_arch(a);
@@ -375,8 +404,13 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
                 tv_reflect(a, cause, a->stval);
             }
             break;
-        case EXC_INSN_PAGE_FAULT:
         case EXC_LOAD_PAGE_FAULT:
+            if (a->tv.vmode && patched_insn(v)) {
+                break;
+            }
+            tv_page_fault(v, cause);
+            break;
+        case EXC_INSN_PAGE_FAULT:
         case EXC_STORE_PAGE_FAULT:
             tv_page_fault(v, cause);
             break;
@@ -493,4 +527,5 @@ const struct vcpu_engine_ops trap_engine_ops = {
     .set_root = tv_set_root,
     .root_in_use = tv_root_in_use,
     .get_satp = tv_get_satp,
+    .guest_write = tv_patch_dma,
 };

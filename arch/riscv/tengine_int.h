@@ -65,6 +65,14 @@ void tv_drop_all(struct vcpu *v);
 void tv_select_root(struct vcpu *v);
 /* A page fault of the guest (code: its scause). */
 void tv_page_fault(struct vcpu *v, uint64_t code);
+/* The guest physical address the guest's current regime executes va from, for its kernel. */
+bool tv_translate_exec(struct vcpu *v, uint64_t va, uint64_t *gpa);
+/* Patched privileged instructions (tpatch_vm.c, arch/tpatch.h). */
+void tv_patch_pending(struct vcpu *v);
+bool tv_patch_fault(struct vcpu *v, uint64_t addr, uint32_t *insn, bool *retry);
+void tv_patch_dma(struct vm *vm, uint64_t gpa, uint64_t len);
+void tv_patch_undo(struct vm *vm, uint64_t gpa);
+void tv_patch_reset(struct vm *vm);
 /* Enters the guest's trap handler for one of its own traps. */
 void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
 

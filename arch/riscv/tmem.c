@@ -75,6 +75,7 @@ int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc)
 
 void tv_vm_reboot(struct vm *vm)
 {
+    tv_patch_reset(vm);
     tv_drop_vm_shadows(vm, 0, true);
 }
 
@@ -241,6 +242,11 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
     case SHADOW_TABLE_WRITE:
         table_write(v, gpa);
         return;
+    case SHADOW_PATCHED:
+        tv_patch_undo(v->vm, gpa);
+        a->scause = EXIT_SHADOW_FILL;
+        a->tv.exit_done = true;
+        return;
     case SHADOW_WRITE_PROTECTED:
         vm_log(v->vm, "stored to one of its validated page tables at 0x%lx: page fault", (unsigned long)va);
         tv_reflect(a, code, va);
@@ -289,7 +295,25 @@ static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, voi
     for (unsigned i = 0; i < len; i++) {
         ((uint8_t *)out)[i] = p[i];
     }
+    /* What the guest would read: its own instructions, not their patches. */
+    tpatch_fixup(&v->vm->shadow.patch, gpa, out, len);
     return true;
+}
+
+bool tv_translate_exec(struct vcpu *v, uint64_t va, uint64_t *gpa)
+{
+    struct shadow_env e;
+    uint64_t pte;
+    unsigned level;
+
+    (void)env_of(v, &e);
+    if (v->arch.tv.direct_root) {
+        return false;
+    }
+    struct shadow_ops o = tv_ops_for(v->vm);
+    enum shadow_view view = e.sum ? SHADOW_KERNEL_SUM : SHADOW_KERNEL;
+    return shadow_translate(&o, &e, view, va, SHADOW_EXEC, false, gpa, &pte, &level,
+                            (struct shadow_path *)0) == SHADOW_OK;
 }
 
 bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)

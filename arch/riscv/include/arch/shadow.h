@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/tpatch.h>
+
 enum shadow_view {
     SHADOW_KERNEL = 0,     /* guest kernel, sstatus.SUM = 0: its U pages are out of reach */
     SHADOW_KERNEL_SUM = 1, /* guest kernel, SUM = 1: its U pages readable and writable, not executable */
@@ -38,6 +40,8 @@ enum shadow_result {
     SHADOW_WRITE_PROTECTED, /* a store the guest's tables allow to a frame that must stay read-only */
     SHADOW_TABLE_WRITE,  /* a store to one of the guest's page tables: emulate it, then call
                           * shadow_table_written (*gpa says where) */
+    SHADOW_PATCHED,      /* a load or store to a frame holding patched instructions (arch/tpatch.h):
+                          * undo its patches, then retry (*gpa says where) */
 };
 
 /* The root slot every hardware root gives the hypervisor's alias (VA 0xffffffffc0000000 up). */
@@ -97,6 +101,9 @@ struct shadow_vm {
     uint64_t table_writes; /* guest stores to its tables, carried out by the hypervisor */
     uint64_t vm_drops;     /* every tree dropped: a frame became a table while mapped writable */
     uint64_t revokes;      /* writable leaves taken back from a frame that became a table */
+    /* Patched instructions: frames holding them are mapped execute-only. Not part of what
+     * shadow_vm_reset forgets: the patches are in guest memory until undone. */
+    struct tpatch patch;
 };
 
 void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes);
