@@ -297,10 +297,11 @@ void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
 }
 
 
-static void emulate_privileged(struct vcpu *v)
+static void emulate_privileged(struct vcpu *v, bool patched)
 {
     struct vcpu_arch *a = &v->arch;
     uint32_t insn = (uint32_t)a->stval;
+    uint64_t pc = a->regs.sepc;
     struct priv_fx fx;
 
     /* stval holds the instruction when the hardware provides it; otherwise read it. */
@@ -312,6 +313,11 @@ static void emulate_privileged(struct vcpu *v)
     if (fx.flags & PRIV_FX_ILLEGAL) {
         tv_reflect(a, EXC_ILLEGAL_INSN, insn);
         return;
+    }
+    /* Emulated once: patched, its next runs skip the firmware's detour (an sfence.vma or a satp
+     * write still takes this path, after a delegated fault instead of the firmware's redirect). */
+    if (!patched && (insn & 0x7f) == 0x73) {
+        tv_want_patch(a, pc, insn);
     }
     if (fx.flags & PRIV_FX_WFI) {
         a->scause = EXC_VIRTUAL_INSN; /* hyp/ puts the vCPU to sleep, as for a trapped WFI */
@@ -369,7 +375,7 @@ static bool patched_insn(struct vcpu *v)
         return true;
     }
     a->stval = insn;
-    emulate_privileged(v);
+    emulate_privileged(v, true);
     return true;
 }
 
@@ -399,7 +405,7 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
             break;
         case EXC_ILLEGAL_INSN:
             if (a->tv.vmode) {
-                emulate_privileged(v);
+                emulate_privileged(v, false);
             } else {
                 tv_reflect(a, cause, a->stval);
             }

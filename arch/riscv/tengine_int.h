@@ -9,6 +9,7 @@
 
 #include <arch/csr.h>
 #include <arch/shadow.h>
+#include <arch/vcpu_arch.h>
 
 struct pt_alloc;
 struct vm;
@@ -53,6 +54,24 @@ static inline uint64_t tv_satp_of(uint64_t root)
 static inline uint64_t tv_satp_asid(uint64_t root, uint64_t asid)
 {
     return tv_satp_of(root) | (tv_asids ? asid << SATP_ASID_SHIFT : 0);
+}
+
+/* Remembers a privileged instruction just emulated at pc, for the full path to patch before the
+ * guest runs again (tv_patch_pending): patching writes guest memory, which the short path cannot
+ * reach. Inline: the short path runs through the alias and calls nothing it need not. */
+static inline void tv_want_patch(struct vcpu_arch *a, uint64_t pc, uint32_t insn)
+{
+    if (a->tv.nwant == TV_PATCH_WANT) {
+        return;
+    }
+    for (unsigned i = 0; i < a->tv.nwant; i++) {
+        if (a->tv.want_va[i] == pc) {
+            return;
+        }
+    }
+    a->tv.want_gpa[a->tv.nwant] = 0;
+    a->tv.want_va[a->tv.nwant] = pc;
+    a->tv.want_insn[a->tv.nwant++] = insn;
 }
 
 /* The shadow walker's callbacks for a VM. */

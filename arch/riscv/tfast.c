@@ -117,22 +117,6 @@ static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
     return true;
 }
 
-/* Remembers an instruction the short path handles, for the full path to patch (tv_patch_pending):
- * patching writes guest memory, which this path cannot reach. */
-static void want_patch(struct vcpu_arch *a, uint64_t pc, uint32_t insn)
-{
-    if (a->tv.nwant == TV_PATCH_WANT) {
-        return;
-    }
-    for (unsigned i = 0; i < a->tv.nwant; i++) {
-        if (a->tv.want_va[i] == pc) {
-            return;
-        }
-    }
-    a->tv.want_va[a->tv.nwant] = pc;
-    a->tv.want_insn[a->tv.nwant++] = insn;
-}
-
 bool tv_fast_trap(struct vcpu_arch *a)
 {
     uint64_t cause = csr_read(CSR_SCAUSE);
@@ -154,7 +138,7 @@ bool tv_fast_trap(struct vcpu_arch *a)
         }
         a->tv.fast_priv += done;
         if (done) {
-            want_patch(a, pc, insn);
+            tv_want_patch(a, pc, insn);
         }
     } else if (cause == EXC_LOAD_PAGE_FAULT && a->tv.vmode && a->tv.patch_alias) {
         /* A patched instruction: the slot its load names holds the original. A hit here matches

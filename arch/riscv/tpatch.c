@@ -25,6 +25,10 @@ void tpatch_init(struct tpatch *p)
         p->slot[i].next = i + 1 < TPATCH_SLOTS ? (uint16_t)(i + 1) : TPATCH_NONE;
     }
     p->free = 0;
+    for (unsigned i = 0; i < TPATCH_HASH; i++) {
+        p->hash[i] = 0;
+    }
+    p->nmegas = 0;
     p->lo = ~0ull;
     p->hi = 0;
     p->nframes = 0;
@@ -49,10 +53,32 @@ const struct tpatch_slot *tpatch_hit(const struct tpatch *p, uint64_t addr, uint
     return &p->slot[s];
 }
 
+#define MEGA (2ull << 20)
+
+static unsigned hash_of(uint64_t gpa)
+{
+    return (unsigned)(((gpa >> 12) * 0x9e3779b1u) >> 7) & (TPATCH_HASH - 1);
+}
+
 static int frame_index(const struct tpatch *p, uint64_t gpa)
 {
-    for (unsigned i = 0; i < p->nframes; i++) {
-        if (p->frame[i].gpa == (gpa & ~(PAGE - 1))) {
+    uint64_t f = gpa & ~(PAGE - 1);
+
+    /* Never full (TPATCH_HASH > TPATCH_FRAMES): a probe ends at an empty entry. */
+    for (unsigned h = hash_of(f);; h = (h + 1) & (TPATCH_HASH - 1)) {
+        if (!p->hash[h]) {
+            return -1;
+        }
+        if (p->frame[p->hash[h] - 1].gpa == f) {
+            return p->hash[h] - 1;
+        }
+    }
+}
+
+static int mega_index(const struct tpatch *p, uint64_t gpa)
+{
+    for (unsigned i = 0; i < p->nmegas; i++) {
+        if (p->mega[i].gpa == (gpa & ~(MEGA - 1))) {
             return (int)i;
         }
     }
@@ -69,20 +95,86 @@ bool tpatch_frame_patched(const struct tpatch *p, uint64_t gpa)
     return i >= 0 && p->frame[i].n > 0;
 }
 
+static bool overlaps(uint64_t f, uint64_t size, uint64_t gpa, uint64_t len)
+{
+    /* Without a sum that could wrap: [f, f + size) ends after gpa, and starts before the range
+     * ends (or before gpa, which is then inside it). */
+    return f + size > gpa && (f < gpa || f - gpa < len);
+}
+
 bool tpatch_any_in(const struct tpatch *p, uint64_t gpa, uint64_t len)
 {
-    if (gpa >= p->hi || (p->lo >= gpa && p->lo - gpa >= len)) {
+    if (!len || gpa >= p->hi || (p->lo >= gpa && p->lo - gpa >= len)) {
+        return false;
+    }
+    /* Whole 2 MiB regions (a superpage the shadow would map) from their counts; anything else
+     * frame by frame, through the index when that is shorter than the list. */
+    bool whole = true;
+    for (unsigned i = 0; i < p->nmegas; i++) {
+        uint64_t m = p->mega[i].gpa;
+        if (!p->mega[i].live || !overlaps(m, MEGA, gpa, len)) {
+            continue;
+        }
+        if (len >= MEGA && m >= gpa && m - gpa <= len - MEGA) {
+            return true;
+        }
+        whole = false;
+    }
+    if (whole) {
+        return false;
+    }
+    uint64_t first = gpa & ~(PAGE - 1);
+    if (len <= 8 * PAGE) {
+        for (uint64_t f = first; overlaps(f, PAGE, gpa, len) && f >= first; f += PAGE) {
+            if (tpatch_frame_patched(p, f)) {
+                return true;
+            }
+        }
         return false;
     }
     for (unsigned i = 0; i < p->nframes; i++) {
-        uint64_t f = p->frame[i].gpa;
-        /* Overlap without a sum that could wrap: the frame ends after gpa, and starts before the
-         * range ends (or before gpa, which is then inside the frame). */
-        if (p->frame[i].n && f + PAGE > gpa && (f < gpa || f - gpa < len)) {
+        if (p->frame[i].n && overlaps(p->frame[i].gpa, PAGE, gpa, len)) {
             return true;
         }
     }
     return false;
+}
+
+/* A record for the frame at f, made when new; -1 when the tables are full. */
+static int frame_record(struct tpatch *p, uint64_t f)
+{
+    int i = frame_index(p, f);
+
+    if (i >= 0) {
+        return i;
+    }
+    if (p->nframes == TPATCH_FRAMES || (mega_index(p, f) < 0 && p->nmegas == TPATCH_MEGAS)) {
+        return -1;
+    }
+    if (mega_index(p, f) < 0) {
+        p->mega[p->nmegas].gpa = f & ~(MEGA - 1);
+        p->mega[p->nmegas++].live = 0;
+    }
+    i = (int)p->nframes++;
+    p->frame[i] = (struct tpatch_frame){ f, 0, 0, TPATCH_NONE };
+    unsigned h = hash_of(f);
+    while (p->hash[h]) {
+        h = (h + 1) & (TPATCH_HASH - 1);
+    }
+    p->hash[h] = (uint16_t)(i + 1);
+    return i;
+}
+
+static void bounds(struct tpatch *p)
+{
+    p->lo = ~0ull;
+    p->hi = 0;
+    for (unsigned i = 0; i < p->nmegas; i++) {
+        if (p->mega[i].live) {
+            p->lo = p->mega[i].gpa < p->lo ? p->mega[i].gpa : p->lo;
+            p->hi = p->mega[i].gpa + MEGA > p->hi ? p->mega[i].gpa + MEGA : p->hi;
+        }
+    }
 }
 
 enum tpatch_add_result tpatch_add(struct tpatch *p,
@@ -95,32 +187,14 @@ enum tpatch_add_result tpatch_add(struct tpatch *p,
     if ((off & 1) || off > PAGE - 4 || (frame_gpa & (PAGE - 1)) || get32(mem + off) != insn) {
         return TPATCH_REFUSED;
     }
-    int f = frame_index(p, frame_gpa);
-    if (f < 0) {
-        /* A frame without live patches and not given up may give its record to a new one. */
-        for (unsigned i = 0; f < 0 && i < p->nframes; i++) {
-            if (!p->frame[i].n && p->frame[i].undos < TPATCH_MAX_UNDO) {
-                f = (int)i;
-            }
-        }
-        if (f < 0 && p->nframes == TPATCH_FRAMES) {
-            return TPATCH_REFUSED;
-        }
-        if (f < 0) {
-            f = (int)p->nframes++;
-        }
-        p->frame[f] = (struct tpatch_frame){ frame_gpa, 0, 0, TPATCH_NONE };
+    int f = p->free == TPATCH_NONE ? -1 : frame_record(p, frame_gpa);
+    if (f < 0 || p->frame[f].undos >= TPATCH_MAX_UNDO) {
+        return TPATCH_REFUSED;
     }
     struct tpatch_frame *fr = &p->frame[f];
-    if (fr->undos >= TPATCH_MAX_UNDO) {
-        return TPATCH_REFUSED;
-    }
     unsigned s = p->free;
-    if (s == TPATCH_NONE) {
-        return TPATCH_REFUSED;
-    }
     p->free = p->slot[s].next;
-    p->slot[s] = (struct tpatch_slot){ va, insn, (uint16_t)off, (uint8_t)f, 1, fr->head };
+    p->slot[s] = (struct tpatch_slot){ va, insn, (uint16_t)off, 1, 0, (uint16_t)f, fr->head };
     fr->head = (uint16_t)s;
     put32(mem + off, tpatch_insn(s));
     p->patched++;
@@ -128,47 +202,34 @@ enum tpatch_add_result tpatch_add(struct tpatch *p,
         return TPATCH_ADDED;
     }
     p->live_frames++;
-    p->lo = frame_gpa < p->lo ? frame_gpa : p->lo;
-    p->hi = frame_gpa + PAGE > p->hi ? frame_gpa + PAGE : p->hi;
+    p->mega[mega_index(p, frame_gpa)].live++;
+    bounds(p);
     return TPATCH_NEW_FRAME;
 }
 
-/* Undoes the patches of the frames in mask (bit i: frame[i]), visiting only their own slots (an
- * exit that undoes must stay short). base is the host view of base_gpa, and of every frame in
- * mask at the same distance. */
-static void undo_frames(struct tpatch *p, uint32_t mask, uint8_t *base, uint64_t base_gpa)
+/* Undoes the patches of frame i, visiting only its own slots (an exit that undoes must stay
+ * short). mem is the host view of the frame. */
+static void undo_one(struct tpatch *p, unsigned i, uint8_t *mem)
 {
-    for (unsigned i = 0; i < p->nframes; i++) {
-        struct tpatch_frame *fr = &p->frame[i];
-        if (!((mask >> i) & 1) || !fr->n) {
-            continue;
+    struct tpatch_frame *fr = &p->frame[i];
+
+    for (unsigned s = fr->head; s != TPATCH_NONE;) {
+        struct tpatch_slot *e = &p->slot[s];
+        unsigned next = e->next;
+        if (get32(mem + e->off) == tpatch_insn(s)) {
+            put32(mem + e->off, e->orig);
         }
-        for (unsigned s = fr->head; s != TPATCH_NONE;) {
-            struct tpatch_slot *e = &p->slot[s];
-            unsigned next = e->next;
-            uint8_t *m = base + (fr->gpa - base_gpa) + e->off;
-            if (get32(m) == tpatch_insn(s)) {
-                put32(m, e->orig);
-            }
-            e->live = 0;
-            e->next = p->free;
-            p->free = (uint16_t)s;
-            s = next;
-        }
-        fr->head = TPATCH_NONE;
-        fr->n = 0;
-        fr->undos++;
-        p->live_frames--;
-        p->undone++;
+        e->live = 0;
+        e->next = p->free;
+        p->free = (uint16_t)s;
+        s = next;
     }
-    p->lo = ~0ull;
-    p->hi = 0;
-    for (unsigned i = 0; i < p->nframes; i++) {
-        if (p->frame[i].n) {
-            p->lo = p->frame[i].gpa < p->lo ? p->frame[i].gpa : p->lo;
-            p->hi = p->frame[i].gpa + PAGE > p->hi ? p->frame[i].gpa + PAGE : p->hi;
-        }
-    }
+    fr->head = TPATCH_NONE;
+    fr->n = 0;
+    fr->undos++;
+    p->live_frames--;
+    p->mega[mega_index(p, fr->gpa)].live--;
+    p->undone++;
 }
 
 void tpatch_undo_frame(struct tpatch *p, uint8_t *mem, uint64_t frame_gpa)
@@ -176,21 +237,22 @@ void tpatch_undo_frame(struct tpatch *p, uint8_t *mem, uint64_t frame_gpa)
     int f = frame_index(p, frame_gpa);
 
     if (f >= 0 && p->frame[f].n) {
-        undo_frames(p, 1u << f, mem, frame_gpa & ~(PAGE - 1));
+        undo_one(p, (unsigned)f, mem);
+        bounds(p);
     }
 }
 
 void tpatch_undo_range(struct tpatch *p, uint8_t *ram, uint64_t ram_gpa, uint64_t gpa, uint64_t len)
 {
-    uint32_t mask = 0;
-
+    if (!tpatch_any_in(p, gpa, len)) {
+        return;
+    }
     for (unsigned i = 0; i < p->nframes; i++) {
-        uint64_t f = p->frame[i].gpa;
-        if (p->frame[i].n && f + PAGE > gpa && (f < gpa || f - gpa < len)) {
-            mask |= 1u << i;
+        if (p->frame[i].n && overlaps(p->frame[i].gpa, PAGE, gpa, len)) {
+            undo_one(p, i, ram + (p->frame[i].gpa - ram_gpa));
         }
     }
-    undo_frames(p, mask, ram, ram_gpa);
+    bounds(p);
 }
 
 void tpatch_fixup(const struct tpatch *p, uint64_t gpa, uint8_t *buf, unsigned len)
@@ -198,20 +260,22 @@ void tpatch_fixup(const struct tpatch *p, uint64_t gpa, uint8_t *buf, unsigned l
     if (!tpatch_any_in(p, gpa, len)) {
         return;
     }
-    for (unsigned f = 0; f < p->nframes; f++) {
-        const struct tpatch_frame *fr = &p->frame[f];
-        if (!fr->n || fr->gpa + PAGE <= gpa || (fr->gpa >= gpa && fr->gpa - gpa >= len)) {
+    /* A read of a few bytes (an instruction) meets at most two frames. */
+    uint64_t first = gpa & ~(PAGE - 1);
+    for (uint64_t f = first; f >= first && overlaps(f, PAGE, gpa, len); f += PAGE) {
+        int i = frame_index(p, f);
+        if (i < 0 || !p->frame[i].n) {
             continue;
         }
-        for (unsigned s = fr->head; s != TPATCH_NONE; s = p->slot[s].next) {
+        for (unsigned s = p->frame[i].head; s != TPATCH_NONE; s = p->slot[s].next) {
             const struct tpatch_slot *e = &p->slot[s];
-            uint64_t at = fr->gpa + e->off;
+            uint64_t at = f + e->off;
             uint32_t patch = tpatch_insn(s);
             /* Byte by byte, and only where the patch is what memory holds. */
-            for (unsigned i = 0; i < 4; i++) {
-                if (at + i >= gpa && at + i - gpa < len &&
-                    buf[at + i - gpa] == (uint8_t)(patch >> (8 * i))) {
-                    buf[at + i - gpa] = (uint8_t)(e->orig >> (8 * i));
+            for (unsigned b = 0; b < 4; b++) {
+                if (at + b >= gpa && at + b - gpa < len &&
+                    buf[at + b - gpa] == (uint8_t)(patch >> (8 * b))) {
+                    buf[at + b - gpa] = (uint8_t)(e->orig >> (8 * b));
                 }
             }
         }

@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 #define TPATCH_SLOTS 1024
-#define TPATCH_FRAMES 32 /* at most 32: a frame set is a 32-bit mask */
+#define TPATCH_FRAMES 256 /* frames ever patched (Linux spreads its CSR accesses over its text) */
+#define TPATCH_HASH 512   /* open-addressed index of the frames by address (a power of two) */
+#define TPATCH_MEGAS 16   /* 2 MiB regions holding them, with their count of patched frames */
 /* A frame whose patches were undone this often is never patched again: a frame of code and data
  * mixed would otherwise cost a whole-VM shadow drop per round of patching. */
 #define TPATCH_MAX_UNDO 4
@@ -30,9 +32,10 @@ struct tpatch_slot
     uint64_t va;   /* where the guest kernel executes it (a fault elsewhere is not this patch) */
     uint32_t orig; /* the instruction it replaces */
     uint16_t off;  /* its offset in the frame */
-    uint8_t frame; /* index in tpatch.frame */
     uint8_t live;
-    uint16_t next; /* the next slot of its frame's list, or of the free list (TPATCH_NONE) */
+    uint8_t pad;
+    uint16_t frame; /* index in tpatch.frame */
+    uint16_t next;  /* the next slot of its frame's list, or of the free list (TPATCH_NONE) */
 };
 #define TPATCH_NONE 0xffffu
 
@@ -48,7 +51,14 @@ struct tpatch
 {
     struct tpatch_slot slot[TPATCH_SLOTS];
     struct tpatch_frame frame[TPATCH_FRAMES];
-    unsigned nframes;
+    unsigned nframes; /* records are never given to another frame: the index stays valid */
+    uint16_t hash[TPATCH_HASH]; /* frame index + 1, 0 empty */
+    struct
+    {
+        uint64_t gpa;
+        uint32_t live; /* frames in it with live patches */
+    } mega[TPATCH_MEGAS];
+    unsigned nmegas;
     unsigned live_frames; /* frames with live patches */
     /* Every frame with live patches lies in [lo, hi) (empty: lo >= hi): most questions about an
      * address (every shadow fill asks one) are answered without looking at the frames. */
@@ -87,7 +97,7 @@ enum tpatch_add_result tpatch_add(struct tpatch *p,
  * the patch still is (a write that already replaced it wins). */
 void tpatch_undo_frame(struct tpatch *p, uint8_t *mem, uint64_t frame_gpa);
 /* Undoes the patches of every frame that meets [gpa, gpa + len); ram is the host view of guest RAM
- * from ram_gpa on, which holds every patched frame. One pass over the slots, whatever the range. */
+ * from ram_gpa on, which holds every patched frame. Visits the frames and their own slots only. */
 void tpatch_undo_range(struct tpatch *p,
                        uint8_t *ram,
                        uint64_t ram_gpa,

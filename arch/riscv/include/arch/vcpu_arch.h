@@ -83,10 +83,13 @@ struct vcpu_tv {
      * image), and the instructions the short path emulated since the full path last ran: those it
      * patches before the guest runs again (tv_patch_pending). */
     const struct tpatch *patch_alias;
-#define TV_PATCH_WANT 8
+#define TV_PATCH_WANT 32
+#define TV_PATCH_WAIT 256
     uint64_t want_va[TV_PATCH_WANT];
+    uint64_t want_gpa[TV_PATCH_WANT]; /* where it was found, once looked up (0: not yet) */
     uint32_t want_insn[TV_PATCH_WANT];
     unsigned nwant;
+    unsigned patch_wait; /* tv_patch_pending calls since the oldest waiting one came */
 };
 
 struct vcpu_arch {
