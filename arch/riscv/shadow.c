@@ -130,6 +130,12 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base,
 void shadow_vm_reset(struct shadow_vm *vm)
 {
     vm->nwp = 0;
+    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
+        vm->wp_index[i] = 0;
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        vm->wp_megas[i] = 0;
+    }
     vm->nwmap = 0;
     vm->wmap_lost = false;
     for (uint64_t i = 0; i < (vm->nframes + 63) / 64; i++) {
@@ -137,14 +143,41 @@ void shadow_vm_reset(struct shadow_vm *vm)
     }
 }
 
+static unsigned wp_hash(uint64_t gpa)
+{
+    return (unsigned)(((gpa >> 12) * 0x9e3779b1u) >> 9) & (2 * SHADOW_WP_MAX - 1);
+}
+
+static unsigned mega_bit(uint64_t gpa)
+{
+    return (unsigned)(gpa >> 21) & 511;
+}
+
 const struct shadow_wp *shadow_wp_find(const struct shadow_vm *vm, uint64_t gpa)
 {
-    for (unsigned i = 0; i < vm->nwp; i++) {
-        if (vm->wp[i].gpa == (gpa & ~(PAGE - 1))) {
-            return &vm->wp[i];
+    uint64_t f = gpa & ~(PAGE - 1);
+
+    /* The index has twice the room of the set: a probe ends at an empty entry. */
+    for (unsigned h = wp_hash(f);; h = (h + 1) & (2 * SHADOW_WP_MAX - 1)) {
+        if (!vm->wp_index[h]) {
+            return (const struct shadow_wp *)0;
+        }
+        if (vm->wp[vm->wp_index[h] - 1].gpa == f) {
+            return &vm->wp[vm->wp_index[h] - 1];
         }
     }
-    return (const struct shadow_wp *)0;
+}
+
+static void wp_add(struct shadow_vm *vm, const struct shadow_wp *w)
+{
+    unsigned h = wp_hash(w->gpa);
+
+    while (vm->wp_index[h]) {
+        h = (h + 1) & (2 * SHADOW_WP_MAX - 1);
+    }
+    vm->wp[vm->nwp++] = *w;
+    vm->wp_index[h] = (uint8_t)vm->nwp;
+    vm->wp_megas[mega_bit(w->gpa) / 64] |= 1ull << (mega_bit(w->gpa) % 64);
 }
 
 /* A protected table reached through two virtual ranges: any write to it drops everything. */
@@ -256,12 +289,16 @@ static void protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
             i = (unsigned)-1; /* protect the whole path again, in the fresh set */
             continue;
         }
-        vm->wp[vm->nwp++] = (struct shadow_wp){ p->table[i], base, level };
+        wp_add(vm, &(struct shadow_wp){ p->table[i], base, level });
     }
 }
 
 static bool any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t len)
 {
+    /* A 2 MiB region (the only range asked) whose bit is clear holds none. */
+    if (len == MEGA && !((vm->wp_megas[mega_bit(gpa) / 64] >> (mega_bit(gpa) % 64)) & 1)) {
+        return false;
+    }
     for (unsigned i = 0; i < vm->nwp; i++) {
         if (vm->wp[i].gpa >= gpa && vm->wp[i].gpa - gpa < len) {
             return true;
@@ -288,6 +325,7 @@ static void space_empty(struct shadow *s, const struct shadow_ops *ops, struct s
         clear_root(ops, sp->root[i]);
     }
     sp->filled = false;
+    sp->lower = false;
     sp->gen++;
     s->fence = true;
 }
@@ -322,6 +360,7 @@ void shadow_add_spaces(struct shadow *s, const struct shadow_ops *ops, const uin
         sp->key = SHADOW_NO_KEY;
         sp->last_use = 0;
         sp->filled = false;
+        sp->lower = false;
         for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
             sp->root[i] = roots[k * SHADOW_VIEWS + i];
             ops->table(ops->ctx, sp->root[i])[SHADOW_RESERVED_SLOT] = s->reserved_pte;
@@ -520,6 +559,7 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
 
     uint64_t *t = ops->table(ops->ctx, s->root[view]);
     s->space[s->cur].filled = true;
+    s->space[s->cur].lower |= vpn(va, 2) < 256;
     uint64_t *l1 = descend(s, ops, &t[vpn(va, 2)]);
     /* Pieces of a guest superpage hang under a pointer tagged PTE_SUPER, which a fence of one of its
      * addresses drops whole. Bare mode has nothing to go stale. */
@@ -543,4 +583,60 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     }
     s->fills++;
     return SHADOW_OK;
+}
+
+void shadow_drop_lower(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value)
+{
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        struct shadow_space *sp = &s->space[i];
+        if (!sp->lower || (sp->key != SHADOW_NO_KEY && (sp->key & mask) != value)) {
+            continue;
+        }
+        /* The tables below stay allocated until the pool is reclaimed whole (shadow_drop_all);
+         * writable leaves recorded under them stay recorded, and a revocation that zeroes one
+         * where nothing reaches it any more costs nothing. The generation stays: the upper
+         * half's records are as live as before. */
+        for (unsigned v = 0; v < SHADOW_VIEWS; v++) {
+            uint64_t *r = ops->table(ops->ctx, sp->root[v]);
+            for (unsigned k = 0; k < 256; k++) {
+                r[k] = 0;
+            }
+        }
+        sp->lower = false;
+        s->fence = true;
+    }
+}
+
+bool shadow_has_lower(const struct shadow *s)
+{
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        if (s->space[i].lower) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void shadow_vm_forget_lower(struct shadow_vm *vm)
+{
+    struct shadow_wp keep[SHADOW_WP_MAX];
+    unsigned n = 0, total = vm->nwp;
+
+    for (unsigned i = 0; i < total; i++) {
+        const struct shadow_wp *w = &vm->wp[i];
+        /* A root translates both halves; an aliased table, unknown ranges: both stay. */
+        if (w->level == 2 || w->va == VA_ALIASED || (w->va >> 38) != 0) {
+            keep[n++] = *w;
+        }
+    }
+    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
+        vm->wp_index[i] = 0;
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        vm->wp_megas[i] = 0;
+    }
+    vm->nwp = 0;
+    for (unsigned i = 0; i < n; i++) {
+        wp_add(vm, &keep[i]);
+    }
 }

@@ -339,12 +339,14 @@ static void emulate_privileged(struct vcpu *v, bool patched)
     if (fx.flags & PRIV_FX_FENCE) {
         /* Every vCPU of the VM shares this hart's TLB; only this one's shadow holds what it used. */
         struct shadow_ops o = tv_ops_for(v->vm);
-        if (fx.fence_one_asid) {
+        if (fx.fence_one_asid && !fx.fence_all) {
             /* Only the trees of that guest ASID (any root), as the hardware would drop. */
             shadow_drop_match(&a->tv.sh, &o, SATP_ASID_MASK << SATP_ASID_SHIFT,
-                              fx.fence_asid << SATP_ASID_SHIFT, !fx.fence_all, fx.fence_va);
+                              fx.fence_asid << SATP_ASID_SHIFT, true, fx.fence_va);
+        } else if (fx.fence_one_asid) {
+            tv_drop_lower(v, SATP_ASID_MASK << SATP_ASID_SHIFT, fx.fence_asid << SATP_ASID_SHIFT);
         } else if (fx.fence_all) {
-            tv_drop_all(v);
+            tv_drop_lower(v, 0, 0);
         } else {
             shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
         }

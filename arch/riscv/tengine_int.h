@@ -80,6 +80,8 @@ struct shadow_ops tv_ops_for(struct vm *vm);
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
 /* Drops every tree of v, and the record of protected tables when no tree of the VM is left. */
 void tv_drop_all(struct vcpu *v);
+/* A guest sfence.vma of every address, of every guest ASID (mask 0) or of one. */
+void tv_drop_lower(struct vcpu *v, uint64_t asid_mask, uint64_t asid_value);
 /* Chooses the root the hardware uses for the guest's current mode. */
 void tv_select_root(struct vcpu *v);
 /* A page fault of the guest (code: its scause). */

@@ -177,6 +177,22 @@ void tv_drop_all(struct vcpu *v)
     shadow_vm_reset(&v->vm->shadow);
 }
 
+/* A guest sfence.vma of every address (of one guest ASID when asid_mask is set): the lower halves
+ * of this vCPU's trees go (shadow_drop_lower says why the upper halves may stay); once no tree of
+ * the VM holds a lower-half translation, the record forgets the tables that only served those. */
+void tv_drop_lower(struct vcpu *v, uint64_t asid_mask, uint64_t asid_value)
+{
+    struct shadow_ops o = tv_ops_for(v->vm);
+
+    shadow_drop_lower(&v->arch.tv.sh, &o, asid_mask, asid_value);
+    for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+        if (v->vm->vcpus[i].arch.tv.frames && shadow_has_lower(&v->vm->vcpus[i].arch.tv.sh)) {
+            return;
+        }
+    }
+    shadow_vm_forget_lower(&v->vm->shadow);
+}
+
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
  * then what the entry mapped is forgotten in every tree of the VM. */
 static void table_write(struct vcpu *v, uint64_t gpa)

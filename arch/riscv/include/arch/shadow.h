@@ -95,6 +95,10 @@ struct shadow_vm {
     bool wmap_lost;      /* a writable leaf went unrecorded: only dropping every tree is safe */
     struct shadow_wp wp[SHADOW_WP_MAX];
     unsigned nwp;
+    /* Every fill asks whether frames are protected, several times: an open-addressed index of wp
+     * by frame (index + 1, 0 empty), and one bit per 2 MiB region (hashed) that may hold one. */
+    uint8_t wp_index[2 * SHADOW_WP_MAX];
+    uint64_t wp_megas[8];
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;
@@ -134,6 +138,7 @@ struct shadow_space {
     uint64_t last_use;           /* s->clock when last switched to */
     unsigned gen;                /* bumped whenever the space is emptied */
     bool filled;                 /* some root entry may be set: clear before reuse */
+    bool lower;                  /* some entry of root slots 0..255 (the lower half) may be set */
 };
 
 struct shadow {
@@ -163,6 +168,18 @@ bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key)
  * one ASID), or, with va_only, only the page at va in them. */
 void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
                        bool va_only, uint64_t va);
+/* Empties the lower half (root slots 0..255, Linux's user space) of the trees of every kept space
+ * whose key matches value under mask, and keeps the upper half: what a guest's sfence.vma of
+ * everything asks. Nothing the upper half holds can be stale: it was built from protected tables,
+ * whose every store the hypervisor carried out and dropped what it changed. The lower half goes
+ * nevertheless, so that the record of protected tables can forget those of dead address spaces
+ * (shadow_vm_forget_lower), which would otherwise trap every store to their frames once reused. */
+void shadow_drop_lower(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value);
+/* True when some kept space may hold a lower-half translation. */
+bool shadow_has_lower(const struct shadow *s);
+/* Forgets the protected tables below the root that translate only lower-half addresses: only once
+ * no tree of the VM holds a lower-half translation (shadow_has_lower false for every vCPU). */
+void shadow_vm_forget_lower(struct shadow_vm *vm);
 /* The hardware ASID offset of the current trees: index of the current space. */
 static inline unsigned shadow_space_index(const struct shadow *s)
 {
