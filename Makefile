@@ -41,7 +41,7 @@ HYP_S   := $(wildcard arch/riscv/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
 $(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h \
-                                 arch/riscv/include/arch/shadow.h
+                                 arch/riscv/include/arch/shadow.h hyp/sbi/sbi.h
 	@mkdir -p $(dir $@)
 	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \

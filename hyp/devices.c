@@ -89,6 +89,11 @@ bool devices_present(const struct vm *vm, uint64_t gpa)
            ((devs & VM_DEV_VIRTIO_BLK) && gpa >= VM_VBLK_BASE && gpa - VM_VBLK_BASE < VBLK_SIZE);
 }
 
+bool devices_fast(const struct vm *vm, uint64_t gpa)
+{
+    return (vm->cfg->devices & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE;
+}
+
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
                   bool *handled)
 {

@@ -73,6 +73,24 @@ static void exit_interrupt(struct vcpu *v, uint64_t code)
     }
 }
 
+bool vcpu_exit_fast(struct vcpu *v)
+{
+    uint64_t cause = v->arch.scause;
+
+    if ((cause != EXC_LOAD_GUEST_PAGE_FAULT && cause != EXC_STORE_GUEST_PAGE_FAULT) ||
+        !mmio_fast_target(v)) {
+        return false;
+    }
+    stats_count(&v->vm->stats, cause, false);
+    mmio_emulate(v);
+    /* What sched_resume would decide, without arming the timer again (nothing changed it). */
+    if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE &&
+        arch_time() < arch_this_cpu()->deadline) {
+        return true;
+    }
+    sched_resume(v);
+}
+
 _Noreturn void vcpu_handle_exit(struct vcpu *v)
 {
     uint64_t cause = v->arch.scause;

@@ -4,6 +4,8 @@
 
 #include <arch/vcpu_arch.h>
 
+#include "sbi/sbi.h"
+
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 
 /* Read only by the build; -Wmissing-prototypes wants a declaration. */
@@ -18,6 +20,7 @@ void asm_offsets(void)
     DEFINE(VCPU_HYP_SP, offsetof(struct vcpu_arch, hyp_sp));
     DEFINE(VCPU_HYP_TP, offsetof(struct vcpu_arch, hyp_tp));
     DEFINE(VCPU_FAST_EXITS, offsetof(struct vcpu_arch, fast_exits));
+    DEFINE(SBI_BASE_FIXED_FIDS, SBI_BASE_FIXED);
     DEFINE(VCPU_EXIT_INSTRET, offsetof(struct vcpu_arch, exit_instret));
     DEFINE(VCPU_FAST_CAUSE, offsetof(struct vcpu_arch, fast_cause));
     DEFINE(VCPU_TV_HW_SATP, offsetof(struct vcpu_arch, tv.hw_satp));
