@@ -154,6 +154,16 @@ static void print_row(const char *name, const uint64_t *vals)
     hyp_printf("\n");
 }
 
+static void print_row_if_any(const char *name, const uint64_t *vals)
+{
+    for (unsigned g = 0; g < nvms; g++) {
+        if (vals[g]) {
+            print_row(name, vals);
+            return;
+        }
+    }
+}
+
 void stats_print(void)
 {
     uint64_t vals[VM_MAX];
@@ -218,19 +228,20 @@ void stats_print(void)
         }
         print_row("shadow-drops-new-table", vals);
         /* Privileged instructions patched (arch/tpatch.h), of the short path's those that ran
-         * patched, and frames whose patches a data access or device write undid. */
+         * patched, and frames whose patches a data access or device write undid: rows only when
+         * some guest has one, as for the causes. */
         for (unsigned g = 0; g < nvms; g++) {
             vals[g] = vms[g].shadow.patch.patched;
         }
-        print_row("patched-insns", vals);
+        print_row_if_any("patched-insns", vals);
         for (unsigned g = 0; g < nvms; g++) {
             vals[g] = vms[g].stats.fast_patch;
         }
-        print_row("short-path-patched", vals);
+        print_row_if_any("short-path-patched", vals);
         for (unsigned g = 0; g < nvms; g++) {
             vals[g] = vms[g].shadow.patch.undone;
         }
-        print_row("patch-frames-undone", vals);
+        print_row_if_any("patch-frames-undone", vals);
     }
 }
 
