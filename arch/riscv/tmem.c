@@ -289,7 +289,9 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
     }
 }
 
-static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, void *out, unsigned len)
+/* fix: what the guest would read, its own instructions where patches are (tpatch_fixup). */
+static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, void *out, unsigned len,
+                       bool fix)
 {
     struct shadow_env e;
     enum shadow_view view = env_of(v, &e);
@@ -311,8 +313,9 @@ static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, voi
     for (unsigned i = 0; i < len; i++) {
         ((uint8_t *)out)[i] = p[i];
     }
-    /* What the guest would read: its own instructions, not their patches. */
-    tpatch_fixup(&v->vm->shadow.patch, gpa, out, len);
+    if (fix) {
+        tpatch_fixup(&v->vm->shadow.patch, gpa, out, len);
+    }
     return true;
 }
 
@@ -336,15 +339,20 @@ bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 {
     uint16_t lo, hi;
 
-    if ((gva & 1) || !read_guest(v, gva, SHADOW_EXEC, &lo, 2)) {
+    if ((gva & 1) || !read_guest(v, gva, SHADOW_EXEC, &lo, 2, false)) {
         return false;
+    }
+    /* A patch starts with the half 0x0003 (`lb x0, imm(x0)`) and never crosses a frame: only such
+     * an instruction may need its original (this runs on every device access of the guest). */
+    if (lo == 0x0003 && (gva & 4095) <= 4092) {
+        return read_guest(v, gva, SHADOW_EXEC, insn, 4, true);
     }
     if ((lo & 3) != 3) {
         *insn = lo;
         return true;
     }
     /* The second half may be on the next page: translate it on its own. */
-    if (!read_guest(v, gva + 2, SHADOW_EXEC, &hi, 2)) {
+    if (!read_guest(v, gva + 2, SHADOW_EXEC, &hi, 2, false)) {
         return false;
     }
     *insn = lo | ((uint32_t)hi << 16);
@@ -353,7 +361,7 @@ bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 
 bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
 {
-    return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8);
+    return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8, true);
 }
 
 void tv_flush_vvma(uint64_t start, uint64_t size, long asid)
