@@ -81,7 +81,11 @@ bool vcpu_exit_fast(struct vcpu *v)
         !mmio_fast_target(v)) {
         return false;
     }
-    stats_count(&v->vm->stats, cause, false);
+    if (cause == EXC_LOAD_GUEST_PAGE_FAULT) {
+        v->stats.fast_loads++;
+    } else {
+        v->stats.fast_stores++;
+    }
     mmio_emulate(v);
     /* What sched_resume would decide, without arming the timer again (nothing changed it). */
     if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE &&
