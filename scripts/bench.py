@@ -343,12 +343,13 @@ def write_docs(rows, out):
         "are answered in `trap.S` from the answers the full path gave first (`sbi_base_fixed`); other "
         "SBI calls take the full path (about 430 on hext)." % (fnull, tfnull, met(fnull <= 150)),
         "- One emulated UART register read: %.1f instructions on hext, %.1f on the trap engine (target "
-        "<= 300: %s, %s). On hext it skips the scheduler (`vcpu_exit_fast`), which saved 22; measured by "
-        "cutting the path short at each stage, the rest is 125 for the trap, the register save and the "
-        "restore, 160 for the exit's bookkeeping (counting, the slice test, the charge), 131 to decode "
-        "(the instruction read with HLVX, as QEMU leaves htinst 0, and the decoder), 144 in the 16550 "
-        "model and its console input, 21 to complete. Closing it needs an entry that saves only the "
-        "registers the access uses and a decoded-instruction cache, not done here. On the trap engine the "
+        "<= 300: %s, %s). On hext it skips the scheduler and counts the exit per vCPU (`vcpu_exit_fast`), "
+        "606 before; measured by cutting the path short at each stage, 125 are the trap, the register "
+        "save and the restore, about 107 the exit's bookkeeping up to the emulation (the calls, the "
+        "slice test, the charge), 131 the decoding (the instruction read with HLVX, as QEMU leaves "
+        "htinst 0, and the decoder; a cache of decoded bits saved only 23 of them), 144 the 16550 model "
+        "and its console input, 21 the completion. Closing it needs an entry that saves only the "
+        "registers the access uses and a leaner device model, not done here. On the trap engine the "
         "instruction is found by a software walk of the guest's tables and the exit switches roots." %
         (mmio, tmmio, met(mmio <= 300), met(tmmio <= 300)),
         "- Console: %.0f bytes per exit with DBCN batches (target >= 4096: %s) against %.2f "
