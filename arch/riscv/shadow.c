@@ -3,6 +3,8 @@
 // hardware uses instead of them.
 #include <arch/shadow.h>
 
+#include "shadow_int.h"
+
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
 #define PTE_W (1ull << 2)
@@ -17,8 +19,6 @@
 #define PTE_PPN(p) (((p) >> 10) & ((1ull << 44) - 1))
 /* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
 #define PTE_HIGH (0x3ffull << 54)
-#define PAGE 4096ull
-#define MEGA (2ull << 20)
 
 static unsigned vpn(uint64_t va, unsigned level)
 {
@@ -113,198 +113,6 @@ enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct s
         return SHADOW_OK;
     }
     return SHADOW_PAGE_FAULT;
-}
-
-void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes)
-{
-    vm->writable = writable;
-    vm->ram_base = ram_base;
-    vm->nframes = nframes;
-    vm->table_writes = 0;
-    vm->vm_drops = 0;
-    vm->revokes = 0;
-    tpatch_init(&vm->patch);
-    shadow_vm_reset(vm);
-}
-
-void shadow_vm_reset(struct shadow_vm *vm)
-{
-    vm->nwp = 0;
-    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
-        vm->wp_index[i] = 0;
-    }
-    for (unsigned i = 0; i < 8; i++) {
-        vm->wp_megas[i] = 0;
-    }
-    vm->nwmap = 0;
-    vm->wmap_lost = false;
-    for (uint64_t i = 0; i < (vm->nframes + 63) / 64; i++) {
-        vm->writable[i] = 0;
-    }
-}
-
-static unsigned wp_hash(uint64_t gpa)
-{
-    return (unsigned)(((gpa >> 12) * 0x9e3779b1u) >> 9) & (2 * SHADOW_WP_MAX - 1);
-}
-
-static unsigned mega_bit(uint64_t gpa)
-{
-    return (unsigned)(gpa >> 21) & 511;
-}
-
-const struct shadow_wp *shadow_wp_find(const struct shadow_vm *vm, uint64_t gpa)
-{
-    uint64_t f = gpa & ~(PAGE - 1);
-
-    /* The index has twice the room of the set: a probe ends at an empty entry. */
-    for (unsigned h = wp_hash(f);; h = (h + 1) & (2 * SHADOW_WP_MAX - 1)) {
-        if (!vm->wp_index[h]) {
-            return (const struct shadow_wp *)0;
-        }
-        if (vm->wp[vm->wp_index[h] - 1].gpa == f) {
-            return &vm->wp[vm->wp_index[h] - 1];
-        }
-    }
-}
-
-static void wp_add(struct shadow_vm *vm, const struct shadow_wp *w)
-{
-    unsigned h = wp_hash(w->gpa);
-
-    while (vm->wp_index[h]) {
-        h = (h + 1) & (2 * SHADOW_WP_MAX - 1);
-    }
-    vm->wp[vm->nwp++] = *w;
-    vm->wp_index[h] = (uint8_t)vm->nwp;
-    vm->wp_megas[mega_bit(w->gpa) / 64] |= 1ull << (mega_bit(w->gpa) % 64);
-}
-
-/* A protected table reached through two virtual ranges: any write to it drops everything. */
-#define VA_ALIASED (~0ull)
-
-bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va)
-{
-    const struct shadow_wp *w = shadow_wp_find(vm, gpa);
-
-    vm->table_writes++;
-    if (!w || w->level != 0 || w->va == VA_ALIASED) {
-        return false; /* a pointer to a table, or a superpage: what hangs below is unknown here */
-    }
-    *va = w->va + ((gpa & (PAGE - 1)) / 8) * PAGE;
-    return true;
-}
-
-static bool writable_bit(const struct shadow_vm *vm, uint64_t gpa)
-{
-    uint64_t f = (gpa - vm->ram_base) / PAGE;
-    return gpa >= vm->ram_base && f < vm->nframes && ((vm->writable[f / 64] >> (f % 64)) & 1);
-}
-
-static void mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
-{
-    for (uint64_t a = gpa; a < gpa + len; a += PAGE) {
-        uint64_t f = (a - vm->ram_base) / PAGE;
-        if (a >= vm->ram_base && f < vm->nframes) {
-            vm->writable[f / 64] |= 1ull << (f % 64);
-        }
-    }
-}
-
-static bool wmap_live(const struct shadow_wmap *w)
-{
-    return w->owner->space[w->space].gen == w->gen && *w->slot == w->pte;
-}
-
-/* Records a writable leaf just written at slot; when the record is full, stale entries go first. */
-static void wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uint64_t gpa, uint64_t len)
-{
-    if (vm->wmap_lost) {
-        return;
-    }
-    if (vm->nwmap == SHADOW_WMAP_MAX) {
-        unsigned n = 0;
-        for (unsigned i = 0; i < vm->nwmap; i++) {
-            if (wmap_live(&vm->wmap[i])) {
-                vm->wmap[n++] = vm->wmap[i];
-            }
-        }
-        vm->nwmap = n;
-        /* Mostly live: compacting again soon would cost a scan per fill. Give up until the next
-         * drop of everything. */
-        if (n > SHADOW_WMAP_MAX / 4 * 3) {
-            vm->wmap_lost = true;
-            return;
-        }
-    }
-    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, gpa, len, s, s->cur, s->space[s->cur].gen };
-}
-
-/* Takes every writable leaf over the frame at gpa out of the trees (they refill read-only once the
- * frame is protected). False when some writable leaf went unrecorded. */
-static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
-{
-    if (vm->wmap_lost) {
-        return false;
-    }
-    unsigned n = 0;
-    for (unsigned i = 0; i < vm->nwmap; i++) {
-        struct shadow_wmap *w = &vm->wmap[i];
-        if (!wmap_live(w)) {
-            continue;
-        }
-        if (gpa >= w->gpa && gpa - w->gpa < w->len) {
-            *w->slot = 0;
-            w->owner->fence = true;
-            vm->revokes++;
-            continue;
-        }
-        vm->wmap[n++] = *w;
-    }
-    vm->nwmap = n;
-    return true;
-}
-
-/* Write-protects the tables a walk for va went through. A table new to the set may still be mapped
- * writable in some tree (it was data until now): then every tree of the VM goes, and the set starts
- * again with these. */
-static void protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *p,
-                         uint64_t va)
-{
-    for (unsigned i = 0; i < p->n; i++) {
-        unsigned level = 2 - i;
-        uint64_t base = va & ~((PAGE << (9 * (level + 1))) - 1);
-        struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, p->table[i]);
-        if (w) {
-            if (w->va != base || w->level != level) {
-                w->va = VA_ALIASED;
-            }
-            continue;
-        }
-        if (vm->nwp < SHADOW_WP_MAX && writable_bit(vm, p->table[i]) && wmap_revoke(vm, p->table[i])) {
-            /* The bit stays: a frame's bit says "look in the record", which now has none for it. */
-        } else if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
-            vm->vm_drops++;
-            ops->drop_vm(ops->ctx);
-            i = (unsigned)-1; /* protect the whole path again, in the fresh set */
-            continue;
-        }
-        wp_add(vm, &(struct shadow_wp){ p->table[i], base, level });
-    }
-}
-
-static bool any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t len)
-{
-    /* A 2 MiB region (the only range asked) whose bit is clear holds none. */
-    if (len == MEGA && !((vm->wp_megas[mega_bit(gpa) / 64] >> (mega_bit(gpa) % 64)) & 1)) {
-        return false;
-    }
-    for (unsigned i = 0; i < vm->nwp; i++) {
-        if (vm->wp[i].gpa >= gpa && vm->wp[i].gpa - gpa < len) {
-            return true;
-        }
-    }
-    return false;
 }
 
 static void clear_root(const struct shadow_ops *ops, uint64_t root)
@@ -505,7 +313,7 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         shadow_drop_all(s, ops);
     }
     if (s->vm && !env->bare) {
-        protect_path(s->vm, ops, &path, va);
+        shadow_protect_path(s->vm, ops, &path, va);
     }
     /* A frame holding patches is execute-only: the guest must never read the patch. Its data
      * accesses undo the frame's patches first (the caller), then come back as ordinary fills. */
@@ -544,14 +352,14 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     /* Not over a protected table either, even read-only: its loads and stores would keep replacing
      * each other's mappings. */
     if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) ||
-                (s->vm && any_protected_in(s->vm, mega, MEGA)) ||
+                (s->vm && shadow_any_protected_in(s->vm, mega, MEGA)) ||
                 (s->vm && tpatch_any_in(&s->vm->patch, mega, MEGA)))) {
         big = false;
     }
     if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {
         flags |= PTE_W;
         if (s->vm) {
-            mark_writable(s->vm, big ? mega : page, big ? MEGA : PAGE);
+            shadow_mark_writable(s->vm, big ? mega : page, big ? MEGA : PAGE);
         }
     } else if (acc == SHADOW_STORE) {
         return SHADOW_WRITE_PROTECTED; /* mapping it read-only would only fault again */
@@ -579,7 +387,7 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         *leaf = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
     }
     if ((flags & PTE_W) && s->vm) {
-        wmap_add(s->vm, s, leaf, big ? mega : page, big ? MEGA : PAGE);
+        shadow_wmap_add(s->vm, s, leaf, big ? mega : page, big ? MEGA : PAGE);
     }
     s->fills++;
     return SHADOW_OK;
@@ -615,28 +423,4 @@ bool shadow_has_lower(const struct shadow *s)
         }
     }
     return false;
-}
-
-void shadow_vm_forget_lower(struct shadow_vm *vm)
-{
-    struct shadow_wp keep[SHADOW_WP_MAX];
-    unsigned n = 0, total = vm->nwp;
-
-    for (unsigned i = 0; i < total; i++) {
-        const struct shadow_wp *w = &vm->wp[i];
-        /* A root translates both halves; an aliased table, unknown ranges: both stay. */
-        if (w->level == 2 || w->va == VA_ALIASED || (w->va >> 38) != 0) {
-            keep[n++] = *w;
-        }
-    }
-    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
-        vm->wp_index[i] = 0;
-    }
-    for (unsigned i = 0; i < 8; i++) {
-        vm->wp_megas[i] = 0;
-    }
-    vm->nwp = 0;
-    for (unsigned i = 0; i < n; i++) {
-        wp_add(vm, &keep[i]);
-    }
 }
