@@ -41,7 +41,7 @@ HYP_S   := $(wildcard arch/riscv/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
 $(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h \
-                                 arch/riscv/include/arch/shadow.h hyp/vm.h
+                                 arch/riscv/include/arch/shadow.h hyp/vm.h hyp/sbi/sbi.h
 	@mkdir -p $(dir $@)
 	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \
@@ -238,9 +238,10 @@ UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c
-UNIT_shadow := arch/riscv/shadow.c
-UNIT_shadow_wp := arch/riscv/shadow.c
-UNIT_shadow_cache := arch/riscv/shadow.c
+UNIT_shadow := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
+UNIT_shadow_wp := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
+UNIT_shadow_cache := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
+UNIT_tpatch := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_vm     := hyp/vm.c hyp/ramclean.c hyp/lib/format.c
 UNIT_ramclean := hyp/ramclean.c

@@ -46,9 +46,14 @@ static void *vblk_dma(void *ctx, uint64_t gpa, uint64_t len, bool device_writes)
 
     uint64_t hpa;
 
-    /* Checked, not cleared: a descriptor may be as long as RAM; vblk_touch clears what is used. */
+    /* Checked, not cleared: a descriptor may be as long as RAM; vblk_touch clears what is used.
+     * This runs for every descriptor of a request, counted in the budget of an exit: a store into
+     * what the engine watches (its patched instructions) is told to it first. */
     if (!guest_ram_range(vm, gpa, len, &hpa) || (device_writes && !guest_ram_dma_ok(vm, gpa, len))) {
         return (void *)0;
+    }
+    if (device_writes && len && gpa < vm->watch_hi && gpa + len > vm->watch_lo) {
+        vm_arch_guest_write(vm, gpa, len);
     }
     return (void *)(uintptr_t)hpa;
 }
@@ -117,6 +122,11 @@ bool devices_present(const struct vm *vm, uint64_t gpa)
     return ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) ||
            ((devs & VM_DEV_PLIC) && gpa >= VM_PLIC_BASE && gpa - VM_PLIC_BASE < VPLIC_SIZE) ||
            ((devs & VM_DEV_VIRTIO_BLK) && gpa >= VM_VBLK_BASE && gpa - VM_VBLK_BASE < VBLK_SIZE);
+}
+
+bool devices_fast(const struct vm *vm, uint64_t gpa)
+{
+    return (vm->cfg->devices & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE;
 }
 
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,

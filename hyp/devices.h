@@ -12,6 +12,9 @@ struct vm;
 void devices_reset(struct vm *vm);
 /* True when one of the VM's devices decodes gpa. */
 bool devices_present(const struct vm *vm, uint64_t gpa);
+/* True when gpa is in a device whose register accesses are short and leave no work for later
+ * exits (the UART: no DMA, no notify): mmio_fast_target. */
+bool devices_fast(const struct vm *vm, uint64_t gpa);
 /* A guest access to gpa. Returns false when no device of the VM decodes it (the caller stops the
  * guest). *handled is false when a device is there but refused the access (width, alignment). */
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,

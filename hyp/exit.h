@@ -3,6 +3,7 @@
 #ifndef HYP_EXIT_H
 #define HYP_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define EXC_INSN_MISALIGNED 0
@@ -35,6 +36,10 @@ struct vcpu;
 
 /* Called by the arch layer with the exit's CSRs in v->arch; ends by running a vCPU again. */
 _Noreturn void vcpu_handle_exit(struct vcpu *v);
+/* The engine's short way for an exit that needs no decision of the scheduler (a UART register
+ * access): handled and counted, true when the vCPU goes on at once; false when nothing was done.
+ * Does not return when handling it stopped the guest or ended its slice (the scheduler runs). */
+bool vcpu_exit_fast(struct vcpu *v);
 
 /* A short name for an scause value (interrupt bit included). */
 const char *exit_cause_name(uint64_t scause);

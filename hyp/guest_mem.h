@@ -45,5 +45,8 @@ bool guest_ram_demand(struct vm *vm, uint64_t gpa);
 /* Clears the whole RAM, a bounded step per call from *units (budget.h): for engines where guest
  * tables map RAM directly, with no fault to clear a page on. True when all of it is cleared. */
 bool guest_ram_clear_all(struct vm *vm, uint64_t *units);
+/* guest_ram_dma_ptr for a range the hypervisor is about to store into: the engine's own changes
+ * to that memory (the trap engine's patched instructions) are undone first. */
+void *guest_ram_write_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 
 #endif

@@ -261,14 +261,13 @@ static void bundle_load(const void *dtb)
     vm_nconfigs = bundle.nguests;
 }
 
-_Noreturn void hyp_main(unsigned long hartid, const void *dtb);
+_Noreturn void hyp_main(unsigned long hartid, const void *dtb, uint64_t entry_time);
 
-_Noreturn void hyp_main(unsigned long hartid, const void *dtb)
+/* entry_time: the time at the image's first instruction (under QEMU -icount: instructions since
+ * reset, the firmware's), read before the loops whose length follows the image's size; make bench
+ * counts a native boot from there. */
+_Noreturn void hyp_main(unsigned long hartid, const void *dtb, uint64_t entry_time)
 {
-    /* The time at entry (under QEMU -icount: instructions since reset, the firmware's): make bench
-     * counts a guest's boot from its own first instruction with it. */
-    uint64_t entry_time = arch_time();
-
     smp_boot_cpu(hartid, (uint64_t)(uintptr_t)boot_stack_top);
 
     arch_fw_info(&fw_info);

@@ -97,6 +97,15 @@ static void refuse(struct vcpu *v, const char *fmt, ...)
     vcpu_arch_inject_exception(v, cause, a->stval);
 }
 
+bool mmio_fast_target(const struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
+    uint64_t gpa = (a->htval << 2) | (a->stval & 3);
+
+    /* Not a page-table walk's implicit access (htinst a pseudoinstruction): that is refused. */
+    return (a->htinst == 0 || (a->htinst & 1)) && devices_fast(v->vm, gpa);
+}
+
 void mmio_emulate(struct vcpu *v)
 {
     struct vcpu_arch *a = &v->arch;

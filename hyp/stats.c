@@ -109,11 +109,15 @@ void stats_fold(struct vcpu *v)
 {
     note_charge(v);
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
+    v->vm->stats.exc[EXC_LOAD_GUEST_PAGE_FAULT] += v->stats.fast_loads;
+    v->vm->stats.exc[EXC_STORE_GUEST_PAGE_FAULT] += v->stats.fast_stores;
+    v->stats.fast_loads = v->stats.fast_stores = 0;
     v->vm->stats.exc[EXIT_PRIV_INSN] += v->arch.tv.fast_priv;
     v->vm->stats.exc[EXC_U_ECALL] += v->arch.tv.fast_fwd;
     v->vm->stats.fast_priv += v->arch.tv.fast_priv;
     v->vm->stats.fast_fwd += v->arch.tv.fast_fwd;
-    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = 0;
+    v->vm->stats.fast_patch += v->arch.tv.fast_patch;
+    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = v->arch.tv.fast_patch = 0;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
     v->vm->stats.hyp_busy += v->arch.hyp_busy;
     v->arch.hyp_busy = 0;
@@ -165,6 +169,16 @@ static void print_info_row(const char *name, const uint64_t *vals)
     }
     if (any) {
         print_row(name, vals);
+    }
+}
+
+static void print_row_if_any(const char *name, const uint64_t *vals)
+{
+    for (unsigned g = 0; g < nvms; g++) {
+        if (vals[g]) {
+            print_row(name, vals);
+            return;
+        }
     }
 }
 
@@ -261,6 +275,21 @@ void stats_print(void)
             vals[g] = vms[g].shadow.vm_drops;
         }
         print_row("shadow-drops-new-table", vals);
+        /* Privileged instructions patched (arch/tpatch.h), of the short path's those that ran
+         * patched, and frames whose patches a data access or device write undid: rows only when
+         * some guest has one, as for the causes. */
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].shadow.patch.patched;
+        }
+        print_row_if_any("patched-insns", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.fast_patch;
+        }
+        print_row_if_any("short-path-patched", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].shadow.patch.undone;
+        }
+        print_row_if_any("patch-frames-undone", vals);
     }
 }
 

@@ -12,6 +12,7 @@
 struct vm_stats {
     uint64_t exc[STATS_EXC];
     uint64_t fast_priv, fast_fwd; /* trap engine: of those, taken on the short path */
+    uint64_t fast_patch;          /* of fast_priv, patched instructions */
     uint64_t irq[STATS_IRQ];
     uint64_t other; /* causes outside both ranges */
     uint64_t hyp_instret; /* instructions the hypervisor spent on the VM's exits (full path) */
@@ -28,6 +29,9 @@ struct vm_stats {
  * of the first of them. */
 struct vcpu_stats {
     uint64_t charged_seen;
+    /* Device accesses taken by vcpu_exit_fast, counted here (stats_count's bookkeeping cost 53
+     * instructions of a UART read) and added to the VM's by stats_fold. */
+    uint64_t fast_loads, fast_stores;
     uint64_t last_cause; /* scause of its last exit */
 };
 

@@ -116,6 +116,10 @@ struct vm {
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
     struct vcpu *tv_last;          /* trap engine: the vCPU of the VM that last entered the guest */
+    /* The engine keeps changes of its own in guest memory (trap: patched instructions) within
+     * [watch_lo, watch_hi) (empty: lo >= hi): a store the hypervisor makes there for the guest
+     * tells it first (guest_ram_write_ptr). */
+    uint64_t watch_lo, watch_hi;
     unsigned generation;           /* counts builds: an exit of an earlier one has nothing left to do */
     uint64_t shadow_bitmap;        /* frames holding shadow.writable */
     uint64_t shadow_bitmap_frames;

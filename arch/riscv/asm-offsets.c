@@ -4,6 +4,7 @@
 
 #include <arch/vcpu_arch.h>
 
+#include "sbi/sbi.h"
 #include "vm.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
@@ -20,6 +21,7 @@ void asm_offsets(void)
     DEFINE(VCPU_HYP_SP, offsetof(struct vcpu_arch, hyp_sp));
     DEFINE(VCPU_HYP_TP, offsetof(struct vcpu_arch, hyp_tp));
     DEFINE(VCPU_FAST_EXITS, offsetof(struct vcpu_arch, fast_exits));
+    DEFINE(SBI_BASE_FIXED_FIDS, SBI_BASE_FIXED);
     DEFINE(VCPU_EXIT_INSTRET, offsetof(struct vcpu_arch, exit_instret));
     DEFINE(VCPU_FAST_CAUSE, offsetof(struct vcpu_arch, fast_cause));
     DEFINE(VCPU_TV_HW_SATP, offsetof(struct vcpu_arch, tv.hw_satp));

@@ -139,6 +139,13 @@ bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq)
     return vcpu_engine->virq_pending(v, irq);
 }
 
+void vm_arch_guest_write(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    if (vcpu_engine->guest_write) {
+        vcpu_engine->guest_write(vm, gpa, len);
+    }
+}
+
 void vcpu_arch_fence_i(void)
 {
     __asm__ volatile("fence.i" ::: "memory");

@@ -3,6 +3,8 @@
 // hardware uses instead of them.
 #include <arch/shadow.h>
 
+#include "shadow_int.h"
+
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
 #define PTE_W (1ull << 2)
@@ -17,8 +19,6 @@
 #define PTE_PPN(p) (((p) >> 10) & ((1ull << 44) - 1))
 /* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
 #define PTE_HIGH (0x3ffull << 54)
-#define PAGE 4096ull
-#define MEGA (2ull << 20)
 
 static unsigned vpn(uint64_t va, unsigned level)
 {
@@ -115,160 +115,6 @@ enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct s
     return SHADOW_PAGE_FAULT;
 }
 
-void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes)
-{
-    vm->writable = writable;
-    vm->ram_base = ram_base;
-    vm->nframes = nframes;
-    vm->table_writes = 0;
-    vm->vm_drops = 0;
-    vm->revokes = 0;
-    shadow_vm_reset(vm);
-}
-
-void shadow_vm_reset(struct shadow_vm *vm)
-{
-    vm->nwp = 0;
-    vm->nwmap = 0;
-    vm->wmap_lost = false;
-    for (uint64_t i = 0; i < (vm->nframes + 63) / 64; i++) {
-        vm->writable[i] = 0;
-    }
-}
-
-const struct shadow_wp *shadow_wp_find(const struct shadow_vm *vm, uint64_t gpa)
-{
-    for (unsigned i = 0; i < vm->nwp; i++) {
-        if (vm->wp[i].gpa == (gpa & ~(PAGE - 1))) {
-            return &vm->wp[i];
-        }
-    }
-    return (const struct shadow_wp *)0;
-}
-
-/* A protected table reached through two virtual ranges: any write to it drops everything. */
-#define VA_ALIASED (~0ull)
-
-bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va)
-{
-    const struct shadow_wp *w = shadow_wp_find(vm, gpa);
-
-    vm->table_writes++;
-    if (!w || w->level != 0 || w->va == VA_ALIASED) {
-        return false; /* a pointer to a table, or a superpage: what hangs below is unknown here */
-    }
-    *va = w->va + ((gpa & (PAGE - 1)) / 8) * PAGE;
-    return true;
-}
-
-static bool writable_bit(const struct shadow_vm *vm, uint64_t gpa)
-{
-    uint64_t f = (gpa - vm->ram_base) / PAGE;
-    return gpa >= vm->ram_base && f < vm->nframes && ((vm->writable[f / 64] >> (f % 64)) & 1);
-}
-
-static void mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
-{
-    for (uint64_t a = gpa; a < gpa + len; a += PAGE) {
-        uint64_t f = (a - vm->ram_base) / PAGE;
-        if (a >= vm->ram_base && f < vm->nframes) {
-            vm->writable[f / 64] |= 1ull << (f % 64);
-        }
-    }
-}
-
-static bool wmap_live(const struct shadow_wmap *w)
-{
-    return w->owner->space[w->space].gen == w->gen && *w->slot == w->pte;
-}
-
-/* Records a writable leaf just written at slot; when the record is full, stale entries go first. */
-static void wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uint64_t gpa, uint64_t len)
-{
-    if (vm->wmap_lost) {
-        return;
-    }
-    if (vm->nwmap == SHADOW_WMAP_MAX) {
-        unsigned n = 0;
-        for (unsigned i = 0; i < vm->nwmap; i++) {
-            if (wmap_live(&vm->wmap[i])) {
-                vm->wmap[n++] = vm->wmap[i];
-            }
-        }
-        vm->nwmap = n;
-        /* Mostly live: compacting again soon would cost a scan per fill. Give up until the next
-         * drop of everything. */
-        if (n > SHADOW_WMAP_MAX / 4 * 3) {
-            vm->wmap_lost = true;
-            return;
-        }
-    }
-    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, gpa, len, s, s->cur, s->space[s->cur].gen };
-}
-
-/* Takes every writable leaf over the frame at gpa out of the trees (they refill read-only once the
- * frame is protected). False when some writable leaf went unrecorded. */
-static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
-{
-    if (vm->wmap_lost) {
-        return false;
-    }
-    unsigned n = 0;
-    for (unsigned i = 0; i < vm->nwmap; i++) {
-        struct shadow_wmap *w = &vm->wmap[i];
-        if (!wmap_live(w)) {
-            continue;
-        }
-        if (gpa >= w->gpa && gpa - w->gpa < w->len) {
-            *w->slot = 0;
-            w->owner->fence = true;
-            vm->revokes++;
-            continue;
-        }
-        vm->wmap[n++] = *w;
-    }
-    vm->nwmap = n;
-    return true;
-}
-
-/* Write-protects the tables a walk for va went through. A table new to the set may still be mapped
- * writable in some tree (it was data until now): then every tree of the VM goes, and the set starts
- * again with these. */
-static void protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *p,
-                         uint64_t va)
-{
-    for (unsigned i = 0; i < p->n; i++) {
-        unsigned level = 2 - i;
-        uint64_t base = va & ~((PAGE << (9 * (level + 1))) - 1);
-        struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, p->table[i]);
-        if (w) {
-            if (w->va != base || w->level != level) {
-                w->va = VA_ALIASED;
-            }
-            continue;
-        }
-        if (vm->nwp < SHADOW_WP_MAX && writable_bit(vm, p->table[i]) && wmap_revoke(vm, p->table[i])) {
-            /* The bit stays: a frame's bit says "look in the record", which now has none for it. */
-        } else if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
-            vm->vm_drops++;
-            ops->drop_vm(ops->ctx);
-            i = (unsigned)-1; /* protect the whole path again, in the fresh set */
-            continue;
-        }
-        vm->wp[vm->nwp++] = (struct shadow_wp){ p->table[i], base, level };
-    }
-}
-
-static bool any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t len)
-{
-    for (unsigned i = 0; i < vm->nwp; i++) {
-        if (vm->wp[i].gpa >= gpa && vm->wp[i].gpa - gpa < len) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void clear_root(const struct shadow_ops *ops, uint64_t root)
 {
     uint64_t *r = ops->table(ops->ctx, root);
@@ -287,6 +133,7 @@ static void space_empty(struct shadow *s, const struct shadow_ops *ops, struct s
         clear_root(ops, sp->root[i]);
     }
     sp->filled = false;
+    sp->lower = false;
     sp->gen++;
     s->fence = true;
 }
@@ -321,6 +168,7 @@ void shadow_add_spaces(struct shadow *s, const struct shadow_ops *ops, const uin
         sp->key = SHADOW_NO_KEY;
         sp->last_use = 0;
         sp->filled = false;
+        sp->lower = false;
         for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
             sp->root[i] = roots[k * SHADOW_VIEWS + i];
             ops->table(ops->ctx, sp->root[i])[SHADOW_RESERVED_SLOT] = s->reserved_pte;
@@ -465,7 +313,15 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         shadow_drop_all(s, ops);
     }
     if (s->vm && !env->bare) {
-        protect_path(s->vm, ops, &path, va);
+        shadow_protect_path(s->vm, ops, &path, va);
+    }
+    /* A frame holding patches is execute-only: the guest must never read the patch. Its data
+     * accesses undo the frame's patches first (the caller), then come back as ordinary fills. */
+    bool patched = s->vm && tpatch_frame_patched(&s->vm->patch, page);
+    /* Guest user code would take the patch's load fault where its own illegal instruction is due:
+     * it runs the originals. */
+    if (patched && (acc != SHADOW_EXEC || view == SHADOW_USER)) {
+        return SHADOW_PATCHED;
     }
     bool table_page = s->vm && shadow_wp_find(s->vm, page);
     /* A store to a table the shadow protects is carried out by the hypervisor, unless the frame must
@@ -480,7 +336,7 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
      * hardware never needs to update it. */
     uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
     bool user_page = (pte & PTE_U) != 0;
-    if ((pte & PTE_R) || (env->mxr && (pte & PTE_X))) {
+    if (((pte & PTE_R) || (env->mxr && (pte & PTE_X))) && !patched) {
         flags |= PTE_R;
     }
     if ((pte & PTE_X) && !(view != SHADOW_USER && user_page)) {
@@ -495,13 +351,15 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
                (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0;
     /* Not over a protected table either, even read-only: its loads and stores would keep replacing
      * each other's mappings. */
-    if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) || (s->vm && any_protected_in(s->vm, mega, MEGA)))) {
+    if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) ||
+                (s->vm && shadow_any_protected_in(s->vm, mega, MEGA)) ||
+                (s->vm && tpatch_any_in(&s->vm->patch, mega, MEGA)))) {
         big = false;
     }
     if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {
         flags |= PTE_W;
         if (s->vm) {
-            mark_writable(s->vm, big ? mega : page, big ? MEGA : PAGE);
+            shadow_mark_writable(s->vm, big ? mega : page, big ? MEGA : PAGE);
         }
     } else if (acc == SHADOW_STORE) {
         return SHADOW_WRITE_PROTECTED; /* mapping it read-only would only fault again */
@@ -509,6 +367,7 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
 
     uint64_t *t = ops->table(ops->ctx, s->root[view]);
     s->space[s->cur].filled = true;
+    s->space[s->cur].lower |= vpn(va, 2) < 256;
     uint64_t *l1 = descend(s, ops, &t[vpn(va, 2)]);
     /* Pieces of a guest superpage hang under a pointer tagged PTE_SUPER, which a fence of one of its
      * addresses drops whole. Bare mode has nothing to go stale. */
@@ -528,8 +387,40 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         *leaf = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
     }
     if ((flags & PTE_W) && s->vm) {
-        wmap_add(s->vm, s, leaf, big ? mega : page, big ? MEGA : PAGE);
+        shadow_wmap_add(s->vm, s, leaf, big ? mega : page, big ? MEGA : PAGE);
     }
     s->fills++;
     return SHADOW_OK;
+}
+
+void shadow_drop_lower(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value)
+{
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        struct shadow_space *sp = &s->space[i];
+        if (!sp->lower || (sp->key != SHADOW_NO_KEY && (sp->key & mask) != value)) {
+            continue;
+        }
+        /* The tables below stay allocated until the pool is reclaimed whole (shadow_drop_all);
+         * writable leaves recorded under them stay recorded, and a revocation that zeroes one
+         * where nothing reaches it any more costs nothing. The generation stays: the upper
+         * half's records are as live as before. */
+        for (unsigned v = 0; v < SHADOW_VIEWS; v++) {
+            uint64_t *r = ops->table(ops->ctx, sp->root[v]);
+            for (unsigned k = 0; k < 256; k++) {
+                r[k] = 0;
+            }
+        }
+        sp->lower = false;
+        s->fence = true;
+    }
+}
+
+bool shadow_has_lower(const struct shadow *s)
+{
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        if (s->space[i].lower) {
+            return true;
+        }
+    }
+    return false;
 }

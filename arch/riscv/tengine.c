@@ -13,6 +13,7 @@
 #include <arch/layout.h>
 #include <arch/privemu.h>
 #include <arch/shadow.h>
+#include <arch/tpatch.h>
 #include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
@@ -192,6 +193,7 @@ void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
     a->tv.hyp_satp = hyp_satp;
     a->tv.phys_self = (uint64_t)(uintptr_t)a;
     a->tv.alias_self = alias_of(a);
+    a->tv.patch_alias = (const struct tpatch *)(uintptr_t)alias_of(&v->vm->shadow.patch);
     a->flush_on_load = true;
 }
 
@@ -254,6 +256,12 @@ _Noreturn void tv_run(struct vcpu *v)
         shadow_drop_all(&a->tv.sh, &o);
         a->flush_on_load = false;
     }
+    /* Before the fence decision: a frame's first patch drops every tree. Only after an exit the
+     * engine handled itself (a fill, an emulated instruction), which is short: a device access or
+     * an SBI call may already be near the work bound of one exit (DESIGN.md, "Bounded work"). */
+    if (a->tv.nwant && a->tv.exit_done) {
+        tv_patch_pending(v);
+    }
     tv_timer_check(v, c->now); /* the scheduler has just read it */
     int irq = priv_pending_irq(a);
     if (irq >= 0) {
@@ -305,10 +313,11 @@ void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
 }
 
 
-static void emulate_privileged(struct vcpu *v)
+static void emulate_privileged(struct vcpu *v, bool patched)
 {
     struct vcpu_arch *a = &v->arch;
     uint32_t insn = (uint32_t)a->stval;
+    uint64_t pc = a->regs.sepc;
     struct priv_fx fx;
 
     /* stval holds the instruction when the hardware provides it; otherwise read it. */
@@ -320,6 +329,11 @@ static void emulate_privileged(struct vcpu *v)
     if (fx.flags & PRIV_FX_ILLEGAL) {
         tv_reflect(a, EXC_ILLEGAL_INSN, insn);
         return;
+    }
+    /* Emulated once: patched, its next runs skip the firmware's detour (an sfence.vma or a satp
+     * write still takes this path, after a delegated fault instead of the firmware's redirect). */
+    if (!patched && (insn & 0x7f) == 0x73) {
+        tv_want_patch(a, pc, insn);
     }
     if (fx.flags & PRIV_FX_WFI) {
         a->scause = EXC_VIRTUAL_INSN; /* hyp/ puts the vCPU to sleep, as for a trapped WFI */
@@ -341,12 +355,14 @@ static void emulate_privileged(struct vcpu *v)
     if (fx.flags & PRIV_FX_FENCE) {
         /* Every vCPU of the VM shares this hart's TLB; only this one's shadow holds what it used. */
         struct shadow_ops o = tv_ops_for(v->vm);
-        if (fx.fence_one_asid) {
+        if (fx.fence_one_asid && !fx.fence_all) {
             /* Only the trees of that guest ASID (any root), as the hardware would drop. */
             shadow_drop_match(&a->tv.sh, &o, SATP_ASID_MASK << SATP_ASID_SHIFT,
-                              fx.fence_asid << SATP_ASID_SHIFT, !fx.fence_all, fx.fence_va);
+                              fx.fence_asid << SATP_ASID_SHIFT, true, fx.fence_va);
+        } else if (fx.fence_one_asid) {
+            tv_drop_lower(v, SATP_ASID_MASK << SATP_ASID_SHIFT, fx.fence_asid << SATP_ASID_SHIFT);
         } else if (fx.fence_all) {
-            tv_drop_all(v);
+            tv_drop_lower(v, 0, 0);
         } else {
             shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
         }
@@ -359,6 +375,27 @@ static void emulate_privileged(struct vcpu *v)
 }
 
 
+
+/* A guest kernel's load page fault that is a patched instruction's (tpatch_vm.c): emulated as the
+ * original, as if it had trapped as illegal, or retried when this hart fetched stale bytes. */
+static bool patched_insn(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+    uint32_t insn;
+    bool retry;
+
+    if (!tv_patch_fault(v, a->stval, &insn, &retry)) {
+        return false;
+    }
+    if (retry) {
+        a->scause = EXIT_PRIV_INSN;
+        a->tv.exit_done = true;
+        return true;
+    }
+    a->stval = insn;
+    emulate_privileged(v, true);
+    return true;
+}
 
 _Noreturn void tv_trap(struct vcpu_arch *a)
 {
@@ -386,13 +423,18 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
             break;
         case EXC_ILLEGAL_INSN:
             if (a->tv.vmode) {
-                emulate_privileged(v);
+                emulate_privileged(v, false);
             } else {
                 tv_reflect(a, cause, a->stval);
             }
             break;
-        case EXC_INSN_PAGE_FAULT:
         case EXC_LOAD_PAGE_FAULT:
+            if (a->tv.vmode && patched_insn(v)) {
+                break;
+            }
+            tv_page_fault(v, cause);
+            break;
+        case EXC_INSN_PAGE_FAULT:
         case EXC_STORE_PAGE_FAULT:
             tv_page_fault(v, cause);
             break;
@@ -509,4 +551,5 @@ const struct vcpu_engine_ops trap_engine_ops = {
     .set_root = tv_set_root,
     .root_in_use = tv_root_in_use,
     .get_satp = tv_get_satp,
+    .guest_write = tv_patch_dma,
 };

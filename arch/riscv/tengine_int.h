@@ -9,6 +9,7 @@
 
 #include <arch/csr.h>
 #include <arch/shadow.h>
+#include <arch/vcpu_arch.h>
 
 struct pt_alloc;
 struct vm;
@@ -55,16 +56,44 @@ static inline uint64_t tv_satp_asid(uint64_t root, uint64_t asid)
     return tv_satp_of(root) | (tv_asids ? asid << SATP_ASID_SHIFT : 0);
 }
 
+/* Remembers a privileged instruction just emulated at pc, for the full path to patch before the
+ * guest runs again (tv_patch_pending): patching writes guest memory, which the short path cannot
+ * reach. Inline: the short path runs through the alias and calls nothing it need not. */
+static inline void tv_want_patch(struct vcpu_arch *a, uint64_t pc, uint32_t insn)
+{
+    if (a->tv.nwant == TV_PATCH_WANT) {
+        return;
+    }
+    for (unsigned i = 0; i < a->tv.nwant; i++) {
+        if (a->tv.want_va[i] == pc) {
+            return;
+        }
+    }
+    a->tv.want_gpa[a->tv.nwant] = 0;
+    a->tv.want_va[a->tv.nwant] = pc;
+    a->tv.want_insn[a->tv.nwant++] = insn;
+}
+
 /* The shadow walker's callbacks for a VM. */
 struct shadow_ops tv_ops_for(struct vm *vm);
 /* Drops the page at va, or everything (and the record of protected tables), from every tree. */
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
 /* Drops every tree of v, and the record of protected tables when no tree of the VM is left. */
 void tv_drop_all(struct vcpu *v);
+/* A guest sfence.vma of every address, of every guest ASID (mask 0) or of one. */
+void tv_drop_lower(struct vcpu *v, uint64_t asid_mask, uint64_t asid_value);
 /* Chooses the root the hardware uses for the guest's current mode. */
 void tv_select_root(struct vcpu *v);
 /* A page fault of the guest (code: its scause). */
 void tv_page_fault(struct vcpu *v, uint64_t code);
+/* The guest physical address the guest's current regime executes va from, for its kernel. */
+bool tv_translate_exec(struct vcpu *v, uint64_t va, uint64_t *gpa);
+/* Patched privileged instructions (tpatch_vm.c, arch/tpatch.h). */
+void tv_patch_pending(struct vcpu *v);
+bool tv_patch_fault(struct vcpu *v, uint64_t addr, uint32_t *insn, bool *retry);
+void tv_patch_dma(struct vm *vm, uint64_t gpa, uint64_t len);
+void tv_patch_undo(struct vm *vm, uint64_t gpa);
+void tv_patch_reset(struct vm *vm);
 /* Enters the guest's trap handler for one of its own traps. */
 void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
 

@@ -9,6 +9,7 @@
 // path takes it from the state trap.S saved).
 #include <arch/csr.h>
 #include <arch/privemu.h>
+#include <arch/tpatch.h>
 #include <arch/vcpu_arch.h>
 
 #include "exit.h"
@@ -131,10 +132,24 @@ bool tv_fast_trap(struct vcpu_arch *a)
     }
     if (cause == EXC_ILLEGAL_INSN && a->tv.vmode) {
         uint32_t insn = (uint32_t)csr_read(CSR_STVAL);
+        uint64_t pc = a->regs.sepc;
         if ((insn & 0x7f) == OP_SYSTEM) {
             done = insn == INSN_SRET ? fast_sret(a) : fast_csr(a, insn);
         }
         a->tv.fast_priv += done;
+        if (done) {
+            tv_want_patch(a, pc, insn);
+        }
+    } else if (cause == EXC_LOAD_PAGE_FAULT && a->tv.vmode && a->tv.patch_alias) {
+        /* A patched instruction: the slot its load names holds the original. A hit here matches
+         * the address it was patched at; the full path checks the frame itself (tv_patch_fault). */
+        const struct tpatch_slot *e =
+            tpatch_hit(a->tv.patch_alias, csr_read(CSR_STVAL), a->regs.sepc);
+        if (e) {
+            done = e->orig == INSN_SRET ? fast_sret(a) : fast_csr(a, e->orig);
+            a->tv.fast_priv += done;
+            a->tv.fast_patch += done;
+        }
     } else if (cause == EXC_U_ECALL && !a->tv.vmode) {
         /* A system call: into the guest kernel's handler, with interrupts off there (SIE = 0). */
         priv_enter_trap(a, EXC_U_ECALL, 0);

@@ -83,6 +83,7 @@ int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc)
 
 void tv_vm_reboot(struct vm *vm)
 {
+    tv_patch_reset(vm);
     tv_drop_vm_shadows(vm, 0, true);
 }
 
@@ -184,6 +185,22 @@ void tv_drop_all(struct vcpu *v)
     shadow_vm_reset(&v->vm->shadow);
 }
 
+/* A guest sfence.vma of every address (of one guest ASID when asid_mask is set): the lower halves
+ * of this vCPU's trees go (shadow_drop_lower says why the upper halves may stay); once no tree of
+ * the VM holds a lower-half translation, the record forgets the tables that only served those. */
+void tv_drop_lower(struct vcpu *v, uint64_t asid_mask, uint64_t asid_value)
+{
+    struct shadow_ops o = tv_ops_for(v->vm);
+
+    shadow_drop_lower(&v->arch.tv.sh, &o, asid_mask, asid_value);
+    for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+        if (v->vm->vcpus[i].arch.tv.frames && shadow_has_lower(&v->vm->vcpus[i].arch.tv.sh)) {
+            return;
+        }
+    }
+    shadow_vm_forget_lower(&v->vm->shadow);
+}
+
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
  * then what the entry mapped is forgotten in every tree of the VM. */
 static void table_write(struct vcpu *v, uint64_t gpa)
@@ -249,6 +266,11 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
     case SHADOW_TABLE_WRITE:
         table_write(v, gpa);
         return;
+    case SHADOW_PATCHED:
+        tv_patch_undo(v->vm, gpa);
+        a->scause = EXIT_SHADOW_FILL;
+        a->tv.exit_done = true;
+        return;
     case SHADOW_WRITE_PROTECTED:
         vm_log(v->vm, "stored to one of its validated page tables at 0x%lx: page fault", (unsigned long)va);
         tv_reflect(a, code, va);
@@ -275,7 +297,9 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
     }
 }
 
-static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, void *out, unsigned len)
+/* fix: what the guest would read, its own instructions where patches are (tpatch_fixup). */
+static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, void *out, unsigned len,
+                       bool fix)
 {
     struct shadow_env e;
     enum shadow_view view = env_of(v, &e);
@@ -297,22 +321,46 @@ static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, voi
     for (unsigned i = 0; i < len; i++) {
         ((uint8_t *)out)[i] = p[i];
     }
+    if (fix) {
+        tpatch_fixup(&v->vm->shadow.patch, gpa, out, len);
+    }
     return true;
+}
+
+bool tv_translate_exec(struct vcpu *v, uint64_t va, uint64_t *gpa)
+{
+    struct shadow_env e;
+    uint64_t pte;
+    unsigned level;
+
+    (void)env_of(v, &e);
+    if (v->arch.tv.direct_root) {
+        return false;
+    }
+    struct shadow_ops o = tv_ops_for(v->vm);
+    enum shadow_view view = e.sum ? SHADOW_KERNEL_SUM : SHADOW_KERNEL;
+    return shadow_translate(&o, &e, view, va, SHADOW_EXEC, false, gpa, &pte, &level,
+                            (struct shadow_path *)0) == SHADOW_OK;
 }
 
 bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 {
     uint16_t lo, hi;
 
-    if ((gva & 1) || !read_guest(v, gva, SHADOW_EXEC, &lo, 2)) {
+    if ((gva & 1) || !read_guest(v, gva, SHADOW_EXEC, &lo, 2, false)) {
         return false;
+    }
+    /* A patch starts with the half 0x0003 (`lb x0, imm(x0)`) and never crosses a frame: only such
+     * an instruction may need its original (this runs on every device access of the guest). */
+    if (lo == 0x0003 && (gva & 4095) <= 4092) {
+        return read_guest(v, gva, SHADOW_EXEC, insn, 4, true);
     }
     if ((lo & 3) != 3) {
         *insn = lo;
         return true;
     }
     /* The second half may be on the next page: translate it on its own. */
-    if (!read_guest(v, gva + 2, SHADOW_EXEC, &hi, 2)) {
+    if (!read_guest(v, gva + 2, SHADOW_EXEC, &hi, 2, false)) {
         return false;
     }
     *insn = lo | ((uint32_t)hi << 16);
@@ -321,7 +369,7 @@ bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 
 bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val)
 {
-    return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8);
+    return (gva & 7) == 0 && read_guest(v, gva, SHADOW_LOAD, val, 8, true);
 }
 
 void tv_flush_vvma(uint64_t start, uint64_t size, long asid)

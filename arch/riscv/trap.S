@@ -76,22 +76,40 @@
 
 /* Entered from a guest with sp = &vcpu_arch, the guest's t0/t1 saved, and a branch to 1f already taken
  * when the cause is not the fast one. The null hypercall (the cost of crossing into the hypervisor and
- * back) is answered here with those two registers, without the full save (SBI: only a0/a1 change);
- * anything else has every guest register saved, with sepc and sstatus, and sscratch = 0: from then on
- * a trap is the hypervisor's own. */
+ * back) and the SBI Base functions whose answer never changes (sbi_base_fixed, filled by the first
+ * full exit that gives each) are answered here with those two registers, without the full save
+ * (SBI: only a0/a1 change); anything else has every guest register saved, with sepc and sstatus, and
+ * sscratch = 0: from then on a trap is the hypervisor's own. */
 .macro FAST_NULL_HYPERCALL_OR_SAVE
     li      t1, HV_EXT
-    bne     a7, t1, 1f
+    bne     a7, t1, 7f
     addi    t1, a6, -HV_FID_NULL
     bnez    t1, 1f
-    csrr    t0, CSR_SEPC
+    li      a0, 0                       /* SBI_SUCCESS */
+    li      a1, 0
+    j       8f
+7:  /* Base: a6 below SBI_BASE_FIXED_FIDS (upper bits set: the full path decides), answer known. */
+    li      t1, SBI_EXT_BASE
+    bne     a7, t1, 1f
+    li      t1, SBI_BASE_FIXED_FIDS
+    bgeu    a6, t1, 1f
+    lla     t0, sbi_base_fixed_mask
+    ld      t0, 0(t0)
+    srl     t0, t0, a6
+    andi    t0, t0, 1
+    beqz    t0, 1f
+    fence   r, r                        /* the mask bit is written after the value */
+    lla     t0, sbi_base_fixed
+    slli    t1, a6, 3
+    add     t0, t0, t1
+    ld      a1, 0(t0)
+    li      a0, 0                       /* SBI_SUCCESS */
+8:  csrr    t0, CSR_SEPC
     addi    t0, t0, 4
     csrw    CSR_SEPC, t0
     ld      t0, VCPU_FAST_EXITS(sp)
     addi    t0, t0, 1
     sd      t0, VCPU_FAST_EXITS(sp)
-    li      a0, 0                       /* SBI_SUCCESS */
-    li      a1, 0
     ld      t0, VCPU_X0 + 5*8(sp)
     ld      t1, VCPU_X0 + 6*8(sp)
     csrrw   sp, CSR_SSCRATCH, sp        /* guest sp back, sscratch = &vcpu_arch again */

@@ -46,7 +46,8 @@ static enum blk_status blk_one(struct vm *vm, const struct hv_blk_req *r)
         return BLK_IOERR;
     }
     bool read = r->op == HV_BLK_READ;
-    uint8_t *buf = read ? guest_ram_dma_ptr(vm, r->buf, r->len) : guest_ram_ptr(vm, r->buf, r->len);
+    uint8_t *buf =
+        read ? guest_ram_write_ptr(vm, r->buf, r->len) : guest_ram_ptr(vm, r->buf, r->len);
     if (!buf) {
         return BLK_IOERR;
     }

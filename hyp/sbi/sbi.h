@@ -10,6 +10,12 @@
 
 struct vcpu;
 
+/* Base functions 0 .. SBI_BASE_FIXED - 1 whose answers, once given, trap.S gives again without a
+ * full exit (sbi_base.c: all but probe_extension, whose answer depends on its argument). */
+#define SBI_BASE_FIXED 7
+extern uint64_t sbi_base_fixed[SBI_BASE_FIXED];
+extern uint64_t sbi_base_fixed_mask;
+
 struct sbi_ret {
     long error;
     unsigned long value;

@@ -27,7 +27,7 @@ static void *dbcn_buffer(struct vcpu *v, const struct sbi_call *c, unsigned long
         return NULL;
     }
     if (store) {
-        return guest_ram_dma_ptr(v->vm, c->args[1], *len);
+        return guest_ram_write_ptr(v->vm, c->args[1], *len);
     }
     return guest_ram_ptr(v->vm, c->args[1], *len);
 }

@@ -196,6 +196,13 @@ void vcpu_arch_fence_i(void)
     stub.fence_is++;
 }
 
+void vm_arch_guest_write(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    (void)vm;
+    (void)gpa;
+    (void)len;
+}
+
 void vcpu_arch_tables_retyped(void)
 {
 }

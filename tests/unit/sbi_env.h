@@ -236,6 +236,14 @@ void vcpu_arch_fence_i(void)
     fence_i_count++;
 }
 
+/* The hext engine's: nothing of its own in guest memory to undo before a store. */
+void vm_arch_guest_write(struct vm *target, uint64_t gpa, uint64_t len)
+{
+    (void)target;
+    (void)gpa;
+    (void)len;
+}
+
 void vcpu_arch_tables_retyped(void)
 {
     /* the hext engine: nothing derived from the guest's tables to drop */

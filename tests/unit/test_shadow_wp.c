@@ -497,3 +497,37 @@ TEST(bare_mode_records_nothing)
     CHECK_EQ(fill(0, KER, env.root, ST), TW);
     CHECK_EQ(out_gpa, env.root);
 }
+
+TEST(a_full_fence_drops_the_lower_half_and_forgets_its_tables)
+{
+    setup(0);
+    uint64_t user = 0x40201000, kern = 0xffffffc000603000ull, alias = 0xffffffc000605000ull;
+    gmap(user, 0, pte(DATA, V | R | W | U | A | D));
+    gmap(kern, 0, pte(DATA + PAGE, V | R | A));
+    uint64_t ul0 = gtable_of(user, 0), kl0 = gtable_of(kern, 0);
+    /* The kernel maps its own table frames writable, as Linux's linear map does. */
+    gmap(alias, 0, pte(kl0, V | R | W | A | D));
+    gmap(alias + PAGE, 0, pte(ul0, V | R | W | A | D));
+    CHECK_EQ(fill(0, USR, user, LD), OK);
+    CHECK_EQ(fill(0, KER, kern, LD), OK);
+    CHECK_EQ(vm.nwp, 5); /* the root, two tables for each half */
+    shadow_drop_lower(&sh[0], &ops, 0, 0);
+    CHECK_EQ(sh_leaf(0, USR, user), 0);
+    CHECK(sh_leaf(0, KER, kern) != 0);
+    CHECK(sh[0].fence);
+    CHECK(!shadow_has_lower(&sh[0]));
+    /* Another vCPU still translates the lower half: nothing is forgotten yet (tmem.c asks). */
+    CHECK_EQ(fill(1, USR, user, LD), OK);
+    CHECK(shadow_has_lower(&sh[1]));
+    shadow_drop_lower(&sh[1], &ops, 0, 0);
+    shadow_vm_forget_lower(&vm);
+    CHECK_EQ(vm.nwp, 3);
+    CHECK(shadow_wp_find(&vm, env.root - off) != NULL); /* both halves: aliased */
+    expect_wp(kl0, 0, 0xffffffc000600000ull);
+    CHECK(shadow_wp_find(&vm, ul0) == NULL);
+    /* The kept upper half cannot go stale: its tables are still protected, their stores still
+     * the hypervisor's; the lower half's old table is plain memory again. */
+    CHECK_EQ(fill(0, KER, alias, ST), TW);
+    CHECK_EQ(fill(0, KER, alias + PAGE, ST), OK);
+    CHECK_EQ(drop_vm_calls, 0);
+}

@@ -140,6 +140,9 @@ bool vcpu_arch_virq_pending(const struct vcpu *v, unsigned irq);
 /* Guest TLB and instruction-cache maintenance for the VM whose vCPU is loaded on this hart. Every vCPU
  * of a VM runs on this hart, so a local fence reaches them all. asid < 0: every ASID; size ~0: all. */
 void vcpu_arch_fence_i(void);
+/* The hypervisor is about to store into the guest's RAM at [gpa, gpa + len) on its behalf (a disk
+ * read, console input): the engine's own changes to that memory go first. */
+void vm_arch_guest_write(struct vm *vm, uint64_t gpa, uint64_t len);
 /* Sets a vCPU's guest satp to a validated root, as a paravirtual root switch does; user_root (a validated
  * root or 0) is what its user mode runs on where the engine needs one (trap engine). */
 void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root);

@@ -47,6 +47,9 @@ struct vcpu_engine_ops {
     void (*set_root)(struct vcpu *v, uint64_t satp, uint64_t user_root);
     bool (*root_in_use)(const struct vcpu *v, uint64_t root);
     uint64_t (*get_satp)(const struct vcpu *v);
+    /* The hypervisor is about to store into [gpa, gpa + len) for the guest (trap: undo patched
+     * instructions there first); NULL when nothing needs doing. */
+    void (*guest_write)(struct vm *vm, uint64_t gpa, uint64_t len);
 };
 
 struct pcpu;

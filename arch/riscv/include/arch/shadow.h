@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/tpatch.h>
+
 enum shadow_view {
     SHADOW_KERNEL = 0,     /* guest kernel, sstatus.SUM = 0: its U pages are out of reach */
     SHADOW_KERNEL_SUM = 1, /* guest kernel, SUM = 1: its U pages readable and writable, not executable */
@@ -38,6 +40,8 @@ enum shadow_result {
     SHADOW_WRITE_PROTECTED, /* a store the guest's tables allow to a frame that must stay read-only */
     SHADOW_TABLE_WRITE,  /* a store to one of the guest's page tables: emulate it, then call
                           * shadow_table_written (*gpa says where) */
+    SHADOW_PATCHED,      /* a load or store to a frame holding patched instructions (arch/tpatch.h):
+                          * undo its patches, then retry (*gpa says where) */
 };
 
 /* The root slot every hardware root gives the hypervisor's alias (VA 0xffffffffc0000000 up). */
@@ -91,12 +95,19 @@ struct shadow_vm {
     bool wmap_lost;      /* a writable leaf went unrecorded: only dropping every tree is safe */
     struct shadow_wp wp[SHADOW_WP_MAX];
     unsigned nwp;
+    /* Every fill asks whether frames are protected, several times: an open-addressed index of wp
+     * by frame (index + 1, 0 empty), and one bit per 2 MiB region (hashed) that may hold one. */
+    uint8_t wp_index[2 * SHADOW_WP_MAX];
+    uint64_t wp_megas[8];
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;
     uint64_t table_writes; /* guest stores to its tables, carried out by the hypervisor */
     uint64_t vm_drops;     /* every tree dropped: a frame became a table while mapped writable */
     uint64_t revokes;      /* writable leaves taken back from a frame that became a table */
+    /* Patched instructions: frames holding them are mapped execute-only. Not part of what
+     * shadow_vm_reset forgets: the patches are in guest memory until undone. */
+    struct tpatch patch;
 };
 
 void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes);
@@ -127,6 +138,7 @@ struct shadow_space {
     uint64_t last_use;           /* s->clock when last switched to */
     unsigned gen;                /* bumped whenever the space is emptied */
     bool filled;                 /* some root entry may be set: clear before reuse */
+    bool lower;                  /* some entry of root slots 0..255 (the lower half) may be set */
 };
 
 struct shadow {
@@ -156,6 +168,18 @@ bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key)
  * one ASID), or, with va_only, only the page at va in them. */
 void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
                        bool va_only, uint64_t va);
+/* Empties the lower half (root slots 0..255, Linux's user space) of the trees of every kept space
+ * whose key matches value under mask, and keeps the upper half: what a guest's sfence.vma of
+ * everything asks. Nothing the upper half holds can be stale: it was built from protected tables,
+ * whose every store the hypervisor carried out and dropped what it changed. The lower half goes
+ * nevertheless, so that the record of protected tables can forget those of dead address spaces
+ * (shadow_vm_forget_lower), which would otherwise trap every store to their frames once reused. */
+void shadow_drop_lower(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value);
+/* True when some kept space may hold a lower-half translation. */
+bool shadow_has_lower(const struct shadow *s);
+/* Forgets the protected tables below the root that translate only lower-half addresses: only once
+ * no tree of the VM holds a lower-half translation (shadow_has_lower false for every vCPU). */
+void shadow_vm_forget_lower(struct shadow_vm *vm);
 /* The hardware ASID offset of the current trees: index of the current space. */
 static inline unsigned shadow_space_index(const struct shadow *s)
 {

@@ -78,6 +78,18 @@ struct vcpu_tv {
     uint64_t view_satp[SHADOW_VIEWS];
     uint64_t fast_priv;  /* privileged instructions emulated on the short path (counted as such) */
     uint64_t fast_fwd;   /* system calls of guest user code forwarded on the short path */
+    uint64_t fast_patch; /* of fast_priv, patched instructions (arch/tpatch.h) */
+    /* The VM's patch table seen through the alias (the short path's view of it; vms[] is in the
+     * image), and the instructions the short path emulated since the full path last ran: those it
+     * patches before the guest runs again (tv_patch_pending). */
+    const struct tpatch *patch_alias;
+#define TV_PATCH_WANT 32
+#define TV_PATCH_WAIT 256
+    uint64_t want_va[TV_PATCH_WANT];
+    uint64_t want_gpa[TV_PATCH_WANT]; /* where it was found, once looked up (0: not yet) */
+    uint32_t want_insn[TV_PATCH_WANT];
+    unsigned nwant;
+    unsigned patch_wait; /* tv_patch_pending calls since the oldest waiting one came */
 };
 
 struct vcpu_arch {

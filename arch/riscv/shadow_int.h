@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Between shadow.c (walks, trees, fills) and shadow_vm.c (the per-VM record of protected tables and
+ * writable leaves). */
+#ifndef ARCH_SHADOW_INT_H
+#define ARCH_SHADOW_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/shadow.h>
+
+#define PAGE 4096ull
+#define MEGA (2ull << 20)
+
+/* Write-protects the tables a walk for va went through (may drop every tree of the VM). */
+void shadow_protect_path(struct shadow_vm *vm,
+                         const struct shadow_ops *ops,
+                         const struct shadow_path *p,
+                         uint64_t va);
+/* True when some protected table lies in [gpa, gpa + len). */
+bool shadow_any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t len);
+/* The frames of [gpa, gpa + len) are mapped writable somewhere: their bits say "look in the
+ * record". */
+void shadow_mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len);
+/* Records a writable leaf just written at slot by s's current space. */
+void shadow_wmap_add(struct shadow_vm *vm,
+                     struct shadow *s,
+                     uint64_t *slot,
+                     uint64_t gpa,
+                     uint64_t len);
+
+#endif
