@@ -104,9 +104,13 @@ static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
         }
     } else if ((csr == CSR_SIE || csr == CSR_SIP) && !write) {
         /* Reads only: a write may change what the hypervisor's timer must wake for. A timer that
-         * is due raises STIP on the full path (its timer check): a guest polling sip sees it there
-         * as promptly as on a hart (census probe timer-sbi-poll). */
+         * is due is raised here, as tv_timer_check would (the full path's entry checks it with the
+         * time the scheduler last read, which a guest polling sip does not make it read again), and
+         * the full path reads sip and delivers it if it may: a guest polling sip sees it as
+         * promptly as on a hart (census probe timer-sbi-poll). */
         if (csr == CSR_SIP && csr_read(CSR_TIME) >= a->timer_deadline) {
+            a->vs.hvip |= 1ull << IRQ_VS_TIMER;
+            a->timer_deadline = ~0ull;
             return false;
         }
     } else {
