@@ -23,6 +23,17 @@
 static uint8_t stack1[4096] __attribute__((aligned(16)));
 static volatile uint64_t ran;
 
+static volatile uint64_t ticks;
+
+/* Counts timer interrupts, then lets the kernel's handler take them (it turns the timer off). */
+static bool count_ticks(struct trap_frame *f, uint64_t cause, uint64_t tval)
+{
+    (void)f;
+    (void)tval;
+    ticks += cause == (CAUSE_IRQ | 5);
+    return false;
+}
+
 static void secondary(unsigned long hartid)
 {
     (void)hartid;
@@ -36,7 +47,8 @@ static uint64_t sip(void)
     return v;
 }
 
-/* Waits up to 0.1 s for bit in sip (its interrupts masked by sstatus.SIE). */
+/* Waits up to 0.1 s for bit in sip (its interrupts masked by sstatus.SIE). Not for STIP: QEMU 7.2
+ * does not show a VS-level Sstc timer (vstimecmp) in vsip, though it delivers it. */
 static bool wait_sip(uint64_t bit)
 {
     uint64_t end = csr_time() + 1000000;
@@ -58,7 +70,8 @@ bool attack_storms(const char *a)
                 errors++;
                 continue;
             }
-            uint64_t end = csr_time() + 1000000;
+            /* Two seconds: the hart shares the host's cores with the canary and other runs. */
+            uint64_t end = csr_time() + 20000000;
             while (csr_time() < end) {
                 if (sbi_call(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 1, 0, 0, 0, 0, 0).value == HSM_STOPPED) {
                     starts++;
@@ -72,8 +85,11 @@ bool attack_storms(const char *a)
         __asm__ volatile("csrci sstatus, 2\n csrs sie, %0" : : "r"(SIE_STIE));
         unsigned woke = 0;
         for (unsigned i = 0; i < 500; i++) {
-            sbi_call(SBI_EXT_TIME, 0, csr_time() + 500, 0, 0, 0, 0, 0);
-            if (sbi_call(SBI_EXT_HSM, 3, 0, 0, 0, 0, 0, 0).error == 0 && (sip() & SIP_STIP)) {
+            uint64_t due = csr_time() + 500;
+            sbi_call(SBI_EXT_TIME, 0, due, 0, 0, 0, 0, 0);
+            /* Resumed by the pending timer (SBI HSM: a retentive suspend ends on an interrupt, even
+             * one masked by sstatus.SIE), so not before it was due. */
+            if (sbi_call(SBI_EXT_HSM, 3, 0, 0, 0, 0, 0, 0).error == 0 && csr_time() >= due) {
                 woke++;
             }
         }
@@ -90,10 +106,15 @@ bool attack_storms(const char *a)
         at_result(a, "errors", errors);
         sbi_call(SBI_EXT_TIME, 0, ~0ul, 0, 0, 0, 0, 0);
         at_result(a, "cleared", !(sip() & SIP_STIP));
-        sbi_call(SBI_EXT_TIME, 0, csr_time() + 10000, 0, 0, 0, 0, 0);
-        at_result(a, "fires", wait_sip(SIP_STIP));
-        sbi_call(SBI_EXT_TIME, 0, ~0ul, 0, 0, 0, 0, 0);
-        __asm__ volatile("csrsi sstatus, 2");
+        /* The 1 ms one is taken as an interrupt: not before its time, and within 0.1 s. */
+        trap_set_hook(count_ticks);
+        uint64_t due = csr_time() + 10000, end = due + 1000000;
+        sbi_call(SBI_EXT_TIME, 0, due, 0, 0, 0, 0, 0);
+        __asm__ volatile("csrs sie, %0\n csrsi sstatus, 2" : : "r"(SIE_STIE));
+        while (!ticks && csr_time() < end) {
+        }
+        uint64_t at = csr_time();
+        at_result(a, "fires", ticks == 1 && at >= due && at < end);
     } else if (IS("ipi-storm")) {
         /* IPIs to itself with its interrupts masked: they merge into one pending SSIP, cleared by
          * the guest, raised again by the next one. */
