@@ -39,6 +39,8 @@ void at_snap(uint64_t gpa);
 bool at_same(uint64_t gpa);
 /* Counts faults and steps over the instruction (a fetch fault returns to the caller). */
 void at_hook_faults(void);
+/* A good one-sector read through the virtio-blk device (its own rings): 1 if it completed OK. */
+long at_virtio_good_read(void);
 
 bool attack_virtio(const char *a);
 bool attack_tables(const char *a);

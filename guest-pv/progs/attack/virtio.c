@@ -76,8 +76,7 @@ static long needs_reset(void)
     return (VBLK[VIRTIO_MMIO_STATUS / 4] & VIRTIO_STATUS_NEEDS_RESET) != 0;
 }
 
-/* A good one-sector read (hdr, AT_BUF, status) at desc[0..2]: the device works after the attack. */
-static long good_read(void)
+long at_virtio_good_read(void)
 {
     setup(VQ, 0, 0, 0);
     desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
@@ -104,7 +103,7 @@ static void report_ioerr(const char *a, uint16_t head)
     at_result(a, "completed", kick(head, 1));
     at_result(a, "status-ioerr", status == VIRTIO_BLK_S_IOERR);
     at_result(a, "buffer-untouched", buf_untouched());
-    at_result(a, "device-works-after", good_read());
+    at_result(a, "device-works-after", at_virtio_good_read());
 }
 
 /* The device refused the queue: nothing completed, nothing written, DEVICE_NEEDS_RESET set. */
@@ -114,7 +113,7 @@ static void report_reset(const char *a)
     at_result(a, "completed", kick(0, 1) + used.idx);
     at_result(a, "needs-reset", needs_reset());
     at_result(a, "status-untouched", status == 0x77);
-    at_result(a, "device-works-after", good_read());
+    at_result(a, "device-works-after", at_virtio_good_read());
 }
 
 #define IS(n) (strcmp(a, n) == 0)
@@ -162,7 +161,7 @@ bool attack_virtio(const char *a)
         at_result(a, "needs-reset", needs_reset());
         at_result(a, "status-untouched", status == 0x77);
         at_result(a, "buffer-untouched", buf_untouched());
-        at_result(a, "device-works-after", good_read());
+        at_result(a, "device-works-after", at_virtio_good_read());
     } else if (IS("virtio-desc-ring-outside-ram")) {
         setup(VQ, AT_RAM + AT_RAM_SIZE + 0x100000, 0, 0);
         report_reset(a);
