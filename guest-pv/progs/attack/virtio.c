@@ -169,6 +169,14 @@ bool attack_virtio(const char *a)
         /* A used ring starting in RAM and running past its end. */
         setup(VQ, 0, 0, AT_RAM + AT_RAM_SIZE - 64);
         report_reset(a);
+    } else if (IS("virtio-queue-size-not-power-of-2")) {
+        /* Virtio 1.1, 2.6 "Split Virtqueues": the queue size is always a power of 2. */
+        setup(100, 0, 0, 0);
+        report_reset(a);
+    } else if (IS("virtio-misaligned-desc-ring")) {
+        /* 2.6 again: the descriptor table is 16-byte aligned. */
+        setup(VQ, (uint64_t)desc + 8, 0, 0);
+        report_reset(a);
     } else if (IS("virtio-used-ring-in-table")) {
         /* The device writes the used ring: in a validated level-0 table it would write entries. */
         at_build_and_pin();
