@@ -45,6 +45,10 @@ MORE_CASES = {
                                           "entries-empty 1"]),
     "xsa240-frame-at-two-levels": ("result", ["as-l0 0", "as-l1 %d" % SBI_DENIED, "root-entry-empty 1",
                                               "l0-dropped 0", "as-l1-after 0"]),
+    # Stores into validated tables after the pin: faults without stage 2, carried out with it; the
+    # unpin undoes the pin either way.
+    "native-rewrite-then-unpin": ("result", {"trap": ["stores-faulted 3", "unpin 0", "pin-again 0", "unpin-again 0"],
+                                             "hext": ["stores-faulted 0", "unpin 0", "pin-again 0", "unpin-again 0"]}),
     # Emulation edges (trap engine: arch/riscv/privemu.c, memop.c; hext: the hart).
     "sret-forged-spp": ("result", ["faults 0", "sie 1", "spp 0", "spie 1", "sie-from-spie-0 0",
                                    "user-sret-cause %d" % ILLEGAL]),

@@ -95,6 +95,20 @@ bool attack_tables(const char *a)
         at_result(a, "root-entry-empty", ((volatile uint64_t *)AT_ROOT)[3] == 0);
         at_result(a, "l0-dropped", at_update1(AT_L1 + 9 * 8, 0));
         at_result(a, "as-l1-after", at_update1(AT_ROOT + 3 * 8, AT_PTE(AT_SPARE, 0)));
+    } else if (IS("native-rewrite-then-unpin")) {
+        /* With stage 2 (hext) a guest may store into its validated tables directly: here a root
+         * naming itself, an L1 naming itself and the L0 link moved to an unvalidated frame, all
+         * after the pin. The unpin must undo what the pin did, not what the frames now say, and
+         * the tree pin again. Without stage 2 each store faults (the tables are read-only). */
+        at_build_and_pin();
+        at_hook_faults();
+        ((volatile uint64_t *)AT_ROOT)[3] = AT_PTE(AT_ROOT, 0);
+        ((volatile uint64_t *)AT_L1)[9] = AT_PTE(AT_L1, 0);
+        ((volatile uint64_t *)AT_L1)[5] = AT_PTE(AT_SPARE, 0);
+        at_result(a, "stores-faulted", (long)at_faults);
+        at_result(a, "unpin", hv_call(HV_FID_UNPIN_TABLE, AT_MA(AT_ROOT), 0, 0).error);
+        at_result(a, "pin-again", at_build_and_pin());
+        at_result(a, "unpin-again", hv_call(HV_FID_UNPIN_TABLE, AT_MA(AT_ROOT), 0, 0).error);
     } else {
         return false;
     }
