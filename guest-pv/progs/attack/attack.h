@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The attack pack's parts beyond guest-pv/progs/attack.c: each attack_*() runs case a if it is one of
-// its own and says so; the helpers are the ones every part needs (common.c).
+// The attack pack's parts beyond guest-pv/progs/attack.c: each attack_*() runs case a if it is one
+// of its own and says so; the helpers are the ones every part needs (common.c).
 #ifndef ATTACK_PARTS_H
 #define ATTACK_PARTS_H
 
@@ -12,7 +12,8 @@
 #define AT_MB (1ul << 20)
 #define AT_RAM 0x80000000ul
 #define AT_RAM_SIZE (16 * AT_MB) /* configs/attack.dts */
-/* The same places as attack.c's tree (one case per boot, so they never meet): root, L1, L0, spare. */
+/* The same places as attack.c's tree (one case per boot, so they never meet): root, L1, L0, spare.
+ */
 #define AT_TABLES (AT_RAM + 10 * AT_MB)
 #define AT_ROOT (AT_TABLES + 0x0000)
 #define AT_L1 (AT_TABLES + 0x1000)
@@ -26,13 +27,14 @@ extern volatile uint64_t at_faults, at_cause;
 
 #define AT_MA(pa) ((uint64_t)(pa) + at_mo)
 /* A non-leaf entry (flags 0) or a leaf, as attack.c writes them. */
-#define AT_PTE(pa, flags) \
-    (((AT_MA(pa) >> 12) << 10) | (flags) | PTE_V | (((flags) & 0xe) ? at_ubit : 0))
+#define AT_PTE(pa, flags)                                                                          \
+    (((AT_MA(pa) >> 12) << 10) | (flags) | PTE_V | (((flags)&0xe) ? at_ubit : 0))
 
 void at_init(void);
 void at_result(const char *name, const char *what, long v);
 long at_update1(uint64_t ptr_gpa, uint64_t val);
-/* attack.c's tree, pinned: ROOT[2] -> L1 (RAM by 2 MiB leaves) and L1[5] -> L0 (the tables' 2 MiB). */
+/* attack.c's tree, pinned: ROOT[2] -> L1 (RAM by 2 MiB leaves) and L1[5] -> L0 (the tables' 2 MiB).
+ */
 long at_build_and_pin(void);
 /* A snapshot of a 4 KiB frame, and whether it still holds it. */
 void at_snap(uint64_t gpa);

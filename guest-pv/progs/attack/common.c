@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Helpers shared by the attack pack's parts (attack.h): the pinned tree, one-entry updates, results.
+// Helpers shared by the attack pack's parts (attack.h): the pinned tree, one-entry updates,
+// results.
 #include <string.h>
 
 #include "attack.h"

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Attack pack, the edges of privileged-instruction emulation (the trap engine's arch/riscv/privemu.c
-// and memop.c; on hext the hardware does the same): each case checks the guest sees what the
-// privileged spec says a hart does, so both engines print the same (but where the spec leaves the
-// choice to the hart, noted at the case).
+// Attack pack, the edges of privileged-instruction emulation (the trap engine's
+// arch/riscv/privemu.c and memop.c; on hext the hardware does the same): each case checks the guest
+// sees what the privileged spec says a hart does, so both engines print the same (but where the
+// spec leaves the choice to the hart, noted at the case).
 #include <string.h>
 
 #include "attack.h"
@@ -135,7 +135,9 @@ bool attack_emul(const char *a)
          * the guest's own. Its timer is off first, so nothing raises STIP meanwhile. */
         sbi_call(SBI_EXT_TIME, 0, ~0ul, 0, 0, 0, 0, 0);
         __asm__ volatile("csrci sstatus, 2\n csrr %0, sip" : "=r"(s));
-        __asm__ volatile("csrs sip, %1\n csrr %0, sip" : "=r"(t) : "r"(SIP_STIP | SIP_SEIP | SIP_SSIP));
+        __asm__ volatile("csrs sip, %1\n csrr %0, sip"
+                         : "=r"(t)
+                         : "r"(SIP_STIP | SIP_SEIP | SIP_SSIP));
         __asm__ volatile("csrc sip, %0" : : "r"(SIP_SSIP));
         at_result(a, "forced", (long)(t & ~s & (SIP_STIP | SIP_SEIP)));
         at_result(a, "ssip", !!(t & SIP_SSIP));
@@ -151,10 +153,11 @@ bool attack_emul(const char *a)
         for (int k = 0; k < 2; k++) {
             uint64_t root = k ? (uint64_t)r57 : (uint64_t)r48;
             __asm__ volatile("csrr %0, satp" : "=r"(s));
-            __asm__ volatile("csrw satp, %1\n sfence.vma\n csrr %0, satp\n csrw satp, %2\n sfence.vma"
-                             : "=&r"(t)
-                             : "r"(((9ul + k) << 60) | (s & (0xfffful << 44)) | (root >> 12)), "r"(s)
-                             : "memory");
+            __asm__ volatile(
+              "csrw satp, %1\n sfence.vma\n csrr %0, satp\n csrw satp, %2\n sfence.vma"
+              : "=&r"(t)
+              : "r"(((9ul + k) << 60) | (s & (0xfffful << 44)) | (root >> 12)), "r"(s)
+              : "memory");
             modes[k] = t >> 60;
         }
         at_result(a, "sv48-mode", (long)modes[0]);
@@ -163,7 +166,8 @@ bool attack_emul(const char *a)
     } else if (IS("amo-lrsc-on-table")) {
         /* AMOs and LR/SC on an entry of its own page table: on the trap engine the frame is
          * shadowed and write-protected, so each is emulated, and the new mapping must be seen. */
-        volatile uint64_t *b0 = (volatile uint64_t *)AT_BUF, *b1 = (volatile uint64_t *)(AT_BUF + 4096);
+        volatile uint64_t *b0 = (volatile uint64_t *)AT_BUF,
+                          *b1 = (volatile uint64_t *)(AT_BUF + 4096);
         *b0 = 0xb0;
         *b1 = 0xb1;
         pt_map(kernel_root, VA_PROBE, AT_BUF, PTE_R | PTE_W | PTE_A | PTE_D);
@@ -174,7 +178,10 @@ bool attack_emul(const char *a)
         __asm__ volatile("amoswap.d %0, %2, (%1)" : "=r"(old) : "r"(pte), "r"(e1) : "memory");
         at_result(a, "amoswap-old-ok", old == e0);
         at_result(a, "amoswap-seen", (long)probe());
-        __asm__ volatile("amoadd.d %0, %2, (%1)" : "=r"(old) : "r"(pte), "r"(-(1l << 10)) : "memory");
+        __asm__ volatile("amoadd.d %0, %2, (%1)"
+                         : "=r"(old)
+                         : "r"(pte), "r"(-(1l << 10))
+                         : "memory");
         at_result(a, "amoadd-seen", (long)probe());
         long sc = 1;
         for (int i = 0; i < 100 && sc; i++) {
@@ -194,7 +201,10 @@ bool attack_emul(const char *a)
         volatile uint64_t *pte = leaf_of(VA_PROBE);
         uint64_t e0 = *pte, old;
         at_hook_faults();
-        __asm__ volatile("amoswap.d %0, %2, (%1)" : "=r"(old) : "r"((uint64_t)pte + 4), "r"(0ul) : "memory");
+        __asm__ volatile("amoswap.d %0, %2, (%1)"
+                         : "=r"(old)
+                         : "r"((uint64_t)pte + 4), "r"(0ul)
+                         : "memory");
         /* The spec's is store/AMO misaligned (6); QEMU 7.2's hart raises load misaligned (4) for
          * a misaligned AMO, and each engine passes on the hart's: either is the hart's answer. */
         kprintf("attack: %s: the AMO raised cause %ld\n", a, at_faults == 1 ? (long)at_cause : -1);

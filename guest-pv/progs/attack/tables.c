@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Attack pack, validated page tables: the hypervisor's own stores aimed at a validated table (refused
-// before anything is written, the table unchanged: docs/security.md, "Found, and fixed"), root slot
-// 511 (the hypervisor's alias on the trap engine, docs/hypercalls.md), and linear and cross-level
-// tables after Xen's XSA-240: each frame has one table type at a time (docs/hypercalls.md, "Page
-// tables"), so a table reached again as a table of another level is refused.
+// Attack pack, validated page tables: the hypervisor's own stores aimed at a validated table
+// (refused before anything is written, the table unchanged: docs/security.md, "Found, and fixed"),
+// root slot 511 (the hypervisor's alias on the trap engine, docs/hypercalls.md), and linear and
+// cross-level tables after Xen's XSA-240: each frame has one table type at a time
+// (docs/hypercalls.md, "Page tables"), so a table reached again as a table of another level is
+// refused.
 #include <string.h>
 
 #include "attack.h"
@@ -84,7 +85,8 @@ bool attack_tables(const char *a)
         at_result(a, "self", at_update1(AT_L1 + 9 * 8, AT_PTE(AT_L1, 0)));
         at_result(a, "second-l1", at_update1(AT_ROOT + 3 * 8, AT_PTE(AT_SPARE, 0)));
         at_result(a, "other", at_update1(AT_L1 + 10 * 8, AT_PTE(AT_SPARE, 0)));
-        at_result(a, "entries-empty",
+        at_result(a,
+                  "entries-empty",
                   ((volatile uint64_t *)AT_L1)[9] == 0 && ((volatile uint64_t *)AT_L1)[10] == 0);
     } else if (IS("xsa240-frame-at-two-levels")) {
         /* SPARE a level-0 table under L1[9], then named as a level-1 table by the root: refused;

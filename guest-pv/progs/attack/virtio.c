@@ -131,7 +131,8 @@ bool attack_virtio(const char *a)
         desc[2] = (struct virtq_desc){ (uint64_t)&status, 1, rw, 2 };
         report_ioerr(a, 0);
     } else if (IS("virtio-chain-longer-than-queue")) {
-        /* A queue of 8: a chain through all 8 descriptors whose last names a 9th, past the table. */
+        /* A queue of 8: a chain through all 8 descriptors whose last names a 9th, past the table.
+         */
         setup(8, 0, 0, 0);
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         for (uint16_t i = 1; i < 7; i++) {
@@ -146,8 +147,9 @@ bool attack_virtio(const char *a)
         setup(VQ, 0, 0, 0);
         indirect[0] = (struct virtq_desc){ AT_BUF, 512, VIRTQ_DESC_F_WRITE, 0 };
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
-        desc[1] = (struct virtq_desc){ (uint64_t)indirect, sizeof indirect,
-                                       VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT, 2 };
+        desc[1] = (struct virtq_desc){
+            (uint64_t)indirect, sizeof indirect, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT, 2
+        };
         desc[2] = (struct virtq_desc){ (uint64_t)&status, 1, VIRTQ_DESC_F_WRITE, 0 };
         report_ioerr(a, 0);
     } else if (IS("virtio-garbage-avail-idx")) {
