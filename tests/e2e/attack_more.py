@@ -21,6 +21,8 @@ MORE_CASES = {
     "virtio-queue-size-not-power-of-2": ("result", RESET),
     "virtio-misaligned-desc-ring": ("result", RESET),
     "virtio-used-ring-in-table": ("result", RESET + ["table-unchanged 1"]),
+    "virtio-desc-ring-in-table": ("result", ["completed 1", "used-len 0", "needs-reset 0",
+                                             "table-unchanged 1"]),
     # A status byte it may not write: the request ends without one (used length 0).
     "virtio-status-in-table": ("result", ["completed 1", "used-len 0", "buffer-untouched 1",
                                           "table-unchanged 1"]),

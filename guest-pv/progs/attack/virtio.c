@@ -186,6 +186,17 @@ bool attack_virtio(const char *a)
         setup(VQ, 0, 0, AT_L0);
         report_reset(a);
         at_result(a, "table-unchanged", at_same(AT_L0));
+    } else if (IS("virtio-desc-ring-in-table")) {
+        /* The device only reads a descriptor table, so one in a validated table is taken: its
+         * entries, read as descriptors, name no buffer of the guest's, and the request ends (no
+         * status byte to write) with the table unchanged. */
+        at_build_and_pin();
+        at_snap(AT_L0);
+        setup(VQ, AT_L0, 0, 0);
+        at_result(a, "completed", kick(0, 1));
+        at_result(a, "used-len", used.ring[0].len);
+        at_result(a, "needs-reset", needs_reset());
+        at_result(a, "table-unchanged", at_same(AT_L0));
     } else if (IS("virtio-status-in-table")) {
         at_build_and_pin();
         at_snap(AT_L0);
