@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// The attack pack's parts beyond guest-pv/progs/attack.c: each attack_*() runs case a if it is one
+// of its own and says so; the helpers are the ones every part needs (common.c).
+#ifndef ATTACK_PARTS_H
+#define ATTACK_PARTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest.h"
+
+#define AT_MB (1ul << 20)
+#define AT_RAM 0x80000000ul
+#define AT_RAM_SIZE (16 * AT_MB) /* configs/attack.dts */
+/* The same places as attack.c's tree (one case per boot, so they never meet): root, L1, L0, spare.
+ */
+#define AT_TABLES (AT_RAM + 10 * AT_MB)
+#define AT_ROOT (AT_TABLES + 0x0000)
+#define AT_L1 (AT_TABLES + 0x1000)
+#define AT_L0 (AT_TABLES + 0x2000)
+#define AT_SPARE (AT_TABLES + 0x3000)
+#define AT_SPARE2 (AT_TABLES + 0x4000)
+#define AT_BUF (AT_RAM + 15 * AT_MB) /* data buffers: mapped writable, never a table */
+
+extern uint64_t at_mo, at_ubit;
+extern volatile uint64_t at_faults, at_cause;
+
+#define AT_MA(pa) ((uint64_t)(pa) + at_mo)
+/* A non-leaf entry (flags 0) or a leaf, as attack.c writes them. */
+#define AT_PTE(pa, flags)                                                                          \
+    (((AT_MA(pa) >> 12) << 10) | (flags) | PTE_V | (((flags)&0xe) ? at_ubit : 0))
+
+void at_init(void);
+void at_result(const char *name, const char *what, long v);
+long at_update1(uint64_t ptr_gpa, uint64_t val);
+/* attack.c's tree, pinned: ROOT[2] -> L1 (RAM by 2 MiB leaves) and L1[5] -> L0 (the tables' 2 MiB).
+ */
+long at_build_and_pin(void);
+/* A snapshot of a 4 KiB frame, and whether it still holds it. */
+void at_snap(uint64_t gpa);
+bool at_same(uint64_t gpa);
+/* Counts faults and steps over the instruction (a fetch fault returns to the caller). */
+void at_hook_faults(void);
+/* A good one-sector read through the virtio-blk device (its own rings): 1 if it completed OK. */
+long at_virtio_good_read(void);
+
+bool attack_virtio(const char *a);
+bool attack_tables(const char *a);
+bool attack_emul(const char *a);
+bool attack_storms(const char *a);
+
+#endif
