@@ -79,9 +79,14 @@ static const char *start_one(unsigned i, unsigned long hartid)
     }
     /* The slot is the hart's from now on, even if it comes up late: it will find its block there. */
     npcpus++;
+    /* Wait in WFI, a millisecond at a time, not in a spin: under QEMU -icount the harts take turns
+     * on one thread, and a spinning boot hart would use up the second before the other ran at all. */
     uint64_t until = arch_time() + platform.timebase_freq;
     while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && arch_time() < until) {
+        arch_timer_set(arch_time() + platform.timebase_freq / 1000);
+        arch_idle();
     }
+    arch_timer_set(~0ull);
     return c->online ? (const char *)0 : "it did not come up within a second of hart_start";
 }
 

@@ -102,11 +102,15 @@ CASES = {
 WORK_PER_EXIT = 100000
 
 
+# SMP=2: on hext the attacker's two vCPUs run on two harts (its exits under its VM lock, its stop
+# waiting for the other hart), the canary beside it; on the trap engine the attacker keeps one hart.
+@pytest.mark.parametrize("smp", [1, 2])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_attack(name, disk_engine):
+def test_attack(name, disk_engine, smp):
     work = name in ("ptval-toggle", "ptval-toggle-multicall", "ptval-never-continues",
                     "blk-multicall-flood", "virtio-descriptor-flood", "virtio-big-reads")
     extra = {"ICOUNT": 1} if work else {}
+    extra["SMP"] = smp
     run = boot("attack", timeout=120 if work else 60, APPEND="hyp.guestargs=attack=" + name,
                **disk_engine, **extra)
     # A guest the hypervisor had to stop is a failed guest, and the run's exit status says so.
