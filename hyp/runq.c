@@ -52,7 +52,8 @@ struct vcpu *runq_next(const struct pcpu *c, const struct vcpu *prev)
     return c->rq;
 }
 
-/* ---- The sleep queue: a binary min-heap on sq_deadline; v->sq_slot is its index + 1, 0 when out. */
+/* ---- The sleep queue: a binary min-heap on sq_deadline; v->sq_slot is its index + 1, 0 when out.
+ */
 
 static void sq_put(struct pcpu *c, unsigned i, struct vcpu *v)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A hart's run queue (a ring of its runnable vCPUs, taken round robin) and its sleep queue (a binary
- * heap of its sleeping vCPUs ordered by timer deadline): what the scheduler needs per switch costs
- * O(1) or O(log n) in the vCPUs of the hart, never a scan of them. Pure: unit-tested. */
+/* A hart's run queue (a ring of its runnable vCPUs, taken round robin) and its sleep queue (a
+ * binary heap of its sleeping vCPUs ordered by timer deadline): what the scheduler needs per switch
+ * costs O(1) or O(log n) in the vCPUs of the hart, never a scan of them. Pure: unit-tested. */
 #ifndef HYP_RUNQ_H
 #define HYP_RUNQ_H
 

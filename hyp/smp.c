@@ -43,8 +43,9 @@ void smp_boot_cpu(unsigned long hartid, uint64_t stack_top)
 
 static const char *hsm_state_name(long st)
 {
-    static const char *const names[] = { "started", "stopped", "start pending", "stop pending",
-                                         "suspended", "suspend pending", "resume pending" };
+    static const char *const names[] = { "started",       "stopped",   "start pending",
+                                         "stop pending",  "suspended", "suspend pending",
+                                         "resume pending" };
 
     return st >= 0 && st < 7 ? names[st] : "in an unknown state";
 }
@@ -56,9 +57,11 @@ static const char *start_one(unsigned i, unsigned long hartid)
 
     if (st != SBI_HSM_STATE_STOPPED) {
         if (st < 0) {
-            fmt_snprintf(why_text[i], sizeof why_text[i], "the firmware has no HSM state for it (%ld)", st);
+            fmt_snprintf(
+              why_text[i], sizeof why_text[i], "the firmware has no HSM state for it (%ld)", st);
         } else {
-            fmt_snprintf(why_text[i], sizeof why_text[i], "the firmware reports it %s", hsm_state_name(st));
+            fmt_snprintf(
+              why_text[i], sizeof why_text[i], "the firmware reports it %s", hsm_state_name(st));
         }
         return why_text[i];
     }
@@ -77,11 +80,18 @@ static const char *start_one(unsigned i, unsigned long hartid)
         fmt_snprintf(why_text[i], sizeof why_text[i], "SBI hart_start failed (error %ld)", err);
         return why_text[i];
     }
-    /* The slot is the hart's from now on, even if it comes up late: it will find its block there. */
+    /* The slot is the hart's from now on, even if it comes up late: it will find its block there.
+     */
     npcpus++;
+    /* Wait in WFI, a millisecond at a time, not in a spin: under QEMU -icount the harts take turns
+     * on one thread, and a spinning boot hart would use up the second before the other ran at all.
+     */
     uint64_t until = arch_time() + platform.timebase_freq;
     while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE) && arch_time() < until) {
+        arch_timer_set(arch_time() + platform.timebase_freq / 1000);
+        arch_idle();
     }
+    arch_timer_set(~0ull);
     return c->online ? (const char *)0 : "it did not come up within a second of hart_start";
 }
 
@@ -95,7 +105,8 @@ void smp_start(const struct platform_choice *choice, unsigned long boot_hartid)
         }
         if (!h->usable) {
             left_alone[i] = h->why;
-        } else if (boot_options.harts_mask && (h->hartid >= 64 || !(boot_options.harts_mask >> h->hartid & 1))) {
+        } else if (boot_options.harts_mask &&
+                   (h->hartid >= 64 || !(boot_options.harts_mask >> h->hartid & 1))) {
             left_alone[i] = "not in hyp.harts";
         } else {
             left_alone[i] = start_one(i, h->hartid);
@@ -163,7 +174,8 @@ void smp_place(struct vm *vm)
 
 void smp_unplace(struct vm *vm)
 {
-    /* Only the guest placed last is taken back (its build failed at once): it is last everywhere. */
+    /* Only the guest placed last is taken back (its build failed at once): it is last everywhere.
+     */
     for (unsigned i = 0; i < npcpus; i++) {
         struct pcpu *c = &pcpus[i];
         if (c->nvms && c->vms[c->nvms - 1] == vm) {
@@ -271,7 +283,8 @@ void smp_vm_quiesce(struct vm *vm)
         return;
     }
     /* Its state is no longer VM_RUNNING (the caller set it): a hart that enters the VM after this
-     * fence sees that and leaves (sched.c, run); one already inside is kicked out and seen leave. */
+     * fence sees that and leaves (sched.c, run); one already inside is kicked out and seen leave.
+     */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < npcpus; i++) {
         struct pcpu *c = &pcpus[i];
@@ -299,7 +312,8 @@ void smp_banner(const struct platform_choice *choice)
             c = pcpus[j].hartid == hartid ? &pcpus[j] : c;
         }
         if (left_alone[i] || !c) {
-            hyp_log("hart %lu: left alone: %s", hartid, left_alone[i] ? left_alone[i] : "not started");
+            hyp_log(
+              "hart %lu: left alone: %s", hartid, left_alone[i] ? left_alone[i] : "not started");
         } else if (c->nvms) {
             hyp_log("hart %lu: %s, running guests (%u vCPUs)", hartid, engine, c->nvcpus);
         } else {

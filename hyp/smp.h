@@ -22,7 +22,8 @@ void smp_boot_cpu(unsigned long hartid, uint64_t stack_top);
 void smp_start(const struct platform_choice *choice, unsigned long boot_hartid);
 /* Why a guest's cpus property can name no hart in use; NULL when it can be placed. */
 const char *smp_place_check(const struct vm_config *cfg);
-/* Puts every vCPU of vm on one hart: the least loaded of those its cpus allow (all in use without). */
+/* Puts every vCPU of vm on one hart: the least loaded of those its cpus allow (all in use without).
+ */
 void smp_place(struct vm *vm);
 /* Takes back the placement of the guest placed last (its build failed). */
 void smp_unplace(struct vm *vm);

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 // SMP stress: a VM's vCPUs, on different harts where the engine spreads them, hammer what crosses
 // harts: IPI ping-pong, remote fences while the other side writes memory, concurrent page-table
-// hypercalls on one shared tree (pin/unpin of a second root sharing its subtree), HSM start/stop and
-// suspend/resume storms. Every call's result is checked; the last line counts operations and failures.
+// hypercalls on one shared tree (pin/unpin of a second root sharing its subtree), HSM start/stop
+// and suspend/resume storms. Every call's result is checked; the last line counts operations and
+// failures.
 #include "guest.h"
 
 #define IRQ_SOFT 1
 #define HSM_STOPPED 1
 #define HSM_SUSPENDED 4
-/* Rounds of each phase: about 10^5 operations in all; bootarg div=N runs a Nth of them (the many-hart
- * runs under multi-threaded TCG are slow on a small host). */
+/* Rounds of each phase: about 10^5 operations in all; bootarg div=N runs a Nth of them (the
+ * many-hart runs under multi-threaded TCG are slow on a small host). */
 #define ROUNDS_IPI (20000 / div)
 #define ROUNDS_FENCE (20000 / div)
 #define ROUNDS_MMU (10000 / div)
@@ -27,7 +28,7 @@ static unsigned div = 1;
 #define L0 (TABLES + 0x3000)
 #define DATA (TABLES + 0x10000)
 #define MA(pa) ((uint64_t)(pa) + mo)
-#define PTE(pa, flags) (((MA(pa) >> 12) << 10) | (flags) | PTE_V | (((flags) & 0xe) ? ubit : 0))
+#define PTE(pa, flags) (((MA(pa) >> 12) << 10) | (flags) | PTE_V | (((flags)&0xe) ? ubit : 0))
 #define RWX (PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
 #define RW (PTE_R | PTE_W | PTE_A | PTE_D)
 #define RO (PTE_R | PTE_A)
@@ -130,7 +131,9 @@ static void partner(unsigned long hartid)
      * shared L0, while vCPU 0 updates entries 16-23 of it. */
     for (unsigned n = 0; n < ROUNDS_MMU; n++) {
         check("pin root B", hv_call(HV_FID_PIN_TABLE, MA(ROOT_B), 0, 0).error, 0);
-        check("update shared L0 (1)", update(L0 + 8 * (24 + n % 8), PTE(DATA + 0x1000 * (n % 8), n & 1 ? RW : RO)), 0);
+        check("update shared L0 (1)",
+              update(L0 + 8 * (24 + n % 8), PTE(DATA + 0x1000 * (n % 8), n & 1 ? RW : RO)),
+              0);
         check("unpin root B", hv_call(HV_FID_UNPIN_TABLE, MA(ROOT_B), 0, 0).error, 0);
     }
     done1 = 1;
@@ -194,7 +197,8 @@ void guest_main(unsigned long hartid, unsigned long dtb)
         compute_sum[0] = compute(1);
         while (!__atomic_load_n(&compute_done, __ATOMIC_ACQUIRE)) {
         }
-        kprintf("smpstress: compute on 2 vCPUs: %lx %lx\n", (unsigned long)compute_sum[0],
+        kprintf("smpstress: compute on 2 vCPUs: %lx %lx\n",
+                (unsigned long)compute_sum[0],
                 (unsigned long)compute_sum[1]);
         return;
     }
@@ -217,7 +221,8 @@ void guest_main(unsigned long hartid, unsigned long dtb)
         }
     }
     uint64_t i1 = csr_instret();
-    kprintf("smpstress: ipi ping-pong: %u rounds, %lu instructions on vCPU 0\n", (unsigned)ROUNDS_IPI,
+    kprintf("smpstress: ipi ping-pong: %u rounds, %lu instructions on vCPU 0\n",
+            (unsigned)ROUNDS_IPI,
             (unsigned long)(i1 - i0));
 
     /* Phase 2: remote fences (SBI RFENCE and legacy) while vCPU 1 writes. */
@@ -226,29 +231,41 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     i0 = csr_instret();
     for (unsigned n = 0; n < ROUNDS_FENCE; n++) {
         switch (n % 4) {
-        case 0:
-            check("rfence sfence.vma", sbi_call(SBI_EXT_RFENCE, 1, 0x2, 0, 0, 0, 0, 0).error, 0);
-            break;
-        case 1:
-            check("rfence sfence.vma range", sbi_call(SBI_EXT_RFENCE, 1, 0x2, 0, (unsigned long)scratch, 4096, 0, 0).error, 0);
-            break;
-        case 2:
-            check("rfence sfence.vma.asid", sbi_call(SBI_EXT_RFENCE, 2, 0x3, 0, 0, 0, n & 0xff, 0).error, 0);
-            break;
-        default:
-            check("legacy sfence.vma", sbi_call(SBI_EXT_LEGACY_REMOTE_SFENCE_VMA, 0, (unsigned long)&mask, 0, 0, 0, 0, 0).error, 0);
-            break;
+            case 0:
+                check(
+                  "rfence sfence.vma", sbi_call(SBI_EXT_RFENCE, 1, 0x2, 0, 0, 0, 0, 0).error, 0);
+                break;
+            case 1:
+                check("rfence sfence.vma range",
+                      sbi_call(SBI_EXT_RFENCE, 1, 0x2, 0, (unsigned long)scratch, 4096, 0, 0).error,
+                      0);
+                break;
+            case 2:
+                check("rfence sfence.vma.asid",
+                      sbi_call(SBI_EXT_RFENCE, 2, 0x3, 0, 0, 0, n & 0xff, 0).error,
+                      0);
+                break;
+            default:
+                check(
+                  "legacy sfence.vma",
+                  sbi_call(SBI_EXT_LEGACY_REMOTE_SFENCE_VMA, 0, (unsigned long)&mask, 0, 0, 0, 0, 0)
+                    .error,
+                  0);
+                break;
         }
     }
     i1 = csr_instret();
     phase = 3;
-    kprintf("smpstress: remote fences: %u, %lu instructions on vCPU 0\n", (unsigned)ROUNDS_FENCE,
+    kprintf("smpstress: remote fences: %u, %lu instructions on vCPU 0\n",
+            (unsigned)ROUNDS_FENCE,
             (unsigned long)(i1 - i0));
 
     /* Phase 3: concurrent page-table hypercalls on the shared tree. A table may never be mapped
      * writable, whatever the other side is doing. */
     for (unsigned n = 0; n < ROUNDS_MMU; n++) {
-        check("update shared L0 (0)", update(L0 + 8 * (16 + n % 8), PTE(DATA + 0x1000 * (8 + n % 8), n & 1 ? RO : RW)), 0);
+        check("update shared L0 (0)",
+              update(L0 + 8 * (16 + n % 8), PTE(DATA + 0x1000 * (8 + n % 8), n & 1 ? RO : RW)),
+              0);
         if (n % 16 == 0) {
             check("map the shared L1 writable", update(L0 + 8 * 40, PTE(L1, RW)), SBI_ERR_DENIED);
         }

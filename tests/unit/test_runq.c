@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// A hart's run ring and sleep heap (hyp/runq.c): round-robin order, removal keeping the turn, and the
-// heap giving sleepers in deadline order through any mix of adds and removals.
+// A hart's run ring and sleep heap (hyp/runq.c): round-robin order, removal keeping the turn, and
+// the heap giving sleepers in deadline order through any mix of adds and removals.
 #include <stdint.h>
 #include <stdlib.h>
 

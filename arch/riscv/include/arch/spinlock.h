@@ -7,7 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct spinlock {
+struct spinlock
+{
     uint32_t locked;
 };
 
