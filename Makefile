@@ -238,6 +238,7 @@ UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c
+UNIT_vpage  := arch/riscv/vpage.c arch/riscv/privemu.c
 UNIT_shadow := arch/riscv/shadow.c
 UNIT_shadow_wp := arch/riscv/shadow.c
 UNIT_shadow_cache := arch/riscv/shadow.c

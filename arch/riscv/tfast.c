@@ -121,8 +121,9 @@ bool tv_fast_trap(struct vcpu_arch *a)
     uint64_t cause = csr_read(CSR_SCAUSE);
     bool done = false;
 
-    /* Validated roots (paravirtual guests) change views through their own hypercalls. */
-    if (a->tv.direct_root) {
+    /* Validated roots (paravirtual guests) change views through their own hypercalls; a vCPU page
+     * is guest RAM, which this path may not touch (it runs through the alias). */
+    if (a->tv.direct_root || a->tv.vpage) {
         return false;
     }
     /* As tv_trap: FP state the hardware made dirty is dirty in the guest's sstatus. */

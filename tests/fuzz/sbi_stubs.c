@@ -208,6 +208,24 @@ uint64_t vcpu_arch_get_satp(const struct vcpu *v)
     return stub.satp[v->id];
 }
 
+bool vcpu_arch_has_vcpu_page(void)
+{
+    return false;
+}
+
+long vcpu_arch_set_vcpu_page(struct vcpu *v, uint64_t gpa)
+{
+    (void)v;
+    (void)gpa;
+    return SBI_ERR_NOT_SUPPORTED;
+}
+
+long vcpu_arch_trap_return(struct vcpu *v)
+{
+    (void)v;
+    return SBI_ERR_NOT_SUPPORTED;
+}
+
 /* Like the trap engine's: a global leaf (no U) outside every guest. */
 uint64_t arch_reserved_root_entry(void)
 {

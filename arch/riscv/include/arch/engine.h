@@ -47,6 +47,10 @@ struct vcpu_engine_ops {
     void (*set_root)(struct vcpu *v, uint64_t satp, uint64_t user_root);
     bool (*root_in_use)(const struct vcpu *v, uint64_t root);
     uint64_t (*get_satp)(const struct vcpu *v);
+    /* The vCPU page (HV_FEAT_VCPU_PAGE); NULL where the engine has no use for one (hext). Both
+     * return an SBI error; trap_return, on success, has set the vCPU's return state itself. */
+    long (*set_vcpu_page)(struct vcpu *v, uint64_t gpa);
+    long (*trap_return)(struct vcpu *v);
 };
 
 struct pcpu;
