@@ -45,6 +45,9 @@ long hc_tlb_flush(struct vcpu *v, const uint64_t *args)
 long hc_vcpu_page(struct vcpu *v, uint64_t gpa)
 {
     /* A whole page of the guest's RAM (the engine refuses one the validator holds as a table). */
+    if (!vcpu_arch_has_vcpu_page()) {
+        return SBI_ERR_NOT_SUPPORTED;
+    }
     if (gpa & (PAGE_SIZE - 1)) {
         return SBI_ERR_INVALID_PARAM;
     }
