@@ -9,6 +9,7 @@
 
 #include "console.h"
 #include "drv/virtio_blk.h"
+#include "hvabi.h"
 #include "hyp.h"
 #include "sched.h"
 #include <arch/arch.h>
