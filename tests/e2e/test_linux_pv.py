@@ -71,3 +71,14 @@ def test_linux_and_linux_pv_side_by_side_on_the_trap_engine():
     assert not [l for l in run.guest_lines("linux") if l.startswith("rvhyp:")]
     assert "hyp: guest 'linux' stopped: shutdown" in run.lines
     assert "hyp: guest 'linux-pv' stopped: shutdown" in run.lines
+
+
+def test_linux_pv_two_vcpus_on_the_trap_engine():
+    """The second CPU registers its own page when it comes up (smp_callin) and runs on it."""
+    run = boot("linux-pv-smp", timeout=180, CPU="rv64,h=false")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-pv-smp")
+    check_init(lines, 2)
+    assert PV_ON in lines
+    assert "smp: Brought up 1 node, 2 CPUs" in lines
+    assert not [l for l in lines if "vCPU page refused" in l]
