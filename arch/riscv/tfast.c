@@ -116,14 +116,32 @@ static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
     return true;
 }
 
+/* With a vCPU page the guest's interrupt flag is a word of guest RAM, which this path cannot reach:
+ * it takes only what neither reads nor changes sstatus.SIE (the SUM toggles around user copies, the
+ * FP state's FS, the other CSRs fast_csr knows). sret and system calls go through the page: the full
+ * path. */
+static bool vpage_fast_ok(const struct vcpu_arch *a, uint32_t insn)
+{
+    unsigned funct3 = (insn >> 12) & 7;
+    unsigned rs1 = (insn >> 15) & 31;
+    uint64_t src = funct3 >= 5 ? rs1 : vcpu_arch_get_reg(a, rs1);
+
+    if (insn == INSN_SRET) {
+        return false;
+    }
+    if ((insn >> 20) != CSR_SSTATUS) {
+        return true;
+    }
+    return ((insn >> 7) & 31) == 0 && (funct3 & 3) != 1 && !(src & SSTATUS_SIE);
+}
+
 bool tv_fast_trap(struct vcpu_arch *a)
 {
     uint64_t cause = csr_read(CSR_SCAUSE);
     bool done = false;
 
-    /* Validated roots (paravirtual guests) change views through their own hypercalls; a vCPU page
-     * is guest RAM, which this path may not touch (it runs through the alias). */
-    if (a->tv.direct_root || a->tv.vpage) {
+    /* Validated roots (paravirtual guests) change views through their own hypercalls. */
+    if (a->tv.direct_root) {
         return false;
     }
     /* As tv_trap: FP state the hardware made dirty is dirty in the guest's sstatus. */
@@ -132,11 +150,11 @@ bool tv_fast_trap(struct vcpu_arch *a)
     }
     if (cause == EXC_ILLEGAL_INSN && a->tv.vmode) {
         uint32_t insn = (uint32_t)csr_read(CSR_STVAL);
-        if ((insn & 0x7f) == OP_SYSTEM) {
+        if ((insn & 0x7f) == OP_SYSTEM && (!a->tv.vpage || vpage_fast_ok(a, insn))) {
             done = insn == INSN_SRET ? fast_sret(a) : fast_csr(a, insn);
         }
         a->tv.fast_priv += done;
-    } else if (cause == EXC_U_ECALL && !a->tv.vmode) {
+    } else if (cause == EXC_U_ECALL && !a->tv.vmode && !a->tv.vpage) {
         /* A system call: into the guest kernel's handler, with interrupts off there (SIE = 0). */
         priv_enter_trap(a, EXC_U_ECALL, 0);
         set_mode(a, 1);
