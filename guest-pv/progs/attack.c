@@ -299,6 +299,32 @@ static USER_TEXT void user_trap_return(long arg)
     sys_call(SYS_EXIT, 0, 0);
 }
 
+/* vpage-concurrent-rewrite: the second vCPU rewrites the first one's page with noise while the first
+ * takes traps and makes calls that read it. */
+static volatile uint64_t rewrite_stop, rewrites;
+static uint8_t rewriter_stack[4096] __attribute__((aligned(16)));
+
+static void rewriter(unsigned long hartid)
+{
+    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
+    uint64_t x = 0x9e3779b97f4a7c15ul ^ hartid;
+
+    while (!rewrite_stop) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        vp->irq_on = x & 1;
+        vp->irq_pending = x;
+        vp->sepc = x;
+        vp->sstatus = x;
+        vp->kernel_sp = x;
+        vp->kernel_tp = ~x;
+        vp->ret_pc = x;
+        vp->ret_status = x;
+        rewrites++;
+    }
+}
+
 /* The vCPU page cases (docs/hypercalls.md, "The vCPU page"); on hext every call is NOT_SUPPORTED. */
 static void vpage_cases(const char *a)
 {
@@ -361,6 +387,27 @@ static void vpage_cases(const char *a)
         result(a, "fault-cause", faults ? (long)fault_cause : -1);
         result(a, "fault-pc-odd", (long)(fault_tval & 1));
         hc(HV_FID_VCPU_PAGE, 0, 0, 0);
+    } else if (strcmp(a, "vpage-concurrent-rewrite") == 0) {
+        /* No interrupt enabled on this vCPU: the noise in irq_on then decides nothing, and what is
+         * left to read is what every trap and call reads; the hypervisor must read each field once
+         * and go on, whatever it finds. */
+        unsigned long sie;
+        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
+        memset((void *)VPAGE, 0, 4096);
+        result(a, "register", hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0).error);
+        result(a, "start", start_secondary(1, rewriter, rewriter_stack + sizeof(rewriter_stack)));
+        while (rewrites == 0) {
+        }
+        faults = 0;
+        for (unsigned i = 0; i < 2000; i++) {
+            __asm__ volatile("ebreak");
+            hc(HV_FID_IRQ_CHECK, 0, 0, 0);
+        }
+        rewrite_stop = 1;
+        result(a, "traps", (long)faults);
+        result(a, "rewrites-seen", rewrites > 0);
+        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
     } else if (strcmp(a, "vpage-return-from-user") == 0) {
         trap_set_hook(user_hook);
         faults = 0;

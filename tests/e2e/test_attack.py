@@ -80,6 +80,11 @@ CASES = {
     "vpage-return-bad-pc": ("result", {
         "trap": ["register 0", "fault-cause 12", "fault-pc-odd 0"],
         "hext": ["register -2", "fault-cause -1", "fault-pc-odd 0"]}),
+    # The other vCPU rewrites the page with noise while this one traps and calls: nothing but the
+    # guest's own state changes, and every trap still arrives.
+    "vpage-concurrent-rewrite": ("result", {
+        "trap": ["register 0", "start 0", "traps 2000", "rewrites-seen 1"],
+        "hext": ["register -2", "start 0", "traps 2000", "rewrites-seen 1"]}),
     # User code cannot make the return call: its ecall is a system call, whatever a7 says.
     "vpage-return-from-user": ("result", ["cause 8"]),
     # Buffers that cross the end of RAM or wrap.
