@@ -138,8 +138,16 @@ IMAGE_linux_initrd := $(BUILD)/linux/initrd.cpio
 $(IMAGE_linux) $(IMAGE_linux_initrd) &: scripts/build-linux.sh configs/linux/kernel.config configs/linux/init.c
 	$(Q)scripts/build-linux.sh $(BUILD)/linux
 
-.PHONY: linux run-native
+# The cooperative kernel: the same source, fragment and init plus guest-pv/linux/ (docs/architecture.md).
+IMAGE_linux_pv := $(BUILD)/linux-pv/Image
+IMAGE_linux_pv_initrd := $(BUILD)/linux-pv/initrd.cpio
+$(IMAGE_linux_pv) $(IMAGE_linux_pv_initrd) &: scripts/build-linux.sh configs/linux/kernel.config \
+		configs/linux/init.c include/hvabi.h $(wildcard guest-pv/linux/*)
+	$(Q)scripts/build-linux.sh --pv $(BUILD)/linux-pv
+
+.PHONY: linux linux-pv run-native
 linux: $(IMAGE_linux)
+linux-pv: $(IMAGE_linux_pv)
 
 # The same kernel and init on QEMU without the hypervisor: the baseline for comparisons.
 run-native: setup linux
@@ -149,6 +157,7 @@ run-native: setup linux
 # A configuration whose guests have a disk on the host disk names its image as DISK_<config>; make run
 # uses that file in place, so it holds what the guests wrote when QEMU ends (tests boot copies).
 DISK_linux := $(BUILD)/disk/ext2.img
+DISK_linux-pv := $(BUILD)/disk/ext2.img
 DISK_uboot := $(BUILD)/disk/ext2.img
 DISK_blk   := $(BUILD)/disk/blk.img
 DISKS := $(BUILD)/disk/ext2.img $(BUILD)/disk/blk.img
@@ -238,6 +247,7 @@ UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c
+UNIT_vpage  := arch/riscv/vpage.c arch/riscv/privemu.c
 UNIT_shadow := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_wp := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_cache := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
@@ -334,7 +344,7 @@ fuzz: setup
 # Deterministic counts (QEMU -icount): build/bench/results.csv, docs/bench.md, docs/bench.svg.
 bench: setup
 	@scripts/setup.sh bench
-	@$(MAKE) --no-print-directory configs linux
+	@$(MAKE) --no-print-directory configs linux linux-pv
 	@$(PYTHON) scripts/bench_capacity.py
 	@$(PYTHON) scripts/bench.py
 

@@ -104,6 +104,12 @@
                                  * the next one did part of its work, its value says how much) */
 #define HV_FID_BLK_SUBMIT 9     /* a0 = gpa of struct hv_blk_req[a1]; -> value: requests done */
 #define HV_FID_BLK_CTL 10       /* a0 = HV_BLK_CTL_*: the disk's size, or acknowledge its interrupt */
+#define HV_FID_VCPU_PAGE 11     /* a0 = gpa of the calling vCPU's struct hv_vcpu_page (4 KiB aligned),
+                                 * 0 to stop using one (with HV_FEAT_VCPU_PAGE) */
+#define HV_FID_TRAP_RETURN 12   /* the sret of a guest kernel with a vCPU page: returns to the mode,
+                                 * pc and interrupt state of the page's ret_* fields; no reply */
+#define HV_FID_IRQ_CHECK 13     /* nothing: interrupts that became pending while masked are taken
+                                 * on the way back (call when irq_pending was set on unmasking) */
 
 /* Feature bits returned by HV_FID_PROBE. */
 #define HV_FEAT_STAGE2 (1u << 0)    /* the hardware translates guest physical addresses (G-stage):
@@ -117,6 +123,10 @@
                                       * user-accessible, user mode runs on the user root SET_ROOT
                                       * names (none: nothing mapped), and root slot 511 is the
                                       * hypervisor's */
+#define HV_FEAT_VCPU_PAGE (1u << 6)  /* HV_FID_VCPU_PAGE, TRAP_RETURN and IRQ_CHECK exist: a guest
+                                      * kernel's trap state and interrupt flag can live in memory
+                                      * (trap engine only: under the H extension the same CSRs cost
+                                      * no exit, so there is nothing to save) */
 
 /* Limits: a call asking for more does part of the work and says how much (value). Each exit also
  * has a budget of work (docs/hypercalls.md, "Work per call"): a call may do less than these, even
@@ -152,7 +162,50 @@
 /* PLIC source raised when a batch completes, for a guest that has a virtual PLIC. */
 #define HV_BLK_IRQ 2
 
+/* The vCPU page (docs/hypercalls.md, "The vCPU page"): byte offsets, for assembly. */
+#define HV_VP_IRQ_ON 0        /* guest: 1 interrupts enabled (its sstatus.SIE), 0 masked */
+#define HV_VP_IRQ_PENDING 8   /* hypervisor: sip bits pending and enabled while masked, else 0 */
+#define HV_VP_SEPC 16         /* hypervisor, on each trap forwarded into the guest kernel: */
+#define HV_VP_SCAUSE 24       /*   what its sepc, scause, stval and sstatus (SPP, SPIE, FS, SUM, */
+#define HV_VP_STVAL 32        /*   MXR: as a csrr would read it) hold after the trap */
+#define HV_VP_SSTATUS 40
+#define HV_VP_USER_SP 48      /* hypervisor, on a trap from guest user mode: its sp and tp */
+#define HV_VP_USER_TP 56
+#define HV_VP_KERNEL_SP 64    /* guest: loaded into sp and tp on a trap from its user mode */
+#define HV_VP_KERNEL_TP 72
+#define HV_VP_RET_PC 80       /* guest, before HV_FID_TRAP_RETURN: pc to return to, */
+#define HV_VP_RET_STATUS 88   /*   sstatus to write first (SPP: mode, SPIE: interrupt flag), */
+#define HV_VP_RET_A0 96       /*   and the registers the call itself uses */
+#define HV_VP_RET_A1 104
+#define HV_VP_RET_A6 112
+#define HV_VP_RET_A7 120
+#define HV_VP_SIZE 128
+/* sstatus bits as the page's sstatus and ret_status hold them (privileged spec, "sstatus"). */
+#define HV_VP_SPIE (1ull << 5)
+#define HV_VP_SPP (1ull << 8)
+
 #ifndef __ASSEMBLER__
+/* The vCPU page: guest memory shared with the hypervisor, one per vCPU. The hypervisor reads each
+ * field once per exit and never trusts what it read beyond the guest's own state. */
+struct hv_vcpu_page {
+    uint64_t irq_on;
+    uint64_t irq_pending;
+    uint64_t sepc;
+    uint64_t scause;
+    uint64_t stval;
+    uint64_t sstatus;
+    uint64_t user_sp;
+    uint64_t user_tp;
+    uint64_t kernel_sp;
+    uint64_t kernel_tp;
+    uint64_t ret_pc;
+    uint64_t ret_status;
+    uint64_t ret_a0;
+    uint64_t ret_a1;
+    uint64_t ret_a6;
+    uint64_t ret_a7;
+};
+
 /* One block request. buf is a guest physical address; len a multiple of HV_BLK_SECTOR, at most
  * HV_BLK_LEN_MAX. The hypervisor writes status back. */
 struct hv_blk_req {

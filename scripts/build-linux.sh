@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Builds the minimal Linux 6.1 guest (Debian's linux-source-6.1, tinyconfig + configs/linux/kernel.config) and an
 # initramfs holding the static init of configs/linux/init.c, cached outside the tree.
-#   scripts/build-linux.sh [OUTDIR]    build (or find in the cache) Image and initrd.cpio; copy them to OUTDIR
-# The cache is ${RVHYP_CACHE:-~/.cache/rvhyp}/linux-<key>; the key hashes the fragment, init.c, this script and the
-# linux-source-6.1 package version, so changing any of them builds afresh and a hit costs nothing.
+#   scripts/build-linux.sh [--pv] [OUTDIR]    build (or find in the cache) Image and initrd.cpio; copy them to OUTDIR
+# --pv builds the cooperative kernel: the same source and fragment plus guest-pv/linux/*.patch, guest-pv/linux/pv.config
+# and the HV_ constants of include/hvabi.h (as asm/hvabi.h), so the two kernels differ only by those.
+# The cache is ${RVHYP_CACHE:-~/.cache/rvhyp}/linux-<key> (linux-pv-<key>); the key hashes the fragment, init.c, this
+# script, the pv inputs and the linux-source-6.1 package version, so changing any of them builds afresh and a hit
+# costs nothing.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,12 +17,17 @@ fragment="$root/configs/linux/kernel.config"
 init_c="$root/configs/linux/init.c"
 tarball=/usr/src/linux-source-6.1.tar.xz
 cross=riscv64-linux-gnu-
+pv=0
+if [ "${1:-}" = --pv ]; then
+    pv=1
+    shift
+fi
 outdir=${1:-}
 
 say() { echo "build-linux: $*"; }
 fail() { echo "build-linux: $*" >&2; exit 1; }
 
-[ $# -le 1 ] || fail "usage: build-linux.sh [OUTDIR]"
+[ $# -le 1 ] || fail "usage: build-linux.sh [--pv] [OUTDIR]"
 [ -f "$fragment" ] || fail "missing $fragment"
 [ -f "$init_c" ] || fail "missing $init_c"
 
@@ -46,11 +54,19 @@ src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 # The cross toolchain is an input too: a new compiler or libc builds afresh.
 tools_version=$(dpkg-query -W -f='${Package} ${Version}\n' gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu \
     libc6-dev-riscv64-cross 2>/dev/null)
-key_of() { { echo "linux-source-6.1 $src_version"; echo "$tools_version"; cat "$1" "$2" "$self"; } |
+# The pv inputs, in a fixed order: the config fragment, the ABI header, the patches.
+pv_inputs=()
+if [ $pv -eq 1 ]; then
+    pv_inputs=("$root/guest-pv/linux/pv.config" "$root/include/hvabi.h")
+    for f in "$root"/guest-pv/linux/*.patch; do pv_inputs+=("$f"); done
+fi
+key_of() { { echo "linux-source-6.1 $src_version"; echo "$tools_version"; cat "$@" "$self"; } |
     sha256sum | cut -c1-16; }
-key=$(key_of "$fragment" "$init_c")
+key=$(key_of "$fragment" "$init_c" "${pv_inputs[@]}")
 cache=${RVHYP_CACHE:-$HOME/.cache/rvhyp}
-dir="$cache/linux-$key"
+flavour=linux
+[ $pv -eq 0 ] || flavour=linux-pv
+dir="$cache/$flavour-$key"
 
 # Copies the cached images to OUTDIR (a hard link when it can: the cache files are read-only, so nobody can
 # change the cache through OUTDIR).
@@ -100,7 +116,17 @@ log="$tmp/build.log"
 # edits configs/linux meanwhile.
 cp "$fragment" "$tmp/kernel.config"
 cp "$init_c" "$tmp/init.c"
-[ "$(key_of "$tmp/kernel.config" "$tmp/init.c")" = "$key" ] || fail "configs/linux changed just now: run again"
+copies=()
+for f in "${pv_inputs[@]}"; do
+    cp "$f" "$tmp/pv.$(basename "$f")"
+    copies+=("$tmp/pv.$(basename "$f")")
+done
+[ "$(key_of "$tmp/kernel.config" "$tmp/init.c" "${copies[@]}")" = "$key" ] ||
+    fail "configs/linux or guest-pv/linux changed just now: run again"
+if [ $pv -eq 1 ]; then
+    # The fragment is checked line by line below: the pv lines are checked with it.
+    cat "$tmp/pv.pv.config" >>"$tmp/kernel.config"
+fi
 # The same inputs give the same Image, byte for byte (so the boot banner and a boot's instruction count do not
 # change from build to build): the build date is the source tarball's, which the built-in initramfs uses too.
 build_date=$(LC_ALL=C date -u -d @"$(stat -c %Y "$tarball")")
@@ -112,9 +138,9 @@ step() {
     local what=$1
     shift
     if ! "$@" >>"$log" 2>&1; then
-        echo "build-linux: $what failed; the end of $cache/linux-$key.failed.log:" >&2
+        echo "build-linux: $what failed; the end of $cache/$flavour-$key.failed.log:" >&2
         tail -n 40 "$log" >&2
-        cp "$log" "$cache/linux-$key.failed.log"
+        cp "$log" "$cache/$flavour-$key.failed.log"
         exit 1
     fi
 }
@@ -123,6 +149,18 @@ say "building Linux from linux-source-6.1 $src_version in $dir (log: build.log t
 start=$SECONDS
 mkdir "$tmp/src"
 step "unpacking $tarball" tar -xJf "$tarball" -C "$tmp/src" --strip-components=1
+if [ $pv -eq 1 ]; then
+    for f in "${copies[@]}"; do
+        case "$f" in *.patch) step "applying $(basename "$f")" patch -d "$tmp/src" -p1 -i "$f" ;; esac
+    done
+    # Only the HV_ constants, without their comments: the rest of hvabi.h (the SBI numbers) Linux has already
+    # in asm/sbi.h under the same names, as enumerators.
+    { echo "/* Generated by rvhyp's scripts/build-linux.sh from its include/hvabi.h: do not edit. */"
+      echo "#ifndef _ASM_RISCV_HVABI_H"
+      echo "#define _ASM_RISCV_HVABI_H"
+      sed -n 's|^\(#define HV_[A-Za-z0-9_]* [^/]*[^/ ]\).*|\1|p' "$tmp/pv.hvabi.h"
+      echo "#endif"; } >"$tmp/src/arch/riscv/include/asm/hvabi.h"
+fi
 
 kstart=$SECONDS
 step "make tinyconfig" "${kmake[@]}" tinyconfig
@@ -153,8 +191,8 @@ while IFS= read -r line; do
     esac
 done <"$tmp/kernel.config"
 if [ $bad -ne 0 ]; then
-    cp "$tmp/src/.config" "$cache/linux-$key.failed.config"
-    fail "the kernel configuration does not match $fragment (see above; result in $cache/linux-$key.failed.config)"
+    cp "$tmp/src/.config" "$cache/$flavour-$key.failed.config"
+    fail "the kernel configuration does not match $fragment (see above; result in $cache/$flavour-$key.failed.config)"
 fi
 
 step "building the kernel" "${kmake[@]}" Image

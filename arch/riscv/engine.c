@@ -6,6 +6,7 @@
 #include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
+#include "hvabi.h"
 #include "vm.h"
 
 const struct vcpu_engine_ops *vcpu_engine = &hext_engine_ops;
@@ -169,6 +170,21 @@ bool vcpu_arch_root_in_use(const struct vcpu *v, uint64_t root)
 uint64_t vcpu_arch_get_satp(const struct vcpu *v)
 {
     return vcpu_engine->get_satp(v);
+}
+
+bool vcpu_arch_has_vcpu_page(void)
+{
+    return vcpu_engine->set_vcpu_page != 0;
+}
+
+long vcpu_arch_set_vcpu_page(struct vcpu *v, uint64_t gpa)
+{
+    return vcpu_engine->set_vcpu_page ? vcpu_engine->set_vcpu_page(v, gpa) : SBI_ERR_NOT_SUPPORTED;
+}
+
+long vcpu_arch_trap_return(struct vcpu *v)
+{
+    return vcpu_engine->trap_return ? vcpu_engine->trap_return(v) : SBI_ERR_NOT_SUPPORTED;
 }
 
 void vcpu_arch_charge_exit(struct pcpu *c)

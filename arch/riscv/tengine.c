@@ -265,8 +265,9 @@ _Noreturn void tv_run(struct vcpu *v)
     tv_timer_check(v, c->now); /* the scheduler has just read it */
     int irq = priv_pending_irq(a);
     if (irq >= 0) {
-        priv_enter_trap(a, SCAUSE_IRQ | (uint64_t)irq, 0);
+        tv_enter_trap(a, SCAUSE_IRQ | (uint64_t)irq, 0);
     }
+    tv_vpage_out(v); /* the flag and what it holds back, after any delivery */
     tv_select_root(v);
     /* The TLB may hold entries of this vCPU's ASIDs that its trees no longer have, or another
      * vCPU's under the same ASIDs; validated roots change through hypercalls: fence for those. */
@@ -308,7 +309,7 @@ void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
     } else {
         a->tv.handler_faults = 0;
     }
-    priv_enter_trap(a, cause, tval);
+    tv_enter_trap(a, cause, tval);
     a->tv.exit_done = true;
 }
 
@@ -408,6 +409,7 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
     a->htval = a->htinst = 0;
     a->tv.exit_done = false;
     arch_this_cpu()->exiting = v;
+    tv_vpage_in(v); /* the guest kernel's interrupt flag, when it keeps it in its vCPU page */
     /* The hardware marks FP state dirty in the real sstatus: the guest's sstatus.FS follows. */
     if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && (a->vs.vsstatus & SSTATUS_FS)) {
         a->vs.vsstatus |= FS_DIRTY;
@@ -501,7 +503,7 @@ static uint64_t tv_guest_stvec(const struct vcpu *v)
 
 static void tv_inject_exception(struct vcpu *v, uint64_t cause, uint64_t tval)
 {
-    priv_enter_trap(&v->arch, cause, tval);
+    tv_enter_trap(&v->arch, cause, tval);
 }
 
 static void tv_set_virq(struct vcpu *v, unsigned irq, bool on)
@@ -552,4 +554,6 @@ const struct vcpu_engine_ops trap_engine_ops = {
     .root_in_use = tv_root_in_use,
     .get_satp = tv_get_satp,
     .guest_write = tv_patch_dma,
+    .set_vcpu_page = tv_set_vcpu_page,
+    .trap_return = tv_trap_return,
 };

@@ -94,6 +94,13 @@ bool tv_patch_fault(struct vcpu *v, uint64_t addr, uint32_t *insn, bool *retry);
 void tv_patch_dma(struct vm *vm, uint64_t gpa, uint64_t len);
 void tv_patch_undo(struct vm *vm, uint64_t gpa);
 void tv_patch_reset(struct vm *vm);
+/* The vCPU page (tvpage.c): registration (an SBI error), the flag read at an exit's start and written
+ * at its end, trap entry through it (priv_enter_trap, then the page), the return hypercall. */
+long tv_set_vcpu_page(struct vcpu *v, uint64_t gpa);
+void tv_vpage_in(struct vcpu *v);
+void tv_vpage_out(struct vcpu *v);
+void tv_enter_trap(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
+long tv_trap_return(struct vcpu *v);
 /* Enters the guest's trap handler for one of its own traps. */
 void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
 

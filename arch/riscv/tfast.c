@@ -121,6 +121,25 @@ static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
     return true;
 }
 
+/* With a vCPU page the guest's interrupt flag is a word of guest RAM, which this path cannot reach:
+ * it takes only what neither reads nor changes sstatus.SIE (the SUM toggles around user copies, the
+ * FP state's FS, the other CSRs fast_csr knows). sret and system calls go through the page: the full
+ * path. */
+static bool vpage_fast_ok(const struct vcpu_arch *a, uint32_t insn)
+{
+    unsigned funct3 = (insn >> 12) & 7;
+    unsigned rs1 = (insn >> 15) & 31;
+    uint64_t src = funct3 >= 5 ? rs1 : vcpu_arch_get_reg(a, rs1);
+
+    if (insn == INSN_SRET) {
+        return false;
+    }
+    if ((insn >> 20) != CSR_SSTATUS) {
+        return true;
+    }
+    return ((insn >> 7) & 31) == 0 && (funct3 & 3) != 1 && !(src & SSTATUS_SIE);
+}
+
 bool tv_fast_trap(struct vcpu_arch *a)
 {
     uint64_t cause = csr_read(CSR_SCAUSE);
@@ -137,7 +156,7 @@ bool tv_fast_trap(struct vcpu_arch *a)
     if (cause == EXC_ILLEGAL_INSN && a->tv.vmode) {
         uint32_t insn = (uint32_t)csr_read(CSR_STVAL);
         uint64_t pc = a->regs.sepc;
-        if ((insn & 0x7f) == OP_SYSTEM) {
+        if ((insn & 0x7f) == OP_SYSTEM && (!a->tv.vpage || vpage_fast_ok(a, insn))) {
             done = insn == INSN_SRET ? fast_sret(a) : fast_csr(a, insn);
         }
         a->tv.fast_priv += done;
@@ -149,12 +168,12 @@ bool tv_fast_trap(struct vcpu_arch *a)
          * the address it was patched at; the full path checks the frame itself (tv_patch_fault). */
         const struct tpatch_slot *e =
             tpatch_hit(a->tv.patch_alias, csr_read(CSR_STVAL), a->regs.sepc);
-        if (e) {
+        if (e && (!a->tv.vpage || vpage_fast_ok(a, e->orig))) {
             done = e->orig == INSN_SRET ? fast_sret(a) : fast_csr(a, e->orig);
             a->tv.fast_priv += done;
             a->tv.fast_patch += done;
         }
-    } else if (cause == EXC_U_ECALL && !a->tv.vmode) {
+    } else if (cause == EXC_U_ECALL && !a->tv.vmode && !a->tv.vpage) {
         /* A system call: into the guest kernel's handler, with interrupts off there (SIE = 0). */
         priv_enter_trap(a, EXC_U_ECALL, 0);
         set_mode(a, 1);

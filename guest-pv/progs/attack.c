@@ -18,13 +18,14 @@
 #define L0 (TABLES + 0x2000)
 #define SPARE (TABLES + 0x3000)
 #define DATA (TABLES + 0x10000)
+#define VPAGE (TABLES + 0x8000) /* a vCPU page (HV_FID_VCPU_PAGE) */
 #define VA_PROBE 0xc0000000ul /* a free slot of its own native tables */
 #define RWX (PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
 #define RW (PTE_R | PTE_W | PTE_A | PTE_D)
 #define RO (PTE_R | PTE_A)
 
 static uint64_t mo, ubit;
-static volatile uint64_t faults, fault_cause;
+static volatile uint64_t faults, fault_cause, fault_tval;
 static volatile uint64_t secret = 0x5ec2e7;
 
 #define MA(pa) ((uint64_t)(pa) + mo)
@@ -73,7 +74,8 @@ static bool hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
     }
     faults++;
     fault_cause = cause;
-    if (cause == 1) {
+    fault_tval = tval;
+    if (cause == 1 || cause == EXC_INSN_PF) {
         f->sepc = f->x[1]; /* a fetch fault: the call that jumped there returns */
         return true;
     }
@@ -283,6 +285,13 @@ static bool user_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
     if (cause & CAUSE_IRQ || (f->sstatus & (1ul << 8))) {
         return hook(f, cause, tval);
     }
+    if (cause == EXC_U_ECALL && f->x[17] == HV_EXT) {
+        /* A hypercall from user mode (vpage-return-from-user): it must arrive here, as a system call. */
+        faults++;
+        fault_cause = cause;
+        f->sepc = (uint64_t)user_exit_stub;
+        return true;
+    }
     if (cause == EXC_U_ECALL) {
         return false; /* its system calls */
     }
@@ -291,6 +300,134 @@ static bool user_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
     fault_cause = cause;
     f->sepc = (uint64_t)user_exit_stub;
     return true;
+}
+
+/* User code asking for the kernel's return: a7/a6 name the return hypercall. */
+static USER_TEXT void user_trap_return(long arg)
+{
+    (void)arg;
+    register long a6 __asm__("a6") = HV_FID_TRAP_RETURN;
+    register long a7 __asm__("a7") = HV_EXT;
+    __asm__ volatile("ecall" : "+r"(a6), "+r"(a7) : : "a0", "a1", "memory");
+    sys_call(SYS_EXIT, 0, 0);
+}
+
+/* vpage-concurrent-rewrite: the second vCPU rewrites the first one's page with noise while the first
+ * takes traps and makes calls that read it. */
+static volatile uint64_t rewrite_stop, rewrites;
+static uint8_t rewriter_stack[4096] __attribute__((aligned(16)));
+
+static void rewriter(unsigned long hartid)
+{
+    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
+    uint64_t x = 0x9e3779b97f4a7c15ul ^ hartid;
+
+    while (!rewrite_stop) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        vp->irq_on = x & 1;
+        vp->irq_pending = x;
+        vp->sepc = x;
+        vp->sstatus = x;
+        vp->kernel_sp = x;
+        vp->kernel_tp = ~x;
+        vp->ret_pc = x;
+        vp->ret_status = x;
+        rewrites++;
+    }
+}
+
+/* The vCPU page cases (docs/hypercalls.md, "The vCPU page"); on hext every call is NOT_SUPPORTED. */
+static void vpage_cases(const char *a)
+{
+    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
+    struct sbiret r;
+
+    if (strcmp(a, "vpage-bad-address") == 0) {
+        result(a, "unaligned", hc(HV_FID_VCPU_PAGE, VPAGE + 8, 0, 0).error);
+        result(a, "outside-ram", hc(HV_FID_VCPU_PAGE, 0x1000, 0, 0).error);
+        result(a, "past-ram", hc(HV_FID_VCPU_PAGE, RAM + RAM_SIZE, 0, 0).error);
+        result(a, "wrapping", hc(HV_FID_VCPU_PAGE, ~0ul & ~0xffful, 0, 0).error);
+    } else if (strcmp(a, "vpage-in-table") == 0) {
+        /* A validated table may not be registered; a page registered and then made a table is
+         * dropped, not written: the next forwarded trap leaves the table as it was. */
+        unsigned long sie;
+        build_and_pin();
+        result(a, "root", hc(HV_FID_VCPU_PAGE, ROOT, 0, 0).error);
+        /* Interrupts masked and none enabled: what each exit writes to the page is then zeros, so
+         * the zeroed frame passes validation as a table. */
+        __asm__ volatile("csrrw %0, sie, zero\n csrci sstatus, 2" : "=r"(sie) : : "memory");
+        result(a, "spare", hc(HV_FID_VCPU_PAGE, SPARE, 0, 0).error);
+        memset((void *)SPARE, 0, 4096);
+        result(a, "retype", update1(L1 + 8 * 9, PTE(SPARE, 0)));
+        faults = 0;
+        __asm__ volatile("ebreak");
+        long written = 0;
+        for (unsigned i = 0; i < 512; i++) {
+            written += ((volatile uint64_t *)SPARE)[i] != 0;
+        }
+        result(a, "table-words-written", written);
+        result(a, "trap-taken", (long)faults);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie) : "memory");
+    } else if (strcmp(a, "vpage-forged-pending") == 0) {
+        /* Pending bits the guest writes itself deliver nothing, and are overwritten. */
+        unsigned long sie;
+        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
+        memset((void *)VPAGE, 0, 4096);
+        r = hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0);
+        result(a, "register", r.error);
+        uint64_t ticks = timer_ticks;
+        vp->irq_on = 1;
+        vp->irq_pending = 0x222;
+        hc(HV_FID_IRQ_CHECK, 0, 0, 0);
+        result(a, "pending-after", r.error ? 0 : (long)vp->irq_pending);
+        result(a, "irqs-taken", (long)(timer_ticks - ticks));
+        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
+    } else if (strcmp(a, "vpage-return-bad-pc") == 0) {
+        /* A return to a pc in the hypervisor's alias, odd: the guest faults there, on its own. */
+        unsigned long st;
+        memset((void *)VPAGE, 0, 4096);
+        result(a, "register", hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0).error);
+        __asm__ volatile("csrr %0, sstatus" : "=r"(st));
+        vp->ret_pc = 0xffffffffc0000001ul;
+        vp->ret_status = st | HV_VP_SPP | HV_VP_SPIE;
+        faults = 0;
+        fault_tval = 0;
+        __asm__ volatile("la ra, 1f\n li a7, %0\n li a6, %1\n ecall\n 1:"
+                         : : "i"(HV_EXT), "i"(HV_FID_TRAP_RETURN) : "ra", "a0", "a1", "a6", "a7", "memory");
+        result(a, "fault-cause", faults ? (long)fault_cause : -1);
+        result(a, "fault-pc-odd", (long)(fault_tval & 1));
+        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
+    } else if (strcmp(a, "vpage-concurrent-rewrite") == 0) {
+        /* No interrupt enabled on this vCPU: the noise in irq_on then decides nothing, and what is
+         * left to read is what every trap and call reads; the hypervisor must read each field once
+         * and go on, whatever it finds. */
+        unsigned long sie;
+        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
+        memset((void *)VPAGE, 0, 4096);
+        result(a, "register", hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0).error);
+        result(a, "start", start_secondary(1, rewriter, rewriter_stack + sizeof(rewriter_stack)));
+        while (rewrites == 0) {
+        }
+        faults = 0;
+        for (unsigned i = 0; i < 2000; i++) {
+            __asm__ volatile("ebreak");
+            hc(HV_FID_IRQ_CHECK, 0, 0, 0);
+        }
+        rewrite_stop = 1;
+        result(a, "traps", (long)faults);
+        result(a, "rewrites-seen", rewrites > 0);
+        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
+    } else if (strcmp(a, "vpage-return-from-user") == 0) {
+        trap_set_hook(user_hook);
+        faults = 0;
+        task_create(user_trap_return, 0);
+        task_run_all();
+        result(a, "cause", faults ? (long)fault_cause : -1);
+    }
 }
 
 static void spin_for(uint64_t ticks, bool irqs_off)
@@ -583,6 +720,8 @@ static void run(const char *a)
         task_create(user_read, (long)&secret);
         task_run_all();
         result(a, "faulted-in-guest", (long)faults);
+    } else if (strncmp(a, "vpage-", 6) == 0) {
+        vpage_cases(a);
     } else if (IS("user-wfi")) {
         trap_set_hook(user_hook);
         faults = 0;

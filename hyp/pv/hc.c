@@ -5,7 +5,9 @@
 #include <arch/arch.h>
 
 #include "budget.h"
+#include "guest_mem.h"
 #include "hvabi.h"
+#include "mm.h"
 #include "sbi/hartmask.h"
 #include "sbi/sbi.h"
 #include "vm.h"
@@ -38,6 +40,21 @@ long hc_tlb_flush(struct vcpu *v, const uint64_t *args)
     }
 }
 
+long hc_vcpu_page(struct vcpu *v, uint64_t gpa)
+{
+    /* A whole page of the guest's RAM (the engine refuses one the validator holds as a table). */
+    if (!vcpu_arch_has_vcpu_page()) {
+        return SBI_ERR_NOT_SUPPORTED;
+    }
+    if (gpa & (PAGE_SIZE - 1)) {
+        return SBI_ERR_INVALID_PARAM;
+    }
+    if (gpa && !guest_ram_ptr(v->vm, gpa, PAGE_SIZE)) {
+        return SBI_ERR_INVALID_ADDRESS;
+    }
+    return vcpu_arch_set_vcpu_page(v, gpa);
+}
+
 long hc_exit_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value)
 {
     struct hc_budget b = { EXIT_BUDGET, false };
@@ -55,7 +72,8 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
     case HV_FID_PROBE:
         *value = ((uint64_t)HV_ABI_VERSION << 32) | HV_FEAT_MMU | HV_FEAT_MULTICALL |
                  (arch_engine_trap ? HV_FEAT_USER_ROOT : HV_FEAT_STAGE2) |
-                 HV_FEAT_DBCN_BATCH | (v->vm->disk.kind != BLK_NONE ? HV_FEAT_BLK : 0);
+                 HV_FEAT_DBCN_BATCH | (v->vm->disk.kind != BLK_NONE ? HV_FEAT_BLK : 0) |
+                 (vcpu_arch_has_vcpu_page() ? HV_FEAT_VCPU_PAGE : 0);
         return SBI_SUCCESS;
     case HV_FID_NULL:
         return SBI_SUCCESS;
@@ -82,6 +100,14 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
         return hc_blk_submit(v, args[0], args[1], value, b);
     case HV_FID_BLK_CTL:
         return hc_blk_ctl(v, args[0], value);
+    case HV_FID_VCPU_PAGE:
+        return where != HC_ALONE ? SBI_ERR_DENIED : hc_vcpu_page(v, args[0]);
+    case HV_FID_TRAP_RETURN:
+        /* Alone it never reaches here (sbi_hv.c): a return from the middle of a batch is not one. */
+        return SBI_ERR_DENIED;
+    case HV_FID_IRQ_CHECK:
+        /* The point is the way back: interrupts pending and now unmasked are taken there. */
+        return SBI_SUCCESS;
     default:
         return SBI_ERR_NOT_SUPPORTED;
     }

@@ -70,6 +70,8 @@ long hc_blk_submit(struct vcpu *v,
                    uint64_t *done,
                    struct hc_budget *b);
 long hc_blk_ctl(struct vcpu *v, uint64_t what, uint64_t *value);
+/* Registers the calling vCPU's vCPU page (0: none); the return hypercall is the engine's. */
+long hc_vcpu_page(struct vcpu *v, uint64_t gpa);
 
 /* Ends an exit of the VM that made page-table calls: pending flushes, and on the trap engine the
  * end of shadow write access to frames that became tables. */

@@ -64,6 +64,30 @@ CASES = {
     "read-hypervisor-alias": ("result", ["faulted-in-guest 1"]),
     "user-reads-kernel": ("result", ["faulted-in-guest 1"]),
     "user-wfi": ("result", ["cause %d" % ILLEGAL]),
+    # The vCPU page (trap engine only; hext has none: SBI_ERR_NOT_SUPPORTED) and its return call.
+    "vpage-bad-address": ("result", {
+        "trap": ["unaligned %d" % SBI_INVALID_PARAM, "outside-ram %d" % SBI_INVALID_ADDRESS,
+                 "past-ram %d" % SBI_INVALID_ADDRESS, "wrapping %d" % SBI_INVALID_ADDRESS],
+        "hext": ["unaligned -2", "outside-ram -2", "past-ram -2", "wrapping -2"]}),
+    # A validated table is refused; a page made a table later is dropped, never written.
+    "vpage-in-table": ("result", {
+        "trap": ["root %d" % SBI_DENIED, "spare 0", "retype 0", "table-words-written 0", "trap-taken 1"],
+        "hext": ["root -2", "spare -2", "retype 0", "table-words-written 0", "trap-taken 1"]}),
+    # Pending bits the guest forges deliver nothing and are overwritten at its next exit.
+    "vpage-forged-pending": ("result", {
+        "trap": ["register 0", "pending-after 0", "irqs-taken 0"],
+        "hext": ["register -2", "pending-after 0", "irqs-taken 0"]}),
+    # A return to the hypervisor's alias, odd: an instruction page fault in the guest, pc bit 0 clear.
+    "vpage-return-bad-pc": ("result", {
+        "trap": ["register 0", "fault-cause 12", "fault-pc-odd 0"],
+        "hext": ["register -2", "fault-cause -1", "fault-pc-odd 0"]}),
+    # The other vCPU rewrites the page with noise while this one traps and calls: nothing but the
+    # guest's own state changes, and every trap still arrives.
+    "vpage-concurrent-rewrite": ("result", {
+        "trap": ["register 0", "start 0", "traps 2000", "rewrites-seen 1"],
+        "hext": ["register -2", "start 0", "traps 2000", "rewrites-seen 1"]}),
+    # User code cannot make the return call: its ecall is a system call, whatever a7 says.
+    "vpage-return-from-user": ("result", ["cause 8"]),
     # Buffers that cross the end of RAM or wrap.
     "dbcn-write-past-ram": ("result", ["error %d" % SBI_INVALID_PARAM]),
     "dbcn-write-wrapping": ("result", ["error %d" % SBI_INVALID_PARAM]),

@@ -9,6 +9,7 @@
 
 #include "console.h"
 #include "drv/virtio_blk.h"
+#include "hvabi.h"
 #include "hyp.h"
 #include "sched.h"
 #include <arch/arch.h>
@@ -244,6 +245,24 @@ bool vcpu_arch_root_in_use(const struct vcpu *v, uint64_t root)
 uint64_t vcpu_arch_get_satp(const struct vcpu *v)
 {
     return stub.satp[v->id];
+}
+
+bool vcpu_arch_has_vcpu_page(void)
+{
+    return false;
+}
+
+long vcpu_arch_set_vcpu_page(struct vcpu *v, uint64_t gpa)
+{
+    (void)v;
+    (void)gpa;
+    return SBI_ERR_NOT_SUPPORTED;
+}
+
+long vcpu_arch_trap_return(struct vcpu *v)
+{
+    (void)v;
+    return SBI_ERR_NOT_SUPPORTED;
 }
 
 /* Like the trap engine's: a global leaf (no U) outside every guest. */

@@ -344,6 +344,29 @@ uint64_t vcpu_arch_get_satp(const struct vcpu *t)
     return satp_now;
 }
 
+/* The hext engine offers no vCPU page; a test may pretend to be the trap engine
+ * (vcpu_page_offered), and the registrations that reach the engine are recorded. */
+static uint64_t vcpu_page_now;
+static bool vcpu_page_offered;
+
+bool vcpu_arch_has_vcpu_page(void)
+{
+    return vcpu_page_offered;
+}
+
+long vcpu_arch_set_vcpu_page(struct vcpu *t, uint64_t gpa)
+{
+    (void)t;
+    vcpu_page_now = gpa;
+    return SBI_SUCCESS;
+}
+
+long vcpu_arch_trap_return(struct vcpu *t)
+{
+    (void)t;
+    return SBI_ERR_NOT_SUPPORTED;
+}
+
 /* ---- block hypercalls on a RAM disk (hyp/blk) of 64 sectors ---- */
 
 bool virtio_blk_init(void)

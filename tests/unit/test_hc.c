@@ -24,6 +24,51 @@ TEST(hv_probe_null_and_unknown)
     CHECK_EQ(A1, 1);
 }
 
+TEST(hv_vcpu_page_registration)
+{
+    setup();
+    vcpu_page_offered = false;
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, 0x80003000, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED); /* hext: no page, whatever the address */
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK(!(A1 & HV_FEAT_VCPU_PAGE));
+    vcpu_page_offered = true;
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK(A1 & HV_FEAT_VCPU_PAGE);
+    vcpu_page_now = 1;
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, 0x80003008, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_PARAM);
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, 0x7ffff000, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, 0x80000000 + RAM_SIZE, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, ~0xfffull, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_INVALID_ADDRESS);
+    CHECK_EQ(vcpu_page_now, 1); /* none of those reached the engine */
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, 0x80000000 + RAM_SIZE - 4096, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(vcpu_page_now, 0x80000000 + RAM_SIZE - 4096);
+    ecall(HV_EXT, HV_FID_VCPU_PAGE, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(vcpu_page_now, 0);
+    /* Not from inside a multicall; neither is the return, which is not one there. */
+    struct hv_multicall *mc = (struct hv_multicall *)(ram + 0x2000);
+    mc[0] = (struct hv_multicall){ .fid = HV_FID_VCPU_PAGE, .args = { 0x80003000 } };
+    mc[1] = (struct hv_multicall){ .fid = HV_FID_TRAP_RETURN };
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80002000, 1, 0);
+    CHECK_EQ(mc[0].error, SBI_ERR_DENIED);
+    ecall(HV_EXT, HV_FID_MULTICALL, 0x80002000 + sizeof(*mc), 1, 0);
+    CHECK_EQ(mc[1].error, SBI_ERR_DENIED);
+    CHECK_EQ(vcpu_page_now, 0);
+    /* The return call alone goes to the engine, which has nothing to return to here. */
+    ecall(HV_EXT, HV_FID_TRAP_RETURN, 0, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED);
+    ecall(HV_EXT, HV_FID_IRQ_CHECK, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    vcpu_page_offered = false;
+    pv_release(&vm);
+}
+
 /* PIN or UNPIN as a guest makes it: again, with the same root, until it answers 1 (done). Returns
  * the error; *exits counts the calls. */
 static long pin_call(uint64_t fid, uint64_t root, unsigned *exits)

@@ -149,6 +149,11 @@ void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root);
 /* True when the vCPU's translation uses the table tree at root (as its root or its user root). */
 bool vcpu_arch_root_in_use(const struct vcpu *v, uint64_t root);
 uint64_t vcpu_arch_get_satp(const struct vcpu *v);
+/* The vCPU page (HV_FEAT_VCPU_PAGE): whether the engine offers it, registration and the return
+ * hypercall (SBI errors; SBI_ERR_NOT_SUPPORTED where the engine has none). */
+bool vcpu_arch_has_vcpu_page(void);
+long vcpu_arch_set_vcpu_page(struct vcpu *v, uint64_t gpa);
+long vcpu_arch_trap_return(struct vcpu *v);
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
 
 #endif

@@ -50,6 +50,10 @@ struct vcpu_engine_ops {
     /* The hypervisor is about to store into [gpa, gpa + len) for the guest (trap: undo patched
      * instructions there first); NULL when nothing needs doing. */
     void (*guest_write)(struct vm *vm, uint64_t gpa, uint64_t len);
+    /* The vCPU page (HV_FEAT_VCPU_PAGE); NULL where the engine has no use for one (hext). Both
+     * return an SBI error; trap_return, on success, has set the vCPU's return state itself. */
+    long (*set_vcpu_page)(struct vcpu *v, uint64_t gpa);
+    long (*trap_return)(struct vcpu *v);
 };
 
 struct pcpu;

@@ -67,6 +67,7 @@ struct vcpu_tv {
      * the guest runs on shadow tables (its satp written natively, or Bare). */
     uint64_t direct_root;
     uint64_t direct_user_root;
+    uint64_t vpage;      /* gpa of the guest's vCPU page (HV_FID_VCPU_PAGE), 0: none */
     struct shadow sh;    /* shadow tables for the guest's own satp */
     uint64_t frames;     /* the frames sh lives in (its roots, then its pool), kept across resets */
     unsigned nframes;

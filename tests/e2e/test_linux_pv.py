@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+"""Linux 6.1 patched to cooperate (guest-pv/linux/): on the trap engine it keeps its interrupt flag and
+trap state in a vCPU page and returns from traps with one hypercall; under hext and natively it finds no
+vCPU page and runs its native paths. One image for all three; beside the unmodified kernel too."""
+import os
+import subprocess
+
+from conftest import BUILD, ROOT, boot, disk_copy
+from test_linux import GUEST_FILE_LINES, INIT_LINES, check_init, debugfs_cat
+
+PV_ON = "rvhyp: vCPU pages: interrupt flag and trap state in memory"
+PV_OFF = "rvhyp: no vCPU page, native trap paths"
+
+
+def check_disk(run, lines, disk):
+    assert "init: disk read ok: /mnt/hello.txt" in lines
+    assert "init: disk write ok: 76000 bytes to /mnt/guest.txt" in lines
+    assert debugfs_cat(disk, "/guest.txt").split("\n")[:-1] == GUEST_FILE_LINES
+    fsck = subprocess.run(["/usr/sbin/e2fsck", "-fn", disk], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    assert fsck.returncode == 0, fsck.stdout.decode(errors="replace")
+    assert "reboot: Power down" in lines
+    assert "hyp: guest 'linux-pv' stopped: shutdown" in run.lines
+
+
+def test_linux_pv_on_the_trap_engine(tmp_path):
+    disk = disk_copy("ext2.img", tmp_path)
+    run = boot("linux-pv", timeout=180, DISK=disk, CPU="rv64,h=false")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-pv")
+    assert PV_ON in lines, run.output
+    check_init(lines, 1)
+    check_disk(run, lines, disk)
+
+
+def test_linux_pv_on_hext(tmp_path):
+    disk = disk_copy("ext2.img", tmp_path)
+    run = boot("linux-pv", timeout=120, DISK=disk)
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-pv")
+    assert PV_OFF in lines, run.output
+    check_init(lines, 1)
+    check_disk(run, lines, disk)
+
+
+def test_linux_pv_natively():
+    env = dict(os.environ, TIMEOUT="120", LINUX_DIR=os.path.join(BUILD, "linux-pv"))
+    p = subprocess.run([os.path.join(ROOT, "scripts", "run-linux-native.sh")], env=env, cwd=ROOT,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=200)
+    out = p.stdout.decode(errors="replace").replace("\r", "")
+    assert p.returncode == 0, out
+    lines = out.split("\n")
+    assert PV_OFF in lines, out
+    check_init(lines, 1)
+
+
+def check_init_shared_console(lines):
+    """Two guests share the host console: the console mux ends a guest's partial line when the other
+    one writes, and the rest of it comes as a line of its own, split anywhere. A guest's characters
+    stay in order, so its lines joined without separators hold each marker whole."""
+    text = "".join(lines)
+    for marker in INIT_LINES + ["init: cpus 1"]:
+        assert marker in text, "\n".join(lines)
+    for bad in ("FAIL", "Kernel panic", "Oops"):
+        assert bad not in text, "\n".join(lines)
+    return text
+
+
+def test_linux_and_linux_pv_side_by_side_on_the_trap_engine():
+    run = boot("linux-duo", timeout=300, CPU="rv64,h=false")
+    assert run.returncode == 0, run.output
+    check_init_shared_console(run.guest_lines("linux"))
+    assert PV_ON in check_init_shared_console(run.guest_lines("linux-pv"))
+    assert "rvhyp: " not in "".join(run.guest_lines("linux"))
+    assert "hyp: guest 'linux' stopped: shutdown" in run.lines
+    assert "hyp: guest 'linux-pv' stopped: shutdown" in run.lines
+
+
+def test_linux_pv_two_vcpus_on_the_trap_engine():
+    """The second CPU registers its own page when it comes up (smp_callin) and runs on it."""
+    run = boot("linux-pv-smp", timeout=180, CPU="rv64,h=false")
+    assert run.returncode == 0, run.output
+    lines = run.guest_lines("linux-pv-smp")
+    check_init(lines, 2)
+    assert PV_ON in lines
+    assert "smp: Brought up 1 node, 2 CPUs" in lines
+    assert not [l for l in lines if "vCPU page refused" in l]
