@@ -174,7 +174,7 @@ bool devices_work(struct vm *vm)
     if (!devices_busy(vm)) {
         return false;
     }
-    vblk_work(&vm->vblk, EXIT_BUDGET);
+    vblk_work(&vm->vblk, VIRTIO_EXIT_BUDGET);
     return vblk_pending(&vm->vblk);
 }
 

@@ -439,7 +439,7 @@ static void reg_write(struct vblk *b, uint64_t off, uint32_t v)
         break;
     case VIRTIO_MMIO_QUEUE_NOTIFY:
         if (v == 0) {
-            vblk_work(b, EXIT_BUDGET);
+            vblk_work(b, VIRTIO_EXIT_BUDGET);
         }
         break;
     case VIRTIO_MMIO_INTERRUPT_ACK:
