@@ -9,6 +9,14 @@
 static char ring[CONOUT_SIZE];
 static unsigned head, tail; /* free-running: head - tail bytes wait */
 static struct spinlock drain_lock;
+/* Until the guests start, every byte goes out at once: a hang at boot must still show what was
+ * printed before it (nothing waits on a guest then, so the waiting harms no one). */
+static bool boot_sync = true;
+
+void conout_background(void)
+{
+    boot_sync = false;
+}
 
 size_t conout_room(void)
 {
@@ -47,6 +55,9 @@ void conout_putc(char c)
     }
     ring[head % CONOUT_SIZE] = c;
     __atomic_store_n(&head, head + 1, __ATOMIC_RELEASE); /* the byte before the count that shows it */
+    if (boot_sync) {
+        conout_flush();
+    }
 }
 
 void conout_flush(void)

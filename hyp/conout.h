@@ -24,5 +24,7 @@ size_t conout_room(void);          /* bytes that fit now */
 bool conout_pending(void);         /* bytes wait for the UART */
 void conout_drain(void);           /* moves what the UART takes now (CONOUT_DRAIN_MAX), no waiting */
 void conout_flush(void);           /* waits until the ring is empty (panic, power off) */
+/* The guests start: from now on the ring drains in the background (before, every byte waits). */
+void conout_background(void);
 
 #endif

@@ -346,6 +346,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb, uint64_t entry_ti
     hyp_log("boot: entered at time %lu, guests start at time %lu", (unsigned long)entry_time,
             (unsigned long)arch_time());
     console_start();
+    conout_background(); /* what the guests print may no longer wait for the UART */
     smp_release();
     sched_next();
 }
