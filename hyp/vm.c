@@ -18,7 +18,9 @@
 
 #define RAM_ALIGN (2 * MiB)
 
-struct vm vms[VM_MAX];
+/* Not in .bss: a slot is cleared when a guest is built in it (vm_build_all), and only slots below
+ * nvms are ever read (linker/hyp.ld, .noinit). */
+struct vm vms[VM_MAX] __attribute__((section(".noinit")));
 unsigned nvms;
 /* VMs in VM_RUNNING, for every hart's scheduler to see the last one stop without a scan (atomic). */
 unsigned vms_running;

@@ -58,6 +58,19 @@ void *memset(void *dst, int c, size_t n)
     uint8_t *d = dst;
 
     if (c == 0 && ((uintptr_t)d & 7) == 0) {
+        /* Eight words a round: guest pages are cleared on first use inside exits (and VM slots when a
+         * guest is built), where a word-at-a-time loop spends three instructions of four on itself. */
+        for (; n >= 64; n -= 64, d += 64) {
+            uint64_t *w = (uint64_t *)d;
+            w[0] = 0;
+            w[1] = 0;
+            w[2] = 0;
+            w[3] = 0;
+            w[4] = 0;
+            w[5] = 0;
+            w[6] = 0;
+            w[7] = 0;
+        }
         for (; n >= 8; n -= 8, d += 8) {
             *(uint64_t *)d = 0;
         }
