@@ -91,8 +91,8 @@
 92:
 .endm
 
-/* Adds one to the counter at \off and the exit's instructions to hyp_instret (tv_fast_trap's
- * accounting); then the guest's registers back and into it. */
+/* Adds one to the counter at offset \counter, then (tv_fast_done) the exit's instructions to
+ * hyp_instret as tv_fast_trap does, the guest's registers back and into it. */
 .macro DONE counter
     ld      t0, \counter(sp)
     addi    t0, t0, 1
