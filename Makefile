@@ -41,7 +41,9 @@ HYP_S   := $(wildcard arch/riscv/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
 $(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h \
-                                 arch/riscv/include/arch/shadow.h hyp/vm.h hyp/sbi/sbi.h
+                                 arch/riscv/include/arch/shadow.h hyp/vm.h hyp/sbi/sbi.h \
+                                 arch/riscv/include/arch/tpatch.h arch/riscv/include/arch/privemu.h \
+                                 arch/riscv/include/arch/csr.h hyp/exit.h
 	@mkdir -p $(dir $@)
 	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \

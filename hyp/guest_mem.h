@@ -37,6 +37,11 @@ uint64_t guest_ram_unused_pages(const struct vm *vm, uint64_t gpa, uint64_t len)
 /* Clears the unused pages of a range in RAM (the caller checked it); returns how many it cleared. */
 uint64_t guest_ram_touch(struct vm *vm, uint64_t gpa, uint64_t len);
 
+/* Trap engine (guest_ram_demand.c): a shadow fill asks whether a guest superpage over [gpa, gpa +
+ * len) of RAM may become one shadow leaf. Clears a bounded step of it, as a hext demand fault does,
+ * and answers true once all of it is cleared: without it every superpage of a guest whose RAM was
+ * never all used would be mapped a page at a time (Linux's linear map), with a fill per page. */
+bool guest_ram_clean_step(struct vm *vm, uint64_t gpa, uint64_t len);
 /* hext (guest_ram_demand.c): a guest-page fault at gpa in RAM not mapped yet. Clears a bounded part
  * of its 2 MiB region and maps the region once all of it is cleared (the guest then faults again
  * until it is). False when gpa is not RAM waiting for this (a device, or outside RAM): the caller

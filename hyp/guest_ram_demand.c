@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Clearing guest RAM where no access of the hypervisor's does it: the G-stage fault of a region
-// not mapped yet (hext).
+// not mapped yet (hext), a superpage the trap engine's shadow fill would map whole.
 #include <arch/arch.h>
 #include <arch/gstage.h>
 
@@ -43,4 +43,17 @@ bool guest_ram_demand(struct vm *vm, uint64_t gpa)
     /* A hart may have cached the entry as invalid (only Svvptc rules that out). */
     arch_gstage_flush(vm->vmid);
     return true;
+}
+
+bool guest_ram_clean_step(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    uint64_t hpa;
+
+    if (len == 0 || !guest_ram_range(vm, gpa, len, &hpa)) {
+        return false;
+    }
+    uint64_t first = (gpa - VM_RAM_BASE) / PAGE_SIZE;
+    uint64_t last = (gpa - VM_RAM_BASE + len - 1) / PAGE_SIZE;
+    return ram_clean_step(&vm->clean, first, last - first + 1, first, DEMAND_STEP_PAGES, guest_ram_zero_pages,
+                          vm);
 }

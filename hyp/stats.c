@@ -117,7 +117,8 @@ void stats_fold(struct vcpu *v)
     v->vm->stats.fast_priv += v->arch.tv.fast_priv;
     v->vm->stats.fast_fwd += v->arch.tv.fast_fwd;
     v->vm->stats.fast_patch += v->arch.tv.fast_patch;
-    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = v->arch.tv.fast_patch = 0;
+    v->vm->stats.fast_asm += v->arch.tv.fast_asm;
+    v->arch.tv.fast_priv = v->arch.tv.fast_fwd = v->arch.tv.fast_patch = v->arch.tv.fast_asm = 0;
     v->vm->stats.hyp_instret += v->arch.hyp_instret;
     v->vm->stats.hyp_busy += v->arch.hyp_busy;
     v->arch.hyp_busy = 0;
@@ -286,6 +287,11 @@ void stats_print(void)
             vals[g] = vms[g].stats.fast_patch;
         }
         print_row_if_any("short-path-patched", vals);
+        /* Of the short path's instructions and system calls, those trap.S took (tfast.S). */
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.fast_asm;
+        }
+        print_row_if_any("short-path-asm", vals);
         for (unsigned g = 0; g < nvms; g++) {
             vals[g] = vms[g].shadow.patch.undone;
         }

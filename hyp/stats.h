@@ -13,6 +13,7 @@ struct vm_stats {
     uint64_t exc[STATS_EXC];
     uint64_t fast_priv, fast_fwd; /* trap engine: of those, taken on the short path */
     uint64_t fast_patch;          /* of fast_priv, patched instructions */
+    uint64_t fast_asm;            /* of fast_priv and fast_fwd, taken in trap.S (tfast.S) */
     uint64_t irq[STATS_IRQ];
     uint64_t other; /* causes outside both ranges */
     uint64_t hyp_instret; /* instructions the hypervisor spent on the VM's exits (full path) */

@@ -75,7 +75,7 @@ def exit_table(out, guest):
 NOT_EXITS = ("hyp-instructions", "longest-exit", "shadow-drops-all", "shadow-drops-new-table",
              "short-path-priv", "short-path-syscall", "ram-clearing-faults", "slice-ends",
              "stop-instructions", "hyp-busy-instructions", "patched-insns", "short-path-patched",
-             "patch-frames-undone")
+             "patch-frames-undone", "short-path-asm")
 
 
 def measure(config, guest, workload, n, extra, engine):
@@ -239,13 +239,15 @@ def linux_docs(rows):
     drops = value(rows, "trap", "linux", "wl:exits", "shadow-drops-all") or 0
     patched = value(rows, "trap", "linux", "wl:exits", "patched-insns") or 0
     ppatched = value(rows, "trap", "linux", "wl:exits", "short-path-patched") or 0
+    fasm = value(rows, "trap", "linux", "wl:exits", "short-path-asm") or 0
     lines += ["", "Exits of the whole trap-engine run (boot and workload), most frequent first: %s; %d in all. "
               "Of the emulated privileged instructions %d took the short path (`arch/riscv/tfast.c`), and %d "
               "of the system calls; every shadow tree was dropped at once %d times. %d privileged "
               "instructions of the kernel were patched (`arch/tpatch.h`), and %d of the short path's "
               "emulations ran patched, reaching the hypervisor through a delegated load fault instead of "
-              "the firmware." %
-              (", ".join("%s %d" % e for e in ex[:8]), tot, fast, fsys, drops, patched, ppatched), "",
+              "the firmware. %d of the short path's instructions and system calls were taken in assembly "
+              "(`arch/riscv/tfast.S`)." %
+              (", ".join("%s %d" % e for e in ex[:8]), tot, fast, fsys, drops, patched, ppatched, fasm), "",
               "Where the rest goes, what each step changed, and why the remaining targets are missed: "
               "[trap-speed.md](trap-speed.md).", ""]
     return lines

@@ -2,8 +2,13 @@
 // Source of the offsets trap.S uses: compiled to assembly, then turned into build/include/asm-offsets.h.
 #include <stddef.h>
 
+#include <arch/csr.h>
+#include <arch/privemu.h>
+#include <arch/tpatch.h>
 #include <arch/vcpu_arch.h>
 
+#include "exit.h"
+#include "tengine_int.h"
 #include "sbi/sbi.h"
 #include "vm.h"
 
@@ -35,6 +40,46 @@ void asm_offsets(void)
     DEFINE(VCPU_FP_FCSR, offsetof(struct vcpu_fp, fcsr));
     DEFINE(PCPU_STACK_TOP, offsetof(struct pcpu, stack_top));
     DEFINE(HYP_FRAME_SIZE, sizeof(struct vcpu_regs));
+    /* The short path in assembly (tfast.S): the vCPU fields it reads or writes, the patch slot's
+     * layout, and the constants of privemu.c it must agree with. */
+    DEFINE(VCPU_HYP_INSTRET, offsetof(struct vcpu_arch, hyp_instret));
+    DEFINE(VCPU_VS_SSTATUS, offsetof(struct vcpu_arch, vs.vsstatus));
+    DEFINE(VCPU_VS_SIE, offsetof(struct vcpu_arch, vs.vsie));
+    DEFINE(VCPU_VS_STVEC, offsetof(struct vcpu_arch, vs.vstvec));
+    DEFINE(VCPU_VS_SSCRATCH, offsetof(struct vcpu_arch, vs.vsscratch));
+    DEFINE(VCPU_VS_SEPC, offsetof(struct vcpu_arch, vs.vsepc));
+    DEFINE(VCPU_VS_SCAUSE, offsetof(struct vcpu_arch, vs.vscause));
+    DEFINE(VCPU_VS_STVAL, offsetof(struct vcpu_arch, vs.vstval));
+    DEFINE(VCPU_VS_HVIP, offsetof(struct vcpu_arch, vs.hvip));
+    DEFINE(VCPU_VS_SCOUNTEREN, offsetof(struct vcpu_arch, vs.scounteren));
+    DEFINE(VCPU_TV_VMODE, offsetof(struct vcpu_arch, tv.vmode));
+    DEFINE(VCPU_TV_DIRECT_ROOT, offsetof(struct vcpu_arch, tv.direct_root));
+    DEFINE(VCPU_TV_VPAGE, offsetof(struct vcpu_arch, tv.vpage));
+    DEFINE(VCPU_TV_VIEW_SATP, offsetof(struct vcpu_arch, tv.view_satp));
+    DEFINE(VCPU_TV_FAST_PRIV, offsetof(struct vcpu_arch, tv.fast_priv));
+    DEFINE(VCPU_TV_FAST_FWD, offsetof(struct vcpu_arch, tv.fast_fwd));
+    DEFINE(VCPU_TV_FAST_PATCH, offsetof(struct vcpu_arch, tv.fast_patch));
+    DEFINE(VCPU_TV_FAST_ASM, offsetof(struct vcpu_arch, tv.fast_asm));
+    DEFINE(VCPU_TV_PATCH_ALIAS, offsetof(struct vcpu_arch, tv.patch_alias));
+    DEFINE(TPATCH_SLOT_SIZE, sizeof(struct tpatch_slot));
+    DEFINE(TPATCH_SLOT_VA, offsetof(struct tpatch_slot, va));
+    DEFINE(TPATCH_SLOT_ORIG, offsetof(struct tpatch_slot, orig));
+    DEFINE(TPATCH_SLOT_LIVE, offsetof(struct tpatch_slot, live));
+    DEFINE(TPATCH_NSLOTS, TPATCH_SLOTS);
+    DEFINE(TPATCH_ADDR_NEG, 0 - TPATCH_ADDR_BASE); /* the base is -TPATCH_ADDR_NEG */
+    DEFINE(ASM_EXC_U_ECALL, EXC_U_ECALL);
+    DEFINE(ASM_EXC_LOAD_PAGE_FAULT, EXC_LOAD_PAGE_FAULT);
+    DEFINE(ASM_SSTATUS_SIE, SSTATUS_SIE);
+    DEFINE(ASM_SSTATUS_SPIE, SSTATUS_SPIE);
+    DEFINE(ASM_SSTATUS_SPP, SSTATUS_SPP);
+    DEFINE(ASM_SSTATUS_FS, SSTATUS_FS);
+    DEFINE(ASM_SSTATUS_SUM, SSTATUS_SUM);
+    DEFINE(ASM_SSTATUS_MXR, SSTATUS_MXR);
+    DEFINE(ASM_SSTATUS_UXL_64, SSTATUS_UXL_64);
+    DEFINE(ASM_SSTATUS_WRITABLE, PRIV_SSTATUS_WRITABLE);
+    DEFINE(ASM_SIE_MASK, PRIV_SIE_MASK);
+    DEFINE(ASM_SHADOW_KERNEL_SUM, SHADOW_KERNEL_SUM);
+    DEFINE(ASM_SHADOW_USER, SHADOW_USER);
 }
 
 _Static_assert(offsetof(struct vcpu_arch, regs) == 0, "trap.S stores through sscratch with no offset");
@@ -49,3 +94,19 @@ _Static_assert((offsetof(struct vcpu_arch, fast_stack) + sizeof(((struct vcpu_ar
 _Static_assert(offsetof(struct vcpu_arch, tv.exit_fence) < 2048, "tv.exit_fence must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, fast_cause) < 2048, "fast_cause must fit a 12-bit immediate");
 _Static_assert(offsetof(struct pcpu, stack_top) < 2048, "head.S loads stack_top with a 12-bit offset");
+/* tfast.S: fields it reaches with a 12-bit offset from the vCPU, and the layouts it relies on. */
+_Static_assert(offsetof(struct vcpu_arch, tv.patch_alias) < 2048, "tv.patch_alias must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, tv.fast_asm) < 2048, "tv.fast_asm must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, tv.view_satp[SHADOW_VIEWS - 1]) < 2048,
+               "tv.view_satp must fit a 12-bit immediate");
+_Static_assert(SHADOW_KERNEL == 0 && SHADOW_KERNEL_SUM == 1, "tfast.S picks the kernel view from SUM as 0 or 1");
+_Static_assert(CSR_SEPC == CSR_SSCRATCH + 1 && CSR_SCAUSE == CSR_SSCRATCH + 2 && CSR_STVAL == CSR_SSCRATCH + 3,
+               "tfast.S indexes sscratch..stval by CSR number");
+_Static_assert(offsetof(struct vcpu_vscsr, vsepc) == offsetof(struct vcpu_vscsr, vsscratch) + 8 &&
+                   offsetof(struct vcpu_vscsr, vscause) == offsetof(struct vcpu_vscsr, vsscratch) + 16 &&
+                   offsetof(struct vcpu_vscsr, vstval) == offsetof(struct vcpu_vscsr, vsscratch) + 24,
+               "tfast.S indexes the vs fields sscratch..stval in CSR order");
+_Static_assert(0 - TPATCH_ADDR_BASE >= TPATCH_SLOTS, "tfast.S: an address below the base wraps past the slots");
+_Static_assert(sizeof(((struct tpatch_slot *)0)->live) == 1 && sizeof(((struct tpatch_slot *)0)->orig) == 4,
+               "tfast.S reads live with lbu and orig with lwu");
+_Static_assert(sizeof(((struct vcpu_tv *)0)->vmode) == 8 && sizeof(tv_asids) == 1, "tfast.S: ld vmode, lbu tv_asids");

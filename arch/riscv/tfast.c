@@ -18,9 +18,10 @@
 #define OP_SYSTEM 0x73u
 #define INSN_SRET 0x10200073u
 #define FS_DIRTY (3ull << 13)
-/* sstatus fields whose change needs the full path: the shadow permissions (MXR), the hardware's FP
- * state (FS). A change of SUM is a change of view: its tree's root is at hand (view_satp). */
-#define SSTATUS_SLOW (SSTATUS_MXR | SSTATUS_FS)
+/* sstatus fields whose change needs the full path: the shadow permissions (MXR). A change of SUM is
+ * a change of view: its tree's root is at hand (view_satp); a change of FS is the hardware's FS
+ * (fast_fs), unless it would lose dirty FP registers. */
+#define SSTATUS_SLOW SSTATUS_MXR
 
 bool tv_fast_trap(struct vcpu_arch *a);
 extern uint64_t arch_fw_scounteren;
@@ -66,6 +67,24 @@ static bool fast_sret(struct vcpu_arch *a)
     return true;
 }
 
+/* The hardware's FS for the guest's new FS, as tv_run sets it at entry: Dirty stays Dirty while the
+ * guest keeps FP on (its next exit folds it into the guest's sstatus); otherwise the guest's own.
+ * Linux clears FS at every kernel entry and sets it back at every return. False when the hardware
+ * holds dirty FP registers the guest turns off: the full path saves them first. */
+static bool fast_fs_ok(const struct vcpu_arch *a, uint64_t fs)
+{
+    return !((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs);
+}
+
+static void fast_fs(struct vcpu_arch *a, uint64_t fs)
+{
+    uint64_t hwfs = (a->regs.sstatus & SSTATUS_FS) == FS_DIRTY ? FS_DIRTY : fs;
+
+    a->regs.sstatus = (a->regs.sstatus & ~SSTATUS_FS) | hwfs;
+    csr_clear(CSR_SSTATUS, SSTATUS_FS);
+    csr_set(CSR_SSTATUS, hwfs);
+}
+
 static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
 {
     unsigned funct3 = (insn >> 12) & 7;
@@ -94,10 +113,14 @@ static bool fast_csr(struct vcpu_arch *a, uint32_t insn)
         if (write) {
             uint64_t ns = (a->vs.vsstatus & ~PRIV_SSTATUS_WRITABLE) | (v & PRIV_SSTATUS_WRITABLE);
             uint64_t changed = ns ^ a->vs.vsstatus;
-            if ((changed & SSTATUS_SLOW) || ((changed & SSTATUS_SIE) && irq_deliverable(a, ns, 1))) {
+            if ((changed & SSTATUS_SLOW) || ((changed & SSTATUS_SIE) && irq_deliverable(a, ns, 1)) ||
+                ((changed & SSTATUS_FS) && !fast_fs_ok(a, ns & SSTATUS_FS))) {
                 return false;
             }
             a->vs.vsstatus = ns;
+            if (changed & SSTATUS_FS) {
+                fast_fs(a, ns & SSTATUS_FS);
+            }
             if (changed & SSTATUS_SUM) {
                 set_mode(a, 1);
             }

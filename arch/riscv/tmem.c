@@ -20,11 +20,12 @@
 uint64_t tv_empty_root[512] __attribute__((aligned(4096)));
 
 /* A page or less is what the walker reads or maps next: cleared first where the guest never used
- * it. A longer range is its question whether a superpage may map it: only when all of it is cleared
- * already, else it maps the page it needs, which is then cleared alone (no fill clears 2 MiB). */
+ * it. A longer range is its question whether a superpage may map it: only when all of it is cleared,
+ * which each such question takes a bounded step further (no fill clears 2 MiB); until then it maps
+ * the page it needs, which is then cleared alone. */
 static void *ops_ram(void *ctx, uint64_t gpa, uint64_t len)
 {
-    if (len > 4096 && !guest_ram_is_clean(ctx, gpa, len)) {
+    if (len > 4096 && !guest_ram_is_clean(ctx, gpa, len) && !guest_ram_clean_step(ctx, gpa, len)) {
         return (void *)0;
     }
     return guest_ram_ptr(ctx, gpa, len);

@@ -184,11 +184,20 @@ tv_vector:
     sd      t1, VCPU_X0 + 6*8(sp)
     csrr    t0, CSR_INSTRET
     sd      t0, VCPU_EXIT_INSTRET(sp)
-    /* Fast path: the null hypercall from the guest kernel (fast_cause is U-ecall only then). */
+    /* Fast paths: the null hypercall from the guest kernel (fast_cause is U-ecall only then); a
+     * patched instruction (a load page fault) or a system call of its user code in tfast.S, which
+     * comes back to tv_vector_full for what it does not take. */
     csrr    t0, CSR_SCAUSE
     ld      t1, VCPU_FAST_CAUSE(sp)
-    bne     t0, t1, 1f
-    FAST_NULL_HYPERCALL_OR_SAVE
+    beq     t0, t1, 3f
+    addi    t1, t0, -ASM_EXC_LOAD_PAGE_FAULT
+    beqz    t1, tv_fast_patch
+    addi    t1, t0, -ASM_EXC_U_ECALL
+    beqz    t1, tv_fast_ecall
+    .globl tv_vector_full
+tv_vector_full:
+    j       1f
+3:  FAST_NULL_HYPERCALL_OR_SAVE
     /* The short path (tfast.c): the common privileged instructions of the guest kernel and its user
      * code's system calls, handled here on the guest's root through the alias, on a stack inside the
      * vCPU, without the root switch or the scheduler. a0 = 1: handled, back into the guest. */

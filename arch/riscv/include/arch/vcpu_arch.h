@@ -80,6 +80,7 @@ struct vcpu_tv {
     uint64_t fast_priv;  /* privileged instructions emulated on the short path (counted as such) */
     uint64_t fast_fwd;   /* system calls of guest user code forwarded on the short path */
     uint64_t fast_patch; /* of fast_priv, patched instructions (arch/tpatch.h) */
+    uint64_t fast_asm;   /* of fast_priv and fast_fwd, those trap.S took without C (tfast.S) */
     /* The VM's patch table seen through the alias (the short path's view of it; vms[] is in the
      * image), and the instructions the short path emulated since the full path last ran: those it
      * patches before the guest runs again (tv_patch_pending). */

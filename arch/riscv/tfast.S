@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/* The trap engine's short path in assembly: the commonest exits of a guest kernel (a patched
+ * sscratch, sepc, scause, stval or sstatus access, a patched sret) and its user code's system
+ * calls, handled with seven registers instead of the C short path's full save around tv_fast_trap
+ * (tfast.c). Semantics are tfast.c's (and so privemu.c's) exactly; whatever is not trivially the
+ * same there (an interrupt that would become deliverable, a change of MXR, FP registers left dirty
+ * by a guest turning FP off, a vCPU page, validated roots, any other instruction or CSR) goes on
+ * to the C path untouched.
+ *
+ * Precondition (tv_vector): running through the hypervisor's alias on the guest's root, sp = alias
+ * of &vcpu_arch, sscratch = guest sp, the guest's t0 and t1 saved in regs.x[5..6], t0 = scause,
+ * every other register the guest's. Either path ends with the guest's registers as they were,
+ * except what the emulated instruction changes: tv_fast_slow restores t2..t6 and goes to the full
+ * save. */
+#include <arch/csr.h>
+#include <asm-offsets.h>
+
+#define X(n) (VCPU_X0 + (n) * 8)
+#define INSN_SRET 0x10200073
+#define OP_SYSTEM 0x73
+
+    .section .text.trap, "ax"
+    /* No linker relaxation: the register tables' jumps are resolved here, and must stay right. */
+    .option norelax
+
+/* The guest's scratch registers this path uses besides t0/t1 (x7, x28..x31), and their way back. */
+.macro SAVE_T2_T6
+    sd      t2, X(7)(sp)
+    sd      t3, X(28)(sp)
+    sd      t4, X(29)(sp)
+    sd      t5, X(30)(sp)
+    sd      t6, X(31)(sp)
+.endm
+.macro RESTORE_T2_T6
+    ld      t2, X(7)(sp)
+    ld      t3, X(28)(sp)
+    ld      t4, X(29)(sp)
+    ld      t5, X(30)(sp)
+    ld      t6, X(31)(sp)
+.endm
+
+/* As tfast.c's set_mode: the hardware root of the view the guest's new mode (and sstatus.SUM)
+ * picks, the fence when roots share one ASID, the counters it may read, the cause trap.S tries
+ * first. Uses t1 and t6. */
+.macro SET_MODE vmode
+    .if \vmode
+    ld      t6, VCPU_VS_SSTATUS(sp)
+    li      t1, ASM_SSTATUS_SUM
+    and     t6, t6, t1
+    snez    t6, t6                      /* SHADOW_KERNEL (0) or SHADOW_KERNEL_SUM (1) */
+    slli    t6, t6, 3
+    add     t6, t6, sp
+    ld      t1, VCPU_TV_VIEW_SATP(t6)
+    .else
+    ld      t1, VCPU_TV_VIEW_SATP + ASM_SHADOW_USER * 8(sp)
+    .endif
+    sd      t1, VCPU_TV_HW_SATP(sp)
+    csrw    CSR_SATP, t1
+    lla     t6, tv_asids
+    lbu     t6, 0(t6)
+    bnez    t6, 91f
+    sfence.vma
+91: lla     t6, arch_fw_scounteren
+    ld      t6, 0(t6)
+    .if \vmode
+    li      t1, ASM_EXC_U_ECALL
+    .else
+    ld      t1, VCPU_VS_SCOUNTEREN(sp)
+    and     t6, t6, t1
+    li      t1, -1
+    .endif
+    csrw    CSR_SCOUNTEREN, t6
+    sd      t1, VCPU_FAST_CAUSE(sp)
+    li      t1, \vmode
+    sd      t1, VCPU_TV_VMODE(sp)
+.endm
+
+/* As tv_fast_trap: FP state the hardware made dirty is dirty in the guest's sstatus (idempotent, so
+ * a later fallback repeats it harmlessly). Uses t1 and t6. */
+.macro FOLD_FS
+    csrr    t1, CSR_SSTATUS
+    li      t6, ASM_SSTATUS_FS
+    and     t1, t1, t6
+    bne     t1, t6, 92f
+    ld      t1, VCPU_VS_SSTATUS(sp)
+    and     t6, t1, t6
+    beqz    t6, 92f
+    li      t6, ASM_SSTATUS_FS
+    or      t1, t1, t6
+    sd      t1, VCPU_VS_SSTATUS(sp)
+92:
+.endm
+
+/* Adds one to the counter at offset \counter, then (tv_fast_done) the exit's instructions to
+ * hyp_instret as tv_fast_trap does, the guest's registers back and into it. */
+.macro DONE counter
+    ld      t0, \counter(sp)
+    addi    t0, t0, 1
+    sd      t0, \counter(sp)
+    j       tv_fast_done
+.endm
+
+/* v from op (t3: 1 write, 2 set, 3 clear), the old value (t0) and the source (t4), into t4.
+ * Uses t1. */
+.macro NEW_VALUE
+    addi    t1, t3, -1
+    beqz    t1, 94f
+    addi    t1, t3, -2
+    bnez    t1, 93f
+    or      t4, t0, t4
+    j       94f
+93: not     t4, t4
+    and     t4, t0, t4
+94:
+.endm
+
+/* A load page fault: a patched instruction when stval names a live slot patched at this very pc
+ * (tpatch_hit), the guest kernel runs on shadow tables and has no vCPU page. */
+    .globl tv_fast_patch
+tv_fast_patch:
+    SAVE_T2_T6
+    ld      t1, VCPU_TV_DIRECT_ROOT(sp)
+    bnez    t1, tv_fast_slow
+    ld      t1, VCPU_TV_VPAGE(sp)
+    bnez    t1, tv_fast_slow
+    ld      t1, VCPU_TV_VMODE(sp)
+    beqz    t1, tv_fast_slow
+    ld      t2, VCPU_TV_PATCH_ALIAS(sp)
+    beqz    t2, tv_fast_slow
+    FOLD_FS
+    /* Slot s = stval - TPATCH_ADDR_BASE: an address below the base wraps to s >= 2048, so one
+     * unsigned compare rejects both sides. */
+    csrr    t0, CSR_STVAL
+    li      t1, TPATCH_ADDR_NEG
+    add     t0, t0, t1
+    li      t1, TPATCH_NSLOTS
+    bgeu    t0, t1, tv_fast_slow
+    li      t1, TPATCH_SLOT_SIZE
+    mul     t0, t0, t1
+    add     t2, t2, t0
+    lbu     t1, TPATCH_SLOT_LIVE(t2)
+    beqz    t1, tv_fast_slow
+    ld      t1, TPATCH_SLOT_VA(t2)
+    csrr    t0, CSR_SEPC
+    bne     t0, t1, tv_fast_slow
+    lwu     t2, TPATCH_SLOT_ORIG(t2)    /* t2 = the original instruction, kept to the end */
+    li      t1, INSN_SRET
+    beq     t2, t1, fast_sret
+    /* A CSR instruction: SYSTEM with funct3 1-3 or 5-7 (0 and 4 are other instructions). */
+    andi    t1, t2, 0x7f
+    addi    t1, t1, -OP_SYSTEM
+    bnez    t1, tv_fast_slow
+    srli    t3, t2, 12
+    andi    t3, t3, 3                   /* t3 = op: 1 write, 2 set, 3 clear; 0: not a CSR access */
+    beqz    t3, tv_fast_slow
+    srli    t4, t2, 15
+    andi    t4, t4, 31                  /* rs1, or the immediate of the I forms */
+    li      t5, 1                       /* t5 = write: CSRRW(I) always, CSRRS/C(I) when rs1 != 0 */
+    beq     t3, t5, 1f
+    snez    t5, t4
+1:  srli    t1, t2, 14
+    andi    t1, t1, 1
+    bnez    t1, csr_src                 /* funct3 bit 2: the immediate is the source */
+    /* The source register rs1 into t4 (x0 reads 0; sp is in sscratch; t0..t6 were saved). */
+    lla     t1, rs1_table
+    slli    t4, t4, 3
+    add     t1, t1, t4
+    jr      t1
+csr_src:
+    /* t4 = source. sstatus has its own path; sscratch, sepc, scause and stval (0x140-0x143) are
+     * vs fields in the same order and share one. */
+    srli    t1, t2, 20
+    li      t0, CSR_SSTATUS
+    beq     t1, t0, fast_sstatus
+    addi    t1, t1, -CSR_SSCRATCH
+    li      t0, 4
+    bgeu    t1, t0, tv_fast_slow
+    slli    t6, t1, 3
+    add     t6, t6, sp                  /* t6 + VCPU_VS_SSCRATCH = the field */
+    ld      t0, VCPU_VS_SSCRATCH(t6)    /* t0 = old value, what rd receives */
+    beqz    t5, csr_done
+    NEW_VALUE
+    addi    t1, sp, (CSR_SEPC - CSR_SSCRATCH) * 8
+    bne     t6, t1, 4f
+    andi    t4, t4, -2                  /* IALIGN 16: sepc bit 0 is always zero */
+4:  sd      t4, VCPU_VS_SSCRATCH(t6)
+    j       csr_done
+
+/* sstatus as the guest reads it: UXL 64-bit, SD when FS is Dirty; a write keeps the read-only bits,
+ * and falls back when MXR changes, SIE becomes set with an interrupt pending, or FS turns off over
+ * dirty FP registers. */
+fast_sstatus:
+    ld      t1, VCPU_VS_SSTATUS(sp)
+    li      t6, ASM_SSTATUS_UXL_64
+    or      t0, t1, t6
+    srli    t6, t1, 13
+    andi    t6, t6, 3
+    addi    t6, t6, -3
+    bnez    t6, 1f                      /* FS not Dirty */
+    li      t6, 1
+    slli    t6, t6, 63                  /* SSTATUS_SD */
+    or      t0, t0, t6
+1:  beqz    t5, csr_done
+    NEW_VALUE
+    ld      t1, VCPU_VS_SSTATUS(sp)
+    li      t6, ASM_SSTATUS_WRITABLE
+    and     t4, t4, t6
+    not     t6, t6
+    and     t3, t1, t6
+    or      t4, t4, t3                  /* t4 = new sstatus */
+    xor     t3, t4, t1                  /* t3 = bits that change */
+    li      t6, ASM_SSTATUS_MXR
+    and     t6, t3, t6
+    bnez    t6, tv_fast_slow
+    andi    t6, t3, ASM_SSTATUS_SIE
+    beqz    t6, 2f
+    andi    t6, t4, ASM_SSTATUS_SIE
+    beqz    t6, 2f
+    ld      t6, VCPU_VS_HVIP(sp)
+    srli    t6, t6, 1
+    ld      t1, VCPU_VS_SIE(sp)
+    and     t6, t6, t1
+    andi    t6, t6, ASM_SIE_MASK
+    bnez    t6, tv_fast_slow
+2:  /* A change of FS (tfast.c's fast_fs): the hardware's FS becomes the guest's, Dirty staying
+     * Dirty while FP stays on; dirty registers turned off need the full path's save. t5 = the
+     * hardware's new FS field, or -1 when FS does not change. */
+    li      t5, -1
+    li      t6, ASM_SSTATUS_FS
+    and     t6, t3, t6
+    beqz    t6, 3f
+    srli    t5, t4, 13
+    andi    t5, t5, 3                   /* the guest's new FS */
+    csrr    t1, CSR_SSTATUS
+    srli    t1, t1, 13
+    andi    t1, t1, 3
+    addi    t1, t1, -3
+    bnez    t1, 3f                      /* hardware not Dirty: the guest's FS */
+    beqz    t5, tv_fast_slow
+    li      t5, 3
+3:  /* Decided: from here on the path only completes. */
+    sd      t4, VCPU_VS_SSTATUS(sp)
+    bltz    t5, 4f
+    slli    t5, t5, 13
+    li      t6, ASM_SSTATUS_FS
+    csrc    CSR_SSTATUS, t6
+    csrs    CSR_SSTATUS, t5
+4:  li      t6, ASM_SSTATUS_SUM
+    and     t6, t3, t6
+    beqz    t6, csr_done
+    SET_MODE 1
+
+/* rd = old value (t0), pc past the instruction (t2 still holds it); the rd table returns to
+ * csr_rd_done. */
+csr_done:
+    srli    t2, t2, 7
+    andi    t2, t2, 31
+    lla     t1, rd_table
+    slli    t2, t2, 3
+    add     t1, t1, t2
+    jr      t1
+csr_rd_done:
+    csrr    t1, CSR_SEPC
+    addi    t1, t1, 4
+    csrw    CSR_SEPC, t1
+    ld      t0, VCPU_TV_FAST_PATCH(sp)
+    addi    t0, t0, 1
+    sd      t0, VCPU_TV_FAST_PATCH(sp)
+    DONE    VCPU_TV_FAST_PRIV
+
+/* sret: SIE from SPIE, SPIE set, SPP cleared, into the mode SPP names at sepc; falls back when an
+ * interrupt would be taken at once there. */
+fast_sret:
+    ld      t1, VCPU_VS_SSTATUS(sp)
+    andi    t5, t1, ASM_SSTATUS_SPP     /* t5 = to kernel */
+    andi    t4, t1, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPP)
+    andi    t3, t1, ASM_SSTATUS_SPIE
+    srli    t3, t3, 4                   /* SPIE (bit 5) to SIE (bit 1) */
+    or      t4, t4, t3
+    ori     t4, t4, ASM_SSTATUS_SPIE    /* t4 = new sstatus */
+    ld      t6, VCPU_VS_HVIP(sp)
+    srli    t6, t6, 1
+    ld      t3, VCPU_VS_SIE(sp)
+    and     t6, t6, t3
+    andi    t6, t6, ASM_SIE_MASK
+    beqz    t6, 1f
+    beqz    t5, tv_fast_slow            /* user mode takes any pending interrupt */
+    andi    t3, t4, ASM_SSTATUS_SIE
+    bnez    t3, tv_fast_slow
+1:  sd      t4, VCPU_VS_SSTATUS(sp)
+    ld      t1, VCPU_VS_SEPC(sp)
+    csrw    CSR_SEPC, t1
+    bnez    t5, 2f
+    SET_MODE 0
+2:  ld      t0, VCPU_TV_FAST_PATCH(sp)
+    addi    t0, t0, 1
+    sd      t0, VCPU_TV_FAST_PATCH(sp)
+    DONE    VCPU_TV_FAST_PRIV
+
+/* A system call of the guest's user code: priv_enter_trap(EXC_U_ECALL, 0) and set_mode(1), with
+ * the same conditions as tv_fast_trap (user mode, shadow tables, no vCPU page). */
+    .globl tv_fast_ecall
+tv_fast_ecall:
+    SAVE_T2_T6
+    ld      t1, VCPU_TV_DIRECT_ROOT(sp)
+    bnez    t1, tv_fast_slow
+    ld      t1, VCPU_TV_VPAGE(sp)
+    bnez    t1, tv_fast_slow
+    ld      t1, VCPU_TV_VMODE(sp)
+    bnez    t1, tv_fast_slow
+    FOLD_FS
+    ld      t1, VCPU_VS_SSTATUS(sp)
+    andi    t4, t1, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPIE | ASM_SSTATUS_SPP) /* SPP = 0: from user */
+    andi    t3, t1, ASM_SSTATUS_SIE
+    slli    t3, t3, 4                   /* SIE (bit 1) to SPIE (bit 5) */
+    or      t4, t4, t3
+    sd      t4, VCPU_VS_SSTATUS(sp)
+    csrr    t3, CSR_SEPC
+    sd      t3, VCPU_VS_SEPC(sp)
+    li      t3, ASM_EXC_U_ECALL
+    sd      t3, VCPU_VS_SCAUSE(sp)
+    sd      zero, VCPU_VS_STVAL(sp)
+    ld      t3, VCPU_VS_STVEC(sp)
+    andi    t3, t3, -4                  /* an exception: never vectored */
+    csrw    CSR_SEPC, t3
+    SET_MODE 1
+    DONE    VCPU_TV_FAST_FWD
+
+tv_fast_done:
+    ld      t0, VCPU_TV_FAST_ASM(sp)
+    addi    t0, t0, 1
+    sd      t0, VCPU_TV_FAST_ASM(sp)
+    csrr    t0, CSR_INSTRET
+    ld      t1, VCPU_EXIT_INSTRET(sp)
+    sub     t0, t0, t1
+    ld      t1, VCPU_HYP_INSTRET(sp)
+    add     t0, t0, t1
+    sd      t0, VCPU_HYP_INSTRET(sp)
+    RESTORE_T2_T6
+    ld      t0, X(5)(sp)
+    ld      t1, X(6)(sp)
+    csrrw   sp, CSR_SSCRATCH, sp        /* guest sp back, sscratch = &vcpu_arch again */
+    sret
+
+/* Not for this path: nothing has changed but the FS fold; the C path decides from the same
+ * state. */
+tv_fast_slow:
+    RESTORE_T2_T6
+    j       tv_vector_full
+
+/* The guest's registers by number, 8 bytes an entry (two uncompressed instructions, each entry
+ * aligned, so a longer one would show as later registers misread: guest-pv/progs/privfast.c swaps
+ * sscratch through each): rs1_table reads xN into t4, rd_table writes t0 to xN. Those this path
+ * uses (t0..t6) live in regs.x[], sp in sscratch, x0 reads 0 and ignores writes; the rest are
+ * still in the hardware. */
+    .option push
+    .option norvc
+    .balign 8
+rs1_table:
+    .irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, \
+         16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    .balign 8
+    .if \n == 0
+    li      t4, 0
+    .elseif \n == 2
+    csrr    t4, CSR_SSCRATCH
+    .elseif (\n >= 5 && \n <= 7) || \n >= 28
+    ld      t4, X(\n)(sp)
+    .else
+    mv      t4, x\n
+    .endif
+    j       csr_src
+    .endr
+    .balign 8
+rd_table:
+    .irp n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, \
+         16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+    .balign 8
+    .if \n == 0
+    nop
+    .elseif \n == 2
+    csrw    CSR_SSCRATCH, t0
+    .elseif (\n >= 5 && \n <= 7) || \n >= 28
+    sd      t0, X(\n)(sp)
+    .else
+    mv      x\n, t0
+    .endif
+    j       csr_rd_done
+    .endr
+    .option pop
