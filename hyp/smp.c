@@ -53,6 +53,9 @@ static const char *hsm_state_name(long st)
 /* Starts one hart; the reason it is left alone, or NULL. */
 static const char *start_one(unsigned i, unsigned long hartid)
 {
+    if (hartid >= 64) {
+        return "its hart id is above 63 (SBI hart masks of the hypervisor's own calls name 0-63)";
+    }
     long st = arch_fw_hart_status(hartid);
 
     if (st != SBI_HSM_STATE_STOPPED) {
@@ -161,12 +164,12 @@ void smp_place(struct vm *vm)
 {
     const struct vm_config *cfg = vm->cfg;
 
-    /* On hext each vCPU goes to the least loaded hart it may use, so an SMP guest spreads over the
-     * harts; the trap engine keeps a guest's vCPUs on one hart (its shadow trees and write
-     * protection are not yet made visible across harts). Placement is for the guest's life. */
+    /* Each vCPU goes to the least loaded hart it may use, so an SMP guest spreads over the harts
+     * (both engines: the trap engine fences the VM's other harts where a shadow tree or a retyped
+     * frame must change there at once, tmem.c). Placement is for the guest's life. */
     struct pcpu *first = least_loaded(cfg);
     for (unsigned i = 0; i < cfg->vcpus && i < VCPU_MAX; i++) {
-        place_vcpu(vm, i, i == 0 || arch_engine_trap ? first : least_loaded(cfg));
+        place_vcpu(vm, i, i == 0 ? first : least_loaded(cfg));
         vm->spans_harts |= vm->vcpus[i].pcpu != first;
     }
     vm->pcpu = first;
@@ -240,6 +243,13 @@ void smp_release_held(struct pcpu *c)
     }
 }
 
+uint64_t smp_other_harts(const struct vm *vm)
+{
+    const struct pcpu *me = arch_this_cpu();
+
+    return vm->spans_harts ? vm->harts_mask & ~(me->hartid < 64 ? 1ull << me->hartid : 0) : 0;
+}
+
 void smp_kick(struct pcpu *c)
 {
     if (c != arch_this_cpu() && c->hartid < 64) {
@@ -297,7 +307,7 @@ void smp_vm_quiesce(struct vm *vm)
     /* No hart is inside it: drop what any of them may cache of its G-stage before its frames go. */
     uint64_t others = vm->harts_mask & ~(me->hartid < 64 ? 1ull << me->hartid : 0);
     if (others) {
-        arch_fw_remote_hfence_gvma_vmid(others, vm->vmid);
+        (void)vcpu_arch_remote_flush_vm(others, vm->vmid);
     }
 }
 

@@ -35,6 +35,8 @@ void vm_unlock(struct vm *vm, bool taken);
  * smp_release_held); leaves for the scheduler when the VM is being stopped. */
 void smp_exit_lock(struct vcpu *v);
 void smp_release_held(struct pcpu *c);
+/* The harts other than this one that a VM's vCPUs run on (none for a VM on one hart). */
+uint64_t smp_other_harts(const struct vm *vm);
 /* Makes hart c look at its queues and inboxes now (an SBI IPI; nothing for this hart itself). */
 void smp_kick(struct pcpu *c);
 /* Raises (or, for IRQ_VS_EXT, sets the level of) an interrupt of a vCPU of another hart. */

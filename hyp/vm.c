@@ -151,7 +151,7 @@ static bool vm_build(struct vm *vm, bool keep_disk)
     const struct vm_config *cfg = vm->cfg;
 
     vm->generation++;
-    vm->tv_last = (struct vcpu *)0;
+    vm->tv_table_stores = 0;
 
     vm->ram_size = cfg->ram_size;
     vm->alloc = (struct pt_alloc){ pt_alloc_cb, pt_free_cb, vm };
@@ -325,11 +325,21 @@ void vm_restart(struct vm *vm)
     }
 }
 
+static void report_dropped(struct vm *vm)
+{
+    if (vm->log_dropped) {
+        hyp_log("guest '%s': %lu log lines about it dropped (at most %u at once, then one per %u ms)",
+                vm->cfg->name, (unsigned long)vm->log_dropped, VM_LOG_BURST, VM_LOG_EVERY_MS);
+        vm->log_dropped = 0;
+    }
+}
+
 unsigned vm_run_status(void)
 {
     unsigned failed = 0;
 
     for (unsigned i = 0; i < nvms; i++) {
+        report_dropped(&vms[i]); /* lines dropped since the last one it logged */
         if (vms[i].failed) {
             hyp_log("guest '%s' failed: %s", vms[i].cfg->name, vms[i].stop_why);
             failed++;
@@ -364,11 +374,7 @@ void vm_log(struct vm *vm, const char *fmt, ...)
         return;
     }
     vm->log_tokens--;
-    if (vm->log_dropped) {
-        hyp_log("guest '%s': %lu log lines about it dropped (at most %u at once, then one per %u ms)",
-                vm->cfg->name, (unsigned long)vm->log_dropped, VM_LOG_BURST, VM_LOG_EVERY_MS);
-        vm->log_dropped = 0;
-    }
+    report_dropped(vm);
     va_start(ap, fmt);
     fmt_vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);

@@ -115,7 +115,7 @@ struct vm {
     unsigned pcpu_slot;     /* its index in pcpu->vms[] */
     struct pv_mmu mmu;   /* paravirtual page-table state */
     struct shadow_vm shadow;       /* trap engine: the guest tables its shadow trees protect */
-    struct vcpu *tv_last;          /* trap engine: the vCPU of the VM that last entered the guest */
+    uint64_t tv_table_stores;      /* trap engine: stores carried out into its shadowed tables (LR/SC) */
     /* The engine keeps changes of its own in guest memory (trap: patched instructions) within
      * [watch_lo, watch_hi) (empty: lo >= hi): a store the hypervisor makes there for the guest
      * tells it first (guest_ram_write_ptr). */

@@ -157,6 +157,16 @@ void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid)
     vcpu_engine->flush_vvma(start, size, asid);
 }
 
+long vcpu_arch_remote_flush_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
+{
+    return vcpu_engine->remote_flush_vvma(harts, start, size, asid);
+}
+
+long vcpu_arch_remote_flush_vm(uint64_t harts, unsigned vmid)
+{
+    return vcpu_engine->remote_flush_vm(harts, vmid);
+}
+
 void vcpu_arch_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root)
 {
     vcpu_engine->set_root(v, satp, user_root);

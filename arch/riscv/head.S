@@ -7,6 +7,8 @@
 /* ELF for RISC-V (psABI): the one dynamic relocation a position-independent image needs. */
 #define R_RISCV_RELATIVE 3
 #define ELF64_RELA_SIZE 24
+/* Hart ids 0-63 may be secondaries (arch_fw_hart_start): those are the hart masks of SBI calls. */
+#define SECONDARY_SLOTS 64
 
     .section .text.head, "ax"
     .globl _start
@@ -35,6 +37,15 @@ boot_entry:
     /* No interrupts until the hypervisor has set up its own timer; no trap handler until stvec is ours. */
     csrw    CSR_SIE, zero
     csrw    CSR_SIP, zero
+    /* Only the first hart here boots the hypervisor. Another may come here too: a firmware that
+     * releases every hart at its entry, or OpenSBI 1.1's hart_start, which marks the hart
+     * START_PENDING before it writes the start address, so that a hart awake in its wait loop can
+     * leave for the previous address (this entry, with the device tree in a1) instead of
+     * secondary_entry. PC-relative only: the image may not be relocated yet. */
+    lla     t0, boot_lottery
+    li      t1, 1
+    amoswap.w.aqrl t1, t1, (t0)
+    bnez    t1, entry_lost
     /* The image is linked at address 0 and runs wherever the loader put it: every absolute address
      * in it (function tables, pointers in data, the GOT) is listed in .rela.dyn as R_RISCV_RELATIVE
      * (the build refuses any other kind), and becomes load address + addend here. Until this loop has
@@ -81,6 +92,23 @@ boot_entry:
 4:  wfi
     j       4b
 
+    /* A hart that lost the entry lottery: it is one the boot hart starts as a secondary (it wrote
+     * its block in secondary_pcpus before it called hart_start), or one to be left alone, which
+     * waits here for ever. a0 = hartid (every SBI entry passes it). */
+entry_lost:
+    li      t1, SECONDARY_SLOTS
+    bgeu    a0, t1, 7f
+    lla     t0, secondary_pcpus
+    slli    t1, a0, 3
+    add     t0, t0, t1
+6:  ld      a1, 0(t0)
+    fence   r, rw                   /* acquire: the block's contents after its address */
+    bnez    a1, secondary_entry
+    .insn   i 0x0f, 0, x0, x0, 0x010 /* pause (Zihintpause; a no-op fence where it is absent) */
+    j       6b
+7:  wfi
+    j       7b
+
     /* Secondary harts, started by the boot hart through SBI HSM hart_start (ext-hsm.adoc): satp = 0,
      * sstatus.SIE = 0, a0 = hartid, a1 = opaque = its struct pcpu, whose stack_top the boot hart
      * filled in. The image is already relocated and .bss already cleared by the boot hart: doing
@@ -103,6 +131,17 @@ secondary_entry:
     call    hyp_secondary_main
 5:  wfi
     j       5b
+
+    /* In .data, not .bss: a hart that loses the lottery reads them before the winner has cleared
+     * .bss, and the winner must not clear the record of its own win. */
+    .section .data, "aw"
+    .balign 8
+boot_lottery:
+    .word   0
+    .word   0
+    .globl secondary_pcpus
+secondary_pcpus:
+    .space  SECONDARY_SLOTS * 8
 
     .section .bss.stack, "aw", @nobits
     .balign 16

@@ -38,10 +38,11 @@ static long fw_call5(unsigned long eid, unsigned long fid, unsigned long a0, uns
     return (long)r0;
 }
 
-/* ext-ipi.adoc FID 0; ext-rfence.adoc FIDs 0 (FENCE.I), 3 (HFENCE.GVMA with VMID), 5 (HFENCE.VVMA
- * with ASID), 6 (HFENCE.VVMA). Hart masks are of hart ids 0-63 (hart_mask_base 0). */
+/* ext-ipi.adoc FID 0; ext-rfence.adoc FIDs 0 (FENCE.I), 1 (SFENCE.VMA), 3 (HFENCE.GVMA with VMID),
+ * 5 (HFENCE.VVMA with ASID), 6 (HFENCE.VVMA). Hart masks are of hart ids 0-63 (hart_mask_base 0). */
 #define FW_IPI_SEND 0
 #define FW_RFENCE_FENCE_I 0
+#define FW_RFENCE_SFENCE_VMA 1
 #define FW_RFENCE_HFENCE_GVMA_VMID 3
 #define FW_RFENCE_HFENCE_VVMA_ASID 5
 #define FW_RFENCE_HFENCE_VVMA 6
@@ -54,6 +55,12 @@ long arch_fw_send_ipi(uint64_t harts)
 long arch_fw_remote_fence_i(uint64_t harts)
 {
     return fw_call(SBI_EXT_RFENCE, FW_RFENCE_FENCE_I, harts, 0, 0).error;
+}
+
+long arch_fw_remote_sfence_vma(uint64_t harts, uint64_t start, uint64_t size)
+{
+    /* Every ASID: the trap engine's ASIDs name shadow views, not the guest's address spaces. */
+    return fw_call5(SBI_EXT_RFENCE, FW_RFENCE_SFENCE_VMA, harts, 0, start, size, 0);
 }
 
 long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
@@ -117,6 +124,14 @@ long arch_fw_hart_status(unsigned long hartid)
 long arch_fw_hart_start(unsigned long hartid, struct pcpu *c)
 {
     extern char secondary_entry[];
+    extern struct pcpu *secondary_pcpus[64];
+
+    /* A hart the firmware sends to the boot entry instead (head.S, entry_lost) finds its block
+     * here: written before the call, so before the hart can leave the firmware either way. */
+    if (hartid >= 64) {
+        return SBI_ERR_INVALID_PARAM;
+    }
+    __atomic_store_n(&secondary_pcpus[hartid], c, __ATOMIC_RELEASE);
 
     /* The hart starts with its MMU off (satp = 0): the entry's physical address is what it runs at
      * now, since the hypervisor's own mappings are the identity. */

@@ -23,6 +23,7 @@
 #include "guest_mem.h"
 #include "hyp.h"
 #include "sched.h"
+#include "smp.h"
 #include "tengine_int.h"
 #include "vm.h"
 
@@ -235,6 +236,12 @@ _Noreturn void tv_run(struct vcpu *v)
     struct pcpu *c = arch_this_cpu();
     struct vcpu_arch *a = &v->arch;
 
+    /* A VM on several harts: what follows reads and changes its shadow trees, which other harts
+     * change too (under the VM's lock), until the guest is entered. The scheduler let go of the lock
+     * on its way here (it publishes the entry first); take it again and give it back at the end. */
+    if (v->vm->spans_harts) {
+        smp_exit_lock(v);
+    }
     bool switched = c->loaded != v;
 
     vcpu_arch_charge_exit(c);
@@ -246,10 +253,6 @@ _Noreturn void tv_run(struct vcpu *v)
         csr_set(CSR_SSTATUS, FS_INITIAL);
         fp_arch_restore(&a->fp);
         c->loaded = v;
-    }
-    if (v->vm->tv_last != v) {
-        a->tv.sc_fail = true;
-        v->vm->tv_last = v;
     }
     if (a->flush_on_load) {
         struct shadow_ops o = tv_ops_for(v->vm);
@@ -290,6 +293,7 @@ _Noreturn void tv_run(struct vcpu *v)
     a->fast_cause = a->tv.vmode ? EXC_U_ECALL : ~0ull;
     a->hyp_sp = c->stack_top;
     a->hyp_tp = (uint64_t)(uintptr_t)c;
+    smp_release_held(c);
     tv_enter(a);
 }
 
@@ -409,6 +413,12 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
     a->htval = a->htinst = 0;
     a->tv.exit_done = false;
     arch_this_cpu()->exiting = v;
+    /* A VM on several harts: its shadow trees, its record of protected tables and its devices are
+     * changed below, by this exit and by its other vCPUs' exits elsewhere: the whole exit holds its
+     * lock (taken once; vcpu_handle_exit finds it held). */
+    if (v->vm->spans_harts) {
+        smp_exit_lock(v);
+    }
     tv_vpage_in(v); /* the guest kernel's interrupt flag, when it keeps it in its vCPU page */
     /* The hardware marks FP state dirty in the real sstatus: the guest's sstatus.FS follows. */
     if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && (a->vs.vsstatus & SSTATUS_FS)) {
@@ -550,6 +560,8 @@ const struct vcpu_engine_ops trap_engine_ops = {
     .set_virq = tv_set_virq,
     .virq_pending = tv_virq_pending,
     .flush_vvma = tv_flush_vvma,
+    .remote_flush_vvma = tv_remote_flush_vvma,
+    .remote_flush_vm = tv_remote_flush_vm,
     .set_root = tv_set_root,
     .root_in_use = tv_root_in_use,
     .get_satp = tv_get_satp,

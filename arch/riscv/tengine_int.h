@@ -36,6 +36,8 @@ void tv_set_timer(struct vcpu *v, uint64_t deadline);
 bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn);
 bool tv_read_guest_u64(struct vcpu *v, uint64_t gva, uint64_t *val);
 void tv_flush_vvma(uint64_t start, uint64_t size, long asid);
+long tv_remote_flush_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid);
+long tv_remote_flush_vm(uint64_t harts, unsigned vmid);
 void tv_tables_retyped(struct vcpu *loaded);
 void tv_set_root(struct vcpu *v, uint64_t satp, uint64_t user_root);
 bool tv_root_in_use(const struct vcpu *v, uint64_t root);

@@ -144,10 +144,24 @@ void tv_select_root(struct vcpu *v)
     }
 }
 
+/* A VM on several harts: the other harts it runs on flush their TLBs before this returns (the
+ * firmware's remote SFENCE.VMA waits for them). What the hypervisor took from a tree of a vCPU that
+ * runs elsewhere (a write-protection, a retyped frame) holds there from now on, not only from that
+ * hart's next entry. */
+static void shootdown(struct vm *vm)
+{
+    const struct pcpu *me = arch_this_cpu();
+    uint64_t others = vm->harts_mask & ~(me->hartid < 64 ? 1ull << me->hartid : 0);
+
+    if (vm->spans_harts && others && arch_fw_remote_sfence_vma(others, 0, 0) != 0) {
+        hyp_panic("the firmware refused a remote SFENCE.VMA to harts 0x%lx", (unsigned long)others);
+    }
+}
+
 /* Drops the page at va, or everything, from every tree of the VM (its vCPUs share this hart's TLB,
  * which every entry to a guest fences anyway). Dropping everything also ends the protection of the
  * guest's tables: the next walks protect what is still in use. */
-void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
+static void drop_vm_trees(struct vm *vm, uint64_t va, bool all)
 {
     struct shadow_ops o = tv_ops_for(vm);
 
@@ -164,6 +178,17 @@ void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
         } else {
             shadow_drop_va(s, &o, va);
         }
+    }
+}
+
+/* As drop_vm_trees; a drop of everything (a table newly write-protected, the VM rebooted) also
+ * reaches the TLBs of its other harts. A page's drop after a store into a guest table does not: the
+ * guest fences the other harts itself, as on hardware (SBI RFENCE, tv_remote_flush_vvma). */
+void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
+{
+    drop_vm_trees(vm, va, all);
+    if (all) {
+        shootdown(vm);
     }
 }
 
@@ -202,6 +227,19 @@ void tv_drop_lower(struct vcpu *v, uint64_t asid_mask, uint64_t asid_value)
     shadow_vm_forget_lower(&v->vm->shadow);
 }
 
+/* An SC into a shadowed table cannot see the reservation its LR made (the LR was a plain load):
+ * it fails when any store into the VM's shadowed tables was carried out since this vCPU's previous
+ * SC, which covers every store between its LR and this SC (each is emulated here, under the VM's lock
+ * when its vCPUs run on several harts), and stores by another vCPU while this one was switched out. */
+static bool sc_must_fail(struct vcpu *v)
+{
+    uint64_t stores = v->vm->tv_table_stores;
+    bool fail = v->arch.tv.sc_seen != stores;
+
+    v->arch.tv.sc_seen = stores;
+    return fail;
+}
+
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
  * then what the entry mapped is forgotten in every tree of the VM. */
 static void table_write(struct vcpu *v, uint64_t gpa)
@@ -211,10 +249,10 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     struct mem_op op;
 
     if (tv_read_insn(v, a->regs.sepc, &raw) && mem_op_decode(raw, &op) && op.kind == MEM_SC &&
-        a->tv.sc_fail) {
-        /* Another vCPU of the VM ran since this one last did: its reservation may be stale. The SC
-         * fails (rd = 1, nothing stored) and the guest's LR/SC loop reads again. */
-        a->tv.sc_fail = false;
+        sc_must_fail(v)) {
+        /* A store into the VM's tables since this vCPU's last SC may have been to the reserved
+         * word, between its LR (a plain load, not seen) and this SC. The SC fails (rd = 1, nothing
+         * stored) and the guest's LR/SC loop reads again; a retry with no store between succeeds. */
         vcpu_arch_set_reg(a, op.rd, 1);
         a->regs.sepc += op.len;
         a->scause = EXIT_TABLE_WRITE;
@@ -226,6 +264,11 @@ static void table_write(struct vcpu *v, uint64_t gpa)
         vm_fault(v->vm, "a store to its page table at 0x%lx by an instruction that cannot be emulated "
                         "(0x%08x at pc 0x%lx)", (unsigned long)gpa, raw, (unsigned long)a->regs.sepc);
         return;
+    }
+    /* Its own successful SC is no conflict for its next one. */
+    v->vm->tv_table_stores++;
+    if (op.kind == MEM_SC) {
+        a->tv.sc_seen = v->vm->tv_table_stores;
     }
     uint64_t va;
     if (shadow_table_written(&v->vm->shadow, gpa, &va)) {
@@ -386,12 +429,26 @@ void tv_flush_vvma(uint64_t start, uint64_t size, long asid)
     uint64_t first = start & ~4095ull;
     uint64_t pages = ((start & 4095) + size + 4095) / 4096;
     for (uint64_t i = 0; !all && i < pages; i++) {
-        tv_drop_vm_shadows(loaded->vm, first + i * 4096, false);
+        drop_vm_trees(loaded->vm, first + i * 4096, false);
     }
     if (all) {
-        tv_drop_vm_shadows(loaded->vm, 0, true);
+        drop_vm_trees(loaded->vm, 0, true); /* the caller fences the other harts itself */
     }
     __asm__ volatile("sfence.vma" ::: "memory");
+}
+
+long tv_remote_flush_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
+{
+    /* tv_flush_vvma has dropped the range from every tree of the VM, those of vCPUs elsewhere too:
+     * those harts' TLBs go now, for every ASID (ours name shadow views, not the guest's). */
+    (void)asid;
+    return arch_fw_remote_sfence_vma(harts, start, size);
+}
+
+long tv_remote_flush_vm(uint64_t harts, unsigned vmid)
+{
+    (void)vmid; /* no VMIDs without H: everything cached there goes */
+    return arch_fw_remote_sfence_vma(harts, 0, 0);
 }
 
 void tv_tables_retyped(struct vcpu *v)
@@ -399,7 +456,7 @@ void tv_tables_retyped(struct vcpu *v)
     /* Frames that just became tables may be mapped writable in a shadow tree, or protected there
      * with their stores carried out by the engine: every tree of the VM goes, and the record. */
     if (v) {
-        tv_drop_vm_shadows(v->vm, 0, true);
+        tv_drop_vm_shadows(v->vm, 0, true); /* on its other harts too, before the retype stands */
         __asm__ volatile("sfence.vma" ::: "memory");
     }
 }

@@ -42,8 +42,10 @@ void tv_patch_pending(struct vcpu *v)
     bool flush = n >= TV_PATCH_WANT || ++a->tv.patch_wait >= TV_PATCH_WAIT;
 
     a->tv.nwant = 0;
-    /* Paravirtual direct paging runs on validated tables, whose frames the shadow does not map. */
-    if (a->tv.direct_root) {
+    /* Paravirtual direct paging runs on validated tables, whose frames the shadow does not map. A
+     * VM whose vCPUs run on several harts is never patched: the short path reads the patch table
+     * without the VM's lock, which another hart may be changing it under. */
+    if (a->tv.direct_root || v->vm->spans_harts) {
         return;
     }
     for (unsigned i = 0; i < n && i < TV_PATCH_WANT; i++) {

@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "budget.h"
+#include "console.h"
 #include "guest_mem.h"
 #include "hvabi.h"
 #include "hyp.h"
 #include "pv/pv.h"
 #include "sched.h"
+#include "smp.h"
 #include "vm.h"
 
 /* Entries read from the guest at a time: each is read exactly once, into hypervisor memory, so a
@@ -33,9 +35,16 @@ static uint64_t *frame_ptr(void *ctx, uint64_t maddr)
 
 static void flush_guest(void *ctx)
 {
-    (void)ctx;
-    /* The caller's VM is the one loaded on this hart, and every vCPU of it runs here. */
+    struct vm *vm = ctx;
+    uint64_t others = smp_other_harts(vm);
+
+    /* The caller's VM is the one loaded on this hart. Its vCPUs elsewhere may hold the translations
+     * too: before a frame once mapped writable is validated as a table (XSA-217), their harts have
+     * flushed (the firmware's call returns when they have). */
     vcpu_arch_flush_vvma(0, ~0ull, -1);
+    if (others && vcpu_arch_remote_flush_vvma(others, 0, ~0ull, -1) != 0) {
+        hyp_panic("the firmware refused a remote fence to harts 0x%lx", (unsigned long)others);
+    }
 }
 
 /* The validator's tables, made on the guest's first page-table calls: a guest that never makes

@@ -47,10 +47,11 @@ long sbi_fence_range(struct vm *vm, uint64_t targets, unsigned long start, unsig
     }
     /* Here: a local fence for the VM's VMID (loaded on this hart, as the caller's exit is). */
     vcpu_arch_flush_vvma(all ? 0 : start, all ? ~0ull : size, asid);
-    /* Elsewhere: the firmware fences on those harts for the VMID in this hart's hgatp (the
-     * caller's), and returns once they have (ext-rfence.adoc). */
+    /* Elsewhere: the firmware fences on those harts (hext: for the VMID in this hart's hgatp, the
+     * caller's; trap engine: every ASID, the local call having dropped the range from every shadow
+     * tree of the VM), and returns once they have (OpenSBI waits for every hart named). */
     uint64_t others = remote_harts(vm, targets);
-    if (others && arch_fw_remote_hfence_vvma(others, all ? 0 : start, all ? ~0ull : size, asid) != 0) {
+    if (others && vcpu_arch_remote_flush_vvma(others, all ? 0 : start, all ? ~0ull : size, asid) != 0) {
         return SBI_ERR_FAILED;
     }
     return SBI_SUCCESS;

@@ -3,7 +3,10 @@
 trap state in a vCPU page and returns from traps with one hypercall; under hext and natively it finds no
 vCPU page and runs its native paths. One image for all three; beside the unmodified kernel too."""
 import os
+import re
 import subprocess
+
+import pytest
 
 from conftest import BUILD, ROOT, boot, disk_copy
 from test_linux import GUEST_FILE_LINES, INIT_LINES, check_init, debugfs_cat
@@ -77,12 +80,17 @@ def test_linux_and_linux_pv_side_by_side_on_the_trap_engine():
     assert "hyp: guest 'linux-pv' stopped: shutdown" in run.lines
 
 
-def test_linux_pv_two_vcpus_on_the_trap_engine():
-    """The second CPU registers its own page when it comes up (smp_callin) and runs on it."""
-    run = boot("linux-pv-smp", timeout=180, CPU="rv64,h=false")
+@pytest.mark.parametrize("smp", [1, 2])
+def test_linux_pv_two_vcpus_on_the_trap_engine(smp):
+    """The second CPU registers its own page when it comes up (smp_callin) and runs on it; with two
+    harts, each vCPU on its own (IPIs, remote fences and the shadow trees' drops cross harts)."""
+    run = boot("linux-pv-smp", timeout=180, CPU="rv64,h=false", SMP=smp)
     assert run.returncode == 0, run.output
     lines = run.guest_lines("linux-pv-smp")
     check_init(lines, 2)
     assert PV_ON in lines
     assert "smp: Brought up 1 node, 2 CPUs" in lines
     assert not [l for l in lines if "vCPU page refused" in l]
+    if smp == 2:
+        m = re.search(r"hyp: guest 'linux-pv-smp': .* 2 vCPU on harts (\d+),(\d+), ", run.output)
+        assert m and m.group(1) != m.group(2), run.output

@@ -202,12 +202,24 @@ void smp_raise_remote(struct vcpu *t, unsigned irq, bool level)
     abort();
 }
 
-long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
+long vcpu_arch_remote_flush_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid)
 {
     (void)harts;
     (void)start;
     (void)size;
     (void)asid;
+    abort();
+}
+
+uint64_t smp_other_harts(const struct vm *target)
+{
+    (void)target;
+    return 0;
+}
+
+_Noreturn void hyp_panic(const char *fmt, ...)
+{
+    (void)fmt;
     abort();
 }
 

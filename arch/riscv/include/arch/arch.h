@@ -67,6 +67,7 @@ long arch_fw_hart_start(unsigned long hartid, struct pcpu *c);
  * calling hart has loaded. */
 long arch_fw_send_ipi(uint64_t harts);
 long arch_fw_remote_fence_i(uint64_t harts);
+long arch_fw_remote_sfence_vma(uint64_t harts, uint64_t start, uint64_t size);
 long arch_fw_remote_hfence_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid);
 long arch_fw_remote_hfence_gvma_vmid(uint64_t harts, unsigned vmid);
 void arch_ipi_clear(void);
@@ -155,5 +156,10 @@ bool vcpu_arch_has_vcpu_page(void);
 long vcpu_arch_set_vcpu_page(struct vcpu *v, uint64_t gpa);
 long vcpu_arch_trap_return(struct vcpu *v);
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
+/* A guest's fence (as vcpu_arch_flush_vvma) on other harts running its VM, and everything of a VM
+ * on those harts before its frames or VMID are reused: done on every hart named when they return
+ * (the firmware's RFENCE calls); the SBI error. */
+long vcpu_arch_remote_flush_vvma(uint64_t harts, uint64_t start, uint64_t size, long asid);
+long vcpu_arch_remote_flush_vm(uint64_t harts, unsigned vmid);
 
 #endif

@@ -44,6 +44,10 @@ struct vcpu_engine_ops {
     void (*set_virq)(struct vcpu *v, unsigned irq, bool on);
     bool (*virq_pending)(const struct vcpu *v, unsigned irq);
     void (*flush_vvma)(uint64_t start, uint64_t size, long asid);
+    /* The same fence on other harts (the caller's VM is loaded here), done when it returns. */
+    long (*remote_flush_vvma)(uint64_t harts, uint64_t start, uint64_t size, long asid);
+    /* Before a VM's frames or VMID are reused: every translation of it on those harts goes. */
+    long (*remote_flush_vm)(uint64_t harts, unsigned vmid);
     void (*set_root)(struct vcpu *v, uint64_t satp, uint64_t user_root);
     bool (*root_in_use)(const struct vcpu *v, uint64_t root);
     uint64_t (*get_satp)(const struct vcpu *v);

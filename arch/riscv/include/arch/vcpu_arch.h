@@ -73,7 +73,9 @@ struct vcpu_tv {
     unsigned nframes;
     bool exit_done;      /* the engine handled the exit itself: hyp/ only counts it */
     unsigned handler_faults; /* exceptions in a row taken at the guest's own handler entry */
-    bool sc_fail;        /* another vCPU of the VM ran since this one did: its next emulated SC fails */
+    /* The VM's count of stores into its shadowed tables when this vCPU last tried an SC on one: a
+     * store since (by any vCPU, on any hart) makes its next emulated SC fail. */
+    uint64_t sc_seen;
     /* The hardware satp of each view's tree (shadow paging), so that the short path (tfast.c) can
      * change views without the walker. */
     uint64_t view_satp[SHADOW_VIEWS];
