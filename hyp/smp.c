@@ -219,8 +219,9 @@ void smp_exit_lock(struct vcpu *v)
     if (!vm->spans_harts || c->held == vm) {
         return;
     }
-    /* Another hart may be stopping the VM, holding its lock while it waits for this one to leave
-     * (smp_vm_quiesce): then this exit is dropped and the hart leaves without touching the VM. */
+    /* Another hart may be stopping or rebooting the VM, holding its lock while it waits for this
+     * one to leave (smp_vm_quiesce): then this exit is dropped and the hart leaves without touching
+     * the VM (but for charging the exit, sched_next). */
     while (!spin_trylock(&vm->lock)) {
         if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING) {
             sched_next();

@@ -41,8 +41,8 @@ void smp_kick(struct pcpu *c);
 void smp_raise_remote(struct vcpu *t, unsigned irq, bool level);
 /* On v's own hart, before entering it: what other harts raised for it. */
 void smp_apply_inbox(struct vcpu *v);
-/* The VM is no longer running (state set by the caller): waits until no other hart is inside it,
- * then drops its G-stage translations on every hart it ran on. */
+/* The VM is no longer running (stopped or rebooting, state set by the caller): waits until no
+ * other hart is inside it, then drops its G-stage translations on every hart it ran on. */
 void smp_vm_quiesce(struct vm *vm);
 /* One banner line per hart of the tree: its engine and whether it runs guests, or why not. */
 void smp_banner(const struct platform_choice *choice);

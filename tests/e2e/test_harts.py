@@ -116,3 +116,34 @@ def test_smp_stress(engine, smp):
         # boot hart, which OpenSBI's lottery picks).
         m = re.search(r"3 vCPU on harts (\d+),(\d+),", run.output)
         assert m and m.group(1) != m.group(2), run.output
+
+
+@pytest.mark.parametrize("engine", ["hext", "trap"])
+def test_exit_table_has_a_row_per_hart(engine):
+    """The exit table sums each guest over the harts its vCPUs ran on; after it, a row per hart
+    the hypervisor ran on: its busy instructions (on exits: the same ones the guests'
+    hyp-busy-instructions count, split by hart) and its idle ones."""
+    run = boot("smp", SMP=4, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    rows = {}
+    for l in run.lines:
+        m = re.match(r"hyp: hart (\d+): busy (\d+), idle (\d+) \(hypervisor instructions", l)
+        if m:
+            rows[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    assert sorted(rows) == [0, 1, 2, 3], run.output
+    exits = run.exits()
+    assert sum(b for b, _ in rows.values()) == sum(t["hyp-busy-instructions"] for t in exits.values()), \
+        run.output
+    running = [h for h in rows if re.search(r"^hyp: hart %d: %s, running guests" % (h, engine), run.output, re.M)]
+    idle = [h for h in rows if "hyp: hart %d: %s, idle (no guest placed on it)" % (h, engine) in run.lines]
+    assert sorted(running + idle) == [0, 1, 2, 3], run.output
+    for h in running:
+        assert rows[h][0] > 0, run.output
+    for h in idle:
+        assert rows[h][0] == 0 and rows[h][1] > 0, run.output
+    if engine == "hext":
+        # smptest's three vCPUs on three harts, demo on the fourth: every hart did exits.
+        assert not idle, run.output
+    else:
+        # Each guest keeps one hart: two are left idle all run long.
+        assert len(idle) == 2, run.output

@@ -45,6 +45,9 @@ void arch_timer_set(uint64_t deadline);
 void arch_idle(void);
 /* The exit being handled ends in the idle loop: its length (the longest-exit figure) stops here. */
 void vcpu_arch_exit_idles(struct pcpu *c);
+/* Adds the instructions of the exit being finished to its vCPU's count (both engines); nothing when
+ * no exit is being finished. */
+void vcpu_arch_charge_exit(struct pcpu *c);
 
 /* Calls into the M-mode firmware (SBI). */
 void arch_fw_putchar(int c);
