@@ -32,6 +32,18 @@ boot_entry:
     /* The time of entry, before the relocation and .bss loops (whose length follows the image's
      * size): make bench counts the firmware's part of a native boot up to here. a2: hyp_main's. */
     csrr    a2, CSR_TIME
+    /* Only the first hart to come here boots. OpenSBI 1.1 (Debian 12's) may send a hart that the
+     * boot hart is starting through SBI HSM hart_start here instead of to the address given: it
+     * marks the hart START_PENDING before it stores that address, and a hart that wakes in between
+     * leaves with what its scratch held since boot, this entry and a1 = the DTB (OpenSBI commit
+     * e8e9ed37, in 1.3). Booting again would redo the relocation (undoing pointers set since), clear
+     * .bss and share the boot stack, all in use by the boot hart: one such boot ended in a load
+     * access fault of the boot hart waiting in smp.c. Touched here only PC-relative (nothing is
+     * relocated yet); the flag is in .data, which the .bss loop below leaves alone. */
+    lla     t0, boot_claimed
+    li      t1, 1
+    amoswap.w.aqrl t1, t1, (t0)
+    bnez    t1, wrong_door
     /* No interrupts until the hypervisor has set up its own timer; no trap handler until stvec is ours. */
     csrw    CSR_SIE, zero
     csrw    CSR_SIP, zero
@@ -103,6 +115,25 @@ secondary_entry:
     call    hyp_secondary_main
 5:  wfi
     j       5b
+
+    /* A hart started through SBI HSM that came in through the image's entry (above), a0 = its hart
+     * id. The boot hart names the block of the hart it is starting in smp_starting before it calls
+     * hart_start (hyp/smp.c): if that is this hart's, this is the entry it was meant to take, with
+     * a1 = the block. Anything else is no hart of ours: it stays parked here. */
+wrong_door:
+    fence   rw, rw                  /* the boot hart's stores before its hart_start call */
+    lla     t0, smp_starting
+    ld      a1, 0(t0)
+    beqz    a1, 6f
+    ld      t0, PCPU_HARTID(a1)
+    beq     t0, a0, secondary_entry
+6:  wfi
+    j       6b
+
+    .section .data
+    .balign 4
+boot_claimed:
+    .word   0
 
     .section .bss.stack, "aw", @nobits
     .balign 16

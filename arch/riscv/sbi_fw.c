@@ -125,6 +125,14 @@ long arch_fw_hart_start(unsigned long hartid, struct pcpu *c)
         .error;
 }
 
+long arch_fw_hart_start_at_image_entry(unsigned long hartid, unsigned long arg1)
+{
+    extern char _start[];
+
+    return fw_call(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, (unsigned long)(uintptr_t)_start, arg1)
+      .error;
+}
+
 void arch_fw_info(struct arch_fw_info *info)
 {
     info->spec_version = fw_call(SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0).value;
