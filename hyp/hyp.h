@@ -15,6 +15,9 @@
 
 struct boot_options {
     bool panic_selftest; /* hyp.selftest=panic: take a trap in HS-mode to show the panic path */
+    /* hyp.selftest=wrong-door: start the other harts at the image's entry, as OpenSBI 1.1's HSM
+     * race may (head.S), to show that they still come up. */
+    bool wrong_door_selftest;
     bool engine_trap;    /* hyp.engine=trap: the trap engine even on harts with H */
     /* hyp.guestargs=...: appended to every guest's bootargs (commas become spaces), so one build can
      * be run with different guest options, as make bench does. */

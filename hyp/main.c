@@ -129,6 +129,7 @@ static void parse_bootargs(const char *args)
         }
         size_t n = (size_t)(p - tok);
         boot_options.panic_selftest |= opt_is(tok, n, "hyp.selftest=panic");
+        boot_options.wrong_door_selftest |= opt_is(tok, n, "hyp.selftest=wrong-door");
         boot_options.engine_trap |= opt_is(tok, n, "hyp.engine=trap");
         boot_options.exits_all |= opt_is(tok, n, "hyp.exits=all");
         boot_options.reboot_fails |= opt_is(tok, n, "hyp.reboot=fail");
@@ -335,7 +336,7 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb, uint64_t entry_ti
     bundle_load(dtb);
     bootmem_init();
     sched_slice = platform.timebase_freq / 100;
-    smp_start(&choice, hartid);
+    smp_start(&choice, hartid, dtb);
     unsigned built = vm_create_all();
     smp_banner(&choice);
     if (built == 0) {

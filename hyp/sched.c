@@ -63,26 +63,32 @@ void sched_device_work_left(void)
 }
 
 /* Entering a vCPU of a VM on several harts. Published before the VM's state is read: a hart
- * stopping the VM sets the state, then looks for harts inside it (smp_vm_quiesce), so one of the two
- * sees the other. Only such a VM is ever stopped by another hart, so only its entries publish. Kept
- * out of line: the common entry, of a VM on one hart, stays as short as it was. */
-static __attribute__((noinline)) void enter_spanning(struct pcpu *c, struct vcpu *v)
+ * stopping (or rebooting) the VM sets the state, then looks for harts inside it (smp_vm_quiesce),
+ * so one of the two sees the other. Only such a VM is ever changed under another hart, so only its
+ * entries publish. Kept out of line: the common entry, of a VM on one hart, stays as short as it
+ * was. False when v may not be entered now: this hart is out of the VM again, and the caller
+ * chooses anew. (It returns rather than call sched_next: a hart may look many times while another
+ * reboots the VM, and each nested call would keep its frames on this hart's stack.) */
+static __attribute__((noinline)) bool enter_spanning(struct pcpu *c, struct vcpu *v)
 {
     struct vm *vm = v->vm;
 
     __atomic_store_n(&c->in_vm, vm, __ATOMIC_SEQ_CST);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING || v->state != VCPU_RUNNABLE) {
-        sched_next();
+        __atomic_store_n(&c->in_vm, (struct vm *)0, __ATOMIC_RELEASE);
+        return false;
     }
     smp_release_held(c);
     smp_apply_inbox(v);
+    return true;
 }
 
-static _Noreturn void run(struct pcpu *c, struct vcpu *v, bool new_slice)
+/* Enters v; returns only when v's VM spans harts and may not be entered now. */
+static void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
-    if (v->vm->spans_harts) {
-        enter_spanning(c, v);
+    if (v->vm->spans_harts && !enter_spanning(c, v)) {
+        return;
     }
     if (new_slice || c->current != v) {
         v->vm->console_slice_bytes = 0;
@@ -202,14 +208,25 @@ _Noreturn void sched_next(void)
     struct pcpu *c = arch_this_cpu();
     struct vcpu *prev = c->current;
 
-    /* Out of the VM whose exit this was: its lock goes, and a hart stopping it may go on. */
+    /* Out of the VM whose exit this was: its lock goes, and a hart stopping it may go on. A VM on
+     * several harts has the exit charged first, while this hart still counts as inside it: once it
+     * has left, another hart may start the vCPU afresh (HSM, a reboot), counters included, and a
+     * charge after that would be taken against a start the reset cleared. */
+    if (c->exiting && c->exiting->vm->spans_harts) {
+        vcpu_arch_charge_exit(c);
+    }
     smp_release_held(c);
     __atomic_store_n(&c->in_vm, (struct vm *)0, __ATOMIC_RELEASE);
 
     /* Once per slice: a guest that keeps exiting (polling its UART) reaches here at the end of its
      * slice even when no timer interrupt was ever taken. */
     console_poll();
+    uint64_t idle_from = 0; /* instret when this hart last went idle, 0 when it has not */
     for (;;) {
+        if (idle_from) {
+            c->idle_instret += arch_instret() - idle_from;
+            idle_from = 0;
+        }
         /* Every hart sees the last guest stop (they look at least once a slice); one of them ends
          * the run, the others idle until the firmware powers the machine off. */
         if (!any_vm_running() && smp_claim_shutdown()) {
@@ -227,6 +244,9 @@ _Noreturn void sched_next(void)
         struct vcpu *v = pick(c, prev);
         if (v) {
             run(c, v, true);
+            /* Back: v's VM is being stopped or rebooted by another hart. Look again (past v). */
+            prev = v;
+            continue;
         }
         /* Nothing can run: sleep until the earliest guest timer, or one slice, after which the
          * console is polled for input. Interrupts stay masked; WFI still wakes on a pending one. */
@@ -236,6 +256,7 @@ _Noreturn void sched_next(void)
         uint64_t poll = arch_time() + sched_slice / (conout_pending() ? DEVICE_TICK_DIV : 1);
         timer_arm(c, wake < poll ? wake : poll);
         vcpu_arch_exit_idles(c);
+        idle_from = arch_instret();
         arch_idle();
         console_poll();
     }

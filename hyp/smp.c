@@ -19,6 +19,7 @@
 
 struct pcpu pcpus[FDT_MAX_HARTS];
 unsigned npcpus;
+struct pcpu *smp_starting;
 
 /* 16 KiB, as the boot hart's: the deepest exit path (validation, the panic path) fits in it. */
 #define SECONDARY_STACK_FRAMES 4
@@ -51,7 +52,7 @@ static const char *hsm_state_name(long st)
 }
 
 /* Starts one hart; the reason it is left alone, or NULL. */
-static const char *start_one(unsigned i, unsigned long hartid)
+static const char *start_one(unsigned i, unsigned long hartid, const void *dtb)
 {
     if (hartid >= 64) {
         return "its hart id is above 63 (SBI hart masks of the hypervisor's own calls name 0-63)";
@@ -77,7 +78,12 @@ static const char *start_one(unsigned i, unsigned long hartid)
     c->id = npcpus;
     c->hartid = hartid;
     c->stack_top = stack + SECONDARY_STACK_FRAMES * PAGE_SIZE;
-    long err = arch_fw_hart_start(hartid, c);
+    /* Named before the call: a hart OpenSBI 1.1 sends to the image's entry finds it there. */
+    __atomic_store_n(&smp_starting, c, __ATOMIC_RELEASE);
+    /* The selftest's a1 is the DTB's address, as the firmware's stale start would have it. */
+    long err = boot_options.wrong_door_selftest
+                 ? arch_fw_hart_start_at_image_entry(hartid, (unsigned long)(uintptr_t)dtb)
+                 : arch_fw_hart_start(hartid, c);
     if (err != 0) {
         hyp_free_frames(stack, SECONDARY_STACK_FRAMES);
         fmt_snprintf(why_text[i], sizeof why_text[i], "SBI hart_start failed (error %ld)", err);
@@ -98,7 +104,7 @@ static const char *start_one(unsigned i, unsigned long hartid)
     return c->online ? (const char *)0 : "it did not come up within a second of hart_start";
 }
 
-void smp_start(const struct platform_choice *choice, unsigned long boot_hartid)
+void smp_start(const struct platform_choice *choice, unsigned long boot_hartid, const void *dtb)
 {
     for (unsigned i = 0; i < choice->nharts; i++) {
         const struct platform_hart *h = &choice->harts[i];
@@ -112,7 +118,7 @@ void smp_start(const struct platform_choice *choice, unsigned long boot_hartid)
                    (h->hartid >= 64 || !(boot_options.harts_mask >> h->hartid & 1))) {
             left_alone[i] = "not in hyp.harts";
         } else {
-            left_alone[i] = start_one(i, h->hartid);
+            left_alone[i] = start_one(i, h->hartid, dtb);
         }
     }
 }
@@ -222,8 +228,9 @@ void smp_exit_lock(struct vcpu *v)
     if (!vm->spans_harts || c->held == vm) {
         return;
     }
-    /* Another hart may be stopping the VM, holding its lock while it waits for this one to leave
-     * (smp_vm_quiesce): then this exit is dropped and the hart leaves without touching the VM. */
+    /* Another hart may be stopping or rebooting the VM, holding its lock while it waits for this
+     * one to leave (smp_vm_quiesce): then this exit is dropped and the hart leaves without touching
+     * the VM (but for charging the exit, sched_next). */
     while (!spin_trylock(&vm->lock)) {
         if (__atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING) {
             sched_next();

@@ -14,12 +14,15 @@ struct vm_config;
 
 extern struct pcpu pcpus[FDT_MAX_HARTS];
 extern unsigned npcpus;
+/* The block of the hart the boot hart is starting (read by head.S, boot_entry's wrong door). */
+extern struct pcpu *smp_starting;
 
 /* The boot hart's block: pcpus[0], in tp. */
 void smp_boot_cpu(unsigned long hartid, uint64_t stack_top);
 /* Starts every usable hart the firmware reports stopped (and hyp.harts allows), each at the
- * secondary entry with its own stack; waits until each has set itself up, or a second has gone. */
-void smp_start(const struct platform_choice *choice, unsigned long boot_hartid);
+ * secondary entry with its own stack; waits until each has set itself up, or a second has gone.
+ * dtb: the device tree, a1 of hyp.selftest=wrong-door's starts. */
+void smp_start(const struct platform_choice *choice, unsigned long boot_hartid, const void *dtb);
 /* Why a guest's cpus property can name no hart in use; NULL when it can be placed. */
 const char *smp_place_check(const struct vm_config *cfg);
 /* Puts every vCPU of vm on one hart: the least loaded of those its cpus allow (all in use without).
@@ -43,8 +46,8 @@ void smp_kick(struct pcpu *c);
 void smp_raise_remote(struct vcpu *t, unsigned irq, bool level);
 /* On v's own hart, before entering it: what other harts raised for it. */
 void smp_apply_inbox(struct vcpu *v);
-/* The VM is no longer running (state set by the caller): waits until no other hart is inside it,
- * then drops its G-stage translations on every hart it ran on. */
+/* The VM is no longer running (stopped or rebooting, state set by the caller): waits until no
+ * other hart is inside it, then drops its G-stage translations on every hart it ran on. */
 void smp_vm_quiesce(struct vm *vm);
 /* One banner line per hart of the tree: its engine and whether it runs guests, or why not. */
 void smp_banner(const struct platform_choice *choice);

@@ -9,6 +9,7 @@
 #include "console.h"
 #include "exit.h"
 #include "hyp.h"
+#include "smp.h"
 #include "vm.h"
 
 static const char *const exc_names[STATS_EXC] = {
@@ -183,6 +184,8 @@ static void print_row_if_any(const char *name, const uint64_t *vals)
     }
 }
 
+static void print_harts(void);
+
 void stats_print(void)
 {
     uint64_t vals[VM_MAX];
@@ -296,6 +299,25 @@ void stats_print(void)
             vals[g] = vms[g].shadow.patch.undone;
         }
         print_row_if_any("patch-frames-undone", vals);
+    }
+    print_harts();
+}
+
+static void print_harts(void)
+{
+    /* A row per hart the hypervisor runs on: what the guests' columns above sum over harts, split
+     * the other way (busy: the same instructions as hyp-busy-instructions), and its idle loop. Not
+     * in the table's own form (name, then a value per guest), which tools read. */
+    for (unsigned i = 0; i < npcpus; i++) {
+        const struct pcpu *c = &pcpus[i];
+        if (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+            continue;
+        }
+        hyp_printf("hyp: hart %lu: busy %lu, idle %lu (hypervisor instructions on exits, with "
+                   "nothing to run)\n",
+                   c->hartid,
+                   (unsigned long)__atomic_load_n(&c->busy_instret, __ATOMIC_RELAXED),
+                   (unsigned long)__atomic_load_n(&c->idle_instret, __ATOMIC_RELAXED));
     }
 }
 

@@ -42,7 +42,7 @@ struct vcpu;
 void stats_count(struct vm_stats *s, uint64_t cause, bool irq);
 uint64_t stats_total(const struct vm_stats *s);
 /* The end-of-run table: a column per guest, the causes some guest took (every cause with
- * hyp.exits=all), then total, hyp-instructions and longest-exit. */
+ * hyp.exits=all), then total, hyp-instructions and longest-exit; then a row per hart. */
 void stats_print(void);
 /* The operator's view of one guest (Ctrl-] t): its causes so far, non-zero ones only. */
 void stats_print_vm(struct vm *vm);

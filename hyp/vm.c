@@ -66,13 +66,19 @@ struct vcpu *vcpu_of_arch(struct vcpu_arch *a)
 }
 _Static_assert(__builtin_offsetof(struct vcpu, arch) == 0, "vcpu_of_arch relies on arch being first");
 
-void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
+/* Puts v at entry, its state afresh, without changing whether it runs. */
+static void vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
     struct pcpu *c = arch_this_cpu();
 
     /* The hart may still hold this vCPU's old state: make the next run load the fresh one. */
     if (c->loaded == v) {
         c->loaded = (struct vcpu *)0;
+    }
+    /* Its own exit resets it (a reboot, a non-retentive resume): that exit is charged to the life
+     * that took it, before the reset clears the instret it began at. */
+    if (c->exiting == v) {
+        vcpu_arch_charge_exit(c);
     }
     stats_fold(v);
     vcpu_arch_reset(&v->arch, entry, v->id, arg); /* zeroes the rest of the arch state */
@@ -82,6 +88,11 @@ void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
      * do the results of page-table calls of that life the validator kept for it. */
     v->loop_ticks = 0;
     pv_vcpu_reset(v);
+}
+
+void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)
+{
+    vcpu_reset(v, entry, arg);
     sched_set_state(v, VCPU_RUNNABLE);
 }
 
@@ -98,13 +109,12 @@ static void vm_load(struct vm *vm)
     devices_reset(vm);
     vm->input_head = vm->input_count = 0;
     guest_load(vm, &boot);
-    for (unsigned i = 0; i < vm->nvcpus; i++) {
-        struct vcpu *v = &vm->vcpus[i];
-        vcpu_start(v, boot.entry, boot.dtb);
-        if (i != 0) {
-            sched_set_state(v, VCPU_OFF);
-        }
+    /* The others stay off (never runnable for a moment: their hart would be kicked to look). */
+    for (unsigned i = 1; i < vm->nvcpus; i++) {
+        vcpu_reset(&vm->vcpus[i], boot.entry, boot.dtb);
+        sched_set_state(&vm->vcpus[i], VCPU_OFF);
     }
+    vcpu_start(&vm->vcpus[0], boot.entry, boot.dtb);
 }
 
 static const char *vm_check_config(const struct vm_config *cfg)
@@ -385,11 +395,23 @@ void vm_reboot(struct vm *vm, bool cold)
 {
     console_guest_end(vm);
     vm_log(vm, "%s reboot", cold ? "cold" : "warm");
+    /* A VM on several harts: its other vCPUs may be in the guest on other harts right now, and the
+     * reload resets their state (registers a trap there would save over the new ones, the stack and
+     * hart block its vector loads). So they are kicked out and seen to leave first, as for a stop;
+     * no hart enters the VM until it runs again. The caller's exit holds the VM lock throughout. */
+    bool spans = vm->spans_harts;
+    if (spans) {
+        __atomic_store_n(&vm->state, VM_REBOOTING, __ATOMIC_SEQ_CST);
+        smp_vm_quiesce(vm);
+    }
     /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again.
      * The tables the guest had validated are no longer in force: it starts with none. */
     pv_release(vm);
     vm_arch_reboot(vm);
     vm_load(vm);
+    if (spans) {
+        __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+    }
 }
 
 void vm_fault(struct vm *vm, const char *fmt, ...)

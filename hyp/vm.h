@@ -64,6 +64,9 @@ enum vm_state {
     VM_FREE,
     VM_RUNNING,
     VM_STOPPED,
+    /* A VM on several harts being reloaded by the exit of one of its vCPUs (vm_reboot): no hart
+     * enters it, and one inside leaves, until it is VM_RUNNING again. */
+    VM_REBOOTING,
 };
 
 struct vm {
@@ -155,6 +158,9 @@ struct pcpu {
     struct spinlock qlock;  /* its run ring and sleep heap: other harts wake its vCPUs */
     /* The vCPU of each VM whose translations its VMID's VS-stage TLB may hold on this hart. */
     struct vcpu *vs_last[VM_MAX];
+    /* Instructions this hart spent on guests' exits (their busy part, as hyp_busy counts it) and
+     * in its idle loop with nothing to run: the end-of-run table's row for the hart. */
+    uint64_t busy_instret, idle_instret;
     struct vcpu *rq;        /* the run ring's next vCPU (hyp/runq.c), NULL when none is runnable */
     struct vcpu *sq[SLEEPQ_MAX]; /* sleepers with a timer, a heap on their deadline */
     unsigned nsq;

@@ -39,6 +39,7 @@ void asm_offsets(void)
     DEFINE(VCPU_FP_F0, offsetof(struct vcpu_fp, f[0]));
     DEFINE(VCPU_FP_FCSR, offsetof(struct vcpu_fp, fcsr));
     DEFINE(PCPU_STACK_TOP, offsetof(struct pcpu, stack_top));
+    DEFINE(PCPU_HARTID, offsetof(struct pcpu, hartid));
     DEFINE(HYP_FRAME_SIZE, sizeof(struct vcpu_regs));
     /* The short path in assembly (tfast.S): the vCPU fields it reads or writes, the patch slot's
      * layout, and the constants of privemu.c it must agree with. */
@@ -82,6 +83,9 @@ void asm_offsets(void)
     DEFINE(ASM_SHADOW_USER, SHADOW_USER);
 }
 
+_Static_assert(offsetof(struct pcpu, hartid) < 2048,
+               "head.S loads the hart id with a 12-bit offset");
+_Static_assert(sizeof(((struct pcpu *)0)->hartid) == 8, "head.S loads the hart id with ld");
 _Static_assert(offsetof(struct vcpu_arch, regs) == 0, "trap.S stores through sscratch with no offset");
 _Static_assert(offsetof(struct vcpu_regs, x[31]) < 2048, "register slots must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, hyp_tp) < 2048, "hyp_sp/hyp_tp must fit a 12-bit immediate");

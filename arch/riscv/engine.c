@@ -208,6 +208,7 @@ void vcpu_arch_charge_exit(struct pcpu *c)
         if (!a->exit_idled) {
             a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
             a->hyp_busy += spent;
+            c->busy_instret += spent;
         }
         a->exit_idled = false;
         c->exiting = (struct vcpu *)0;
@@ -223,6 +224,7 @@ void vcpu_arch_exit_idles(struct pcpu *c)
         uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
         a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
         a->hyp_busy += spent;
+        c->busy_instret += spent;
         a->exit_idled = true;
     }
 }

@@ -7,8 +7,6 @@
 /* ELF for RISC-V (psABI): the one dynamic relocation a position-independent image needs. */
 #define R_RISCV_RELATIVE 3
 #define ELF64_RELA_SIZE 24
-/* Hart ids 0-63 may be secondaries (arch_fw_hart_start): those are the hart masks of SBI calls. */
-#define SECONDARY_SLOTS 64
 
     .section .text.head, "ax"
     .globl _start
@@ -34,18 +32,21 @@ boot_entry:
     /* The time of entry, before the relocation and .bss loops (whose length follows the image's
      * size): make bench counts the firmware's part of a native boot up to here. a2: hyp_main's. */
     csrr    a2, CSR_TIME
+    /* Only the first hart to come here boots. OpenSBI 1.1 (Debian 12's) may send a hart that the
+     * boot hart is starting through SBI HSM hart_start here instead of to the address given: it
+     * marks the hart START_PENDING before it stores that address, and a hart that wakes in between
+     * leaves with what its scratch held since boot, this entry and a1 = the DTB (OpenSBI commit
+     * e8e9ed37, in 1.3). Booting again would redo the relocation (undoing pointers set since), clear
+     * .bss and share the boot stack, all in use by the boot hart: one such boot ended in a load
+     * access fault of the boot hart waiting in smp.c. Touched here only PC-relative (nothing is
+     * relocated yet); the flag is in .data, which the .bss loop below leaves alone. */
+    lla     t0, boot_claimed
+    li      t1, 1
+    amoswap.w.aqrl t1, t1, (t0)
+    bnez    t1, wrong_door
     /* No interrupts until the hypervisor has set up its own timer; no trap handler until stvec is ours. */
     csrw    CSR_SIE, zero
     csrw    CSR_SIP, zero
-    /* Only the first hart here boots the hypervisor. Another may come here too: a firmware that
-     * releases every hart at its entry, or OpenSBI 1.1's hart_start, which marks the hart
-     * START_PENDING before it writes the start address, so that a hart awake in its wait loop can
-     * leave for the previous address (this entry, with the device tree in a1) instead of
-     * secondary_entry. PC-relative only: the image may not be relocated yet. */
-    lla     t0, boot_lottery
-    li      t1, 1
-    amoswap.w.aqrl t1, t1, (t0)
-    bnez    t1, entry_lost
     /* The image is linked at address 0 and runs wherever the loader put it: every absolute address
      * in it (function tables, pointers in data, the GOT) is listed in .rela.dyn as R_RISCV_RELATIVE
      * (the build refuses any other kind), and becomes load address + addend here. Until this loop has
@@ -92,23 +93,6 @@ boot_entry:
 4:  wfi
     j       4b
 
-    /* A hart that lost the entry lottery: it is one the boot hart starts as a secondary (it wrote
-     * its block in secondary_pcpus before it called hart_start), or one to be left alone, which
-     * waits here for ever. a0 = hartid (every SBI entry passes it). */
-entry_lost:
-    li      t1, SECONDARY_SLOTS
-    bgeu    a0, t1, 7f
-    lla     t0, secondary_pcpus
-    slli    t1, a0, 3
-    add     t0, t0, t1
-6:  ld      a1, 0(t0)
-    fence   r, rw                   /* acquire: the block's contents after its address */
-    bnez    a1, secondary_entry
-    .insn   i 0x0f, 0, x0, x0, 0x010 /* pause (Zihintpause; a no-op fence where it is absent) */
-    j       6b
-7:  wfi
-    j       7b
-
     /* Secondary harts, started by the boot hart through SBI HSM hart_start (ext-hsm.adoc): satp = 0,
      * sstatus.SIE = 0, a0 = hartid, a1 = opaque = its struct pcpu, whose stack_top the boot hart
      * filled in. The image is already relocated and .bss already cleared by the boot hart: doing
@@ -132,16 +116,24 @@ secondary_entry:
 5:  wfi
     j       5b
 
-    /* In .data, not .bss: a hart that loses the lottery reads them before the winner has cleared
-     * .bss, and the winner must not clear the record of its own win. */
-    .section .data, "aw"
-    .balign 8
-boot_lottery:
+    /* A hart started through SBI HSM that came in through the image's entry (above), a0 = its hart
+     * id. The boot hart names the block of the hart it is starting in smp_starting before it calls
+     * hart_start (hyp/smp.c): if that is this hart's, this is the entry it was meant to take, with
+     * a1 = the block. Anything else is no hart of ours: it stays parked here. */
+wrong_door:
+    fence   rw, rw                  /* the boot hart's stores before its hart_start call */
+    lla     t0, smp_starting
+    ld      a1, 0(t0)
+    beqz    a1, 6f
+    ld      t0, PCPU_HARTID(a1)
+    beq     t0, a0, secondary_entry
+6:  wfi
+    j       6b
+
+    .section .data
+    .balign 4
+boot_claimed:
     .word   0
-    .word   0
-    .globl secondary_pcpus
-secondary_pcpus:
-    .space  SECONDARY_SLOTS * 8
 
     .section .bss.stack, "aw", @nobits
     .balign 16

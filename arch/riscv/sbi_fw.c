@@ -124,20 +124,20 @@ long arch_fw_hart_status(unsigned long hartid)
 long arch_fw_hart_start(unsigned long hartid, struct pcpu *c)
 {
     extern char secondary_entry[];
-    extern struct pcpu *secondary_pcpus[64];
-
-    /* A hart the firmware sends to the boot entry instead (head.S, entry_lost) finds its block
-     * here: written before the call, so before the hart can leave the firmware either way. */
-    if (hartid >= 64) {
-        return SBI_ERR_INVALID_PARAM;
-    }
-    __atomic_store_n(&secondary_pcpus[hartid], c, __ATOMIC_RELEASE);
 
     /* The hart starts with its MMU off (satp = 0): the entry's physical address is what it runs at
      * now, since the hypervisor's own mappings are the identity. */
     return fw_call(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, (unsigned long)(uintptr_t)secondary_entry,
                    (unsigned long)(uintptr_t)c)
         .error;
+}
+
+long arch_fw_hart_start_at_image_entry(unsigned long hartid, unsigned long arg1)
+{
+    extern char _start[];
+
+    return fw_call(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, (unsigned long)(uintptr_t)_start, arg1)
+      .error;
 }
 
 void arch_fw_info(struct arch_fw_info *info)

@@ -69,6 +69,8 @@ MORE_CASES = {
     "amo-misaligned-on-table": ("result", ["amo-misaligned 1", "lr-cause 4", "entry-unchanged 1"]),
     # Storms: every call answered, the mechanism intact after it.
     "hsm-storm": ("result", ["start-errors 0", "stopped-again 500", "ran 500", "suspends-woken 500"]),
+    # A reboot while vCPU 1 makes calls on another hart (SMP=2, hext): each one starts afresh.
+    "reboot-busy-storm": ("result", ["reboots 50", "errors 0"]),
     "timer-storm": ("result", ["errors 0", "cleared 1", "fires 1"]),
     "ipi-storm": ("result", ["errors 0", "pending 1", "cleared 1", "again 1"]),
     "plic-claim-storm": ("result", ["faults 0", "claims-nonzero 0", "read 1", "claim 1", "claim-after 0"]),

@@ -141,10 +141,6 @@ def test_attack(name, disk_engine, smp):
     # time slices, so those runs go without it, and without the count (docs/bench.md, "Every hart").
     extra = {"ICOUNT": 1} if work and smp == 1 else {}
     extra["SMP"] = smp
-    if name == "reboot-storm" and smp == 2:
-        # A known bug of every hart, open: a reboot of a guest whose vCPUs run on two harts reloads
-        # it while the other vCPU may still run (docs/architecture.md, "Every hart": what is left).
-        pytest.skip("reboot of a guest spanning harts: known open bug (issue 13)")
     run = boot("attack", timeout=120 if work else 60, APPEND="hyp.guestargs=attack=" + name,
                **disk_engine, **extra)
     # A guest the hypervisor had to stop is a failed guest, and the run's exit status says so.

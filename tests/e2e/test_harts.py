@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Every hart: secondary harts started through SBI HSM, guests placed on them (cpus affinity or
 spread), hyp.harts, monitor cores left alone. Runs without -icount: harts run in parallel."""
+import os
 import re
+import shutil
+import socket
+import subprocess
 
 import pytest
 
-from conftest import ENGINES, boot
+from conftest import BUILD, ENGINES, ROOT, Run, boot
 from test_foundation import check_demo
 
 GUESTS = {"pv-a": "pv", "fv-b": "fv", "pv-c": "pv", "fv-d": "fv"}
@@ -112,3 +116,111 @@ def test_smp_stress(engine, smp):
     # hart, which OpenSBI's lottery picks), on both engines.
     m = re.search(r"3 vCPU on harts (\d+),(\d+),", run.output)
     assert m and m.group(1) != m.group(2), run.output
+
+
+@pytest.mark.parametrize("engine", ["hext", "trap"])
+def test_exit_table_has_a_row_per_hart(engine):
+    """The exit table sums each guest over the harts its vCPUs ran on; after it, a row per hart
+    the hypervisor ran on: its busy instructions (on exits: the same ones the guests'
+    hyp-busy-instructions count, split by hart) and its idle ones."""
+    run = boot("smp", SMP=4, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    rows = {}
+    for l in run.lines:
+        m = re.match(r"hyp: hart (\d+): busy (\d+), idle (\d+) \(hypervisor instructions", l)
+        if m:
+            rows[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    assert sorted(rows) == [0, 1, 2, 3], run.output
+    exits = run.exits()
+    assert sum(b for b, _ in rows.values()) == sum(t["hyp-busy-instructions"] for t in exits.values()), \
+        run.output
+    running = [h for h in rows if re.search(r"^hyp: hart %d: %s, running guests" % (h, engine), run.output, re.M)]
+    idle = [h for h in rows if "hyp: hart %d: %s, idle (no guest placed on it)" % (h, engine) in run.lines]
+    assert sorted(running + idle) == [0, 1, 2, 3], run.output
+    for h in running:
+        assert rows[h][0] > 0, run.output
+    for h in idle:
+        assert rows[h][0] == 0 and rows[h][1] > 0, run.output
+    # smptest's three vCPUs on three harts, demo on the fourth: every hart did exits (both engines).
+    assert not idle, run.output
+
+
+@pytest.mark.parametrize("engine", ["hext", "trap"])
+def test_hart_started_at_the_image_entry_comes_up(engine):
+    """OpenSBI 1.1 may send a hart being started by SBI HSM to its boot-time payload entry (the
+    image's, a1 = the DTB) instead of the address asked for (head.S, boot_entry). The selftest
+    starts every other hart that way: each comes up once, as if through its own entry, and the
+    image boots only once (a second boot cleared .bss under the boot hart: a panic on hext, a
+    second banner and a hart taken from the guests on the trap engine)."""
+    run = boot("smp", SMP=4, APPEND="hyp.selftest=wrong-door", **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    assert "PANIC" not in run.output
+    assert len([l for l in run.lines if "microhypervisor, booting on hart" in l]) == 1, run.output
+    for h in range(4):
+        assert re.search(r"^hyp: hart %d: %s, (running guests|idle)" % (h, engine), run.output, re.M), \
+            run.output
+    assert "smptest: 0 failures" in run.guest_lines("smptest"), run.output
+    check_demo(run, "demo")
+
+
+FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+FW_BASE = 0x80000000
+
+
+def boot_hart_done_pc():
+    """Where OpenSBI's fw_dynamic has marked the boot status done after its relocation (fw_base.S:
+    `sd t0, 0(t1)` of BOOT_STATUS_BOOT_HART_DONE, then `fence rw, rw`): the address after the fence,
+    found in the binary so that another build of the firmware is found or refused, never guessed."""
+    with open(FW_DYNAMIC, "rb") as f:
+        blob = f.read()
+    pattern = bytes.fromhex("23305300" "0f003003")  # sd t0,0(t1); fence rw,rw
+    at = [i for i in range(0, len(blob) - 8, 2) if blob[i:i + 8] == pattern]
+    return FW_BASE + at[0] + 8 if len(at) == 1 else None
+
+
+def boot_on_hart(config, hart, timeout=120, **env):
+    """Boots with `hart` as OpenSBI's boot hart, which its lottery otherwise picks at random: QEMU
+    waits at reset under its gdbstub; hart 0 alone runs the firmware's relocation (QEMU prefers it)
+    up to the boot status, then `hart` alone runs from there into the hypervisor's entry, winning the
+    cold-boot lottery in sbi_init; then every hart runs."""
+    pc = boot_hart_done_pc()
+    if pc is None or not shutil.which("gdb-multiarch"):
+        pytest.skip("needs gdb-multiarch and Debian 12's OpenSBI fw_dynamic (its boot-status store)")
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    e = dict(os.environ, TIMEOUT=str(timeout), BUNDLE=os.path.join(BUILD, "cfg", config, "guests.img"),
+             QEMU_EXTRA="-S -gdb tcp:localhost:%d" % port)
+    e.update({k: str(v) for k, v in env.items()})
+    qemu = subprocess.Popen([os.path.join(ROOT, "scripts", "run-qemu.sh"), os.path.join(BUILD, "hyp.bin")],
+                            env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    cmds = ["set confirm off", "set pagination off", "set architecture riscv:rv64",
+            "set tcp auto-retry on", "set tcp connect-timeout 30", "target remote localhost:%d" % port,
+            "set scheduler-locking on", "thread 1", "hbreak *0x%x" % pc, "continue", "delete",
+            "thread %d" % (hart + 1), "hbreak *0x%x" % ENTRY, "continue", "delete",
+            "set scheduler-locking off", "detach"]
+    gdb = subprocess.run(["gdb-multiarch", "-q", "-batch"] + sum((["-ex", c] for c in cmds), []),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=60)
+    out, _ = qemu.communicate(timeout=timeout + 30)
+    assert gdb.returncode == 0, gdb.stdout.decode(errors="replace")
+    return Run(out.decode(errors="replace"), qemu.returncode)
+
+
+ENTRY = 0x80200000  # where OpenSBI enters its payload on QEMU virt
+
+
+@pytest.mark.parametrize("engine,smp,hart", [("hext", 2, 1), ("trap", 2, 1), ("hext", 4, 3), ("trap", 4, 2)])
+def test_any_hart_may_be_the_boot_hart(engine, smp, hart):
+    """Hart ids are not indexes: with OpenSBI's boot hart not hart 0 (its lottery picks any), every
+    hart still comes up, each guest is placed on some hart and finishes."""
+    run = boot_on_hart("smp", hart, SMP=smp, **ENGINES[engine])
+    assert run.returncode == 0, run.output
+    assert "hyp: RISC-V paravirtualizing microhypervisor, booting on hart %d at 0x80200000" % hart \
+        in run.lines, run.output
+    for h in range(smp):
+        assert re.search(r"^hyp: hart %d: %s, (running guests|idle)" % (h, engine), run.output, re.M), \
+            run.output
+    assert "smptest: 0 failures" in run.guest_lines("smptest"), run.output
+    check_demo(run, "demo")
+    assert "PANIC" not in run.output

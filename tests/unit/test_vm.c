@@ -40,16 +40,37 @@ void smp_unplace(struct vm *vm)
     vm->pcpu = (struct pcpu *)0;
 }
 
-/* One hart: no other is ever inside a VM. */
+/* One hart: no other is ever inside a VM. What the VM's state was when it was asked, and how often.
+ */
+static enum vm_state quiesced_in;
+static int quiesces;
+
 void smp_vm_quiesce(struct vm *vm)
 {
-    (void)vm;
+    quiesced_in = vm->state;
+    quiesces++;
 }
 
 /* Without queues: the state is what these tests look at. */
+static int made_runnable[2]; /* sched_set_state(RUNNABLE) calls per vCPU */
+static int charges;          /* exits charged, and the pc of the vCPU charged last when it was */
+static uint64_t charged_pc;
+
 void sched_set_state(struct vcpu *v, enum vcpu_state state)
 {
     v->state = state;
+    if (state == VCPU_RUNNABLE && v->id < 2) {
+        made_runnable[v->id]++;
+    }
+}
+
+void vcpu_arch_charge_exit(struct pcpu *c)
+{
+    if (c->exiting) {
+        charges++;
+        charged_pc = c->exiting->arch.regs.sepc;
+        c->exiting = (struct vcpu *)0;
+    }
 }
 
 void vcpu_arch_reset(struct vcpu_arch *a, uint64_t entry, uint64_t a0, uint64_t a1)
@@ -274,7 +295,9 @@ static void setup(void)
         vm->vcpus[i].id = i;
         vm->vcpus[i].state = VCPU_RUNNABLE;
     }
-    resets = pv_released = 0;
+    resets = pv_released = charges = quiesces = 0;
+    made_runnable[0] = made_runnable[1] = 0;
+    cpu.exiting = (struct vcpu *)0;
 }
 
 /* The trap-loop count (hyp/exit.c) belongs to one life: three ticks of a new life in its trap loop,
@@ -293,6 +316,40 @@ TEST(a_started_vcpu_has_no_trap_loop_ticks)
     CHECK_EQ(v->arch.regs.sepc, 0x80300000);
 }
 
+/* The reboot is the exit of the vCPU it resets: that exit is charged to the life that took it,
+ * before the reset clears where it began (a charge after it counted from instret 0). */
+TEST(an_exit_that_resets_its_own_vcpu_is_charged_first)
+{
+    setup();
+    vm->vcpus[0].arch.regs.sepc = 0x80001234;
+    cpu.exiting = &vm->vcpus[0];
+    vm_reboot(vm, true);
+    CHECK_EQ(charges, 1);
+    CHECK_EQ(charged_pc, 0x80001234);
+    CHECK(cpu.exiting == (struct vcpu *)0);
+    /* Starting another vCPU charges nothing of the exit being handled. */
+    cpu.exiting = &vm->vcpus[0];
+    vcpu_start(&vm->vcpus[1], 0x80300000, 7);
+    CHECK_EQ(charges, 1);
+    CHECK(cpu.exiting == &vm->vcpus[0]);
+}
+
+/* A VM on several harts: its other harts are out of it before anything of it is reset, and stay
+ * out (the state is not VM_RUNNING) until it is whole again; a VM on one hart needs none of it. */
+TEST(a_reboot_of_a_vm_on_several_harts_quiesces_it_first)
+{
+    setup();
+    vm_reboot(vm, false);
+    CHECK_EQ(quiesces, 0);
+    vm->spans_harts = true;
+    vm_reboot(vm, false);
+    CHECK_EQ(quiesces, 1);
+    CHECK_EQ(quiesced_in, VM_REBOOTING);
+    CHECK_EQ(vm->state, VM_RUNNING);
+    CHECK_EQ(vm->vcpus[0].state, VCPU_RUNNABLE);
+    CHECK_EQ(vm->vcpus[1].state, VCPU_OFF);
+}
+
 TEST(reboot_and_restart_start_every_vcpu_afresh)
 {
     setup();
@@ -304,6 +361,11 @@ TEST(reboot_and_restart_start_every_vcpu_afresh)
     CHECK_EQ(vm->vcpus[1].loop_ticks, 0);
     CHECK_EQ(vm->vcpus[0].state, VCPU_RUNNABLE);
     CHECK_EQ(vm->vcpus[1].state, VCPU_OFF);
+
+    /* vCPU 1 went straight to stopped: never runnable for a moment, when its hart (another one,
+     * the VM spanning harts) would have been kicked to enter it while the reboot went on. */
+    CHECK_EQ(made_runnable[0], 1);
+    CHECK_EQ(made_runnable[1], 0);
 
     vm->vcpus[0].loop_ticks = 3; /* what the tick that stops a trap loop leaves */
     vm_crash(vm, "trap loop");

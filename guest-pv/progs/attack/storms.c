@@ -23,6 +23,12 @@
 
 static uint8_t stack1[4096] __attribute__((aligned(16)));
 static volatile uint64_t ran;
+/* reboot-busy-storm's count, kept across its reboots (RAM keeps its contents, as on a board): a
+ * page past attack.c's reboot-storm count, below the device tree. */
+#define BUSY_COUNT (AT_RAM + 13 * AT_MB + 0x1000)
+#define BUSY_MAGIC 0x425553592d524254ul
+#define BUSY_REBOOTS 50
+static volatile uint64_t busy_calls;
 
 static volatile uint64_t ticks;
 
@@ -39,6 +45,17 @@ static void secondary(unsigned long hartid)
 {
     (void)hartid;
     ran++; /* then start_secondary's entry stops the hart */
+}
+
+/* vCPU 1 of reboot-busy-storm: SBI calls that take the hypervisor's full path, until a reboot
+ * takes its hart away. */
+static void busy(unsigned long hartid)
+{
+    (void)hartid;
+    for (;;) {
+        sbi_call(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 0, 0, 0, 0, 0, 0);
+        busy_calls++;
+    }
 }
 
 static uint64_t sip(void)
@@ -100,6 +117,33 @@ bool attack_storms(const char *a)
         sbi_call(SBI_EXT_TIME, 0, ~0ul, 0, 0, 0, 0, 0);
         __asm__ volatile("csrsi sstatus, 2");
         at_result(a, "suspends-woken", woke);
+    } else if (IS("reboot-busy-storm")) {
+        /* vCPU 0 reboots the guest while vCPU 1 makes calls in a loop (on another hart with SMP=2
+         * on hext), 50 times: each reboot takes vCPU 1 out first, wherever it is (in the guest, in
+         * an exit), and the guest starts afresh with vCPU 1 stopped. */
+        volatile uint64_t *count = (volatile uint64_t *)BUSY_COUNT;
+        if (count[0] != BUSY_MAGIC) {
+            count[0] = BUSY_MAGIC;
+            count[1] = count[2] = 0;
+        }
+        if (count[1] > 0 &&
+            sbi_call(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 1, 0, 0, 0, 0, 0).value != HSM_STOPPED) {
+            count[2]++;
+        }
+        if (count[1] < BUSY_REBOOTS) {
+            if (start_secondary(1, busy, stack1 + sizeof stack1) != 0) {
+                count[2]++;
+            }
+            /* Up to two seconds for it to get going (it shares the host's cores). */
+            uint64_t end = csr_time() + 20000000;
+            while (busy_calls < 100 && csr_time() < end) {
+            }
+            count[2] += busy_calls < 100;
+            count[1]++;
+            sbi_call(SBI_EXT_SRST, SBI_SRST_SYSTEM_RESET, SBI_SRST_TYPE_WARM_REBOOT, 0, 0, 0, 0, 0);
+        }
+        at_result(a, "reboots", (long)count[1]);
+        at_result(a, "errors", (long)count[2]);
     } else if (IS("timer-storm")) {
         /* set_timer in a loop, each deadline now or just past; then one in 1 ms must still fire,
          * and one far off must clear STIP (SBI TIME: a new deadline clears the pending timer). */

@@ -45,6 +45,9 @@ void arch_timer_set(uint64_t deadline);
 void arch_idle(void);
 /* The exit being handled ends in the idle loop: its length (the longest-exit figure) stops here. */
 void vcpu_arch_exit_idles(struct pcpu *c);
+/* Adds the instructions of the exit being finished to its vCPU's count (both engines); nothing when
+ * no exit is being finished. */
+void vcpu_arch_charge_exit(struct pcpu *c);
 
 /* Calls into the M-mode firmware (SBI). */
 void arch_fw_putchar(int c);
@@ -61,6 +64,9 @@ long arch_fw_hart_status(unsigned long hartid); /* SBI HSM state, or a negative 
 /* Starts a stopped hart at the secondary entry (head.S) with tp = c and sp = c->stack_top; then
  * hyp_secondary_main(c). Returns the SBI error (0: it will start). */
 long arch_fw_hart_start(unsigned long hartid, struct pcpu *c);
+/* The same call with the image's own entry as the start address and a1 = arg1: what OpenSBI 1.1's
+ * HSM race may do (head.S, boot_entry), for hyp.selftest=wrong-door. */
+long arch_fw_hart_start_at_image_entry(unsigned long hartid, unsigned long arg1);
 /* Cross-hart calls through the firmware (hart ids 0-63, a bit each); the SBI error. send_ipi raises
  * the supervisor software interrupt on each (arch_ipi_clear takes it back). The fences are done on
  * every hart named before they return. hfence_vvma: asid < 0 for every ASID; the VMID is the one the

@@ -60,10 +60,6 @@ struct vcpu_engine_ops {
     long (*trap_return)(struct vcpu *v);
 };
 
-struct pcpu;
-/* Adds the instructions of the exit being finished to its vCPU's count (both engines). */
-void vcpu_arch_charge_exit(struct pcpu *c);
-
 extern const struct vcpu_engine_ops hext_engine_ops;
 extern const struct vcpu_engine_ops trap_engine_ops;
 /* The engine of this boot: set once by arch_engine_init, read by every vcpu_arch_* call. */
