@@ -4,8 +4,12 @@
 
 void hostq_init(struct hostq *q, uint64_t timeout, uint64_t grace)
 {
-    *q = (struct hostq){ .state = HOSTQ_IDLE, .owner = HOSTQ_NOBODY, .timeout = timeout,
-                         .grace = grace, .turn = HOSTQ_NOBODY, .last = HOSTQ_IDS - 1 };
+    *q = (struct hostq){ .state = HOSTQ_IDLE,
+                         .owner = HOSTQ_NOBODY,
+                         .timeout = timeout,
+                         .grace = grace,
+                         .turn = HOSTQ_NOBODY,
+                         .last = HOSTQ_IDS - 1 };
 }
 
 static uint64_t bit(unsigned id)

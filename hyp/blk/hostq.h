@@ -14,22 +14,24 @@
 /* The owner of a request nobody wants any more (its VM stopped, its device was reset). */
 #define HOSTQ_NOBODY 0xffffffffu
 
-enum hostq_state {
+enum hostq_state
+{
     HOSTQ_IDLE,      /* nothing on the device's queue */
     HOSTQ_BUSY,      /* one request on it, owner's, until deadline */
     HOSTQ_RESETTING, /* its request timed out: the device is being reset and takes nothing */
 };
 
-struct hostq {
+struct hostq
+{
     enum hostq_state state;
-    unsigned owner;     /* BUSY: whose request it is (or HOSTQ_NOBODY) */
-    uint64_t deadline;  /* BUSY: the request has timed out once this time has passed */
-    uint64_t timeout;   /* how long a request may take */
-    uint64_t grace;     /* how long a turn is kept for a waiter that does not come */
-    uint64_t waiting;   /* ids told "busy" since the queue was last given */
-    unsigned turn;      /* IDLE: the only id that may take the queue before turn_until */
+    unsigned owner;    /* BUSY: whose request it is (or HOSTQ_NOBODY) */
+    uint64_t deadline; /* BUSY: the request has timed out once this time has passed */
+    uint64_t timeout;  /* how long a request may take */
+    uint64_t grace;    /* how long a turn is kept for a waiter that does not come */
+    uint64_t waiting;  /* ids told "busy" since the queue was last given */
+    unsigned turn;     /* IDLE: the only id that may take the queue before turn_until */
     uint64_t turn_until;
-    unsigned last;      /* the last owner: the next turn goes to the first waiter after it */
+    unsigned last; /* the last owner: the next turn goes to the first waiter after it */
     uint64_t completed, timeouts;
 };
 

@@ -18,7 +18,8 @@ _Static_assert(HV_BLK_OK == BLK_OK && HV_BLK_IOERR == BLK_IOERR && HV_BLK_UNSUPP
                "block statuses pass through unchanged");
 _Static_assert(HV_BLK_SECTOR == BLK_SECTOR, "one sector size");
 _Static_assert(HV_BLK_IRQ != VM_VBLK_IRQ && HV_BLK_IRQ != VM_UART_IRQ, "a PLIC source of its own");
-/* The largest request fits a whole exit's budget: a call with a fresh budget does at least one. */
+/* The largest request fits a whole exit's budget: a call with a fresh budget starts at least one
+ * (or collects one the host disk answered). */
 _Static_assert(UNITS_BLK_REQUEST + HV_BLK_LEN_MAX / BYTES_PER_UNIT +
                    (HV_BLK_LEN_MAX / PAGE_SIZE + 1) * UNITS_PER_CLEARED_PAGE <= EXIT_BUDGET,
                "one request per exit at least");
