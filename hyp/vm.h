@@ -66,10 +66,12 @@ enum vm_state {
     VM_STOPPED,
 };
 
-/* A block hypercall's request the host disk has not answered yet: where its status goes in the
- * guest's array, and its buffer, to be checked again when the answer is collected. */
+/* A block hypercall's request the host disk has not answered yet: the vCPU whose call started it
+ * (only its calls collect it), where its status goes in the guest's array, and its buffer, to be
+ * checked again when the answer is collected. */
 struct hc_blk_wait {
     bool busy;
+    unsigned vcpu;
     uint64_t at;  /* guest physical address of its struct hv_blk_req */
     uint64_t buf; /* its data */
     uint32_t len;

@@ -117,10 +117,12 @@ long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
     bool ran = false;
     struct hc_blk_wait *w = &vm->blk_wait;
     if (w->busy) {
-        /* A request of an earlier call is on the host disk: nothing else starts before its answer.
-         * Its read data is copied now, from this exit's budget. */
+        /* A request of an earlier call is on the host disk: nothing else starts before its answer,
+         * which only the vCPU that started it collects (its call continues that batch; another
+         * vCPU's would not know to skip the request). Its read data is copied now, from this exit's
+         * budget. */
         uint64_t units = UNITS_BLK_REQUEST + w->len / BYTES_PER_UNIT;
-        if (units > b->left || !blk_answered(&vm->disk, BLK_USER_HC)) {
+        if (w->vcpu != v->id || units > b->left || !blk_answered(&vm->disk, BLK_USER_HC)) {
             b->cut = count > 0; /* not yet: the guest calls again */
             return SBI_SUCCESS;
         }
@@ -155,7 +157,7 @@ long hc_blk_submit(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t *done,
         }
         if (st == BLK_PENDING) {
             /* On the host disk's queue: its answer is looked for when the guest calls again. */
-            *w = (struct hc_blk_wait){ true, gpa + i * sizeof(struct hv_blk_req), r.buf,
+            *w = (struct hc_blk_wait){ true, v->id, gpa + i * sizeof(struct hv_blk_req), r.buf,
                                        (uint32_t)r.len, r.op };
             break;
         }

@@ -58,8 +58,17 @@ TEST(hv_blk_host_disk_answers_in_a_later_call)
     CHECK_EQ(A0, 0);
     CHECK_EQ(A1, 0);
     CHECK_EQ(hd.submits, 1u);
-    /* Answered: the next call writes its status and starts the read. */
+    /* Answered: another vCPU's call does not collect it (it would not know to skip the request)... */
     hd.answer = true;
+    vm.vcpus[1].vm = &vm;
+    vm.vcpus[1].id = 1;
+    v = &vm.vcpus[1];
+    ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80003000, 1, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(A1, 0);
+    v = &vm.vcpus[0];
+    CHECK_EQ(r[0].status, 9u);
+    /* ...the next call of the vCPU that started it writes its status and starts the read. */
     ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 2, 0);
     CHECK_EQ(A0, 0);
     CHECK_EQ(A1, 1);
@@ -173,5 +182,12 @@ TEST(hv_blk_host_flush_and_a_second_user)
     ecall(HV_EXT, HV_FID_BLK_SUBMIT, 0x80002000, 1, 0);
     CHECK_EQ(A1, 0);
     CHECK_EQ(hd.submits, 3u);
+    /* The vCPU that started it starts afresh (HSM): its request is dropped, the disk is free. */
+    CHECK(vm.blk_wait.busy);
+    pv_vcpu_reset(&vm.vcpus[0]);
+    CHECK(!vm.blk_wait.busy);
+    hd.answer = true;
+    CHECK_EQ(blk_start(&vm.disk, BLK_USER_VBLK, BLK_READ, 0, &seg, 1), BLK_PENDING);
+    CHECK_EQ(hd.submits, 4u);
     blk_detach(&vm);
 }
