@@ -234,8 +234,9 @@ UNIT_fdt    := hyp/fdt.c hyp/fdt_blob.c
 UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
 UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/ramclean.c hyp/lib/format.c \
-               hyp/blk/blk.c hyp/dev/vplic.c
+               hyp/blk/blk.c hyp/blk/hostq.c hyp/dev/vplic.c
 UNIT_hc     := $(UNIT_sbi)
+UNIT_hc_blk := $(UNIT_sbi)
 UNIT_format := hyp/lib/format.c
 UNIT_boards := hyp/fdt.c hyp/fdt_blob.c hyp/platform.c
 UNIT_sha256 := hyp/lib/sha256.c
@@ -243,8 +244,10 @@ UNIT_bundle := hyp/bundle.c hyp/fdt_blob.c hyp/fdt_write.c hyp/lib/sha256.c hyp/
 UNIT_fdt_write := hyp/fdt_write.c hyp/fdt.c hyp/fdt_blob.c
 UNIT_vuart  := hyp/dev/vuart.c
 UNIT_vplic  := hyp/dev/vplic.c
+UNIT_hostq  := hyp/blk/hostq.c
 UNIT_vblk   := hyp/dev/vblk.c
 UNIT_vblk_work := hyp/dev/vblk.c
+UNIT_vblk_later := hyp/dev/vblk.c
 UNIT_insn   := arch/riscv/insn.c
 UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c

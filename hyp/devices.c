@@ -65,12 +65,33 @@ static uint64_t vblk_touch(void *ctx, void *p, uint64_t len)
     return guest_ram_touch(vm, VM_RAM_BASE + ((uint64_t)(uintptr_t)p - vm->ram_hpa), len);
 }
 
-static enum blk_status vblk_request(void *ctx, enum blk_op op, uint64_t sector,
-                                    const struct blk_seg *segs, unsigned nsegs)
+static enum blk_status vblk_start(void *ctx, enum blk_op op, uint64_t sector,
+                                  const struct blk_seg *segs, unsigned nsegs)
 {
     struct vm *vm = ctx;
 
-    return blk_request(&vm->disk, op, sector, segs, nsegs);
+    return blk_start(&vm->disk, BLK_USER_VBLK, op, sector, segs, nsegs);
+}
+
+static bool vblk_answered(void *ctx)
+{
+    struct vm *vm = ctx;
+
+    return blk_answered(&vm->disk, BLK_USER_VBLK);
+}
+
+static enum blk_status vblk_finish(void *ctx, const struct blk_seg *segs, unsigned nsegs)
+{
+    struct vm *vm = ctx;
+
+    return blk_finish(&vm->disk, BLK_USER_VBLK, segs, nsegs);
+}
+
+static void vblk_cancel(void *ctx)
+{
+    struct vm *vm = ctx;
+
+    blk_cancel(&vm->disk, BLK_USER_VBLK);
 }
 
 static void vblk_irq(void *ctx, bool level)
@@ -108,7 +129,8 @@ void devices_reset(struct vm *vm)
     const struct vuart_ops uops = { uart_tx, uart_irq, vm };
     const struct vplic_ops pops = { plic_notify, vm };
 
-    const struct vblk_ops bops = { vblk_dma, vblk_touch, vblk_request, vblk_irq, vm };
+    const struct vblk_ops bops = { vblk_dma,    vblk_touch,  vblk_start, vblk_answered,
+                                   vblk_finish, vblk_cancel, vblk_irq,   vm };
 
     vuart_init(&vm->uart, &uops);
     vplic_init(&vm->plic, vm->nvcpus, &pops);

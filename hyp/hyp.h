@@ -33,6 +33,9 @@ struct boot_options {
     bool no_verify;
     /* hyp.harts=<list>: the hart ids guests may run on (a bit per id); 0: every usable hart. */
     uint64_t harts_mask;
+    /* hyp.disk_timeout_ms=N: how long the host disk may take for one request before that request
+     * fails and the device is reset (hyp/blk/blk.c); 0: BLK_TIMEOUT_MS_DEFAULT. */
+    uint64_t disk_timeout_ms;
 };
 
 extern struct platform_info platform;

@@ -115,6 +115,22 @@ static bool opt_value(const char *tok, size_t n, const char *key, char *out, siz
     return true;
 }
 
+/* A decimal number of up to 9 digits (larger would be no sensible setting); false for anything else. */
+static bool parse_dec(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned n = 0;
+
+    for (; *s >= '0' && *s <= '9' && n < 10; s++, n++) {
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (n == 0 || n > 9 || *s) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static void parse_bootargs(const char *args)
 {
     const char *p = args;
@@ -144,6 +160,13 @@ static void parse_bootargs(const char *args)
             hyp_log("hyp.harts=%s: not a list of hart ids (0-63) and ranges: every usable hart is used",
                     harts);
             boot_options.harts_mask = 0;
+        }
+        char num[16];
+        if (opt_value(tok, n, "hyp.disk_timeout_ms=", num, sizeof num) &&
+            (!parse_dec(num, &boot_options.disk_timeout_ms) || boot_options.disk_timeout_ms == 0)) {
+            hyp_log("hyp.disk_timeout_ms=%s: not a number of milliseconds from 1 to 999999999: "
+                    "the default is used", num);
+            boot_options.disk_timeout_ms = 0;
         }
         if (opt_value(tok, n, "hyp.guestargs=", boot_options.guestargs, GUESTARGS_LEN)) {
             for (char *c = boot_options.guestargs; *c; c++) {

@@ -299,6 +299,10 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
      * frames sees them cleared anyway (a walk over every frame would make a stop cost its RAM). */
     free_ram(vm);
     pv_release(vm);
+    /* Its requests on the host disk are nobody's now (their data passes through the disk's own
+     * buffer, never its RAM, so the RAM could go back first); a kept disk starts the next life free. */
+    hc_blk_cancel(vm);
+    blk_cancel(&vm->disk, BLK_USER_VBLK);
     if (!keep_disk) {
         blk_detach(vm);
     }
@@ -407,6 +411,9 @@ void vm_reboot(struct vm *vm, bool cold)
     /* As on a real board (and QEMU's reset), RAM keeps its contents: only the image is loaded again.
      * The tables the guest had validated are no longer in force: it starts with none. */
     pv_release(vm);
+    /* What it had on the host disk belongs to its last life: the answers are dropped. */
+    hc_blk_cancel(vm);
+    blk_cancel(&vm->disk, BLK_USER_VBLK);
     vm_arch_reboot(vm);
     vm_load(vm);
     if (spans) {

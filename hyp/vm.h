@@ -69,6 +69,18 @@ enum vm_state {
     VM_REBOOTING,
 };
 
+/* A block hypercall's request the host disk has not answered yet: the vCPU whose call started it
+ * (only its calls collect it), where its status goes in the guest's array, and its buffer, to be
+ * checked again when the answer is collected. */
+struct hc_blk_wait {
+    bool busy;
+    unsigned vcpu;
+    uint64_t at;  /* guest physical address of its struct hv_blk_req */
+    uint64_t buf; /* its data */
+    uint32_t len;
+    uint32_t op;
+};
+
 struct vm {
     const struct vm_config *cfg;
     unsigned id;
@@ -127,6 +139,7 @@ struct vm {
     uint64_t shadow_bitmap;        /* frames holding shadow.writable */
     uint64_t shadow_bitmap_frames;
     struct blk_disk disk; /* its disk (hyp/blk), behind vblk and the block hypercalls */
+    struct hc_blk_wait blk_wait; /* the block hypercalls' request on the host disk (hyp/pv/hc_blk.c) */
     struct vblk vblk;     /* emulated virtio-blk (VM_DEV_VIRTIO_BLK) */
 };
 

@@ -4,6 +4,7 @@
 #   MACHINE (virt), CPU (rv64; sifive-u54 on sifive_u), SMP (1; 2 on sifive_u), MEM (512M), APPEND (hypervisor boot options), TIMEOUT (s, 300),
 #   ICOUNT (set to 1 for -icount shift=0,sleep=off), QEMU_EXTRA (more QEMU arguments),
 #   DISK (a raw disk image attached as a virtio-blk device on a virtio-mmio slot, written in place),
+#   DISK_OPTS (more -drive options for it, such as throttling.iops-total=2 to make it slow),
 #   BUNDLE (the guest bundle, given as the initrd: the hypervisor finds it through /chosen),
 #   RAW (1: the first guest's console bytes pass unchanged, hyp.raw; a guest's name: that guest's).
 # Exits with QEMU's status, which the hypervisor sets (README, "Exit status"): 0 when every guest
@@ -43,7 +44,7 @@ if [ -n "${DISK:-}" ]; then
     esac
     # QEMU 7.2's virtio-mmio transports are legacy (version 1) unless told otherwise; the hypervisor
     # drives version 2 only.
-    disk_args=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0"
+    disk_args=(-global virtio-mmio.force-legacy=false -drive "file=$DISK,if=none,format=raw,id=hd0${DISK_OPTS:+,$DISK_OPTS}"
                -device virtio-blk-device,drive=hd0)
 fi
 # Ask QEMU itself whether the machine, CPU model and options exist, so a typo gets QEMU's own

@@ -25,12 +25,14 @@ unsigned blk_submit(struct hv_blk_req *reqs, unsigned n)
 {
     unsigned done = 0;
 
-    /* The hypervisor takes at most HV_BLK_BATCH_MAX per call and says how many it did. */
+    /* The hypervisor takes at most HV_BLK_BATCH_MAX per call and says how many it did; while the
+     * host disk works on a request it answers with fewer (none, even), and the next call, with the
+     * rest of the array, picks up its result. */
     while (done < n) {
         struct sbiret r =
             sbi_call(HV_EXT, HV_FID_BLK_SUBMIT, (unsigned long)(reqs + done), n - done, 0, 0, 0, 0);
         done += (unsigned)r.value;
-        if (r.error || r.value == 0) {
+        if (r.error) {
             break;
         }
     }

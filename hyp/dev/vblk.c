@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Emulated virtio-blk (virtio 1.x, virtio-mmio version 2, split virtqueue). Requests run inside the
 // guest's QueueNotify store, up to one exit's budget of descriptors and bytes; what is left goes on
-// in the guest's later exits, as a real device finishes in its own time. Everything read from guest
+// in the guest's later exits, as a real device finishes in its own time: so does a request the
+// backend answers later (the host disk), whose used entry and interrupt come with that answer. Everything read from guest
 // memory is read once into our own copy before it is checked.
 #include "dev/vblk.h"
 
@@ -18,6 +19,13 @@
      (1ull << VIRTIO_BLK_F_BLK_SIZE))
 #define CONFIG_SIZE 24 /* capacity, size_max, seg_max, geometry, blk_size */
 
+_Static_assert(VBLK_PART_MAX <= BLK_XFER_MAX && VBLK_PART_MAX % VIRTIO_BLK_SECTOR == 0,
+               "a part fits one backend request");
+/* An exit that finds a part answered checks the chain again and copies the part: within its budget. */
+_Static_assert(VBLK_QSIZE * UNITS_VIRTIO_DESC + UNITS_BLK_REQUEST + VBLK_PART_MAX / BYTES_PER_UNIT <=
+                   VIRTIO_EXIT_BUDGET,
+               "an answered part is always collected by the next exit");
+
 static void update_irq(struct vblk *b)
 {
     bool level = b->isr != 0;
@@ -32,6 +40,11 @@ static void update_irq(struct vblk *b)
 static void reset(struct vblk *b)
 {
     struct vblk_ops ops = b->ops;
+
+    /* Virtio 1.x: after a reset the device uses nothing the driver gave it. */
+    if (b->cur_busy && b->cur_wait && ops.cancel) {
+        ops.cancel(ops.ctx);
+    }
     uint64_t capacity = b->capacity;
     bool level = b->irq_level;
 
@@ -192,7 +205,18 @@ static void take_request(struct vblk *b, const volatile struct virtq_desc *table
     if (n > 0 && status_at == b->chain[n - 1].buf + b->chain[n - 1].len - 1 &&
         read_header(b, n, &h, sizeof h)) {
         if (h.type == VIRTIO_BLK_T_FLUSH) {
-            st = (uint8_t)b->ops.request(b->ops.ctx, BLK_FLUSH, 0, NULL, 0);
+            /* Started as a request under way: the backend may answer it in a later exit. */
+            b->cur_busy = true;
+            b->cur_in = false;
+            b->cur_op = BLK_FLUSH;
+            b->cur_head = head;
+            b->cur_n = n;
+            b->cur_nsegs = 0;
+            b->cur_sector = 0;
+            b->cur_bytes = 0;
+            b->cur_done = 0;
+            b->cur_wait = false;
+            return;
         } else if (h.type != VIRTIO_BLK_T_IN && h.type != VIRTIO_BLK_T_OUT) {
             st = VIRTIO_BLK_S_UNSUPP;
         } else {
@@ -205,6 +229,8 @@ static void take_request(struct vblk *b, const volatile struct virtq_desc *table
                 bytes / VIRTIO_BLK_SECTOR <= b->capacity - h.sector) {
                 b->cur_busy = true;
                 b->cur_in = in;
+                b->cur_op = in ? BLK_READ : BLK_WRITE;
+                b->cur_wait = false;
                 b->cur_head = head;
                 b->cur_n = n;
                 b->cur_nsegs = nsegs;
@@ -237,9 +263,50 @@ static unsigned data_parts(struct vblk *b, uint64_t len)
     return nparts;
 }
 
-/* Moves as much of the request under way as the budget allows, whole sectors at a time; completes
- * it when all is moved or the backend fails. recheck: an earlier exit walked its chain, so the
- * buffers the device stores into are checked again first. False when the budget ran out first. */
+/* The request under way ends with st: its status and used entry. */
+static void end_request(struct vblk *b, volatile struct virtq_used *used, uint8_t st)
+{
+    if (b->cur_wait && b->ops.cancel) {
+        b->ops.cancel(b->ops.ctx); /* its part at the backend is not wanted any more */
+    }
+    b->cur_wait = false;
+    b->cur_busy = false;
+    uint32_t written = st == VIRTIO_BLK_S_OK && b->cur_in ? (uint32_t)b->cur_bytes : 0;
+    complete(b, used, b->cur_head, cur_status(b), st, written);
+}
+
+/* A part of take bytes ended with st: the request goes on, or ends. */
+static void part_done(struct vblk *b, volatile struct virtq_used *used, enum blk_status st,
+                      uint64_t take)
+{
+    b->cur_done += take;
+    if (st != BLK_OK || b->cur_done == b->cur_bytes) {
+        end_request(b, used, (uint8_t)st);
+    }
+}
+
+/* The part at the backend: its answer if there is one, a read's data copied now. False while it
+ * has none, or the budget cannot pay for the copy (the next exit's can). */
+static bool collect_part(struct vblk *b, volatile struct virtq_used *used, uint32_t *budget)
+{
+    uint32_t cost = UNITS_BLK_REQUEST + (uint32_t)(b->cur_take / BYTES_PER_UNIT);
+
+    if (*budget < cost || !b->ops.answered(b->ops.ctx)) {
+        return false;
+    }
+    *budget -= cost;
+    unsigned nparts = data_parts(b, b->cur_take);
+    enum blk_status st = b->ops.finish(b->ops.ctx, b->part, b->cur_in ? nparts : 0);
+    b->cur_wait = false;
+    part_done(b, used, st == BLK_PENDING || st == BLK_BUSY ? BLK_IOERR : st, b->cur_take);
+    return true;
+}
+
+/* Moves as much of the request under way as the budget allows, whole sectors at a time and at most
+ * VBLK_PART_MAX per backend request; completes it when all is moved or the backend fails. A part the
+ * backend answers later ends this exit's work on the queue (requests complete in order). recheck:
+ * an earlier exit walked its chain, so the buffers the device stores into are checked again first.
+ * False when the budget ran out first, or the request waits for the backend. */
 static bool continue_request(struct vblk *b, volatile struct virtq_used *used, uint32_t *budget,
                              bool recheck)
 {
@@ -251,11 +318,13 @@ static bool continue_request(struct vblk *b, volatile struct virtq_used *used, u
             }
             *budget -= UNITS_VIRTIO_DESC;
             if (pc->device_writes && !dma(b, pc->gpa, pc->len, true)) {
-                b->cur_busy = false;
-                complete(b, used, b->cur_head, cur_status(b), VIRTIO_BLK_S_IOERR, 0);
+                end_request(b, used, VIRTIO_BLK_S_IOERR);
                 return true;
             }
         }
+    }
+    if (b->cur_wait) {
+        return collect_part(b, used, budget);
     }
     if (*budget < UNITS_BLK_REQUEST) {
         return false;
@@ -263,6 +332,7 @@ static bool continue_request(struct vblk *b, volatile struct virtq_used *used, u
     /* The pages the next bytes go to or come from are cleared first where the guest never used them
      * (guest_mem.h): a room's worth at most, paid from the budget, then the bytes from what is left. */
     uint64_t room = (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT;
+    room = room < VBLK_PART_MAX ? room : VBLK_PART_MAX;
     unsigned nparts = data_parts(b, room);
     uint64_t cleared = 0;
     for (unsigned k = 0; k < nparts; k++) {
@@ -271,28 +341,29 @@ static bool continue_request(struct vblk *b, volatile struct virtq_used *used, u
     uint64_t units = cleared * UNITS_PER_CLEARED_PAGE;
     *budget = units < *budget - UNITS_BLK_REQUEST ? *budget - (uint32_t)units : UNITS_BLK_REQUEST;
     room = (*budget - UNITS_BLK_REQUEST) * (uint64_t)BYTES_PER_UNIT;
+    room = room < VBLK_PART_MAX ? room : VBLK_PART_MAX;
     uint64_t take = b->cur_bytes - b->cur_done < room ? b->cur_bytes - b->cur_done : room;
     take -= take % VIRTIO_BLK_SECTOR;
     if (take == 0 && b->cur_bytes != 0) {
         *budget = 0; /* what was cleared stays cleared: the bytes go in the next exit */
         return false;
     }
-    *budget -= UNITS_BLK_REQUEST + (uint32_t)(take / BYTES_PER_UNIT);
     nparts = data_parts(b, take);
     enum blk_status st = BLK_OK;
-    if (take > 0) {
-        st = b->ops.request(b->ops.ctx,
-                            b->cur_in ? BLK_READ : BLK_WRITE,
-                            b->cur_sector + b->cur_done / VIRTIO_BLK_SECTOR,
-                            b->part,
-                            nparts);
+    if (take > 0 || b->cur_op == BLK_FLUSH) {
+        st = b->ops.start(b->ops.ctx, b->cur_op,
+                          b->cur_sector + b->cur_done / VIRTIO_BLK_SECTOR, b->part, nparts);
     }
-    b->cur_done += take;
-    if (st != BLK_OK || b->cur_done == b->cur_bytes) {
-        b->cur_busy = false;
-        uint32_t written = st == BLK_OK && b->cur_in ? (uint32_t)b->cur_bytes : 0;
-        complete(b, used, b->cur_head, cur_status(b), (uint8_t)st, written);
+    if (st == BLK_BUSY) {
+        return false; /* the backend serves others: this part starts in a later exit */
     }
+    *budget -= UNITS_BLK_REQUEST + (uint32_t)(take / BYTES_PER_UNIT);
+    if (st == BLK_PENDING) {
+        b->cur_wait = true;
+        b->cur_take = take;
+        return false;
+    }
+    part_done(b, used, st, take);
     return true;
 }
 

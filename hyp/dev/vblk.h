@@ -14,6 +14,9 @@
 #define VBLK_SIZE 0x1000 /* guest-physical bytes decoded, as one QEMU virt virtio-mmio slot */
 #define VBLK_QSIZE 128   /* QueueNumMax: the longest descriptor chain is this long */
 #define VBLK_VENDOR 0x5056484du /* "MHVP" in memory order, as U-Boot prints it */
+/* The most data one backend request carries: a request longer than this goes in parts, and a part
+ * the backend answers in a later exit is copied there within that exit's budget. */
+#define VBLK_PART_MAX (32u << 10)
 
 struct vblk_ops {
     /* Host address of [gpa, gpa + len) if all of it is the guest's RAM, else NULL. device_writes: the
@@ -23,9 +26,15 @@ struct vblk_ops {
     /* Optional: [p, p + len) of what dma gave is read or written now (the hypervisor clears guest
      * RAM on first use: a check of a whole descriptor must not clear all of it, its access does). */
     uint64_t (*touch)(void *ctx, void *p, uint64_t len); /* returns the pages it had to clear */
-    /* Carries out one request on the guest's disk. */
-    enum blk_status (*request)(void *ctx, enum blk_op op, uint64_t sector, const struct blk_seg *segs,
-                               unsigned nsegs);
+    /* Starts one request on the guest's disk (blk_start): its result when it ends at once,
+     * BLK_PENDING when it goes on after the call (answered says when, finish gives the result and
+     * copies a read's data into the same segments, checked again), BLK_BUSY when it could not be
+     * started yet (started again in a later exit). cancel drops a pending one (a device reset). */
+    enum blk_status (*start)(void *ctx, enum blk_op op, uint64_t sector, const struct blk_seg *segs,
+                             unsigned nsegs);
+    bool (*answered)(void *ctx);
+    enum blk_status (*finish)(void *ctx, const struct blk_seg *segs, unsigned nsegs);
+    void (*cancel)(void *ctx);
     void (*irq)(void *ctx, bool level); /* the interrupt line, level-triggered */
     void *ctx;
 };
@@ -58,16 +67,19 @@ struct vblk {
     bool pending;
     bool cur_busy;
     bool cur_in; /* a read: the device stores into the guest's buffers */
+    enum blk_op cur_op;
     uint16_t cur_head;
     unsigned cur_n; /* pieces of its chain */
     int cur_nsegs;
     uint64_t cur_sector, cur_bytes, cur_done;
+    bool cur_wait;     /* a part of cur_take bytes (from cur_done) is at the backend, pending */
+    uint64_t cur_take;
     struct vblk_piece chain[VBLK_QSIZE];
     struct blk_seg segs[BLK_SEGS_MAX];
     struct blk_seg part[BLK_SEGS_MAX]; /* the segments of the piece of a request done now */
 };
 
-/* Power-on state with a disk of capacity sectors. */
+/* Power-on state (a request still at the backend is the caller's to cancel) with a disk of capacity sectors. */
 void vblk_init(struct vblk *b, uint64_t capacity, const struct vblk_ops *ops);
 /* The work of a queue is bounded per exit (hyp/budget.h: descriptors read, bytes moved): a notify
  * does up to one exit's worth, and what is left waits. vblk_work does up to budget units more, as

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Host disk driver: virtio-blk over virtio-mmio version 2, one virtqueue, one request in flight,
-// completion found by polling the used ring. Request data goes straight to and from the buffers the
-// caller names (guest RAM included): the device does the copying.
+// Host disk driver: virtio-blk over virtio-mmio version 2, one virtqueue, one request in flight at a
+// time, submitted in one exit and found answered by polling the used ring in a later one. Its data
+// is in one buffer of hypervisor memory the caller names (never guest RAM: hyp/blk/blk.c); a request
+// the device does not answer is dropped by resetting the device, after which it no longer touches
+// that buffer, and the device is set up again.
 #include "drv/virtio_blk.h"
 
 #include <stddef.h>
@@ -12,10 +14,7 @@
 #include "hyp.h"
 #include "virtio.h"
 
-#define QSIZE 64u /* header + BLK_SEGS_MAX data segments + status */
-_Static_assert(BLK_SEGS_MAX + 2 <= QSIZE, "a request's chain must fit the queue");
-/* A request the device has not finished after this long means the device is gone: stop using it. */
-#define TIMEOUT_SECONDS 10
+#define QSIZE 4u /* one request: header, data, status */
 
 /* The queue lives in the hypervisor's image: it runs with translation off, so these addresses are
  * what the device sees. */
@@ -32,7 +31,7 @@ static struct virtio_blk_req_hdr hdr;
 static volatile uint8_t status;
 
 static struct {
-    bool probed, ready, broken, flush;
+    bool probed, ready, flush;
     uintptr_t base;
     unsigned qsize;
     uint16_t last_used;
@@ -98,12 +97,16 @@ static bool setup(uintptr_t base)
     }
     wr(VIRTIO_MMIO_QUEUE_SEL, 0);
     uint32_t max = rd(VIRTIO_MMIO_QUEUE_NUM_MAX);
-    if (max < BLK_SEGS_MAX + 2 || rd(VIRTIO_MMIO_QUEUE_READY)) {
+    if (max < QSIZE || rd(VIRTIO_MMIO_QUEUE_READY)) {
         hyp_log("disk: virtio-mmio at 0x%lx: queue 0 unusable (size %u)", (unsigned long)base, max);
         wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
         return false;
     }
     disk.qsize = max < QSIZE ? max : QSIZE;
+    /* A fresh queue (at boot, and after a reset): the device starts again at index 0. */
+    avail.idx = 0;
+    disk.last_used = 0;
+    used.idx = 0;
     wr(VIRTIO_MMIO_QUEUE_NUM, disk.qsize);
     set_queue_addr(VIRTIO_MMIO_QUEUE_DESC_LOW, desc);
     set_queue_addr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, &avail);
@@ -161,20 +164,21 @@ uint64_t virtio_blk_capacity(void)
     return disk.ready ? disk.capacity : 0;
 }
 
+bool virtio_blk_flushes(void)
+{
+    return disk.flush;
+}
+
 static void chain(unsigned i, const volatile void *p, uint32_t len, uint16_t flags)
 {
     desc[i] = (struct virtq_desc){ .addr = addr(p), .len = len, .flags = flags,
                                    .next = (uint16_t)(i + 1) };
 }
 
-enum blk_status virtio_blk_rw(enum blk_op op, uint64_t sector, const struct blk_seg *segs,
-                              unsigned nsegs)
+bool virtio_blk_submit(enum blk_op op, uint64_t sector, uint8_t *buf, uint32_t len)
 {
-    if (!disk.ready || disk.broken || nsegs > BLK_SEGS_MAX) {
-        return BLK_IOERR;
-    }
-    if (op == BLK_FLUSH && !disk.flush) {
-        return BLK_OK; /* a write-through device: every completed write is already stable */
+    if (!disk.ready) {
+        return false;
     }
     hdr = (struct virtio_blk_req_hdr){
         .type = op == BLK_READ ? VIRTIO_BLK_T_IN : op == BLK_WRITE ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_FLUSH,
@@ -183,9 +187,8 @@ enum blk_status virtio_blk_rw(enum blk_op op, uint64_t sector, const struct blk_
     status = 0xff;
     unsigned n = 0;
     chain(n++, &hdr, sizeof hdr, VIRTQ_DESC_F_NEXT);
-    for (unsigned i = 0; op != BLK_FLUSH && i < nsegs; i++) {
-        chain(n++, segs[i].buf, segs[i].len,
-              VIRTQ_DESC_F_NEXT | (op == BLK_READ ? VIRTQ_DESC_F_WRITE : 0));
+    if (op != BLK_FLUSH) {
+        chain(n++, buf, len, VIRTQ_DESC_F_NEXT | (op == BLK_READ ? VIRTQ_DESC_F_WRITE : 0));
     }
     chain(n, &status, 1, VIRTQ_DESC_F_WRITE);
     avail.ring[avail.idx % disk.qsize] = 0;
@@ -193,19 +196,38 @@ enum blk_status virtio_blk_rw(enum blk_op op, uint64_t sector, const struct blk_
     avail.idx++;
     ring_fence();
     wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    return true;
+}
 
-    uint64_t deadline = arch_time() + platform.timebase_freq * TIMEOUT_SECONDS;
-    while (*(volatile uint16_t *)&used.idx == disk.last_used) {
-        if (arch_time() > deadline) {
-            disk.broken = true;
-            hyp_log("disk: no answer from the device in %u s: every later request fails",
-                    TIMEOUT_SECONDS);
-            return BLK_IOERR;
-        }
+bool virtio_blk_answered(enum blk_status *st)
+{
+    if (!disk.ready || *(volatile uint16_t *)&used.idx == disk.last_used) {
+        return false;
     }
-    ring_fence();
+    ring_fence(); /* the status byte after the index that shows it written */
     disk.last_used++;
     /* Nobody takes this interrupt (it stays masked), but the device keeps its line up until told. */
     wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
-    return status == VIRTIO_BLK_S_OK ? BLK_OK : status == VIRTIO_BLK_S_UNSUPP ? BLK_UNSUPP : BLK_IOERR;
+    *st = status == VIRTIO_BLK_S_OK ? BLK_OK : status == VIRTIO_BLK_S_UNSUPP ? BLK_UNSUPP : BLK_IOERR;
+    return true;
+}
+
+bool virtio_blk_reset(void)
+{
+    if (!disk.probed || !disk.base) {
+        return true;
+    }
+    /* Virtio 1.x, "Device Status Field" and virtio-mmio "Status": writing 0 resets the device, which
+     * then forgets its queue; the reset is complete once the status reads 0 again, and only then may
+     * the buffers of what was on the queue be used for anything else. */
+    wr(VIRTIO_MMIO_STATUS, 0);
+    if (rd(VIRTIO_MMIO_STATUS) != 0) {
+        return false;
+    }
+    bool was_ready = disk.ready;
+    disk.ready = setup(disk.base);
+    if (was_ready && !disk.ready) {
+        hyp_log("disk: the device did not come back from its reset: every later request fails");
+    }
+    return true;
 }

@@ -121,6 +121,10 @@ void pv_vcpu_reset(struct vcpu *v)
     if (v->vm->mmu.ready) {
         ptval_forget(&v->vm->mmu.val, v->id);
     }
+    /* A block request its last life left on the host disk would otherwise wait for it for ever. */
+    if (v->vm->blk_wait.busy && v->vm->blk_wait.vcpu == v->id) {
+        hc_blk_cancel(v->vm);
+    }
 }
 
 void pv_exit_done(struct vm *vm)

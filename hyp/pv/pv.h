@@ -69,6 +69,9 @@ long hc_blk_submit(struct vcpu *v,
                    uint64_t count,
                    uint64_t *done,
                    struct hc_budget *b);
+/* The VM's block request on the host disk, if the block calls left one there, is dropped (the VM
+ * reboots or stops). */
+void hc_blk_cancel(struct vm *vm);
 long hc_blk_ctl(struct vcpu *v, uint64_t what, uint64_t *value);
 /* Registers the calling vCPU's vCPU page (0: none); the return hypercall is the engine's. */
 long hc_vcpu_page(struct vcpu *v, uint64_t gpa);

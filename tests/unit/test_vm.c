@@ -245,6 +245,16 @@ void blk_detach(struct vm *vm)
     (void)vm;
 }
 
+void blk_cancel(struct blk_disk *d, enum blk_user user)
+{
+    (void)d, (void)user;
+}
+
+void hc_blk_cancel(struct vm *vm)
+{
+    (void)vm;
+}
+
 void pv_release(struct vm *vm)
 {
     (void)vm;

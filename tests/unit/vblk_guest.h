@@ -69,6 +69,77 @@ static inline enum blk_status t_request(void *ctx, enum blk_op op, uint64_t sect
     return BLK_OK;
 }
 
+/* A backend that answers later (the host disk), when a test says so: mode set by the test. */
+static struct {
+    bool on;       /* requests go on after the call */
+    bool busy;     /* ... or cannot be started at all */
+    bool queued, answer;
+    enum blk_status result;
+    enum blk_op op;
+    uint64_t sector, len;
+    unsigned starts, cancels;
+} later;
+
+static inline enum blk_status t_start(void *ctx, enum blk_op op, uint64_t sector,
+                                      const struct blk_seg *segs, unsigned nsegs)
+{
+    if (!later.on) {
+        return t_request(ctx, op, sector, segs, nsegs);
+    }
+    if (later.busy) {
+        return BLK_BUSY;
+    }
+    CHECK(!later.queued); /* one at a time */
+    uint64_t len = 0;
+    for (unsigned i = 0; i < nsegs; i++) {
+        len += segs[i].len;
+    }
+    CHECK(len <= VBLK_PART_MAX);
+    /* A write's data is taken now, as hyp/blk copies it into its bounce buffer. */
+    if (op == BLK_WRITE && later.result == BLK_OK) {
+        t_request(ctx, op, sector, segs, nsegs);
+    }
+    later.queued = true;
+    later.op = op;
+    later.sector = sector;
+    later.len = len;
+    later.starts++;
+    return BLK_PENDING;
+}
+
+static inline bool t_answered(void *ctx)
+{
+    (void)ctx;
+    CHECK(later.queued);
+    return later.answer;
+}
+
+static inline enum blk_status t_finish(void *ctx, const struct blk_seg *segs, unsigned nsegs)
+{
+    CHECK(later.queued && later.answer);
+    later.queued = later.answer = false;
+    if (later.result != BLK_OK) {
+        return later.result;
+    }
+    if (later.op == BLK_READ) {
+        uint64_t len = 0;
+        for (unsigned i = 0; i < nsegs; i++) {
+            len += segs[i].len;
+        }
+        CHECK(len == later.len);
+        return t_request(ctx, BLK_READ, later.sector, segs, nsegs);
+    }
+    return BLK_OK;
+}
+
+static inline void t_cancel(void *ctx)
+{
+    (void)ctx;
+    CHECK(later.queued);
+    later.queued = later.answer = false;
+    later.cancels++;
+}
+
 static inline void t_irq(void *ctx, bool level)
 {
     (void)ctx;
@@ -100,7 +171,8 @@ static inline void w32(uint64_t off, uint32_t val)
 
 static inline void setup(void)
 {
-    static const struct vblk_ops ops = { t_dma, NULL, t_request, t_irq, NULL };
+    static const struct vblk_ops ops = { t_dma, NULL, t_start, t_answered, t_finish, t_cancel, t_irq,
+                                         NULL };
     if (!ram) {
         ram = malloc(RAM_SIZE);
     }
@@ -109,6 +181,7 @@ static inline void setup(void)
         disk[i] = (uint8_t)(i * 7 + i / 512);
     }
     irq_calls = requests_seen = 0;
+    memset(&later, 0, sizeof later);
     pt_frame = RAM_BASE + 0x9000;
     dma_calls = bytes_moved = 0;
     irq_level = false;
