@@ -34,10 +34,11 @@ void kwrite(const char *buf, size_t len)
 void kwrite(const char *buf, size_t len)
 {
     /* The kernel runs identity-mapped, so a virtual address is the physical one DBCN wants. The
-     * hypervisor may take less than asked: loop on the count. */
+     * hypervisor may take less than asked, nothing at all while the console is busy (ext-debug-console.adoc:
+     * a partial or no write): loop on the count, calling again until it takes the rest. */
     while (len > 0) {
         struct sbiret r = sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, len, (unsigned long)buf, 0, 0, 0, 0);
-        if (r.error != SBI_SUCCESS || r.value == 0) {
+        if (r.error != SBI_SUCCESS) {
             return;
         }
         buf += r.value;
