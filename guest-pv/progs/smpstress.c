@@ -150,15 +150,16 @@ static void partner(unsigned long hartid)
 }
 
 /* work=compute: the same arithmetic on vCPUs 0 and 1 at once, for make bench's 1- against 2-hart
- * wall-time ratio. */
-#define COMPUTE_ROUNDS 400000000ul
+ * wall-time ratio; mrounds=N sets its length in millions of rounds (a run long beside the fixed
+ * cost of starting QEMU and booting, which would otherwise dilute the ratio). */
+static unsigned long compute_rounds = 400000000ul;
 static volatile uint64_t compute_sum[2];
 static volatile unsigned compute_done;
 
 static uint64_t compute(uint64_t seed)
 {
     uint64_t x = seed | 1;
-    for (unsigned long i = 0; i < COMPUTE_ROUNDS; i++) {
+    for (unsigned long i = 0; i < compute_rounds; i++) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
@@ -190,6 +191,9 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     (void)dtb;
     if (bootarg("div") && parse_ulong(bootarg("div")) >= 1 && parse_ulong(bootarg("div")) <= 1000) {
         div = (unsigned)parse_ulong(bootarg("div"));
+    }
+    if (bootarg("mrounds") && parse_ulong(bootarg("mrounds")) >= 1 && parse_ulong(bootarg("mrounds")) <= 100000) {
+        compute_rounds = parse_ulong(bootarg("mrounds")) * 1000000ul;
     }
     const char *work = bootarg("work");
     if (work && work[0] == 'c') {
