@@ -13,6 +13,7 @@
 #include "exit.h"
 #include "guest_mem.h"
 #include "hyp.h"
+#include "smp.h"
 #include "tengine_int.h"
 #include "vm.h"
 
@@ -150,10 +151,9 @@ void tv_select_root(struct vcpu *v)
  * hart's next entry. */
 static void shootdown(struct vm *vm)
 {
-    const struct pcpu *me = arch_this_cpu();
-    uint64_t others = vm->harts_mask & ~(me->hartid < 64 ? 1ull << me->hartid : 0);
+    uint64_t others = smp_other_harts(vm);
 
-    if (vm->spans_harts && others && arch_fw_remote_sfence_vma(others, 0, 0) != 0) {
+    if (others && arch_fw_remote_sfence_vma(others, 0, 0) != 0) {
         hyp_panic("the firmware refused a remote SFENCE.VMA to harts 0x%lx", (unsigned long)others);
     }
 }
