@@ -372,5 +372,5 @@ _Noreturn void hyp_main(unsigned long hartid, const void *dtb, uint64_t entry_ti
     console_start();
     conout_background(); /* what the guests print may no longer wait for the UART */
     smp_release();
-    sched_next();
+    smp_boot_hart_done();
 }

@@ -104,22 +104,58 @@ static const char *start_one(unsigned i, unsigned long hartid, const void *dtb)
     return c->online ? (const char *)0 : "it did not come up within a second of hart_start";
 }
 
+static bool harts_excludes(unsigned long hartid)
+{
+    return boot_options.harts_mask && (hartid >= 64 || !(boot_options.harts_mask >> hartid & 1));
+}
+
 void smp_start(const struct platform_choice *choice, unsigned long boot_hartid, const void *dtb)
 {
+    unsigned boot_index = 0;
+
     for (unsigned i = 0; i < choice->nharts; i++) {
         const struct platform_hart *h = &choice->harts[i];
         left_alone[i] = (const char *)0;
         if (h->hartid == boot_hartid) {
+            boot_index = i;
             continue;
         }
         if (!h->usable) {
             left_alone[i] = h->why;
-        } else if (boot_options.harts_mask &&
-                   (h->hartid >= 64 || !(boot_options.harts_mask >> h->hartid & 1))) {
+        } else if (harts_excludes(h->hartid)) {
             left_alone[i] = "not in hyp.harts";
         } else {
             left_alone[i] = start_one(i, h->hartid, dtb);
         }
+    }
+    /* The firmware chooses the boot hart (OpenSBI takes whichever hart wins its own lottery), so
+     * hyp.harts may leave it out: it builds the guests, takes none, and stops once they are built
+     * (smp_boot_hart_done). Unless no other hart came up: then it is the only one there is. */
+    if (harts_excludes(boot_hartid)) {
+        if (npcpus > 1) {
+            __atomic_store_n(&pcpus[0].online, 0u, __ATOMIC_RELEASE);
+            left_alone[boot_index] = "not in hyp.harts (the boot hart: it stops once the guests are built)";
+        } else {
+            hyp_log("hyp.harts leaves out boot hart %lu, and no other hart runs guests: it runs them",
+                    boot_hartid);
+        }
+    }
+}
+
+void smp_boot_hart_done(void)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    if (__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+        sched_next();
+    }
+    /* No vCPU was placed here and no other hart sends it work: back to the firmware, stopped, as
+     * the harts hyp.harts leaves out are. hart_stop returns only when it fails. */
+    arch_timer_set(~0ull);
+    long err = arch_fw_hart_stop();
+    hyp_log("hart %lu: SBI hart_stop failed (error %ld): it idles", c->hartid, err);
+    for (;;) {
+        arch_idle();
     }
 }
 

@@ -53,6 +53,9 @@ void smp_vm_quiesce(struct vm *vm);
 void smp_banner(const struct platform_choice *choice);
 /* Lets the other harts schedule (every guest is built). */
 void smp_release(void);
+/* The boot hart, once every guest is built: the scheduler, or back to the firmware when hyp.harts
+ * leaves it out. */
+_Noreturn void smp_boot_hart_done(void);
 /* Only one hart ends the run: true for the first to ask. */
 bool smp_claim_shutdown(void);
 

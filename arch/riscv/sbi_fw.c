@@ -121,6 +121,12 @@ long arch_fw_hart_status(unsigned long hartid)
     return r.error ? r.error : r.value;
 }
 
+long arch_fw_hart_stop(void)
+{
+    /* ext-hsm.adoc: called with S-mode interrupts off, as the hypervisor always runs. */
+    return fw_call(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0).error;
+}
+
 long arch_fw_hart_start(unsigned long hartid, struct pcpu *c)
 {
     extern char secondary_entry[];

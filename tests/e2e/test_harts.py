@@ -52,10 +52,18 @@ def test_four_guests_one_per_hart(board):
     assert "hyp: all guests have stopped" in run.lines
 
 
-def test_harts_bootarg_leaves_harts_alone():
-    run = boot("harts", SMP=4, APPEND="hyp.harts=0-2")
+@pytest.mark.parametrize("engine,boot_hart", [("hext", 0), ("hext", 3), ("trap", 3)])
+def test_harts_bootarg_leaves_harts_alone(engine, boot_hart):
+    """hyp.harts leaves hart 3 out whichever hart the firmware boots on: as the boot hart it builds
+    the guests, takes none and goes back to the firmware."""
+    run = boot_on_hart("harts", boot_hart, SMP=4, **dict(ENGINES[engine], APPEND="hyp.harts=0-2"))
     assert run.returncode == 0, run.output
-    assert "hyp: hart 3: left alone: not in hyp.harts" in run.lines, run.output
+    if boot_hart == 3:
+        assert "hyp: hart 3: left alone: not in hyp.harts (the boot hart: it stops once the guests " \
+            "are built)" in run.lines, run.output
+    else:
+        assert "hyp: hart 3: left alone: not in hyp.harts" in run.lines, run.output
+    assert not re.search(r"^hyp: hart 3: busy", run.output, re.M), run.output
     # pv-a may run on hart 3 only, which is not in use: it is refused, the others spread over 0-2.
     assert "hyp: guest 0 ('pv-a') not started: its cpus name no hart the hypervisor runs guests on" \
         in run.lines, run.output

@@ -61,6 +61,7 @@ _Noreturn void arch_fw_shutdown(unsigned status);
 /* QEMU's test finisher (sifive,test0/1), 0 for none: set once the device tree is read. */
 void arch_fw_set_finisher(uint64_t base);
 long arch_fw_hart_status(unsigned long hartid); /* SBI HSM state, or a negative SBI error */
+long arch_fw_hart_stop(void); /* returns only on failure: the SBI error */
 /* Starts a stopped hart at the secondary entry (head.S) with tp = c and sp = c->stack_top; then
  * hyp_secondary_main(c). Returns the SBI error (0: it will start). */
 long arch_fw_hart_start(unsigned long hartid, struct pcpu *c);
