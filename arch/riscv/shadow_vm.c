@@ -14,12 +14,15 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base,
     vm->table_writes = 0;
     vm->vm_drops = 0;
     vm->revokes = 0;
+    vm->wp_gen = 1;
+    vm->last_gen = 0;
     tpatch_init(&vm->patch);
     shadow_vm_reset(vm);
 }
 
 void shadow_vm_reset(struct shadow_vm *vm)
 {
+    vm->wp_gen++;
     vm->nwp = 0;
     for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
         vm->wp_index[i] = 0;
@@ -109,6 +112,7 @@ static void wp_compact(struct shadow_vm *vm)
 {
     unsigned n = 0, total = vm->nwp;
 
+    vm->wp_gen++;
     for (unsigned i = 0; i < total; i++) {
         if (vm->wp[i].gpa != WP_GONE) {
             vm->wp[n++] = vm->wp[i];
@@ -259,6 +263,13 @@ static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
 void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *p,
                          uint64_t va)
 {
+    /* The last path protected, if the record lost nothing since: the same tables for the same
+     * 2 MiB (so the same bases) are protected as they were (the commonest fill: the next page). */
+    if (p->n == 3 && vm->last_gen == vm->wp_gen && vm->last_mega == va >> 21 &&
+        vm->last_path[0] == p->table[0] && vm->last_path[1] == p->table[1] &&
+        vm->last_path[2] == p->table[2]) {
+        return;
+    }
     for (unsigned i = 0; i < p->n; i++) {
         unsigned level = 2 - i;
         /* A root translates every address: its entries' spans are counted from 0. */
@@ -279,6 +290,13 @@ void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
             continue;
         }
         wp_add(vm, &(struct shadow_wp){ p->table[i], base, level });
+    }
+    if (p->n == 3) {
+        vm->last_gen = vm->wp_gen;
+        vm->last_mega = va >> 21;
+        vm->last_path[0] = p->table[0];
+        vm->last_path[1] = p->table[1];
+        vm->last_path[2] = p->table[2];
     }
 }
 
@@ -305,6 +323,7 @@ bool shadow_any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t 
 
 void shadow_vm_forget_lower(struct shadow_vm *vm)
 {
+    vm->wp_gen++;
     struct shadow_wp keep[SHADOW_WP_MAX];
     unsigned n = 0, total = vm->nwp;
 

@@ -24,6 +24,7 @@
 #include "hyp.h"
 #include "sched.h"
 #include "smp.h"
+#include "stats.h"
 #include "tengine_int.h"
 #include "vm.h"
 
@@ -371,6 +372,9 @@ static void emulate_privileged(struct vcpu *v, bool patched)
         } else {
             shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
         }
+        if (!fx.fence_all) {
+            tv_prefill(v, fx.fence_va);
+        }
     }
     if (fx.flags & PRIV_FX_IRQ) {
         sched_timer_changed(v); /* an enabled timer may now be what the hypervisor must wake for */
@@ -400,6 +404,46 @@ static bool patched_insn(struct vcpu *v)
     a->stval = insn;
     emulate_privileged(v, true);
     return true;
+}
+
+/* A page fault of the guest's own, entered into its kernel's handler (tv_reflect). */
+static bool reflected_fault(const struct vcpu_arch *a)
+{
+    return a->scause == EXC_LOAD_PAGE_FAULT || a->scause == EXC_STORE_PAGE_FAULT ||
+           a->scause == EXC_INSN_PAGE_FAULT;
+}
+
+/* A fill or an emulated store to a guest table changes nothing tv_run would look at but the TLB:
+ * no interrupt, mode, view or FP state. A page fault entered into the guest's handler changes its
+ * mode and view only, and leaves its interrupts off (SIE = 0): nothing can be delivered. Back into
+ * the guest without the scheduler when it would only choose this vCPU again; a VM on several harts,
+ * a vCPU page to write back or patches to make take the whole way. */
+static bool may_return(struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
+
+    return a->tv.exit_done && (a->scause == EXIT_SHADOW_FILL || a->scause == EXIT_TABLE_WRITE || reflected_fault(a)) &&
+           !v->vm->spans_harts && !a->tv.vpage && !a->tv.nwant && !a->flush_on_load &&
+           arch_this_cpu()->loaded == v && sched_may_return(v);
+}
+
+static _Noreturn void return_quick(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+
+    vcpu_arch_charge_exit(arch_this_cpu());
+    if (reflected_fault(a)) {
+        tv_select_root(v);
+        csr_write(CSR_SCOUNTEREN, a->tv.vmode ? arch_fw_scounteren : arch_fw_scounteren & a->vs.scounteren);
+        a->fast_cause = a->tv.vmode ? EXC_U_ECALL : ~0ull;
+    }
+    a->tv.enter_fence = !tv_asids || a->tv.sh.fence;
+    a->tv.sh.fence = false;
+    /* The hardware's FS as tv_run sets it (this exit left the guest's FS as it was). */
+    uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
+    uint64_t hwfs = (a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && fs ? FS_DIRTY : fs;
+    a->regs.sstatus = SSTATUS_SPIE | hwfs;
+    tv_enter(a);
 }
 
 _Noreturn void tv_trap(struct vcpu_arch *a)
@@ -460,6 +504,10 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
      * exit has nothing left to do. */
     if (v->vm->generation != generation || v->vm->state != VM_RUNNING) {
         sched_next();
+    }
+    if (may_return(v)) {
+        stats_count(&v->vm->stats, a->scause, false);
+        return_quick(v);
     }
     vcpu_handle_exit(v);
 }

@@ -314,6 +314,8 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     if (span && level == 2 && !root_in_use(v->vm, gpa & ~4095ull)) {
         span = forget_idle_root(v->vm, gpa & ~4095ull);
     }
+    /* A valid last-level leaf just written: a fence of its page next is Linux installing it. */
+    a->tv.installed_va = span && level == 0 && (*word & 1) && (*word & 0xe) ? va : ~0ull;
     if (span) {
         tv_drop_vm_span(v->vm, va, level, false);
     } else {
@@ -322,6 +324,26 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     a->regs.sepc += op.len;
     a->scause = EXIT_TABLE_WRITE;
     a->tv.exit_done = true;
+}
+
+void tv_prefill(struct vcpu *v, uint64_t va)
+{
+    struct vcpu_arch *a = &v->arch;
+    struct shadow_env e;
+    enum shadow_view view = env_of(v, &e);
+    uint64_t gpa;
+
+    /* Linux fences a page right after it installs it (update_mmu_cache), from its kernel, for the
+     * user code that faulted: a lower-half page goes to the user view. Speculative walks set A,
+     * never D (supervisor chapter, "Address translation"): a load's fill, W only where D is set
+     * already. Whatever the walk finds, nothing is raised; the fill is bounded as any other. */
+    if (a->tv.direct_root || e.bare || (va >> 38) != 0 || (va & ~4095ull) != a->tv.installed_va) {
+        return;
+    }
+    a->tv.installed_va = ~0ull;
+    (void)view;
+    struct shadow_ops o = tv_ops_for(v->vm);
+    (void)shadow_fill(&a->tv.sh, &o, &e, SHADOW_USER, va, SHADOW_LOAD, &gpa);
 }
 
 void tv_page_fault(struct vcpu *v, uint64_t code)

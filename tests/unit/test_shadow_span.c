@@ -274,3 +274,27 @@ TEST(a_region_with_tables_is_known_without_a_scan)
     CHECK(!shadow_any_protected_in(&vm, GBASE + 2 * MEGA, MEGA));
     CHECK(shadow_any_protected_in(&vm, GBASE + PAGE, PAGE)); /* a narrower question scans */
 }
+
+TEST(a_path_protected_again_after_the_record_lost_it)
+{
+    setup();
+    gmap(USER, 0, pte(DATA, V | R | U | A));
+    gmap(USER + PAGE, 0, pte(DATA + PAGE, V | R | U | A));
+    uint64_t l1 = gtable_of(USER, 1), l0 = gtable_of(USER, 0);
+    CHECK_EQ(fill(USR, USER, LD), OK);
+    /* The same path again: nothing to add (the last path is remembered). */
+    CHECK_EQ(fill(USR, USER + PAGE, LD), OK);
+    CHECK_EQ(vm.nwp, 3);
+    /* The guest unlinks the table and links it again: the record forgot it, so the next fill
+     * through the very same path must protect it anew, or its stores would go unseen. */
+    uint64_t *e = gptr(l1) + vpn(USER, 1), old = *e;
+    *e = 0;
+    CHECK(stored(l1 + 8 * vpn(USER, 1), old));
+    CHECK(shadow_wp_find(&vm, l0) == NULL);
+    *e = old;
+    CHECK(stored(l1 + 8 * vpn(USER, 1), 0));
+    CHECK_EQ(fill(USR, USER + PAGE, LD), OK);
+    CHECK(shadow_wp_find(&vm, l0) != NULL);
+    CHECK_EQ(fill(USR, USER + PAGE, SHADOW_STORE), SHADOW_PAGE_FAULT); /* not W in the guest */
+    CHECK_EQ(fill(KER, l0 - GBASE + 0x80000000ull, SHADOW_LOAD), SHADOW_PAGE_FAULT); /* unmapped */
+}

@@ -101,6 +101,9 @@ struct shadow_vm {
     uint8_t wp_index[2 * SHADOW_WP_MAX];
     uint64_t wp_megas[8];
     uint32_t wp_mega_tag[512]; /* for a set bit: the region (gpa >> 21) whose tables set it, or ~0 */
+    /* Bumped whenever frames leave the record; the last 3-level path protected, its 2 MiB and the
+     * generation it was protected in (shadow_protect_path need not look again). */
+    uint64_t wp_gen, last_gen, last_mega, last_path[3];
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;
