@@ -8,6 +8,9 @@
 /* RSW bit (the hardware ignores it) on a shadow pointer whose whole span comes from one guest
  * superpage: an sfence.vma of any address in that superpage drops the pointer. */
 #define PTE_SUPER (1ull << 8)
+/* RSW bit on a read-only leaf over a protected table that the guest's entry lets it store to (W and
+ * D set): its store is a table write, known from the tree without walking the guest's tables. */
+#define PTE_TW (1ull << 9)
 /* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
 #define PTE_HIGH (0x3ffull << 54)
 
@@ -297,8 +300,10 @@ void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
     shadow_drop_span(s, ops, va, 0);
 }
 
-uint64_t shadow_exec_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
-                         uint64_t va)
+/* The host physical address the leaf of view's tree for va maps va to, when it has every bit of
+ * need; else 0. */
+static uint64_t leaf_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                         uint64_t va, uint64_t need)
 {
     if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
         return 0;
@@ -311,11 +316,23 @@ uint64_t shadow_exec_hpa(const struct shadow *s, const struct shadow_ops *ops, e
         }
         if (e & PTE_LEAF) {
             uint64_t span = PAGE << (9 * l);
-            return (e & PTE_X) ? (PTE_PPN(e) << 12) + (va & (span - 1)) : 0;
+            return (e & need) == need ? (PTE_PPN(e) << 12) + (va & (span - 1)) : 0;
         }
         t = ops->table(ops->ctx, PTE_PPN(e) << 12);
     }
     return 0;
+}
+
+uint64_t shadow_exec_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                         uint64_t va)
+{
+    return leaf_hpa(s, ops, view, va, PTE_X);
+}
+
+uint64_t shadow_table_store_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                                uint64_t va)
+{
+    return leaf_hpa(s, ops, view, va, PTE_TW);
 }
 
 void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
@@ -436,6 +453,9 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         }
     } else if (acc == SHADOW_STORE) {
         return SHADOW_WRITE_PROTECTED; /* mapping it read-only would only fault again */
+    } else if (table_page && (pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && !big &&
+               ops->may_write(ops->ctx, page, PAGE)) {
+        flags |= PTE_TW;
     }
 
     uint64_t *t = ops->table(ops->ctx, s->root[view]);

@@ -361,6 +361,14 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
         return;
     }
     struct shadow_ops o = tv_ops_for(v->vm);
+    /* The commonest store fault: to a table the tree maps read-only because it is one (and still
+     * is: a table the guest unlinked is plain memory again, filled writable below). */
+    uint64_t hpa = acc == SHADOW_STORE ? shadow_table_store_hpa(&a->tv.sh, &o, view, va) : 0;
+    if (hpa && hpa - v->vm->ram_hpa < v->vm->ram_size &&
+        shadow_wp_find(&v->vm->shadow, hpa - v->vm->ram_hpa + VM_RAM_BASE)) {
+        table_write(v, hpa - v->vm->ram_hpa + VM_RAM_BASE);
+        return;
+    }
     enum shadow_result r = shadow_fill(&a->tv.sh, &o, &e, view, va, acc, &gpa);
     switch (r) {
     case SHADOW_OK:

@@ -298,3 +298,25 @@ TEST(a_path_protected_again_after_the_record_lost_it)
     CHECK_EQ(fill(USR, USER + PAGE, SHADOW_STORE), SHADOW_PAGE_FAULT); /* not W in the guest */
     CHECK_EQ(fill(KER, l0 - GBASE + 0x80000000ull, SHADOW_LOAD), SHADOW_PAGE_FAULT); /* unmapped */
 }
+
+TEST(a_store_to_a_table_is_known_from_the_tree)
+{
+    setup();
+    /* The kernel maps its table frames through its linear map, writable and dirty (as Linux). */
+    gmap(USER, 0, pte(DATA, V | R | U | A));
+    uint64_t l0 = gtable_of(USER, 0), alias = 0xffffffc000800000ull;
+    gmap(alias, 0, pte(l0, V | R | W | A | D));
+    gmap(alias + PAGE, 0, pte(env.root, V | R | W | A)); /* no D yet */
+    CHECK_EQ(fill(USR, USER, LD), OK); /* l0 and the root become protected */
+    CHECK_EQ(fill(KER, alias, LD) | fill(KER, alias + PAGE, LD), OK);
+    CHECK_EQ(leaf(KER, alias) & W, 0);
+    CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + 0x18), guest_ops_hpa(NULL, l0) + 0x18);
+    CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + PAGE), 0); /* D clear: the fill sets it */
+    CHECK_EQ(shadow_table_store_hpa(&sh, &ops, USR, alias), 0);         /* not mapped in that view */
+    /* A data page mapped writable is no table store; neither is a read-only guest entry. */
+    gmap(alias + 2 * PAGE, 0, pte(DATA + PAGE, V | R | W | A | D));
+    gmap(alias + 3 * PAGE, 0, pte(gtable_of(USER, 1), V | R | A | D));
+    CHECK_EQ(fill(KER, alias + 2 * PAGE, SHADOW_STORE) | fill(KER, alias + 3 * PAGE, LD), OK);
+    CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + 2 * PAGE), 0);
+    CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + 3 * PAGE), 0);
+}

@@ -227,6 +227,11 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
  * give, without the walk. */
 uint64_t shadow_exec_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
                          uint64_t va);
+/* Where a store to va would go when view's tree maps va read-only over a protected table that the
+ * guest's own entry lets it store to: the host physical address (a table write, as shadow_fill would
+ * answer for that store), or 0 (the caller fills as usual). */
+uint64_t shadow_table_store_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                                uint64_t va);
 
 /* Forgets every translation (satp write, sfence.vma of everything) / those of the page at va. The
  * caller fences the hardware TLB afterwards. */
