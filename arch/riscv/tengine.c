@@ -379,6 +379,9 @@ static void emulate_privileged(struct vcpu *v, bool patched)
     if (fx.flags & PRIV_FX_IRQ) {
         sched_timer_changed(v); /* an enabled timer may now be what the hypervisor must wake for */
     }
+    /* A fence or a satp write changes trees and roots only: no interrupt, mode or view. */
+    a->tv.tlb_only = (fx.flags & ~(PRIV_FX_FENCE | PRIV_FX_SATP)) == 0 &&
+                     (!(fx.flags & PRIV_FX_SATP) || (insn >> 20) == CSR_SATP);
     a->scause = EXIT_PRIV_INSN;
     a->tv.exit_done = true;
 }
@@ -422,8 +425,10 @@ static bool may_return(struct vcpu *v)
 {
     const struct vcpu_arch *a = &v->arch;
 
-    return a->tv.exit_done && (a->scause == EXIT_SHADOW_FILL || a->scause == EXIT_TABLE_WRITE || reflected_fault(a)) &&
-           !v->vm->spans_harts && !a->tv.vpage && !a->tv.nwant && !a->flush_on_load &&
+    return a->tv.exit_done &&
+           (a->scause == EXIT_SHADOW_FILL || a->scause == EXIT_TABLE_WRITE || reflected_fault(a) ||
+            (a->scause == EXIT_PRIV_INSN && a->tv.tlb_only)) &&
+           !v->vm->spans_harts && !a->tv.vpage && !a->tv.direct_root && !a->tv.nwant && !a->flush_on_load &&
            arch_this_cpu()->loaded == v && sched_may_return(v);
 }
 
@@ -432,7 +437,9 @@ static _Noreturn void return_quick(struct vcpu *v)
     struct vcpu_arch *a = &v->arch;
 
     vcpu_arch_charge_exit(arch_this_cpu());
-    if (reflected_fault(a)) {
+    if (a->scause == EXIT_PRIV_INSN) {
+        tv_select_root(v); /* a satp write switched trees */
+    } else if (reflected_fault(a)) {
         tv_select_root(v);
         csr_write(CSR_SCOUNTEREN, a->tv.vmode ? arch_fw_scounteren : arch_fw_scounteren & a->vs.scounteren);
         a->fast_cause = a->tv.vmode ? EXC_U_ECALL : ~0ull;
@@ -448,6 +455,7 @@ static _Noreturn void return_quick(struct vcpu *v)
 
 _Noreturn void tv_trap(struct vcpu_arch *a)
 {
+
     struct vcpu *v = vcpu_of_arch(a);
     uint64_t cause = csr_read(CSR_SCAUSE);
     unsigned generation = v->vm->generation;
@@ -456,6 +464,7 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
     a->stval = csr_read(CSR_STVAL);
     a->htval = a->htinst = 0;
     a->tv.exit_done = false;
+    a->tv.tlb_only = false;
     arch_this_cpu()->exiting = v;
     /* A VM on several harts: its shadow trees, its record of protected tables and its devices are
      * changed below, by this exit and by its other vCPUs' exits elsewhere: the whole exit holds its
