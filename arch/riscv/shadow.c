@@ -390,6 +390,9 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
         return SHADOW_RESERVED; /* bare-mode addresses up there are neither RAM nor devices */
     }
+    if (s->vm) {
+        shadow_walked(s->vm, &path);
+    }
     uint64_t page = *gpa & ~(PAGE - 1);
     if (!ops->ram(ops->ctx, page, PAGE)) {
         return ops->device(ops->ctx, *gpa) ? SHADOW_DEVICE : SHADOW_ACCESS_FAULT;

@@ -6,9 +6,11 @@
 
 #include "shadow_int.h"
 
-void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes)
+void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, struct shadow_wmap *wmap, uint64_t ram_base,
+                    uint64_t nframes)
 {
     vm->writable = writable;
+    vm->wmap = wmap;
     vm->ram_base = ram_base;
     vm->nframes = nframes;
     vm->table_writes = 0;
@@ -16,6 +18,9 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base,
     vm->revokes = 0;
     vm->wp_gen = 1;
     vm->last_gen = 0;
+    vm->flood_frame = 0;
+    vm->flood_stores = 0;
+    vm->unprotects = 0;
     tpatch_init(&vm->patch);
     shadow_vm_reset(vm);
 }
@@ -179,6 +184,39 @@ bool shadow_entry_changed(struct shadow_vm *vm, const struct shadow_ops *ops, ui
     return ok;
 }
 
+bool shadow_table_flooded(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsigned *level)
+{
+    uint64_t frame = gpa & ~(PAGE - 1);
+
+    if (frame != vm->flood_frame) {
+        vm->flood_frame = frame;
+        vm->flood_stores = 0;
+    }
+    if (++vm->flood_stores < SHADOW_FLOOD) {
+        return false;
+    }
+    struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, frame);
+    if (!w || w->level == 2 || w->va == VA_ALIASED) {
+        return false; /* reached through two ranges: its span is not one range */
+    }
+    *va = w->va;
+    *level = w->level + 1;
+    w->gpa = WP_GONE;
+    wp_compact(vm);
+    vm->flood_stores = 0;
+    vm->unprotects++;
+    return true;
+}
+
+void shadow_walked(struct shadow_vm *vm, const struct shadow_path *path)
+{
+    for (unsigned i = 0; i < path->n; i++) {
+        if (path->table[i] == vm->flood_frame) {
+            vm->flood_stores = 0;
+        }
+    }
+}
+
 bool shadow_forget_root(struct shadow_vm *vm, uint64_t gpa)
 {
     bool ok = wp_mark(vm, gpa & ~(PAGE - 1), 2, 0);
@@ -205,7 +243,7 @@ void shadow_mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
 
 static bool wmap_live(const struct shadow_wmap *w)
 {
-    return w->owner->epoch == w->epoch && *w->slot == w->pte;
+    return (uint16_t)w->owner->epoch == w->epoch && *w->slot == w->pte;
 }
 
 /* Records a writable leaf just written at slot; when the record is full, stale entries go first. */
@@ -229,7 +267,8 @@ void shadow_wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uin
             return;
         }
     }
-    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, gpa, len, s, s->epoch };
+    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, s, (uint32_t)(gpa >> 12), (uint16_t)s->epoch,
+                                                  len == MEGA };
 }
 
 /* Takes every writable leaf over the frame at gpa out of the trees (they refill read-only once the
@@ -245,7 +284,8 @@ static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
         if (!wmap_live(w)) {
             continue;
         }
-        if (gpa >= w->gpa && gpa - w->gpa < w->len) {
+        uint64_t first = (uint64_t)w->frame << 12;
+        if (gpa >= first && gpa - first < (w->big ? MEGA : PAGE)) {
             *w->slot = 0;
             w->owner->fence = true;
             vm->revokes++;

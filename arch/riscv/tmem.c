@@ -71,15 +71,18 @@ int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc)
 {
     uint64_t nframes = vm->ram_size / 4096;
     uint64_t bytes = (nframes + 63) / 64 * 8;
-    uint64_t n = (bytes + 4095) / 4096;
-    uint64_t bitmap = alloc->alloc(alloc->ctx, n, 4096);
+    uint64_t nbitmap = (bytes + 4095) / 4096;
+    /* The record of writable leaves after the bitmap, in the same run (trap-engine VMs only). */
+    uint64_t nwmap = (SHADOW_WMAP_MAX * sizeof(struct shadow_wmap) + 4095) / 4096;
+    uint64_t bitmap = alloc->alloc(alloc->ctx, nbitmap + nwmap, 4096);
 
     if (!bitmap) {
         return -1;
     }
     vm->shadow_bitmap = bitmap;
-    vm->shadow_bitmap_frames = n;
-    shadow_vm_init(&vm->shadow, (uint64_t *)(uintptr_t)bitmap, VM_RAM_BASE, nframes);
+    vm->shadow_bitmap_frames = nbitmap + nwmap;
+    shadow_vm_init(&vm->shadow, (uint64_t *)(uintptr_t)bitmap,
+                   (struct shadow_wmap *)(uintptr_t)(bitmap + nbitmap * 4096), VM_RAM_BASE, nframes);
     return 0;
 }
 
@@ -318,6 +321,11 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     a->tv.installed_va = span && level == 0 && (*word & 1) && (*word & 0xe) ? va : ~0ull;
     if (span) {
         tv_drop_vm_span(v->vm, va, level, false);
+        /* Stores after stores to one table, none of them used: the guest rewrites the table (an
+         * unmap, a fork's write-protection). Unprotected, its next stores are plain ones. */
+        if (shadow_table_flooded(&v->vm->shadow, gpa, &va, &level)) {
+            tv_drop_vm_span(v->vm, va, level, false);
+        }
     } else {
         tv_drop_vm_shadows(v->vm, 0, true);
     }

@@ -49,7 +49,7 @@ static void setup(void)
     }
     memset(ram, 0, RAM_SIZE);
     memset(frames, 0, (NROOTS + NPOOL * 4) * PAGE);
-    shadow_vm_init(&vm, bitmap, GBASE, NFRAMES);
+    shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     drop_vm_calls = 0;
     off = 0;
     next_table = GBASE;
@@ -319,4 +319,58 @@ TEST(a_store_to_a_table_is_known_from_the_tree)
     CHECK_EQ(fill(KER, alias + 2 * PAGE, SHADOW_STORE) | fill(KER, alias + 3 * PAGE, LD), OK);
     CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + 2 * PAGE), 0);
     CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + 3 * PAGE), 0);
+}
+
+/* tmem.c after each table store: a table stored to SHADOW_FLOOD times with no walk through it is
+ * given up (its span dropped). True when that happened. */
+static bool flood_check(uint64_t gpa)
+{
+    uint64_t va;
+    unsigned level;
+    if (!shadow_table_flooded(&vm, gpa, &va, &level)) {
+        return false;
+    }
+    shadow_drop_span(&sh, &ops, va, level);
+    return true;
+}
+
+TEST(a_table_stored_to_again_and_again_is_given_up)
+{
+    setup();
+    for (unsigned i = 0; i < 8; i++) {
+        gmap(USER + i * PAGE, 0, pte(DATA + i * PAGE, V | R | U | A));
+    }
+    uint64_t l0 = gtable_of(USER, 0);
+    CHECK_EQ(fill(USR, USER, LD) | fill(USR, USER + 7 * PAGE, LD), OK);
+    /* Three stores, then a walk through it (the guest used the table): nothing given up. */
+    for (unsigned i = 1; i < SHADOW_FLOOD; i++) {
+        uint64_t at = l0 + 8 * vpn(USER + i * PAGE, 0), old = *gptr(at);
+        *gptr(at) = 0;
+        CHECK(stored(at, old));
+        CHECK(!flood_check(at));
+    }
+    CHECK_EQ(fill(USR, USER + 7 * PAGE, LD), OK);
+    CHECK(leaf(USR, USER) != 0);
+    /* Now SHADOW_FLOOD stores in a row: the table is plain memory, and nothing made from it is
+     * left in the trees, not even the pages whose entries were not written. */
+    bool given_up = false;
+    for (unsigned i = 0; i < SHADOW_FLOOD && !given_up; i++) {
+        uint64_t at = l0 + 8 * vpn(USER + (4 + i) * PAGE, 0), old = *gptr(at);
+        *gptr(at) = 0;
+        CHECK(stored(at, old));
+        given_up = flood_check(at);
+        CHECK_EQ(given_up, i == SHADOW_FLOOD - 1);
+    }
+    CHECK(shadow_wp_find(&vm, l0) == NULL);
+    CHECK_EQ(leaf(USR, USER), 0);
+    CHECK_EQ(vm.unprotects, 1);
+    /* The next walk through it protects it again. */
+    CHECK_EQ(fill(USR, USER, LD), OK);
+    CHECK(shadow_wp_find(&vm, l0) != NULL);
+    /* Roots are never given up this way (an idle root is forgotten instead). */
+    for (unsigned i = 0; i < 2 * SHADOW_FLOOD; i++) {
+        CHECK(!flood_check(env.root + 8 * 100));
+    }
+    CHECK(shadow_wp_find(&vm, env.root) != NULL);
+    CHECK_EQ(drop_vm_calls, 0);
 }

@@ -43,7 +43,7 @@ static void setup(uint64_t offset)
     memset(ram, 0, RAM_SIZE);
     memset(frames, 0, NCPU * (SHADOW_VIEWS + NPOOL) * PAGE);
     memset(bitmap, 0xa5, sizeof(bitmap)); /* init must clear what it owns, and only that */
-    shadow_vm_init(&vm, bitmap, GBASE, NFRAMES);
+    shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     drop_vm_calls = 0;
     off = offset;
     next_table = GBASE;
@@ -136,7 +136,7 @@ TEST(init_and_reset_clear_only_what_they_own)
     memset(words, 0xff, sizeof(words));
     struct shadow_vm v;
     v.table_writes = 7;
-    shadow_vm_init(&v, words, 0x1000, 100); /* 100 frames: two words */
+    shadow_vm_init(&v, words, wmap_room, 0x1000, 100); /* 100 frames: two words */
     CHECK_EQ(v.nwp, 0);
     CHECK_EQ(v.table_writes, 0);
     CHECK_EQ(v.ram_base, 0x1000);

@@ -74,24 +74,27 @@ struct shadow_wp {
 };
 
 struct shadow;
-/* A writable leaf some tree holds: where, what it says, and which space of which vCPU's trees it is
- * in (epoch: its owner's pool epoch when it was made). A pool frame is only taken again after the
- * pool is reclaimed whole, which starts a new epoch: until then a slot holding the same entry may
- * still be reached (spaces share their upper halves), and revoking one nothing reaches is harmless. */
+/* A writable leaf some tree holds: where, what it says, the frame it maps (a 2 MiB leaf: the first
+ * of 512), and whose trees it is in (epoch: the low bits of its owner's pool epoch when it was made).
+ * A pool frame is only taken again after the pool is reclaimed whole, which starts a new epoch: until
+ * then a slot holding the same entry may still be reached (spaces share their upper halves), and
+ * revoking one nothing reaches is harmless. So is an epoch that wrapped around: a stale record taken
+ * for live only revokes. 32 bytes a record. */
 struct shadow_wmap {
     uint64_t *slot;
     uint64_t pte;
-    uint64_t gpa, len;
     struct shadow *owner;
-    unsigned epoch;
+    uint32_t frame;  /* guest physical address >> 12 */
+    uint16_t epoch;
+    uint16_t big;    /* 1: the leaf maps 2 MiB */
 };
-#define SHADOW_WMAP_MAX 512
+#define SHADOW_WMAP_MAX 2048 /* 64 KiB: the caller's (trap-engine VMs only) */
 
 /* Per VM: the protected frames, and which frames of its RAM some tree maps writable (one bit per
  * 4 KiB frame, and a record of each such leaf), so that a frame becoming a table loses its writable
  * mappings, and only those. */
 struct shadow_vm {
-    struct shadow_wmap wmap[SHADOW_WMAP_MAX];
+    struct shadow_wmap *wmap; /* SHADOW_WMAP_MAX records */
     unsigned nwmap;
     bool wmap_lost;      /* a writable leaf went unrecorded: only dropping every tree is safe */
     struct shadow_wp wp[SHADOW_WP_MAX];
@@ -104,6 +107,11 @@ struct shadow_vm {
     /* Bumped whenever frames leave the record; the last 3-level path protected, its 2 MiB and the
      * generation it was protected in (shadow_protect_path need not look again). */
     uint64_t wp_gen, last_gen, last_mega, last_path[3];
+    /* The table frame the guest last stored to, and how many stores to it came with no walk through
+     * it between (shadow_table_flooded). */
+    uint64_t flood_frame;
+    unsigned flood_stores;
+    uint64_t unprotects;   /* tables given up on for their stores (counted for the bench) */
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;
@@ -115,7 +123,9 @@ struct shadow_vm {
     struct tpatch patch;
 };
 
-void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes);
+/* writable: a bitmap of nframes bits; wmap: room for SHADOW_WMAP_MAX records. */
+void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, struct shadow_wmap *wmap, uint64_t ram_base,
+                    uint64_t nframes);
 /* Forgets every protected frame and writable mapping: only once every tree of the VM is dropped. */
 void shadow_vm_reset(struct shadow_vm *vm);
 /* The protected frame holding gpa, or NULL. */
@@ -129,6 +139,17 @@ bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsi
  * protected (the guest may free them as data), provided the record reached them through this span
  * only: false when it did not, and every tree must be dropped. The span itself is the caller's to
  * drop, which takes whatever the trees made from those tables. */
+/* After a store the hypervisor carried out into the protected table at gpa: true when that table took
+ * SHADOW_FLOOD stores with no walk through it in between (Linux clearing or write-protecting a whole
+ * table), and is no longer protected: its stores are plain ones from now on, until a walk protects it
+ * again. The caller drops its whole span (*va at *level, as shadow_drop_span takes it), which takes
+ * every translation made from it. Never a root: shadow_forget_root is for those. */
+#define SHADOW_FLOOD 4
+bool shadow_table_flooded(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsigned *level);
+/* A walk went through the tables of path: none of them is being flooded. */
+struct shadow_path;
+void shadow_walked(struct shadow_vm *vm, const struct shadow_path *path);
+
 /* The root table at gpa stops being protected, once no tree is built from it any more (the caller
  * emptied them): false when the record has the frame as some other level (every tree must go). */
 bool shadow_forget_root(struct shadow_vm *vm, uint64_t gpa);
