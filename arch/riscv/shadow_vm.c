@@ -169,13 +169,13 @@ bool shadow_entry_changed(struct shadow_vm *vm, const struct shadow_ops *ops, ui
         return false;
     }
     bool ok = true;
-    if (level == 2) {
+    const uint64_t *t = level == 2 ? ops->ram(ops->ctx, child, PAGE) : (const uint64_t *)0;
+    if (t) {
         /* The level-1 table's own pointers (512 entries at most: a bounded step). Entries are read
          * as the guest left them, at the moment it unlinks the table. */
         for (unsigned i = 0; i < 512 && ok; i++) {
-            const uint64_t *e = ops->ram(ops->ctx, child + i * 8, 8);
-            if (e && (*e & PTE_V) && !(*e & PTE_LEAF)) {
-                ok = wp_mark(vm, PTE_PPN(*e) << 12, 0, va + i * MEGA);
+            if ((t[i] & PTE_V) && !(t[i] & PTE_LEAF)) {
+                ok = wp_mark(vm, PTE_PPN(t[i]) << 12, 0, va + i * MEGA);
             }
         }
     }
