@@ -271,29 +271,34 @@ void shadow_wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uin
                                                   len == MEGA };
 }
 
-/* Takes every writable leaf over the frame at gpa out of the trees (they refill read-only once the
- * frame is protected). False when some writable leaf went unrecorded. */
-static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
+/* Takes every writable leaf over any of the n frames at gpa[] out of the trees (they refill
+ * read-only once the frames are protected). False when some writable leaf went unrecorded. */
+static bool wmap_revoke(struct shadow_vm *vm, const uint64_t *gpa, unsigned n)
 {
     if (vm->wmap_lost) {
         return false;
     }
-    unsigned n = 0;
-    for (unsigned i = 0; i < vm->nwmap; i++) {
+    /* The frame test first, from the record alone: a scan of the whole record costs a few
+     * instructions a record. A record that covers one of the frames goes, live or not (a live
+     * leaf is zeroed first); the last record takes its place. */
+    for (unsigned i = 0; i < vm->nwmap;) {
         struct shadow_wmap *w = &vm->wmap[i];
-        if (!wmap_live(w)) {
+        bool hit = false;
+        for (unsigned k = 0; k < n; k++) {
+            uint32_t f = (uint32_t)(gpa[k] >> 12);
+            hit |= w->big ? f >= w->frame && f - w->frame < 512 : w->frame == f;
+        }
+        if (!hit) {
+            i++;
             continue;
         }
-        uint64_t first = (uint64_t)w->frame << 12;
-        if (gpa >= first && gpa - first < (w->big ? MEGA : PAGE)) {
+        if (wmap_live(w)) {
             *w->slot = 0;
             w->owner->fence = true;
             vm->revokes++;
-            continue;
         }
-        vm->wmap[n++] = *w;
+        *w = vm->wmap[--vm->nwmap];
     }
-    vm->nwmap = n;
     return true;
 }
 
@@ -310,6 +315,31 @@ void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
         vm->last_path[2] == p->table[2]) {
         return;
     }
+    /* Tables new to the record may be mapped writable in some tree (they were data until now):
+     * those leaves go, all in one scan of the record of writable leaves (a few instructions a
+     * record: it runs inside a fill's work bound). When that record lost some leaf, or the record
+     * of tables is full, every tree of the VM goes instead, and the record starts again (empty, no
+     * frame mapped writable): at most once. */
+    for (;;) {
+        uint64_t wr[3];
+        unsigned nwr = 0, nnew = 0;
+        for (unsigned i = 0; i < p->n; i++) {
+            if (!shadow_wp_find(vm, p->table[i])) {
+                nnew++;
+                if (writable_bit(vm, p->table[i])) {
+                    wr[nwr++] = p->table[i];
+                }
+            }
+        }
+        if (vm->nwp + nnew <= SHADOW_WP_MAX && (nwr == 0 || wmap_revoke(vm, wr, nwr))) {
+            /* No writable leaf maps them any more: their bits go, so that protecting them again (a
+             * table given up and walked again) need not look. */
+            (void)wr; /* the bits stay: a frame's bit says "look in the record" */
+            break;
+        }
+        vm->vm_drops++;
+        ops->drop_vm(ops->ctx);
+    }
     for (unsigned i = 0; i < p->n; i++) {
         unsigned level = 2 - i;
         /* A root translates every address: its entries' spans are counted from 0. */
@@ -319,14 +349,6 @@ void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
             if (w->va != base || w->level != level) {
                 w->va = VA_ALIASED;
             }
-            continue;
-        }
-        if (vm->nwp < SHADOW_WP_MAX && writable_bit(vm, p->table[i]) && wmap_revoke(vm, p->table[i])) {
-            /* The bit stays: a frame's bit says "look in the record", which now has none for it. */
-        } else if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
-            vm->vm_drops++;
-            ops->drop_vm(ops->ctx);
-            i = (unsigned)-1; /* protect the whole path again, in the fresh set */
             continue;
         }
         wp_add(vm, &(struct shadow_wp){ p->table[i], base, level });
