@@ -262,6 +262,19 @@ _Noreturn void sched_next(void)
     }
 }
 
+bool sched_may_return(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+
+    if (conout_pending()) {
+        conout_drain();
+    }
+    /* sched_resume's first test: the timer armed for the deadline (slice end, a sleeper, the guest's
+     * own timer) has not fired, so nothing is due. */
+    return v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE && c->deadline == c->timer_armed &&
+           !arch_timer_pending();
+}
+
 _Noreturn void sched_resume(struct vcpu *v)
 {
     struct pcpu *c = arch_this_cpu();

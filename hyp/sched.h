@@ -3,6 +3,7 @@
 #ifndef HYP_SCHED_H
 #define HYP_SCHED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -12,6 +13,10 @@ extern uint64_t sched_slice;
 
 /* Returns to v after an exit, or to another vCPU when v can no longer run or its slice is over. */
 _Noreturn void sched_resume(struct vcpu *v);
+/* After an exit the engine handled whole (a shadow fill, say): true when sched_resume would run v
+ * again at once with nothing else to do, so the engine may go straight back into it. Drains the
+ * console's output ring, as every exit does. */
+bool sched_may_return(struct vcpu *v);
 /* Picks the next vCPU to run; idles (or powers off, when no guest is left) if there is none. */
 _Noreturn void sched_next(void);
 /* v executed WFI: it sleeps until an interrupt is pending for it. */

@@ -279,6 +279,10 @@ void stats_print(void)
             vals[g] = vms[g].shadow.vm_drops;
         }
         print_row("shadow-drops-new-table", vals);
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].shadow.unprotects;
+        }
+        print_row("shadow-tables-given-up", vals);
         /* Privileged instructions patched (arch/tpatch.h), of the short path's those that ran
          * patched, and frames whose patches a data access or device write undid: rows only when
          * some guest has one, as for the causes. */

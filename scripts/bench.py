@@ -75,7 +75,7 @@ def exit_table(out, guest):
 NOT_EXITS = ("hyp-instructions", "longest-exit", "shadow-drops-all", "shadow-drops-new-table",
              "short-path-priv", "short-path-syscall", "ram-clearing-faults", "slice-ends",
              "stop-instructions", "hyp-busy-instructions", "patched-insns", "short-path-patched",
-             "patch-frames-undone", "short-path-asm")
+             "patch-frames-undone", "short-path-asm", "shadow-tables-given-up")
 
 
 def measure(config, guest, workload, n, extra, engine):

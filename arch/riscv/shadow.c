@@ -5,18 +5,12 @@
 
 #include "shadow_int.h"
 
-#define PTE_V (1ull << 0)
-#define PTE_R (1ull << 1)
-#define PTE_W (1ull << 2)
-#define PTE_X (1ull << 3)
-#define PTE_U (1ull << 4)
-#define PTE_A (1ull << 6)
-#define PTE_D (1ull << 7)
-#define PTE_LEAF (PTE_R | PTE_W | PTE_X)
 /* RSW bit (the hardware ignores it) on a shadow pointer whose whole span comes from one guest
  * superpage: an sfence.vma of any address in that superpage drops the pointer. */
 #define PTE_SUPER (1ull << 8)
-#define PTE_PPN(p) (((p) >> 10) & ((1ull << 44) - 1))
+/* RSW bit on a read-only leaf over a protected table that the guest's entry lets it store to (W and
+ * D set): its store is a table write, known from the tree without walking the guest's tables. */
+#define PTE_TW (1ull << 9)
 /* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
 #define PTE_HIGH (0x3ffull << 54)
 
@@ -185,13 +179,61 @@ static void make_current(struct shadow *s, unsigned i)
     }
 }
 
+/* satp fields of a space's key (supervisor chapter, "satp"): Sv39 is mode 8. */
+#define KEY_PPN(k) ((k) & ((1ull << 44) - 1))
+#define KEY_SV39(k) (((k) >> 60) == 8)
+
+/* A space just emptied for a new guest root starts with the upper half (slots 256-510) of the
+ * space it follows wherever the two guest roots hold the same entry: Linux gives every process the
+ * same kernel half, and its shadow, built from the same guest tables, is then the same. Those
+ * tables are protected already (their stores drop what they made, in every space); the new root is
+ * protected here, as a walk through it would. Shared tables below are only ever cleared by such
+ * drops, which are right for every space that shares them, and reclaimed with the whole pool. */
+static void share_upper(struct shadow *s, const struct shadow_ops *ops, unsigned from, unsigned to)
+{
+    uint64_t kf = s->space[from].key, kt = s->space[to].key;
+
+    if (from == to || !s->vm || !s->space[from].filled || kf == SHADOW_NO_KEY || kt == SHADOW_NO_KEY ||
+        !KEY_SV39(kf) || !KEY_SV39(kt) || KEY_PPN(kf) == KEY_PPN(kt)) {
+        return;
+    }
+    const uint64_t *gf = ops->ram(ops->ctx, KEY_PPN(kf) << 12, PAGE);
+    const uint64_t *gt = ops->ram(ops->ctx, KEY_PPN(kt) << 12, PAGE);
+    if (!gf || !gt) {
+        return;
+    }
+    struct shadow_path root = { 1, { KEY_PPN(kt) << 12, 0, 0 } };
+    shadow_protect_path(s->vm, ops, &root, 0);
+    const struct shadow_wp *w = shadow_wp_find(s->vm, KEY_PPN(kt) << 12);
+    /* Protecting it may have dropped every tree (the source's too), or found it used otherwise. */
+    if (!s->space[from].filled || !w || w->level != 2 || w->va != 0) {
+        return;
+    }
+    bool any = false;
+    for (unsigned v = 0; v < SHADOW_VIEWS; v++) {
+        const uint64_t *rf = ops->table(ops->ctx, s->space[from].root[v]);
+        uint64_t *rt = ops->table(ops->ctx, s->space[to].root[v]);
+        for (unsigned k = 256; k < SHADOW_RESERVED_SLOT; k++) {
+            if ((rf[k] & PTE_V) && gf[k] == gt[k]) {
+                rt[k] = rf[k];
+                any = true;
+            }
+        }
+    }
+    s->space[to].filled |= any;
+}
+
 bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key)
 {
-    unsigned victim = 0;
+    unsigned victim = 0, from = s->cur;
 
     for (unsigned i = 0; i < s->nspaces; i++) {
         if (s->space[i].key == key && key != SHADOW_NO_KEY) {
             make_current(s, i);
+            /* Kept, but emptied since (its root was rebuilt): as good as new. */
+            if (!s->space[i].filled) {
+                share_upper(s, ops, from, i);
+            }
             return true;
         }
         if (s->space[i].last_use < s->space[victim].last_use) {
@@ -202,6 +244,7 @@ bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key)
     space_empty(s, ops, &s->space[victim]);
     s->space[victim].key = key;
     make_current(s, victim);
+    share_upper(s, ops, from, victim);
     return false;
 }
 
@@ -212,11 +255,14 @@ void shadow_drop_all(struct shadow *s, const struct shadow_ops *ops)
         space_empty(s, ops, &s->space[i]);
     }
     s->used = 0;
+    s->epoch++;
     s->drops++;
 }
 
-static void drop_va_in(struct shadow *s, const struct shadow_ops *ops, const struct shadow_space *sp,
-                       uint64_t va)
+/* Drops what the trees of sp hold for the span of one guest entry at level (0: the page at va,
+ * 1: its 2 MiB, 2: its 1 GiB): the shadow entry at the same level, or a larger one above it. */
+static void drop_span_in(struct shadow *s, const struct shadow_ops *ops, const struct shadow_space *sp,
+                         uint64_t va, unsigned level)
 {
     for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
         uint64_t *t = ops->table(ops->ctx, sp->root[i]);
@@ -227,7 +273,7 @@ static void drop_va_in(struct shadow *s, const struct shadow_ops *ops, const str
             }
             /* A pointer tagged PTE_SUPER goes whole: the fence covers every translation made from
              * the guest's leaf for va (supervisor chapter, "SFENCE.VMA"), not only va's page. */
-            if ((*e & (PTE_LEAF | PTE_SUPER)) || l == 0) {
+            if ((*e & (PTE_LEAF | PTE_SUPER)) || (unsigned)l == level) {
                 *e = 0;
                 s->fence = true;
                 break;
@@ -237,16 +283,56 @@ static void drop_va_in(struct shadow *s, const struct shadow_ops *ops, const str
     }
 }
 
-void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
+void shadow_drop_span(struct shadow *s, const struct shadow_ops *ops, uint64_t va, unsigned level)
 {
-    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT || level > 2) {
         return;
     }
     for (unsigned i = 0; i < s->nspaces; i++) {
         if (s->space[i].filled) {
-            drop_va_in(s, ops, &s->space[i], va);
+            drop_span_in(s, ops, &s->space[i], va, level);
         }
     }
+}
+
+void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
+{
+    shadow_drop_span(s, ops, va, 0);
+}
+
+/* The host physical address the leaf of view's tree for va maps va to, when it has every bit of
+ * need; else 0. */
+static uint64_t leaf_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                         uint64_t va, uint64_t need)
+{
+    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+        return 0;
+    }
+    const uint64_t *t = ops->table(ops->ctx, s->root[view]);
+    for (int l = 2; l >= 0; l--) {
+        uint64_t e = t[vpn(va, (unsigned)l)];
+        if (!(e & PTE_V)) {
+            return 0;
+        }
+        if (e & PTE_LEAF) {
+            uint64_t span = PAGE << (9 * l);
+            return (e & need) == need ? (PTE_PPN(e) << 12) + (va & (span - 1)) : 0;
+        }
+        t = ops->table(ops->ctx, PTE_PPN(e) << 12);
+    }
+    return 0;
+}
+
+uint64_t shadow_exec_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                         uint64_t va)
+{
+    return leaf_hpa(s, ops, view, va, PTE_X);
+}
+
+uint64_t shadow_table_store_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                                uint64_t va)
+{
+    return leaf_hpa(s, ops, view, va, PTE_TW);
 }
 
 void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
@@ -262,7 +348,7 @@ void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t 
             continue;
         }
         if (va_only) {
-            drop_va_in(s, ops, sp, va);
+            drop_span_in(s, ops, sp, va, 0);
         } else {
             space_empty(s, ops, sp);
         }
@@ -304,16 +390,12 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
         return SHADOW_RESERVED; /* bare-mode addresses up there are neither RAM nor devices */
     }
+    if (s->vm) {
+        shadow_walked(s->vm, &path);
+    }
     uint64_t page = *gpa & ~(PAGE - 1);
     if (!ops->ram(ops->ctx, page, PAGE)) {
         return ops->device(ops->ctx, *gpa) ? SHADOW_DEVICE : SHADOW_ACCESS_FAULT;
-    }
-    /* Room for two tables below the root, or start over: drop everything, like a full TLB. */
-    if (s->npool - s->used < 2) {
-        shadow_drop_all(s, ops);
-    }
-    if (s->vm && !env->bare) {
-        shadow_protect_path(s->vm, ops, &path, va);
     }
     /* A frame holding patches is execute-only: the guest must never read the patch. Its data
      * accesses undo the frame's patches first (the caller), then come back as ordinary fills. */
@@ -325,9 +407,23 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     }
     bool table_page = s->vm && shadow_wp_find(s->vm, page);
     /* A store to a table the shadow protects is carried out by the hypervisor, unless the frame must
-     * stay read-only altogether (a validated table: only its hypercalls change it). */
+     * stay read-only altogether (a validated table: only its hypercalls change it). Nothing is
+     * mapped for it, so the tables of its walk need no protecting. */
     if (acc == SHADOW_STORE && table_page) {
         return ops->may_write(ops->ctx, page, PAGE) ? SHADOW_TABLE_WRITE : SHADOW_WRITE_PROTECTED;
+    }
+    /* Room for two tables below the root, or start over: drop everything, like a full TLB. */
+    if (s->npool - s->used < 2) {
+        shadow_drop_all(s, ops);
+    }
+    if (s->vm && !env->bare) {
+        shadow_protect_path(s->vm, ops, &path, va);
+        /* The protection may have made the page itself a protected table (a table mapping itself),
+         * or dropped every tree: look again. */
+        table_page = shadow_wp_find(s->vm, page) != 0;
+        if (acc == SHADOW_STORE && table_page) {
+            return ops->may_write(ops->ctx, page, PAGE) ? SHADOW_TABLE_WRITE : SHADOW_WRITE_PROTECTED;
+        }
     }
 
     /* What the hardware may do through this entry: the guest's rights for this view, W only once D
@@ -347,15 +443,12 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     /* A guest superpage over RAM becomes a 2 MiB shadow leaf when the whole 2 MiB is RAM and, for a
      * writable one, none of it must stay read-only: fewer faults after every drop. */
     uint64_t mega = *gpa & ~(MEGA - 1);
-    bool big = level > 0 && (va & (MEGA - 1)) == (*gpa & (MEGA - 1)) && ops->ram(ops->ctx, mega, MEGA) &&
-               (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0;
     /* Not over a protected table either, even read-only: its loads and stores would keep replacing
-     * each other's mappings. */
-    if (big && ((want_w && !ops->may_write(ops->ctx, mega, MEGA)) ||
-                (s->vm && shadow_any_protected_in(s->vm, mega, MEGA)) ||
-                (s->vm && tpatch_any_in(&s->vm->patch, mega, MEGA)))) {
-        big = false;
-    }
+     * each other's mappings. The cheap questions first: the RAM question may clear pages. */
+    bool big = level > 0 && (va & (MEGA - 1)) == (*gpa & (MEGA - 1)) &&
+               !(s->vm && shadow_any_protected_in(s->vm, mega, MEGA)) &&
+               !(s->vm && tpatch_any_in(&s->vm->patch, mega, MEGA)) && ops->ram(ops->ctx, mega, MEGA) &&
+               (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0 && !(want_w && !ops->may_write(ops->ctx, mega, MEGA));
     if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {
         flags |= PTE_W;
         if (s->vm) {
@@ -363,6 +456,9 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         }
     } else if (acc == SHADOW_STORE) {
         return SHADOW_WRITE_PROTECTED; /* mapping it read-only would only fault again */
+    } else if (table_page && (pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && !big &&
+               ops->may_write(ops->ctx, page, PAGE)) {
+        flags |= PTE_TW;
     }
 
     uint64_t *t = ops->table(ops->ctx, s->root[view]);

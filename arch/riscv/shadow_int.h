@@ -12,6 +12,16 @@
 #define PAGE 4096ull
 #define MEGA (2ull << 20)
 
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_U (1ull << 4)
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7)
+#define PTE_LEAF (PTE_R | PTE_W | PTE_X)
+#define PTE_PPN(p) (((p) >> 10) & ((1ull << 44) - 1))
+
 /* Write-protects the tables a walk for va went through (may drop every tree of the VM). */
 void shadow_protect_path(struct shadow_vm *vm,
                          const struct shadow_ops *ops,

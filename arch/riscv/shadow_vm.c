@@ -6,20 +6,28 @@
 
 #include "shadow_int.h"
 
-void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes)
+void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, struct shadow_wmap *wmap, uint64_t ram_base,
+                    uint64_t nframes)
 {
     vm->writable = writable;
+    vm->wmap = wmap;
     vm->ram_base = ram_base;
     vm->nframes = nframes;
     vm->table_writes = 0;
     vm->vm_drops = 0;
     vm->revokes = 0;
+    vm->wp_gen = 1;
+    vm->last_gen = 0;
+    vm->flood_frame = 0;
+    vm->flood_stores = 0;
+    vm->unprotects = 0;
     tpatch_init(&vm->patch);
     shadow_vm_reset(vm);
 }
 
 void shadow_vm_reset(struct shadow_vm *vm)
 {
+    vm->wp_gen++;
     vm->nwp = 0;
     for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
         vm->wp_index[i] = 0;
@@ -38,6 +46,9 @@ static unsigned wp_hash(uint64_t gpa)
 {
     return (unsigned)(((gpa >> 12) * 0x9e3779b1u) >> 9) & (2 * SHADOW_WP_MAX - 1);
 }
+
+/* A region bit set by tables of more than one 2 MiB region (region numbers are gpa >> 21, far below). */
+#define MEGA_MIXED (~0u)
 
 static unsigned mega_bit(uint64_t gpa)
 {
@@ -68,22 +79,150 @@ static void wp_add(struct shadow_vm *vm, const struct shadow_wp *w)
     }
     vm->wp[vm->nwp++] = *w;
     vm->wp_index[h] = (uint8_t)vm->nwp;
-    vm->wp_megas[mega_bit(w->gpa) / 64] |= 1ull << (mega_bit(w->gpa) % 64);
+    /* The region's tag: the first region of its bit, or MEGA_MIXED once another shares the bit. */
+    unsigned b = mega_bit(w->gpa);
+    uint32_t tag = (uint32_t)(w->gpa >> 21);
+    if (!((vm->wp_megas[b / 64] >> (b % 64)) & 1)) {
+        vm->wp_mega_tag[b] = tag;
+    } else if (vm->wp_mega_tag[b] != tag) {
+        vm->wp_mega_tag[b] = MEGA_MIXED;
+    }
+    vm->wp_megas[b / 64] |= 1ull << (b % 64);
 }
 
 /* A protected table reached through two virtual ranges: any write to it drops everything. */
 #define VA_ALIASED (~0ull)
 
-bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va)
+bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsigned *level)
 {
     const struct shadow_wp *w = shadow_wp_find(vm, gpa);
 
     vm->table_writes++;
-    if (!w || w->level != 0 || w->va == VA_ALIASED) {
-        return false; /* a pointer to a table, or a superpage: what hangs below is unknown here */
+    if (!w || w->va == VA_ALIASED) {
+        return false; /* reached through two ranges: which one the entry translates is unknown */
     }
-    *va = w->va + ((gpa & (PAGE - 1)) / 8) * PAGE;
+    /* The entry's span: 4 KiB, 2 MiB or 1 GiB from the table's first address, sign-extended from
+     * bit 38 as Sv39 addresses are (a root's upper half). */
+    uint64_t a = w->va + ((gpa & (PAGE - 1)) / 8) * (PAGE << (9 * w->level));
+    *va = (uint64_t)((int64_t)(a << 25) >> 25);
+    *level = w->level;
     return true;
+}
+
+/* A frame marked for removal from the record (no RAM frame is at the top of the address space). */
+#define WP_GONE (~0ull)
+
+/* Takes the frames marked WP_GONE out of the record; the index and region bits are built again. */
+static void wp_compact(struct shadow_vm *vm)
+{
+    unsigned n = 0, total = vm->nwp;
+
+    vm->wp_gen++;
+    for (unsigned i = 0; i < total; i++) {
+        if (vm->wp[i].gpa != WP_GONE) {
+            vm->wp[n++] = vm->wp[i];
+        }
+    }
+    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
+        vm->wp_index[i] = 0;
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        vm->wp_megas[i] = 0;
+    }
+    vm->nwp = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct shadow_wp w = vm->wp[i];
+        wp_add(vm, &w);
+    }
+}
+
+/* The table at gpa, recorded at level for the span at va: marked to be forgotten. False when the
+ * record has it for another span or level (reached some other way too). */
+static bool wp_mark(struct shadow_vm *vm, uint64_t gpa, unsigned level, uint64_t va)
+{
+    struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, gpa);
+
+    if (!w) {
+        return true;
+    }
+    if (w->level != level || w->va != va) {
+        return false;
+    }
+    w->gpa = WP_GONE;
+    return true;
+}
+
+bool shadow_entry_changed(struct shadow_vm *vm, const struct shadow_ops *ops, uint64_t old, uint64_t now,
+                          uint64_t va, unsigned level)
+{
+    /* Only a pointer to a table matters, and only when it no longer points there. */
+    if (level == 0 || !(old & PTE_V) || (old & PTE_LEAF) ||
+        ((now & PTE_V) && !(now & PTE_LEAF) && PTE_PPN(now) == PTE_PPN(old))) {
+        return true;
+    }
+    uint64_t child = PTE_PPN(old) << 12;
+    const struct shadow_wp *w = shadow_wp_find(vm, child);
+    if (!w) {
+        return true; /* never walked: nothing protects it */
+    }
+    if (w->level != level - 1 || w->va != va) {
+        return false;
+    }
+    bool ok = true;
+    const uint64_t *t = level == 2 ? ops->ram(ops->ctx, child, PAGE) : (const uint64_t *)0;
+    if (t) {
+        /* The level-1 table's own pointers (512 entries at most: a bounded step). Entries are read
+         * as the guest left them, at the moment it unlinks the table. */
+        for (unsigned i = 0; i < 512 && ok; i++) {
+            if ((t[i] & PTE_V) && !(t[i] & PTE_LEAF)) {
+                ok = wp_mark(vm, PTE_PPN(t[i]) << 12, 0, va + i * MEGA);
+            }
+        }
+    }
+    ok = ok && wp_mark(vm, child, level - 1, va);
+    wp_compact(vm);
+    return ok;
+}
+
+bool shadow_table_flooded(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsigned *level)
+{
+    uint64_t frame = gpa & ~(PAGE - 1);
+
+    if (frame != vm->flood_frame) {
+        vm->flood_frame = frame;
+        vm->flood_stores = 0;
+    }
+    if (++vm->flood_stores < SHADOW_FLOOD) {
+        return false;
+    }
+    struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, frame);
+    if (!w || w->level == 2 || w->va == VA_ALIASED) {
+        return false; /* reached through two ranges: its span is not one range */
+    }
+    *va = w->va;
+    *level = w->level + 1;
+    w->gpa = WP_GONE;
+    wp_compact(vm);
+    vm->flood_stores = 0;
+    vm->unprotects++;
+    return true;
+}
+
+void shadow_walked(struct shadow_vm *vm, const struct shadow_path *path)
+{
+    for (unsigned i = 0; i < path->n; i++) {
+        if (path->table[i] == vm->flood_frame) {
+            vm->flood_stores = 0;
+        }
+    }
+}
+
+bool shadow_forget_root(struct shadow_vm *vm, uint64_t gpa)
+{
+    bool ok = wp_mark(vm, gpa & ~(PAGE - 1), 2, 0);
+
+    wp_compact(vm);
+    return ok;
 }
 
 static bool writable_bit(const struct shadow_vm *vm, uint64_t gpa)
@@ -104,7 +243,7 @@ void shadow_mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
 
 static bool wmap_live(const struct shadow_wmap *w)
 {
-    return w->owner->space[w->space].gen == w->gen && *w->slot == w->pte;
+    return (uint16_t)w->owner->epoch == w->epoch && *w->slot == w->pte;
 }
 
 /* Records a writable leaf just written at slot; when the record is full, stale entries go first. */
@@ -128,31 +267,38 @@ void shadow_wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uin
             return;
         }
     }
-    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, gpa, len, s, s->cur, s->space[s->cur].gen };
+    vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, s, (uint32_t)(gpa >> 12), (uint16_t)s->epoch,
+                                                  len == MEGA };
 }
 
-/* Takes every writable leaf over the frame at gpa out of the trees (they refill read-only once the
- * frame is protected). False when some writable leaf went unrecorded. */
-static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
+/* Takes every writable leaf over any of the n frames at gpa[] out of the trees (they refill
+ * read-only once the frames are protected). False when some writable leaf went unrecorded. */
+static bool wmap_revoke(struct shadow_vm *vm, const uint64_t *gpa, unsigned n)
 {
     if (vm->wmap_lost) {
         return false;
     }
-    unsigned n = 0;
-    for (unsigned i = 0; i < vm->nwmap; i++) {
+    /* The frame test first, from the record alone: a scan of the whole record costs a few
+     * instructions a record. A record that covers one of the frames goes, live or not (a live
+     * leaf is zeroed first); the last record takes its place. */
+    for (unsigned i = 0; i < vm->nwmap;) {
         struct shadow_wmap *w = &vm->wmap[i];
-        if (!wmap_live(w)) {
+        bool hit = false;
+        for (unsigned k = 0; k < n; k++) {
+            uint32_t f = (uint32_t)(gpa[k] >> 12);
+            hit |= w->big ? f >= w->frame && f - w->frame < 512 : w->frame == f;
+        }
+        if (!hit) {
+            i++;
             continue;
         }
-        if (gpa >= w->gpa && gpa - w->gpa < w->len) {
+        if (wmap_live(w)) {
             *w->slot = 0;
             w->owner->fence = true;
             vm->revokes++;
-            continue;
         }
-        vm->wmap[n++] = *w;
+        *w = vm->wmap[--vm->nwmap];
     }
-    vm->nwmap = n;
     return true;
 }
 
@@ -162,9 +308,42 @@ static bool wmap_revoke(struct shadow_vm *vm, uint64_t gpa)
 void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *p,
                          uint64_t va)
 {
+    /* The last path protected, if the record lost nothing since: the same tables for the same
+     * 2 MiB (so the same bases) are protected as they were (the commonest fill: the next page). */
+    if (p->n == 3 && vm->last_gen == vm->wp_gen && vm->last_mega == va >> 21 &&
+        vm->last_path[0] == p->table[0] && vm->last_path[1] == p->table[1] &&
+        vm->last_path[2] == p->table[2]) {
+        return;
+    }
+    /* Tables new to the record may be mapped writable in some tree (they were data until now):
+     * those leaves go, all in one scan of the record of writable leaves (a few instructions a
+     * record: it runs inside a fill's work bound). When that record lost some leaf, or the record
+     * of tables is full, every tree of the VM goes instead, and the record starts again (empty, no
+     * frame mapped writable): at most once. */
+    for (;;) {
+        uint64_t wr[3];
+        unsigned nwr = 0, nnew = 0;
+        for (unsigned i = 0; i < p->n; i++) {
+            if (!shadow_wp_find(vm, p->table[i])) {
+                nnew++;
+                if (writable_bit(vm, p->table[i])) {
+                    wr[nwr++] = p->table[i];
+                }
+            }
+        }
+        if (vm->nwp + nnew <= SHADOW_WP_MAX && (nwr == 0 || wmap_revoke(vm, wr, nwr))) {
+            /* No writable leaf maps them any more: their bits go, so that protecting them again (a
+             * table given up and walked again) need not look. */
+            (void)wr; /* the bits stay: a frame's bit says "look in the record" */
+            break;
+        }
+        vm->vm_drops++;
+        ops->drop_vm(ops->ctx);
+    }
     for (unsigned i = 0; i < p->n; i++) {
         unsigned level = 2 - i;
-        uint64_t base = va & ~((PAGE << (9 * (level + 1))) - 1);
+        /* A root translates every address: its entries' spans are counted from 0. */
+        uint64_t base = level == 2 ? 0 : va & ~((PAGE << (9 * (level + 1))) - 1);
         struct shadow_wp *w = (struct shadow_wp *)shadow_wp_find(vm, p->table[i]);
         if (w) {
             if (w->va != base || w->level != level) {
@@ -172,23 +351,29 @@ void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
             }
             continue;
         }
-        if (vm->nwp < SHADOW_WP_MAX && writable_bit(vm, p->table[i]) && wmap_revoke(vm, p->table[i])) {
-            /* The bit stays: a frame's bit says "look in the record", which now has none for it. */
-        } else if (vm->nwp == SHADOW_WP_MAX || writable_bit(vm, p->table[i])) {
-            vm->vm_drops++;
-            ops->drop_vm(ops->ctx);
-            i = (unsigned)-1; /* protect the whole path again, in the fresh set */
-            continue;
-        }
         wp_add(vm, &(struct shadow_wp){ p->table[i], base, level });
+    }
+    if (p->n == 3) {
+        vm->last_gen = vm->wp_gen;
+        vm->last_mega = va >> 21;
+        vm->last_path[0] = p->table[0];
+        vm->last_path[1] = p->table[1];
+        vm->last_path[2] = p->table[2];
     }
 }
 
 bool shadow_any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t len)
 {
-    /* A 2 MiB region (the only range asked) whose bit is clear holds none. */
-    if (len == MEGA && !((vm->wp_megas[mega_bit(gpa) / 64] >> (mega_bit(gpa) % 64)) & 1)) {
-        return false;
+    /* A 2 MiB region (the only range asked) whose bit is clear holds none; one whose bit only its
+     * own tables set holds some. Only a bit shared by two regions needs the scan. */
+    if (len == MEGA && (gpa & (MEGA - 1)) == 0) {
+        unsigned b = mega_bit(gpa);
+        if (!((vm->wp_megas[b / 64] >> (b % 64)) & 1)) {
+            return false;
+        }
+        if (vm->wp_mega_tag[b] != MEGA_MIXED) {
+            return vm->wp_mega_tag[b] == (uint32_t)(gpa >> 21);
+        }
     }
     for (unsigned i = 0; i < vm->nwp; i++) {
         if (vm->wp[i].gpa >= gpa && vm->wp[i].gpa - gpa < len) {
@@ -200,6 +385,7 @@ bool shadow_any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t 
 
 void shadow_vm_forget_lower(struct shadow_vm *vm)
 {
+    vm->wp_gen++;
     struct shadow_wp keep[SHADOW_WP_MAX];
     unsigned n = 0, total = vm->nwp;
 

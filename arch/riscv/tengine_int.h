@@ -79,7 +79,12 @@ static inline void tv_want_patch(struct vcpu_arch *a, uint64_t pc, uint32_t insn
 /* The shadow walker's callbacks for a VM. */
 struct shadow_ops tv_ops_for(struct vm *vm);
 /* Drops the page at va, or everything (and the record of protected tables), from every tree. */
+/* After the guest fenced the page at va: maps it in the trees at once, as a speculative walk may
+ * fill a TLB at any time (the access that follows a fence is usually near). */
+void tv_prefill(struct vcpu *v, uint64_t va);
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
+/* As tv_drop_vm_shadows, for the span of one guest entry at level (shadow_drop_span). */
+void tv_drop_vm_span(struct vm *vm, uint64_t va, unsigned level, bool all);
 /* Drops every tree of v, and the record of protected tables when no tree of the VM is left. */
 void tv_drop_all(struct vcpu *v);
 /* A guest sfence.vma of every address, of every guest ASID (mask 0) or of one. */

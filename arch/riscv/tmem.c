@@ -71,15 +71,18 @@ int tv_vm_create(struct vm *vm, const struct pt_alloc *alloc)
 {
     uint64_t nframes = vm->ram_size / 4096;
     uint64_t bytes = (nframes + 63) / 64 * 8;
-    uint64_t n = (bytes + 4095) / 4096;
-    uint64_t bitmap = alloc->alloc(alloc->ctx, n, 4096);
+    uint64_t nbitmap = (bytes + 4095) / 4096;
+    /* The record of writable leaves after the bitmap, in the same run (trap-engine VMs only). */
+    uint64_t nwmap = (SHADOW_WMAP_MAX * sizeof(struct shadow_wmap) + 4095) / 4096;
+    uint64_t bitmap = alloc->alloc(alloc->ctx, nbitmap + nwmap, 4096);
 
     if (!bitmap) {
         return -1;
     }
     vm->shadow_bitmap = bitmap;
-    vm->shadow_bitmap_frames = n;
-    shadow_vm_init(&vm->shadow, (uint64_t *)(uintptr_t)bitmap, VM_RAM_BASE, nframes);
+    vm->shadow_bitmap_frames = nbitmap + nwmap;
+    shadow_vm_init(&vm->shadow, (uint64_t *)(uintptr_t)bitmap,
+                   (struct shadow_wmap *)(uintptr_t)(bitmap + nbitmap * 4096), VM_RAM_BASE, nframes);
     return 0;
 }
 
@@ -158,10 +161,11 @@ static void shootdown(struct vm *vm)
     }
 }
 
-/* Drops the page at va, or everything, from every tree of the VM (its vCPUs share this hart's TLB,
- * which every entry to a guest fences anyway). Dropping everything also ends the protection of the
- * guest's tables: the next walks protect what is still in use. */
-static void drop_vm_trees(struct vm *vm, uint64_t va, bool all)
+/* Drops the span of one guest entry at level (shadow_drop_span), or everything, from every tree of
+ * the VM (its vCPUs share this hart's TLB, which every entry to a guest fences anyway). Dropping
+ * everything also ends the protection of the guest's tables: the next walks protect what is still in
+ * use. */
+static void drop_vm_trees(struct vm *vm, uint64_t va, unsigned level, bool all)
 {
     struct shadow_ops o = tv_ops_for(vm);
 
@@ -176,7 +180,7 @@ static void drop_vm_trees(struct vm *vm, uint64_t va, bool all)
         if (all) {
             shadow_drop_all(s, &o);
         } else {
-            shadow_drop_va(s, &o, va);
+            shadow_drop_span(s, &o, va, level);
         }
     }
 }
@@ -186,7 +190,12 @@ static void drop_vm_trees(struct vm *vm, uint64_t va, bool all)
  * guest fences the other harts itself, as on hardware (SBI RFENCE, tv_remote_flush_vvma). */
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
 {
-    drop_vm_trees(vm, va, all);
+    tv_drop_vm_span(vm, va, 0, all);
+}
+
+void tv_drop_vm_span(struct vm *vm, uint64_t va, unsigned level, bool all)
+{
+    drop_vm_trees(vm, va, level, all);
     if (all) {
         shootdown(vm);
     }
@@ -240,6 +249,35 @@ static bool sc_must_fail(struct vcpu *v)
     return fail;
 }
 
+/* Whether some vCPU of the VM runs on the guest root at gpa (or on a root not known). */
+static bool root_in_use(struct vm *vm, uint64_t root)
+{
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        const struct shadow *s = &vm->vcpus[i].arch.tv.sh;
+        uint64_t key = s->space[s->cur].key;
+        if (vm->vcpus[i].arch.tv.frames &&
+            (key == SHADOW_NO_KEY || (key & SATP_PPN_MASK) == root >> 12)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A store into a root no vCPU runs on: Linux building a new process's root (often in a frame that
+ * was an earlier process's root), or tearing one down. The trees made from it go, and it stops being
+ * protected, so that the rest of its stores are plain ones; a switch to it builds afresh. */
+static bool forget_idle_root(struct vm *vm, uint64_t root)
+{
+    struct shadow_ops o = tv_ops_for(vm);
+
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        if (vm->vcpus[i].arch.tv.frames) {
+            shadow_drop_match(&vm->vcpus[i].arch.tv.sh, &o, SATP_PPN_MASK, root >> 12, false, 0);
+        }
+    }
+    return shadow_forget_root(&vm->shadow, root);
+}
+
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
  * then what the entry mapped is forgotten in every tree of the VM. */
 static void table_write(struct vcpu *v, uint64_t gpa)
@@ -248,8 +286,8 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     uint32_t raw = 0;
     struct mem_op op;
 
-    if (tv_read_insn(v, a->regs.sepc, &raw) && mem_op_decode(raw, &op) && op.kind == MEM_SC &&
-        sc_must_fail(v)) {
+    bool decoded = tv_read_insn(v, a->regs.sepc, &raw) && mem_op_decode(raw, &op);
+    if (decoded && op.kind == MEM_SC && sc_must_fail(v)) {
         /* A store into the VM's tables since this vCPU's last SC may have been to the reserved
          * word, between its LR (a plain load, not seen) and this SC. The SC fails (rd = 1, nothing
          * stored) and the guest's LR/SC loop reads again; a retry with no store between succeeds. */
@@ -259,8 +297,9 @@ static void table_write(struct vcpu *v, uint64_t gpa)
         a->tv.exit_done = true;
         return;
     }
-    if (!tv_read_insn(v, a->regs.sepc, &raw) || !mem_op_decode(raw, &op) ||
-        !mem_op_apply(&op, a, guest_ram_ptr(v->vm, gpa & ~7ull, 8), gpa & 7)) {
+    uint64_t *word = guest_ram_ptr(v->vm, gpa & ~7ull, 8);
+    uint64_t old = word ? *word : 0;
+    if (!decoded || !mem_op_apply(&op, a, word, gpa & 7)) {
         vm_fault(v->vm, "a store to its page table at 0x%lx by an instruction that cannot be emulated "
                         "(0x%08x at pc 0x%lx)", (unsigned long)gpa, raw, (unsigned long)a->regs.sepc);
         return;
@@ -271,14 +310,48 @@ static void table_write(struct vcpu *v, uint64_t gpa)
         a->tv.sc_seen = v->vm->tv_table_stores;
     }
     uint64_t va;
-    if (shadow_table_written(&v->vm->shadow, gpa, &va)) {
-        tv_drop_vm_shadows(v->vm, va, false);
+    unsigned level;
+    struct shadow_ops o = tv_ops_for(v->vm);
+    bool span = shadow_table_written(&v->vm->shadow, gpa, &va, &level) &&
+                shadow_entry_changed(&v->vm->shadow, &o, old, *word, va, level);
+    if (span && level == 2 && !root_in_use(v->vm, gpa & ~4095ull)) {
+        span = forget_idle_root(v->vm, gpa & ~4095ull);
+    }
+    /* A valid last-level leaf just written: a fence of its page next is Linux installing it. */
+    a->tv.installed_va = span && level == 0 && (*word & 1) && (*word & 0xe) ? va : ~0ull;
+    if (span) {
+        tv_drop_vm_span(v->vm, va, level, false);
+        /* Stores after stores to one table, none of them used: the guest rewrites the table (an
+         * unmap, a fork's write-protection). Unprotected, its next stores are plain ones. */
+        if (shadow_table_flooded(&v->vm->shadow, gpa, &va, &level)) {
+            tv_drop_vm_span(v->vm, va, level, false);
+        }
     } else {
         tv_drop_vm_shadows(v->vm, 0, true);
     }
     a->regs.sepc += op.len;
     a->scause = EXIT_TABLE_WRITE;
     a->tv.exit_done = true;
+}
+
+void tv_prefill(struct vcpu *v, uint64_t va)
+{
+    struct vcpu_arch *a = &v->arch;
+    struct shadow_env e;
+    enum shadow_view view = env_of(v, &e);
+    uint64_t gpa;
+
+    /* Linux fences a page right after it installs it (update_mmu_cache), from its kernel, for the
+     * user code that faulted: a lower-half page goes to the user view. Speculative walks set A,
+     * never D (supervisor chapter, "Address translation"): a load's fill, W only where D is set
+     * already. Whatever the walk finds, nothing is raised; the fill is bounded as any other. */
+    if (a->tv.direct_root || e.bare || (va >> 38) != 0 || (va & ~4095ull) != a->tv.installed_va) {
+        return;
+    }
+    a->tv.installed_va = ~0ull;
+    (void)view;
+    struct shadow_ops o = tv_ops_for(v->vm);
+    (void)shadow_fill(&a->tv.sh, &o, &e, SHADOW_USER, va, SHADOW_LOAD, &gpa);
 }
 
 void tv_page_fault(struct vcpu *v, uint64_t code)
@@ -296,6 +369,14 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
         return;
     }
     struct shadow_ops o = tv_ops_for(v->vm);
+    /* The commonest store fault: to a table the tree maps read-only because it is one (and still
+     * is: a table the guest unlinked is plain memory again, filled writable below). */
+    uint64_t hpa = acc == SHADOW_STORE ? shadow_table_store_hpa(&a->tv.sh, &o, view, va) : 0;
+    if (hpa && hpa - v->vm->ram_hpa < v->vm->ram_size &&
+        shadow_wp_find(&v->vm->shadow, hpa - v->vm->ram_hpa + VM_RAM_BASE)) {
+        table_write(v, hpa - v->vm->ram_hpa + VM_RAM_BASE);
+        return;
+    }
     enum shadow_result r = shadow_fill(&a->tv.sh, &o, &e, view, va, acc, &gpa);
     switch (r) {
     case SHADOW_OK:
@@ -354,8 +435,8 @@ static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, voi
         return false;
     }
     struct shadow_ops o = tv_ops_for(v->vm);
-    if (shadow_translate(&o, &e, view, gva, acc, false, &gpa, &pte, &level, (struct shadow_path *)0) !=
-        SHADOW_OK) {
+    enum shadow_result rr = shadow_translate(&o, &e, view, gva, acc, false, &gpa, &pte, &level, (struct shadow_path *)0);
+    if (rr != SHADOW_OK) {
         return false;
     }
     const uint8_t *p = guest_ram_ptr(v->vm, gpa, len);
@@ -387,10 +468,39 @@ bool tv_translate_exec(struct vcpu *v, uint64_t va, uint64_t *gpa)
                             (struct shadow_path *)0) == SHADOW_OK;
 }
 
+/* Code the guest runs is mapped in the tree of its view already (it trapped there): found with
+ * three loads instead of a walk of its tables. A leaf of the trees maps guest RAM only, and only RAM
+ * already cleared. Both halves are in the page; a patch (0x0003 first) needs the original. */
+static bool insn_from_tree(struct vcpu *v, uint64_t gva, uint32_t *insn)
+{
+    struct vcpu_arch *a = &v->arch;
+
+    if (a->tv.direct_root || (gva & 4095) > 4092) {
+        return false;
+    }
+    enum shadow_view view = !a->tv.vmode ? SHADOW_USER : (a->vs.vsstatus & SSTATUS_SUM) ? SHADOW_KERNEL_SUM
+                                                                                     : SHADOW_KERNEL;
+    struct shadow_ops o = tv_ops_for(v->vm);
+    uint64_t hpa = shadow_exec_hpa(&a->tv.sh, &o, view, gva);
+    if (!hpa || hpa - v->vm->ram_hpa > v->vm->ram_size - 4) {
+        return false;
+    }
+    const volatile uint16_t *p = (const volatile uint16_t *)(uintptr_t)hpa;
+    uint16_t lo = p[0];
+    if (lo == 0x0003) {
+        return false;
+    }
+    *insn = (lo & 3) != 3 ? lo : lo | (uint32_t)p[1] << 16;
+    return true;
+}
+
 bool tv_read_insn(struct vcpu *v, uint64_t gva, uint32_t *insn)
 {
     uint16_t lo, hi;
 
+    if (!(gva & 1) && insn_from_tree(v, gva, insn)) {
+        return true;
+    }
     if ((gva & 1) || !read_guest(v, gva, SHADOW_EXEC, &lo, 2, false)) {
         return false;
     }
@@ -429,10 +539,10 @@ void tv_flush_vvma(uint64_t start, uint64_t size, long asid)
     uint64_t first = start & ~4095ull;
     uint64_t pages = ((start & 4095) + size + 4095) / 4096;
     for (uint64_t i = 0; !all && i < pages; i++) {
-        drop_vm_trees(loaded->vm, first + i * 4096, false);
+        drop_vm_trees(loaded->vm, first + i * 4096, 0, false);
     }
     if (all) {
-        drop_vm_trees(loaded->vm, 0, true); /* the caller fences the other harts itself */
+        drop_vm_trees(loaded->vm, 0, 0, true); /* the caller fences the other harts itself */
     }
     __asm__ volatile("sfence.vma" ::: "memory");
 }

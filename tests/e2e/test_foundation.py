@@ -50,7 +50,7 @@ def test_default_demo_two_guests(engine):
                                "shadow-drops-new-table", "short-path-priv", "short-path-syscall",
                                "ram-clearing-faults", "slice-ends", "stop-instructions",
                                "hyp-busy-instructions", "patched-insns", "short-path-patched",
-                               "patch-frames-undone", "short-path-asm")}
+                               "patch-frames-undone", "short-path-asm", "shadow-tables-given-up")}
         assert exits[name]["total"] == sum(counts.values())
         # Only causes some guest took are rows: a zero row is one the other guest took.
         assert all(any(exits[g].get(cause, 0) for g in exits) for cause in exits[name])

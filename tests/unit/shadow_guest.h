@@ -31,6 +31,7 @@
 #define RESERVED_PTE (0xabcdeull << 10 | V | R | W | X | A | D)
 
 static uint8_t *ram;
+static struct shadow_wmap wmap_room[SHADOW_WMAP_MAX] __attribute__((unused)); /* a VM's record of writable leaves */
 static uint64_t next_table; /* next free guest table frame */
 static uint64_t off;        /* what the guest's tables add to a guest physical address */
 static struct shadow_env env;

@@ -43,7 +43,7 @@ static void setup(uint64_t offset)
     memset(ram, 0, RAM_SIZE);
     memset(frames, 0, NCPU * (SHADOW_VIEWS + NPOOL) * PAGE);
     memset(bitmap, 0xa5, sizeof(bitmap)); /* init must clear what it owns, and only that */
-    shadow_vm_init(&vm, bitmap, GBASE, NFRAMES);
+    shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     drop_vm_calls = 0;
     off = offset;
     next_table = GBASE;
@@ -112,11 +112,14 @@ static void expect_wp(uint64_t gpa, unsigned level, uint64_t va)
     }
 }
 
-/* shadow_table_written's answer for a store at gpa: the page to drop, or ~0 for "everything". */
+/* shadow_table_written's answer for a store at gpa: the start of the span to drop (its level in
+ * written_level), or ~0 for "everything". */
+static unsigned written_level;
 static uint64_t written(uint64_t gpa)
 {
     uint64_t va = 0x5a5a;
-    return shadow_table_written(&vm, gpa, &va) ? va : ~0ull;
+    written_level = 7;
+    return shadow_table_written(&vm, gpa, &va, &written_level) ? va : ~0ull;
 }
 
 #define OK SHADOW_OK
@@ -133,7 +136,7 @@ TEST(init_and_reset_clear_only_what_they_own)
     memset(words, 0xff, sizeof(words));
     struct shadow_vm v;
     v.table_writes = 7;
-    shadow_vm_init(&v, words, 0x1000, 100); /* 100 frames: two words */
+    shadow_vm_init(&v, words, wmap_room, 0x1000, 100); /* 100 frames: two words */
     CHECK_EQ(v.nwp, 0);
     CHECK_EQ(v.table_writes, 0);
     CHECK_EQ(v.ram_base, 0x1000);
@@ -148,7 +151,7 @@ TEST(init_and_reset_clear_only_what_they_own)
     /* reset forgets frames and bits, keeps the counter and the geometry. */
     gmap(0x1000, 0, pte(DATA, V | R | W | A | D));
     CHECK_EQ(fill(0, KER, 0x1000, ST), OK);
-    CHECK_EQ(written(env.root), ~0ull);
+    CHECK_EQ(written(env.root), 0);
     CHECK(vm.nwp > 0 && wbits() > 0);
     shadow_vm_reset(&vm);
     CHECK_EQ(vm.nwp, 0);
@@ -408,7 +411,7 @@ TEST(a_full_record_drops_the_vm)
     CHECK_EQ(drop_vm_calls, 1);
 }
 
-TEST(table_written_names_the_page_of_a_last_level_entry)
+TEST(table_written_names_the_span_of_the_entry)
 {
     setup(0);
     gmap(0x40201000, 0, pte(DATA, V | R | A));
@@ -420,12 +423,17 @@ TEST(table_written_names_the_page_of_a_last_level_entry)
     CHECK_EQ(written(l0 + 0x13), 0x40202000); /* a byte store inside entry 2 */
     CHECK_EQ(written(l0 + 0xff8), 0x40200000 + 511 * PAGE);
     CHECK_EQ(written(hl0 + 0x18), 0xffffffc000603000ull);
-    /* Pointers: what hangs below is unknown here, so everything goes. */
-    CHECK_EQ(written(env.root), ~0ull);
-    CHECK_EQ(written(env.root + 8 * vpn(0x40201000, 2)), ~0ull);
-    CHECK_EQ(written(gtable_of(0x40201000, 1) + 8), ~0ull);
+    CHECK_EQ(written_level, 0);
+    /* Pointers: the 2 MiB or 1 GiB their entry translates; a root's upper half sign-extends. */
+    CHECK_EQ(written(env.root), 0);
+    CHECK_EQ(written_level, 2);
+    CHECK_EQ(written(env.root + 8 * vpn(0x40201000, 2)), 0x40000000);
+    CHECK_EQ(written(env.root + 8 * 300), 0xffffffcb00000000ull);
+    CHECK_EQ(written(gtable_of(0x40201000, 1) + 8), 0x40200000);
+    CHECK_EQ(written_level, 1);
+    CHECK_EQ(written(gtable_of(0xffffffc000603000ull, 1) + 8 * 511), 0xffffffc03fe00000ull);
     CHECK_EQ(written(DATA), ~0ull); /* not in the record (the caller should not ask) */
-    CHECK_EQ(vm.table_writes, 9);
+    CHECK_EQ(vm.table_writes, 11);
 }
 
 /* One last-level table reached through two 2 MiB ranges (the guest links it twice): the page of an
@@ -522,7 +530,7 @@ TEST(a_full_fence_drops_the_lower_half_and_forgets_its_tables)
     shadow_drop_lower(&sh[1], &ops, 0, 0);
     shadow_vm_forget_lower(&vm);
     CHECK_EQ(vm.nwp, 3);
-    CHECK(shadow_wp_find(&vm, env.root - off) != NULL); /* both halves: aliased */
+    expect_wp(env.root - off, 2, 0); /* a root serves both halves */
     expect_wp(kl0, 0, 0xffffffc000600000ull);
     CHECK(shadow_wp_find(&vm, ul0) == NULL);
     /* The kept upper half cannot go stale: its tables are still protected, their stores still

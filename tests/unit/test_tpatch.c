@@ -60,7 +60,7 @@ static void setup(void)
     }
     memset(ram, 0, RAM_SIZE);
     memset(frames, 0, (SHADOW_VIEWS + NPOOL) * PAGE);
-    shadow_vm_init(&vm, bitmap, GBASE, NFRAMES);
+    shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     off = 0;
     next_table = GBASE;
     memset(&env, 0, sizeof(env));

@@ -74,23 +74,27 @@ struct shadow_wp {
 };
 
 struct shadow;
-/* A writable leaf some tree holds: where, what it says, and which space of which vCPU's trees it is
- * in (gen: that space's generation when it was made; emptying the space makes the record stale). */
+/* A writable leaf some tree holds: where, what it says, the frame it maps (a 2 MiB leaf: the first
+ * of 512), and whose trees it is in (epoch: the low bits of its owner's pool epoch when it was made).
+ * A pool frame is only taken again after the pool is reclaimed whole, which starts a new epoch: until
+ * then a slot holding the same entry may still be reached (spaces share their upper halves), and
+ * revoking one nothing reaches is harmless. So is an epoch that wrapped around: a stale record taken
+ * for live only revokes. 32 bytes a record. */
 struct shadow_wmap {
     uint64_t *slot;
     uint64_t pte;
-    uint64_t gpa, len;
     struct shadow *owner;
-    unsigned space;
-    unsigned gen;
+    uint32_t frame;  /* guest physical address >> 12 */
+    uint16_t epoch;
+    uint16_t big;    /* 1: the leaf maps 2 MiB */
 };
-#define SHADOW_WMAP_MAX 512
+#define SHADOW_WMAP_MAX 2048 /* 64 KiB: the caller's (trap-engine VMs only) */
 
 /* Per VM: the protected frames, and which frames of its RAM some tree maps writable (one bit per
  * 4 KiB frame, and a record of each such leaf), so that a frame becoming a table loses its writable
  * mappings, and only those. */
 struct shadow_vm {
-    struct shadow_wmap wmap[SHADOW_WMAP_MAX];
+    struct shadow_wmap *wmap; /* SHADOW_WMAP_MAX records */
     unsigned nwmap;
     bool wmap_lost;      /* a writable leaf went unrecorded: only dropping every tree is safe */
     struct shadow_wp wp[SHADOW_WP_MAX];
@@ -99,6 +103,15 @@ struct shadow_vm {
      * by frame (index + 1, 0 empty), and one bit per 2 MiB region (hashed) that may hold one. */
     uint8_t wp_index[2 * SHADOW_WP_MAX];
     uint64_t wp_megas[8];
+    uint32_t wp_mega_tag[512]; /* for a set bit: the region (gpa >> 21) whose tables set it, or ~0 */
+    /* Bumped whenever frames leave the record; the last 3-level path protected, its 2 MiB and the
+     * generation it was protected in (shadow_protect_path need not look again). */
+    uint64_t wp_gen, last_gen, last_mega, last_path[3];
+    /* The table frame the guest last stored to, and how many stores to it came with no walk through
+     * it between (shadow_table_flooded). */
+    uint64_t flood_frame;
+    unsigned flood_stores;
+    uint64_t unprotects;   /* tables given up on for their stores (counted for the bench) */
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;
@@ -110,14 +123,38 @@ struct shadow_vm {
     struct tpatch patch;
 };
 
-void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, uint64_t ram_base, uint64_t nframes);
+/* writable: a bitmap of nframes bits; wmap: room for SHADOW_WMAP_MAX records. */
+void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, struct shadow_wmap *wmap, uint64_t ram_base,
+                    uint64_t nframes);
 /* Forgets every protected frame and writable mapping: only once every tree of the VM is dropped. */
 void shadow_vm_reset(struct shadow_vm *vm);
 /* The protected frame holding gpa, or NULL. */
 const struct shadow_wp *shadow_wp_find(const struct shadow_vm *vm, uint64_t gpa);
-/* After the hypervisor carried out a guest store at gpa in a protected table: true when only the page
- * at *va needs dropping from the trees (a last-level entry), false when every tree must be dropped. */
-bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va);
+/* After the hypervisor carried out a guest store at gpa in a protected table: true when only the span
+ * of the entry written needs dropping from the trees (*va and *level, as shadow_drop_span takes
+ * them), false when every tree must be dropped (a table reached through two ranges). */
+bool shadow_table_written(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsigned *level);
+/* The entry at level for the span at va (shadow_table_written's answer) went from old to now. When
+ * it pointed to a table and no longer does, that table and the tables it points to stop being
+ * protected (the guest may free them as data), provided the record reached them through this span
+ * only: false when it did not, and every tree must be dropped. The span itself is the caller's to
+ * drop, which takes whatever the trees made from those tables. */
+/* After a store the hypervisor carried out into the protected table at gpa: true when that table took
+ * SHADOW_FLOOD stores with no walk through it in between (Linux clearing or write-protecting a whole
+ * table), and is no longer protected: its stores are plain ones from now on, until a walk protects it
+ * again. The caller drops its whole span (*va at *level, as shadow_drop_span takes it), which takes
+ * every translation made from it. Never a root: shadow_forget_root is for those. */
+#define SHADOW_FLOOD 4
+bool shadow_table_flooded(struct shadow_vm *vm, uint64_t gpa, uint64_t *va, unsigned *level);
+/* A walk went through the tables of path: none of them is being flooded. */
+struct shadow_path;
+void shadow_walked(struct shadow_vm *vm, const struct shadow_path *path);
+
+/* The root table at gpa stops being protected, once no tree is built from it any more (the caller
+ * emptied them): false when the record has the frame as some other level (every tree must go). */
+bool shadow_forget_root(struct shadow_vm *vm, uint64_t gpa);
+bool shadow_entry_changed(struct shadow_vm *vm, const struct shadow_ops *ops, uint64_t old, uint64_t now,
+                          uint64_t va, unsigned level);
 
 /* The guest's translation regime for one walk. */
 struct shadow_env {
@@ -150,6 +187,7 @@ struct shadow {
     uint64_t pool;               /* physical address of npool frames for the lower levels */
     unsigned npool;
     unsigned used;               /* pool frames in use; all are reclaimed at once by drop_all */
+    unsigned epoch;              /* bumped by every reclaim of the pool (shadow_wmap) */
     uint64_t reserved_pte;       /* root entry SHADOW_RESERVED_SLOT of every view */
     struct shadow_vm *vm;        /* shared by the vCPUs of one VM */
     uint64_t fills, drops;       /* counters for the bench */
@@ -204,9 +242,24 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
                                const struct shadow_env *env, enum shadow_view view, uint64_t va,
                                enum shadow_access acc, uint64_t *gpa);
 
+/* Where the current trees of view execute va from: the host physical address of the byte at va, or 0
+ * when no executable leaf for it is there (the caller walks the guest's tables instead). The trees
+ * follow the guest's tables (every store to those is seen), so the answer is what a walk would
+ * give, without the walk. */
+uint64_t shadow_exec_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                         uint64_t va);
+/* Where a store to va would go when view's tree maps va read-only over a protected table that the
+ * guest's own entry lets it store to: the host physical address (a table write, as shadow_fill would
+ * answer for that store), or 0 (the caller fills as usual). */
+uint64_t shadow_table_store_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
+                                uint64_t va);
+
 /* Forgets every translation (satp write, sfence.vma of everything) / those of the page at va. The
  * caller fences the hardware TLB afterwards. */
 void shadow_drop_all(struct shadow *s, const struct shadow_ops *ops);
 void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va);
+/* Forgets what one guest entry at level translated: the page at va (level 0), its 2 MiB (1) or its
+ * 1 GiB (2), in every address space of s. */
+void shadow_drop_span(struct shadow *s, const struct shadow_ops *ops, uint64_t va, unsigned level);
 
 #endif

@@ -94,6 +94,8 @@ struct vcpu_tv {
     uint32_t want_insn[TV_PATCH_WANT];
     unsigned nwant;
     unsigned patch_wait; /* tv_patch_pending calls since the oldest waiting one came */
+    uint64_t installed_va; /* the page of the last valid leaf it stored in a table, ~0 (tv_prefill) */
+    bool tlb_only;         /* the privileged instruction of this exit changed trees and roots only */
 };
 
 struct vcpu_arch {
