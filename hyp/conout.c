@@ -20,7 +20,8 @@ void conout_background(void)
 
 size_t conout_room(void)
 {
-    return CONOUT_SIZE - (__atomic_load_n(&conout_head, __ATOMIC_RELAXED) - __atomic_load_n(&conout_tail, __ATOMIC_ACQUIRE));
+    return CONOUT_SIZE - (__atomic_load_n(&conout_head, __ATOMIC_RELAXED) -
+                          __atomic_load_n(&conout_tail, __ATOMIC_ACQUIRE));
 }
 
 void conout_drain(void)
@@ -49,7 +50,8 @@ void conout_putc(char c)
         conout_drain();
     }
     ring[conout_head % CONOUT_SIZE] = c;
-    __atomic_store_n(&conout_head, conout_head + 1, __ATOMIC_RELEASE); /* the byte before the count that shows it */
+    /* the byte before the count that shows it */
+    __atomic_store_n(&conout_head, conout_head + 1, __ATOMIC_RELEASE);
     if (boot_sync) {
         conout_flush();
     }
