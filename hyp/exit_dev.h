@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The device fast exit: a UART register access emulated without the scheduler. Inline, as the
- * engine's fast entry (hext.c) runs it on every such access and calls are most of its cost. */
+ * engine's fast entry (hext_dev.c) runs it on every such access and calls are most of its cost. */
 #ifndef HYP_EXIT_DEV_H
 #define HYP_EXIT_DEV_H
 
@@ -26,7 +26,8 @@ enum exit_dev {
     EXIT_DEV_SCHED, /* emulated and counted; the guest stopped or its slice ended: sched_resume */
     EXIT_DEV_FULL,  /* nothing done (the VM's lock is held elsewhere): vcpu_handle_exit */
 };
-static inline enum exit_dev vcpu_exit_dev(struct vcpu *v, uint64_t gpa, const struct mmio_insn *in)
+static inline __attribute__((always_inline)) enum exit_dev vcpu_exit_dev(struct vcpu *v, uint64_t gpa,
+                                                                         const struct mmio_insn *in)
 {
     struct pcpu *c = arch_this_cpu();
     struct vm *vm = v->vm;

@@ -10,7 +10,7 @@
 
 /* Charges the exit just handled to a, the vCPU that took it: from its trap to here,
  * every instruction was the hypervisor's (the register restore after this adds a fixed ~20-40).
- * Inline: the device fast path (hext.c) charges every UART access. */
+ * Inline: the device fast path (hext_dev.c) charges every UART access. */
 static inline void engine_charge(struct pcpu *c, struct vcpu_arch *a)
 {
     uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;

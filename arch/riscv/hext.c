@@ -7,14 +7,9 @@
 #include <arch/csr.h>
 #include <arch/privemu.h>
 #include <arch/engine.h>
-#include <arch/insn.h>
 #include <arch/vcpu_arch.h>
 
-#include "devices.h"
-#include "engine_int.h"
 #include "exit.h"
-#include "exit_dev.h"
-#include "sched.h"
 #include "vm.h"
 
 extern unsigned arch_vmid_bits;
@@ -25,8 +20,6 @@ void fp_arch_restore(const struct vcpu_fp *fp);
 long hlvx_hu_safe(uint64_t gva, uint16_t *out);
 long hlv_d_safe(uint64_t gva, uint64_t *out);
 _Noreturn void hext_trap(struct vcpu_arch *a);
-uintptr_t hext_dev_trap(struct vcpu_arch *a);
-_Noreturn void hext_dev_slow(struct vcpu_arch *a, uintptr_t how);
 
 #define FS_INITIAL (1ul << 13)
 #define FS_CLEAN (2ul << 13)
@@ -172,111 +165,6 @@ _Noreturn void hext_trap(struct vcpu_arch *a)
     a->htval = csr_read(CSR_HTVAL);
     a->htinst = csr_read(CSR_HTINST);
     arch_this_cpu()->exiting = vcpu_of_arch(a);
-    vcpu_handle_exit(vcpu_of_arch(a));
-}
-
-/* The instruction at gva as the guest would fetch it (HLVX: execute permission; hstatus.SPVP is
- * the guest's mode after its trap), 16 bits for a compressed one, 0 (no instruction) on any fault:
- * stvec points at the local label meanwhile, where the result is still 0. Inline (hlvx_hu_safe in
- * guest_access.S is the out-of-line kind): every UART access reads one. */
-static inline uint32_t hext_fetch_insn(uint64_t gva)
-{
-    uint64_t insn = 0, lo, hi, tvec;
-
-    __asm__ volatile(".option push\n\t"
-                     ".option arch, +h\n\t"
-                     "lla %[tv], 1f\n\t"
-                     "csrrw %[tv], stvec, %[tv]\n\t"
-                     "hlvx.hu %[lo], (%[va])\n\t"
-                     "andi %[hi], %[lo], 3\n\t"
-                     "addi %[hi], %[hi], -3\n\t"
-                     "bnez %[hi], 2f\n\t" /* bits 1:0 other than 11: compressed */
-                     "addi %[va], %[va], 2\n\t"
-                     "hlvx.hu %[hi], (%[va])\n\t"
-                     "slli %[hi], %[hi], 16\n\t"
-                     "or %[lo], %[lo], %[hi]\n"
-                     "2:\tmv %[in], %[lo]\n\t"
-                     "j 1f\n\t"
-                     ".balign 4\n"
-                     "1:\tcsrw stvec, %[tv]\n\t"
-                     ".option pop"
-                     : [in] "+r"(insn), [lo] "=&r"(lo), [hi] "=&r"(hi), [tv] "=&r"(tvec), [va] "+r"(gva)
-                     :
-                     : "memory");
-    return (uint32_t)insn;
-}
-
-/* The guest registers hext_dev_entry (trap.S) saves, by number: x0, ra, sp, tp, t0-t6, a0-a7. An
- * access whose data register is another (gp, s0-s11: live in the hart, not in memory) takes the
- * full path. Keep in step with the list in trap.S. */
-#define DEV_SAVED_REGS 0xf003fcf7u
-
-/* What hext_dev_trap tells trap.S in the low bits of the pointer it returns (vcpu_arch is aligned). */
-#define DEV_FULL 1  /* not taken: save the rest, then the full exit */
-#define DEV_SCHED 3 /* done, but the scheduler decides what runs next */
-
-/* A load or store guest-page fault, entered from trap.S with only the registers a C call may change
- * saved (hext_dev_entry). A UART register access is emulated without the scheduler
- * (vcpu_exit_dev) and a is returned as it is: the guest goes on at once. Anything else (another
- * address, a fault of the guest's page-table walk, an instruction that is not a plain load or
- * store or cannot be read) comes back tagged DEV_FULL with nothing changed; the code here must
- * not end in anything that does not return, as the guest's callee-saved registers are live. */
-uintptr_t hext_dev_trap(struct vcpu_arch *a)
-{
-    struct pcpu *c = arch_this_cpu();
-    struct vcpu *v = vcpu_of_arch(a);
-    uint64_t cause = csr_read(CSR_SCAUSE);
-    struct mmio_insn in;
-
-    /* Read the trap CSRs first: a guarded read may trap and overwrite them. */
-    a->scause = cause;
-    a->stval = csr_read(CSR_STVAL);
-    a->htval = csr_read(CSR_HTVAL);
-    a->htinst = csr_read(CSR_HTINST);
-    /* htval holds the guest physical address shifted right by 2 (hypervisor chapter, "htval"). */
-    uint64_t gpa = (a->htval << 2) | (a->stval & 3);
-    if (!devices_fast(v->vm, gpa)) {
-        return (uintptr_t)a | DEV_FULL;
-    }
-    /* htinst: a transformed load or store decodes as it is; a pseudoinstruction (the guest's own
-     * page-table walk reached the device) is the full path's to refuse; zero (QEMU 7.2 leaves it
-     * so) means reading the instruction. A faulting read changed the trap CSRs, but the full path
-     * uses the copies in a, and the guest's sepc, sstatus and hstatus are in memory. */
-    if (a->htinst != 0) {
-        if (!insn_decode_htinst(a->htinst, &in)) {
-            return (uintptr_t)a | DEV_FULL;
-        }
-    } else {
-        /* Unreadable (0), compressed (no byte forms, so rare on a UART: decoding them here would
-         * keep in out of registers) or not a plain load or store: the full path. */
-        uint32_t raw = hext_fetch_insn(a->regs.sepc);
-        if ((raw & 3) != 3 || !insn_decode32(raw, 4, &in)) {
-            return (uintptr_t)a | DEV_FULL;
-        }
-    }
-    if (in.store != (cause == EXC_STORE_GUEST_PAGE_FAULT) || (gpa & (in.width - 1)) != 0 ||
-        !((DEV_SAVED_REGS >> in.reg) & 1)) {
-        return (uintptr_t)a | DEV_FULL;
-    }
-    switch (vcpu_exit_dev(v, gpa, &in)) {
-    case EXIT_DEV_DONE:
-        engine_charge(c, a);
-        return (uintptr_t)a;
-    case EXIT_DEV_SCHED:
-        return (uintptr_t)a | DEV_SCHED;
-    default:
-        return (uintptr_t)a | DEV_FULL;
-    }
-}
-
-/* The rest of an exit hext_dev_trap did not finish, with every guest register saved by now. */
-_Noreturn void hext_dev_slow(struct vcpu_arch *a, uintptr_t how)
-{
-    /* Named only now: an exit done on the fast path is charged there, without it. */
-    arch_this_cpu()->exiting = vcpu_of_arch(a);
-    if (how == DEV_SCHED) {
-        sched_resume(vcpu_of_arch(a));
-    }
     vcpu_handle_exit(vcpu_of_arch(a));
 }
 

@@ -162,10 +162,10 @@ trap_vector:
 
 /* A guest-page fault on a load or store, with sp = &vcpu_arch and the guest's t0/t1 saved. Only what
  * a C call may change is saved first (ra, tp, t0-t6, a0-a7; gp, which the hypervisor never uses,
- * stays the guest's), with sp, sepc, sstatus and hstatus: hext_dev_trap (hext.c) emulates a UART
+ * stays the guest's), with sp, sepc, sstatus and hstatus: hext_dev_trap (hext_dev.c) emulates a UART
  * register access without the scheduler and the guest goes on after it with its callee-saved
- * registers never touched (the C code keeps them). Anything else it sends back here with bit 0 of
- * a0 set: the rest is saved and the exit goes on in C as a full one. */
+ * registers never touched (the C code keeps them). Anything else it sends back here with a tag in
+ * the low two bits of a0: the rest is saved and the exit goes on in C (hext_dev_slow). */
 hext_dev_entry:
     sd      x1, VCPU_X0 + 1*8(sp)
     sd      x4, VCPU_X0 + 4*8(sp)
@@ -196,7 +196,7 @@ hext_dev_entry:
     ld      tp, VCPU_HYP_TP(a0)
     ld      sp, VCPU_HYP_SP(a0)
     call    hext_dev_trap
-    andi    t0, a0, 1
+    andi    t0, a0, 3
     bnez    t0, 2f
     /* Done (a0 = &vcpu_arch): no trap was taken and neither sstatus nor hstatus written, so only
      * sepc is loaded. Once sscratch is non-zero a trap would be taken as the guest's: nothing may

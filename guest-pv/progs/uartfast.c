@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The UART's edge cases for the hypervisor's device fast path: every load and store width, signed
-// and unsigned, data registers it saves and ones it does not (s-registers: the full path), a
+// and unsigned, data registers it saves and ones it does not (s-registers: saved later), a
 // compressed load, LSR/IIR/RBR state, addresses just past the registers (an access fault each),
 // then two vCPUs reading LSR and IIR while one of them transmits through THR.
 #include "guest.h"
@@ -54,9 +54,9 @@ static void widths_and_registers(void)
     STORE("sb", "t1", 7, 0xa5); /* SCR */
     expect("lbu of SCR into a5", LOAD("lbu", "a5", 7), 0xa5);
     expect("lb of SCR sign-extends", LOAD("lb", "t3", 7), -91);
-    expect("lb of SCR into s2 (full path)", LOAD("lb", "s2", 7), -91);
+    expect("lb of SCR into s2 (unsaved register)", LOAD("lb", "s2", 7), -91);
     STORE("sb", "s3", 7, 0x3c);
-    expect("sb from s3 (full path)", LOAD("lbu", "a0", 7), 0x3c);
+    expect("sb from s3 (unsaved register)", LOAD("lbu", "a0", 7), 0x3c);
     STORE("sb", "a7", 7, 0x1ff); /* only the low byte reaches the register */
     expect("sb keeps the low byte", LOAD("lbu", "t6", 7), 0xff);
     expect("lb of MSR (0xb0) is negative", LOAD("lb", "a1", 6), -80);
@@ -99,7 +99,7 @@ static void line_state(void)
     STORE("sb", "t0", 0, 'R');
     expect("loopback: LSR data ready", LOAD("lbu", "a5", 5) & 1, 1);
     expect("loopback: first byte", LOAD("lbu", "a5", 0), 'Q');
-    expect("loopback: second byte into s4 (full path)", LOAD("lbu", "s4", 0), 'R');
+    expect("loopback: second byte into s4 (unsaved register)", LOAD("lbu", "s4", 0), 'R');
     expect("loopback: LSR empty again", LOAD("lbu", "a5", 5), 0x60);
     STORE("sb", "a5", 4, 0x00);
 }

@@ -105,6 +105,14 @@ static uint8_t msr_value(const struct vuart *u)
     return (uint8_t)(((m & 0x02) << 3) | ((m & 0x01) << 5) | ((m & 0x04) << 4) | ((m & 0x08) << 4));
 }
 
+static uint8_t lsr_read(struct vuart *u)
+{
+    uint8_t lsr = lsr_value(u);
+
+    u->lsr_extra = 0; /* error bits are cleared by reading LSR */
+    return lsr;
+}
+
 static uint8_t reg_read(struct vuart *u, unsigned reg)
 {
     bool dlab = u->lcr & LCR_DLAB;
@@ -125,11 +133,8 @@ static uint8_t reg_read(struct vuart *u, unsigned reg)
         return u->lcr;
     case UART_MCR:
         return u->mcr;
-    case UART_LSR: {
-        uint8_t lsr = lsr_value(u);
-        u->lsr_extra = 0; /* error bits are cleared by reading LSR */
-        return lsr;
-    }
+    case UART_LSR:
+        return lsr_read(u);
     case UART_MSR:
         return msr_value(u);
     default:
@@ -208,10 +213,15 @@ void vuart_reg(struct vuart *u, unsigned off, bool write, uint64_t *val)
 {
     if (write) {
         reg_write(u, off, (uint8_t)*val);
+    } else if (off == UART_LSR) {
+        /* Ahead of the others: every transmitted byte and every poll for input reads it. It does
+         * not depend on DLAB and changes nothing the interrupt line follows. */
+        *val = lsr_read(u);
+        return;
     } else {
         *val = reg_read(u, off);
         /* The line follows IER, the FIFO's count and thre_irq, which of the reads only RBR (a byte
-         * taken) and IIR (THRE acknowledged) change: a polled LSR costs no irq test. */
+         * taken) and IIR (THRE acknowledged) change: the other reads cost no irq test. */
         if (off != UART_RBR && off != UART_IIR) {
             return;
         }

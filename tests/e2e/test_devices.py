@@ -75,8 +75,8 @@ def _uartfast_checks(run):
 
 
 def test_uart_fast_path_edge_cases(engine):
-    """Every width, signed and unsigned, data registers the hext fast path saves and ones it leaves
-    to the full path, a compressed load, LSR/IIR/loopback state, addresses just past the registers
+    """Every width, signed and unsigned, data registers the hext fast path saves and ones it saves
+    only later (s-registers), a compressed load (the full path), LSR/IIR/loopback state, addresses just past the registers
     (an access fault each), two vCPUs at the UART at once: the same answers on every engine."""
     run = boot("uartfast", **engine)
     assert run.returncode == 0, run.output
