@@ -95,8 +95,9 @@ static inline __attribute__((always_inline)) bool hext_dev_decode(struct vcpu_ar
  * saved (hext_dev_entry). A UART register access is emulated without the scheduler
  * (vcpu_exit_dev) and a is returned as it is: the guest goes on at once. Anything else (another
  * address, a fault of the guest's page-table walk, an instruction that is not a plain load or
- * store or cannot be read) comes back tagged DEV_FULL with nothing changed; the code here must
- * not end in anything that does not return, as the guest's callee-saved registers are live. */
+ * store or cannot be read) comes back tagged DEV_FULL with nothing changed, an access to a
+ * register not saved yet DEV_REGS; the code here must not end in anything that does not return,
+ * as the guest's callee-saved registers are live. */
 uintptr_t hext_dev_trap(struct vcpu_arch *a)
 {
     struct pcpu *c = arch_this_cpu();
@@ -142,7 +143,10 @@ _Noreturn void hext_dev_slow(struct vcpu_arch *a, uintptr_t how)
          * changed it meanwhile: what is emulated is what the checks accept, nothing else). */
         struct mmio_insn in;
         uint64_t gpa;
-        enum exit_dev r = hext_dev_decode(a, a->scause, &gpa, &in) ? vcpu_exit_dev(v, gpa, &in) : EXIT_DEV_FULL;
+        enum exit_dev r = EXIT_DEV_FULL;
+        if (hext_dev_decode(a, a->scause, &gpa, &in)) {
+            r = vcpu_exit_dev(v, gpa, &in);
+        }
         how = r == EXIT_DEV_DONE ? 0 : r == EXIT_DEV_SCHED ? DEV_SCHED : DEV_FULL;
     }
     if (how == 0) {
