@@ -249,6 +249,7 @@ UNIT_vblk   := hyp/dev/vblk.c
 UNIT_vblk_work := hyp/dev/vblk.c
 UNIT_vblk_later := hyp/dev/vblk.c
 UNIT_insn   := arch/riscv/insn.c
+UNIT_mmio   :=
 UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c

@@ -7,7 +7,7 @@
 /* One producer at a time (the console's lock is held around every conout_putc), one consumer at a
  * time (drain_lock: any hart may drain, at its exits, but only one does at once). */
 static char ring[CONOUT_SIZE];
-static unsigned head, tail; /* free-running: head - tail bytes wait */
+unsigned conout_head, conout_tail; /* free-running: conout_head - conout_tail bytes wait */
 static struct spinlock drain_lock;
 /* Until the guests start, every byte goes out at once: a hang at boot must still show what was
  * printed before it (nothing waits on a guest then, so the waiting harms no one). */
@@ -20,12 +20,8 @@ void conout_background(void)
 
 size_t conout_room(void)
 {
-    return CONOUT_SIZE - (__atomic_load_n(&head, __ATOMIC_RELAXED) - __atomic_load_n(&tail, __ATOMIC_ACQUIRE));
-}
-
-bool conout_pending(void)
-{
-    return __atomic_load_n(&head, __ATOMIC_RELAXED) != __atomic_load_n(&tail, __ATOMIC_RELAXED);
+    return CONOUT_SIZE - (__atomic_load_n(&conout_head, __ATOMIC_RELAXED) -
+                          __atomic_load_n(&conout_tail, __ATOMIC_ACQUIRE));
 }
 
 void conout_drain(void)
@@ -33,7 +29,7 @@ void conout_drain(void)
     if (!spin_trylock(&drain_lock)) {
         return; /* another hart is at it */
     }
-    unsigned h = __atomic_load_n(&head, __ATOMIC_ACQUIRE), t = tail;
+    unsigned h = __atomic_load_n(&conout_head, __ATOMIC_ACQUIRE), t = conout_tail;
     /* At most CONOUT_DRAIN_MAX a call: a UART that is never busy (QEMU's) would otherwise take the
      * whole ring in one exit. */
     if (h - t > CONOUT_DRAIN_MAX) {
@@ -41,7 +37,7 @@ void conout_drain(void)
     }
     while (t != h && console_hw_try_putc(ring[t % CONOUT_SIZE])) {
         t++;
-        __atomic_store_n(&tail, t, __ATOMIC_RELEASE); /* the producer may reuse the slot */
+        __atomic_store_n(&conout_tail, t, __ATOMIC_RELEASE); /* the producer may reuse the slot */
     }
     spin_unlock(&drain_lock);
 }
@@ -50,11 +46,12 @@ void conout_putc(char c)
 {
     /* Full: only the hypervisor's own output gets here (guests are held to the room there is), and
      * waits for one byte's room. */
-    while (head - __atomic_load_n(&tail, __ATOMIC_ACQUIRE) == CONOUT_SIZE) {
+    while (conout_head - __atomic_load_n(&conout_tail, __ATOMIC_ACQUIRE) == CONOUT_SIZE) {
         conout_drain();
     }
-    ring[head % CONOUT_SIZE] = c;
-    __atomic_store_n(&head, head + 1, __ATOMIC_RELEASE); /* the byte before the count that shows it */
+    ring[conout_head % CONOUT_SIZE] = c;
+    /* the byte before the count that shows it */
+    __atomic_store_n(&conout_head, conout_head + 1, __ATOMIC_RELEASE);
     if (boot_sync) {
         conout_flush();
     }

@@ -21,7 +21,15 @@ bool console_hw_try_putc(char c);
 
 void conout_putc(char c);          /* waits for room only when the ring is full */
 size_t conout_room(void);          /* bytes that fit now */
-bool conout_pending(void);         /* bytes wait for the UART */
+/* Free-running counts of bytes put in the ring and taken out: head - tail bytes wait. Written only
+ * by conout.c; read by conout_pending. */
+extern unsigned conout_head, conout_tail;
+/* Bytes wait for the UART. Inline: the device fast path asks at every UART access. */
+static inline bool conout_pending(void)
+{
+    return __atomic_load_n(&conout_head, __ATOMIC_RELAXED) !=
+           __atomic_load_n(&conout_tail, __ATOMIC_RELAXED);
+}
 void conout_drain(void);           /* moves what the UART takes now (CONOUT_DRAIN_MAX), no waiting */
 void conout_flush(void);           /* waits until the ring is empty (panic, power off) */
 /* The guests start: from now on the ring drains in the background (before, every byte waits). */

@@ -146,27 +146,15 @@ bool devices_present(const struct vm *vm, uint64_t gpa)
            ((devs & VM_DEV_VIRTIO_BLK) && gpa >= VM_VBLK_BASE && gpa - VM_VBLK_BASE < VBLK_SIZE);
 }
 
-bool devices_fast(const struct vm *vm, uint64_t gpa)
-{
-    return (vm->cfg->devices & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE;
-}
-
 bool devices_mmio(struct vm *vm, uint64_t gpa, unsigned width, bool write, uint64_t *val,
                   bool *handled)
 {
     unsigned devs = vm->cfg->devices;
 
     if ((devs & VM_DEV_UART) && gpa >= VM_UART_BASE && gpa - VM_UART_BASE < VUART_SIZE) {
-        *handled = vuart_mmio(&vm->uart, gpa - VM_UART_BASE, width, write, val);
-        if (write) {
-            vm->uart_polls = 0;
-        } else if (*handled) {
-            /* Reads with no write in between: the guest polls for input, so show its prompt. (A
-             * transmitter reads the line status once per byte, and its line is not cut there.) */
-            if (++vm->uart_polls >= 2) {
-                console_guest_flush(vm);
-            }
-            devices_console_input(vm);
+        *handled = vuart_decodes(gpa - VM_UART_BASE, width);
+        if (*handled) {
+            devices_uart(vm, (unsigned)(gpa - VM_UART_BASE), write, val);
         }
         return true;
     }

@@ -80,35 +80,6 @@ static void exit_interrupt(struct vcpu *v, uint64_t code)
     }
 }
 
-bool vcpu_exit_fast(struct vcpu *v)
-{
-    uint64_t cause = v->arch.scause;
-
-    /* A VM on several harts takes its lock for the exit: the full path. */
-    if ((cause != EXC_LOAD_GUEST_PAGE_FAULT && cause != EXC_STORE_GUEST_PAGE_FAULT) || v->vm->spans_harts ||
-        !mmio_fast_target(v)) {
-        return false;
-    }
-    if (cause == EXC_LOAD_GUEST_PAGE_FAULT) {
-        v->stats.fast_loads++;
-    } else {
-        v->stats.fast_stores++;
-    }
-    mmio_emulate(v);
-    /* What sched_resume would decide, without arming the timer again (nothing changed it), nor
-     * reading the time: the timer armed for the deadline has not fired. The console's output ring
-     * drains here too, as at every exit (UART output is what these exits write). */
-    struct pcpu *c = arch_this_cpu();
-    if (conout_pending()) {
-        conout_drain();
-    }
-    if (v->vm->state == VM_RUNNING && v->state == VCPU_RUNNABLE && c->deadline == c->timer_armed &&
-        !arch_timer_pending()) {
-        return true;
-    }
-    sched_resume(v);
-}
-
 _Noreturn void vcpu_handle_exit(struct vcpu *v)
 {
     uint64_t cause = v->arch.scause;

@@ -36,10 +36,6 @@ struct vcpu;
 
 /* Called by the arch layer with the exit's CSRs in v->arch; ends by running a vCPU again. */
 _Noreturn void vcpu_handle_exit(struct vcpu *v);
-/* The engine's short way for an exit that needs no decision of the scheduler (a UART register
- * access): handled and counted, true when the vCPU goes on at once; false when nothing was done.
- * Does not return when handling it stopped the guest or ended its slice (the scheduler runs). */
-bool vcpu_exit_fast(struct vcpu *v);
 
 /* A short name for an scause value (interrupt bit included). */
 const char *exit_cause_name(uint64_t scause);

@@ -97,15 +97,6 @@ static void refuse(struct vcpu *v, const char *fmt, ...)
     vcpu_arch_inject_exception(v, cause, a->stval);
 }
 
-bool mmio_fast_target(const struct vcpu *v)
-{
-    const struct vcpu_arch *a = &v->arch;
-    uint64_t gpa = (a->htval << 2) | (a->stval & 3);
-
-    /* Not a page-table walk's implicit access (htinst a pseudoinstruction): that is refused. */
-    return (a->htinst == 0 || (a->htinst & 1)) && devices_fast(v->vm, gpa);
-}
-
 void mmio_emulate(struct vcpu *v)
 {
     struct vcpu_arch *a = &v->arch;
@@ -149,10 +140,7 @@ void mmio_emulate(struct vcpu *v)
         return;
     }
     if (in.store) {
-        val = vcpu_arch_get_reg(a, in.reg);
-        if (in.width < 8) {
-            val &= (1ull << (8 * in.width)) - 1;
-        }
+        val = mmio_store_value(a, &in);
     }
     devices_mmio(v->vm, gpa, in.width, in.store, &val, &handled);
     if (!handled) {
@@ -160,15 +148,5 @@ void mmio_emulate(struct vcpu *v)
                in.store ? "store" : "load", in.width, (unsigned long)gpa, (unsigned long)pc);
         return;
     }
-    if (!in.store) {
-        if (in.width < 8) {
-            uint64_t sign = 1ull << (8 * in.width - 1);
-            val &= (sign << 1) - 1;
-            if (in.sign_extend && (val & sign)) {
-                val |= ~((sign << 1) - 1);
-            }
-        }
-        vcpu_arch_set_reg(a, in.reg, val);
-    }
-    vcpu_arch_set_pc(a, pc + in.len);
+    mmio_complete(a, &in, val, pc);
 }

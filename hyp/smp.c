@@ -278,6 +278,26 @@ void smp_exit_lock(struct vcpu *v)
     }
 }
 
+bool smp_exit_trylock(struct vcpu *v)
+{
+    struct pcpu *c = arch_this_cpu();
+    struct vm *vm = v->vm;
+
+    if (c->held == vm) {
+        return true;
+    }
+    if (!spin_trylock(&vm->lock)) {
+        return false;
+    }
+    /* Stopping or rebooting, or this vCPU turned off: smp_exit_lock's cases, left to it. */
+    if (vm->state != VM_RUNNING || v->state == VCPU_OFF) {
+        spin_unlock(&vm->lock);
+        return false;
+    }
+    c->held = vm;
+    return true;
+}
+
 void smp_release_held(struct pcpu *c)
 {
     if (c->held) {

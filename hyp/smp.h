@@ -37,6 +37,10 @@ void vm_unlock(struct vm *vm, bool taken);
 /* At the start of an exit of v: takes its VM's lock for the whole exit (released by the scheduler,
  * smp_release_held); leaves for the scheduler when the VM is being stopped. */
 void smp_exit_lock(struct vcpu *v);
+/* smp_exit_lock for an exit that must return (the device fast path): true with the lock held
+ * (also when this hart held it already), false without it when it is busy or the VM or vCPU is not
+ * running. For a VM on several harts only. */
+bool smp_exit_trylock(struct vcpu *v);
 void smp_release_held(struct pcpu *c);
 /* The harts other than this one that a VM's vCPUs run on (none for a VM on one hart). */
 uint64_t smp_other_harts(const struct vm *vm);

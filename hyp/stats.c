@@ -110,9 +110,9 @@ void stats_fold(struct vcpu *v)
 {
     note_charge(v);
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
-    v->vm->stats.exc[EXC_LOAD_GUEST_PAGE_FAULT] += v->stats.fast_loads;
-    v->vm->stats.exc[EXC_STORE_GUEST_PAGE_FAULT] += v->stats.fast_stores;
-    v->stats.fast_loads = v->stats.fast_stores = 0;
+    v->vm->stats.exc[EXC_LOAD_GUEST_PAGE_FAULT] += v->stats.fast_dev[0];
+    v->vm->stats.exc[EXC_STORE_GUEST_PAGE_FAULT] += v->stats.fast_dev[1];
+    v->stats.fast_dev[0] = v->stats.fast_dev[1] = 0;
     v->vm->stats.exc[EXIT_PRIV_INSN] += v->arch.tv.fast_priv;
     v->vm->stats.exc[EXC_U_ECALL] += v->arch.tv.fast_fwd;
     v->vm->stats.fast_priv += v->arch.tv.fast_priv;

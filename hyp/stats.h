@@ -30,9 +30,10 @@ struct vm_stats {
  * of the first of them. */
 struct vcpu_stats {
     uint64_t charged_seen;
-    /* Device accesses taken by vcpu_exit_fast, counted here (stats_count's bookkeeping cost 53
-     * instructions of a UART read) and added to the VM's by stats_fold. */
-    uint64_t fast_loads, fast_stores;
+    /* Device accesses taken by vcpu_exit_dev, loads [0] and stores [1], counted here
+     * (stats_count's bookkeeping cost 53 instructions of a UART read) and added to the VM's by
+     * stats_fold. */
+    uint64_t fast_dev[2];
     uint64_t last_cause; /* scause of its last exit */
 };
 

@@ -59,11 +59,6 @@ static void pt_free_cb(void *ctx, uint64_t pa, uint64_t n)
     vm_free_frames(ctx, pa, n);
 }
 
-struct vcpu *vcpu_of_arch(struct vcpu_arch *a)
-{
-    /* Invariant: arch is the first member of struct vcpu (checked below). */
-    return (struct vcpu *)a;
-}
 _Static_assert(__builtin_offsetof(struct vcpu, arch) == 0, "vcpu_of_arch relies on arch being first");
 
 /* Puts v at entry, its state afresh, without changing whether it runs. */

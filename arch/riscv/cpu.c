@@ -76,13 +76,6 @@ uint64_t arch_time(void)
     return csr_read(CSR_TIME);
 }
 
-bool arch_timer_pending(void)
-{
-    /* STIP: with Sstc the hart's own comparison; without, the firmware raises it when the deadline
-     * of SBI set_timer passes and clears it at the next set_timer (SBI spec, Timer extension). */
-    return (csr_read(CSR_SIP) >> IRQ_S_TIMER) & 1;
-}
-
 uint64_t arch_instret(void)
 {
     return csr_read(CSR_INSTRET);

@@ -6,6 +6,7 @@
 #include <arch/engine.h>
 #include <arch/vcpu_arch.h>
 
+#include "engine_int.h"
 #include "hvabi.h"
 #include "vm.h"
 
@@ -199,18 +200,8 @@ long vcpu_arch_trap_return(struct vcpu *v)
 
 void vcpu_arch_charge_exit(struct pcpu *c)
 {
-    /* Charge the exit just handled to the vCPU that took it: from its trap to here, every
-     * instruction was the hypervisor's (the register restore after this adds a fixed ~40). */
     if (c->exiting) {
-        struct vcpu_arch *a = &c->exiting->arch;
-        uint64_t spent = csr_read(CSR_INSTRET) - a->exit_instret;
-        a->hyp_instret += spent;
-        if (!a->exit_idled) {
-            a->hyp_longest = spent > a->hyp_longest ? spent : a->hyp_longest;
-            a->hyp_busy += spent;
-            c->busy_instret += spent;
-        }
-        a->exit_idled = false;
+        engine_charge(c, &c->exiting->arch);
         c->exiting = (struct vcpu *)0;
     }
 }

@@ -165,13 +165,6 @@ _Noreturn void hext_trap(struct vcpu_arch *a)
     a->htval = csr_read(CSR_HTVAL);
     a->htinst = csr_read(CSR_HTINST);
     arch_this_cpu()->exiting = vcpu_of_arch(a);
-    /* A UART register access goes straight back to the guest: no scheduler, no timer, no vCPU
-     * switch to consider (vcpu_exit_fast checks the slice as sched_resume would). */
-    if ((a->scause == EXC_LOAD_GUEST_PAGE_FAULT || a->scause == EXC_STORE_GUEST_PAGE_FAULT) &&
-        vcpu_exit_fast(vcpu_of_arch(a))) {
-        vcpu_arch_charge_exit(arch_this_cpu());
-        vcpu_arch_enter(a);
-    }
     vcpu_handle_exit(vcpu_of_arch(a));
 }
 

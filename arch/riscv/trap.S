@@ -142,9 +142,14 @@ trap_vector:
     csrr    t0, CSR_INSTRET             /* the bench's hypervisor-instructions-per-exit starts here */
     sd      t0, VCPU_EXIT_INSTRET(sp)
     csrr    t0, CSR_SCAUSE
-    addi    t0, t0, -10                 /* EXC_VS_ECALL */
-    bnez    t0, 1f
-    FAST_NULL_HYPERCALL_OR_SAVE
+    addi    t1, t0, -10                 /* EXC_VS_ECALL */
+    beqz    t1, 3f
+    /* A load (21) or store (23) guest-page fault, the two differing in bit 1: a device access. */
+    ori     t1, t0, 2
+    addi    t1, t1, -ASM_EXC_STORE_GUEST_PAGE_FAULT
+    beqz    t1, hext_dev_entry
+    j       1f
+3:  FAST_NULL_HYPERCALL_OR_SAVE
     csrr    t0, CSR_HSTATUS
     sd      t0, VCPU_HSTATUS(sp)
     /* a0 = &vcpu_arch; switch to this hart's stack and per-cpu pointer. */
@@ -154,6 +159,90 @@ trap_vector:
     call    hext_trap
     /* hext_trap is noreturn: it ends in vcpu_arch_enter. */
 1:  j       1b
+
+/* A guest-page fault on a load or store, with sp = &vcpu_arch and the guest's t0/t1 saved. Only what
+ * a C call may change is saved first (ra, tp, t0-t6, a0-a7; gp, which the hypervisor never uses,
+ * stays the guest's), with sp, sepc, sstatus and hstatus: hext_dev_trap (hext_dev.c) emulates a UART
+ * register access without the scheduler and the guest goes on after it with its callee-saved
+ * registers never touched (the C code keeps them). Anything else it sends back here with a tag in
+ * the low two bits of a0: the rest is saved and the exit goes on in C (hext_dev_slow). */
+hext_dev_entry:
+    sd      x1, VCPU_X0 + 1*8(sp)
+    sd      x4, VCPU_X0 + 4*8(sp)
+    sd      x7, VCPU_X0 + 7*8(sp)
+    sd      x10, VCPU_X0 + 10*8(sp)
+    sd      x11, VCPU_X0 + 11*8(sp)
+    sd      x12, VCPU_X0 + 12*8(sp)
+    sd      x13, VCPU_X0 + 13*8(sp)
+    sd      x14, VCPU_X0 + 14*8(sp)
+    sd      x15, VCPU_X0 + 15*8(sp)
+    sd      x16, VCPU_X0 + 16*8(sp)
+    sd      x17, VCPU_X0 + 17*8(sp)
+    sd      x28, VCPU_X0 + 28*8(sp)
+    sd      x29, VCPU_X0 + 29*8(sp)
+    sd      x30, VCPU_X0 + 30*8(sp)
+    sd      x31, VCPU_X0 + 31*8(sp)
+    /* sscratch = 0: from here a trap is the hypervisor's own (a guarded read's fault included). */
+    csrrw   t0, CSR_SSCRATCH, zero
+    sd      t0, VCPU_X0 + 2*8(sp)
+    /* In memory before anything can trap: a faulting instruction read changes all three. */
+    csrr    t0, CSR_SEPC
+    sd      t0, VCPU_SEPC(sp)
+    csrr    t0, CSR_SSTATUS
+    sd      t0, VCPU_SSTATUS(sp)
+    csrr    t0, CSR_HSTATUS
+    sd      t0, VCPU_HSTATUS(sp)
+    mv      a0, sp
+    ld      tp, VCPU_HYP_TP(a0)
+    ld      sp, VCPU_HYP_SP(a0)
+    call    hext_dev_trap
+    andi    t0, a0, 3
+    bnez    t0, 2f
+    /* Done (a0 = &vcpu_arch): no trap was taken and neither sstatus nor hstatus written, so only
+     * sepc is loaded. Once sscratch is non-zero a trap would be taken as the guest's: nothing may
+     * trap from here on. */
+    ld      t0, VCPU_SEPC(a0)
+    csrw    CSR_SEPC, t0
+    csrw    CSR_SSCRATCH, a0
+    ld      x1, VCPU_X0 + 1*8(a0)
+    ld      x2, VCPU_X0 + 2*8(a0)
+    ld      x4, VCPU_X0 + 4*8(a0)
+    ld      x5, VCPU_X0 + 5*8(a0)
+    ld      x6, VCPU_X0 + 6*8(a0)
+    ld      x7, VCPU_X0 + 7*8(a0)
+    ld      x11, VCPU_X0 + 11*8(a0)
+    ld      x12, VCPU_X0 + 12*8(a0)
+    ld      x13, VCPU_X0 + 13*8(a0)
+    ld      x14, VCPU_X0 + 14*8(a0)
+    ld      x15, VCPU_X0 + 15*8(a0)
+    ld      x16, VCPU_X0 + 16*8(a0)
+    ld      x17, VCPU_X0 + 17*8(a0)
+    ld      x28, VCPU_X0 + 28*8(a0)
+    ld      x29, VCPU_X0 + 29*8(a0)
+    ld      x30, VCPU_X0 + 30*8(a0)
+    ld      x31, VCPU_X0 + 31*8(a0)
+    ld      x10, VCPU_X0 + 10*8(a0)
+    sret
+2:  /* The rest of the exit in C, hext_dev_slow(a0 = &vcpu_arch, a1 = the tag): the callee-saved
+     * registers and gp, still the guest's, join the rest first. */
+    andi    a1, a0, 3
+    xor     a0, a0, a1
+    sd      x3, VCPU_X0 + 3*8(a0)
+    sd      x8, VCPU_X0 + 8*8(a0)
+    sd      x9, VCPU_X0 + 9*8(a0)
+    sd      x18, VCPU_X0 + 18*8(a0)
+    sd      x19, VCPU_X0 + 19*8(a0)
+    sd      x20, VCPU_X0 + 20*8(a0)
+    sd      x21, VCPU_X0 + 21*8(a0)
+    sd      x22, VCPU_X0 + 22*8(a0)
+    sd      x23, VCPU_X0 + 23*8(a0)
+    sd      x24, VCPU_X0 + 24*8(a0)
+    sd      x25, VCPU_X0 + 25*8(a0)
+    sd      x26, VCPU_X0 + 26*8(a0)
+    sd      x27, VCPU_X0 + 27*8(a0)
+    call    hext_dev_slow
+    /* hext_dev_slow is noreturn. */
+4:  j       4b
 
 hyp_trap:
     /* A trap taken in HS-mode: put sp back (sscratch = 0 again) and hand a full frame to the panic path. */

@@ -15,7 +15,6 @@ enum {
     UART_LSR = 5,
     UART_MSR = 6,
     UART_SCR = 7,
-    UART_NREGS = 8,
 };
 
 #define IER_ERBFI 0x01 /* received data available */
@@ -106,6 +105,14 @@ static uint8_t msr_value(const struct vuart *u)
     return (uint8_t)(((m & 0x02) << 3) | ((m & 0x01) << 5) | ((m & 0x04) << 4) | ((m & 0x08) << 4));
 }
 
+static uint8_t lsr_read(struct vuart *u)
+{
+    uint8_t lsr = lsr_value(u);
+
+    u->lsr_extra = 0; /* error bits are cleared by reading LSR */
+    return lsr;
+}
+
 static uint8_t reg_read(struct vuart *u, unsigned reg)
 {
     bool dlab = u->lcr & LCR_DLAB;
@@ -126,11 +133,8 @@ static uint8_t reg_read(struct vuart *u, unsigned reg)
         return u->lcr;
     case UART_MCR:
         return u->mcr;
-    case UART_LSR: {
-        uint8_t lsr = lsr_value(u);
-        u->lsr_extra = 0; /* error bits are cleared by reading LSR */
-        return lsr;
-    }
+    case UART_LSR:
+        return lsr_read(u);
     case UART_MSR:
         return msr_value(u);
     default:
@@ -205,19 +209,32 @@ void vuart_init(struct vuart *u, const struct vuart_ops *ops)
     }
 }
 
-bool vuart_mmio(struct vuart *u, uint64_t off, unsigned width, bool write, uint64_t *val)
+void vuart_reg(struct vuart *u, unsigned off, bool write, uint64_t *val)
 {
-    /* Wider accesses act on the low byte, for drivers that use reg-io-width 4 or plain loads. */
-    if ((width != 1 && width != 2 && width != 4 && width != 8) || (off & (width - 1)) ||
-        off >= UART_NREGS) {
-        return false;
-    }
     if (write) {
-        reg_write(u, (unsigned)off, (uint8_t)*val);
+        reg_write(u, off, (uint8_t)*val);
+    } else if (off == UART_LSR) {
+        /* Ahead of the others: every transmitted byte and every poll for input reads it. It does
+         * not depend on DLAB and changes nothing the interrupt line follows. */
+        *val = lsr_read(u);
+        return;
     } else {
-        *val = reg_read(u, (unsigned)off);
+        *val = reg_read(u, off);
+        /* The line follows IER, the FIFO's count and thre_irq, which of the reads only RBR (a byte
+         * taken) and IIR (THRE acknowledged) change: the other reads cost no irq test. */
+        if (off != UART_RBR && off != UART_IIR) {
+            return;
+        }
     }
     update_irq(u);
+}
+
+bool vuart_mmio(struct vuart *u, uint64_t off, unsigned width, bool write, uint64_t *val)
+{
+    if (!vuart_decodes(off, width)) {
+        return false;
+    }
+    vuart_reg(u, (unsigned)off, write, val);
     return true;
 }
 

@@ -59,3 +59,34 @@ def test_smp_hsm_ipi_rfence(engine):
     assert "smptest: hart 2 restarted after non-retentive suspend" in lines
     assert "smptest: 0 failures" in lines
     check_demo(run, "demo")
+
+
+def _uartfast_checks(run):
+    lines = run.guest_lines("uartfast")
+    ok, bad = results(lines, "uartfast: ")
+    assert not bad, bad
+    assert len(ok) == 32, lines
+    assert "uartfast: hart 1 wrote this through THR" in lines
+    assert "uartfast: 0 failures" in lines
+    out = run.output
+    assert "device address 0x10000008 (pc 0x" in out and "load-access-fault raised in it" in out, out
+    assert "device address 0x100000ff (pc 0x" in out and "store-access-fault raised in it" in out, out
+    assert "guest physical 0x10000100 " in out, out
+
+
+def test_uart_fast_path_edge_cases(engine):
+    """Every width, signed and unsigned, data registers the hext fast path saves and ones it saves
+    only later (s-registers), a compressed load (the full path), LSR/IIR/loopback state, addresses just past the registers
+    (an access fault each), two vCPUs at the UART at once: the same answers on every engine."""
+    run = boot("uartfast", **engine)
+    assert run.returncode == 0, run.output
+    _uartfast_checks(run)
+
+
+def test_uart_fast_path_vm_on_two_harts():
+    """On hext with two harts the guest's vCPUs run on both, so its UART accesses take the VM's
+    lock (or the full path when another hart holds it)."""
+    run = boot("uartfast", SMP=2)
+    assert run.returncode == 0, run.output
+    assert "2 vCPU on harts 0,1" in run.output, run.output
+    _uartfast_checks(run)

@@ -6,6 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__riscv)
+#include <arch/csr.h>
+#endif
+
 struct vcpu;
 struct vcpu_arch;
 struct pcpu;
@@ -27,14 +31,21 @@ static inline void arch_set_this_cpu(struct pcpu *c)
 {
     __asm__ volatile("mv tp, %0" : : "r"(c) : "memory");
 }
+/* The hypervisor's timer has fired (its deadline passed) and was not set again since. STIP: with
+ * Sstc the hart's own comparison; without, the firmware raises it when the deadline of SBI
+ * set_timer passes and clears it at the next set_timer (SBI spec, Timer extension). Inline: the
+ * device fast path asks on every UART access. */
+static inline bool arch_timer_pending(void)
+{
+    return (csr_read(CSR_SIP) >> IRQ_S_TIMER) & 1;
+}
 #else
 struct pcpu *arch_this_cpu(void);
 void arch_set_this_cpu(struct pcpu *c);
+bool arch_timer_pending(void);
 #endif
 
 uint64_t arch_time(void);
-/* The hypervisor's timer has fired (its deadline passed) and was not set again since. */
-bool arch_timer_pending(void);
 /* Instructions this hart has retired (for the hypervisor's own cost figures). */
 uint64_t arch_instret(void);
 /* True when stimecmp is accessible (Sstc listed and enabled by the firmware). */
