@@ -370,7 +370,8 @@ static void emulate_privileged(struct vcpu *v, bool patched)
             tv_drop_lower(v, SATP_ASID_MASK << SATP_ASID_SHIFT, fx.fence_asid << SATP_ASID_SHIFT);
         } else if (fx.fence_all) {
             tv_drop_lower(v, 0, 0);
-        } else {
+        } else if ((fx.fence_va & ~4095ull) != a->tv.installed_va) {
+            /* (The page it just installed: that store dropped it from every tree already.) */
             shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
         }
         if (!fx.fence_all) {
