@@ -402,16 +402,13 @@ def write_docs(rows, out):
         "on the trap engine (target <= 150 on hext: %s). The Base functions whose answer never changes "
         "are answered in `trap.S` from the answers the full path gave first (`sbi_base_fixed`); other "
         "SBI calls take the full path (about 430 on hext)." % (fnull, tfnull, met(fnull <= 150)),
-        "- One emulated UART register read: %.1f instructions on hext, %.1f on the trap engine (target "
-        "<= 300: %s, %s). On hext it skips the scheduler and counts the exit per vCPU (`vcpu_exit_fast`), "
-        "606 before; measured by cutting the path short at each stage, 125 are the trap, the register "
-        "save and the restore, about 107 the exit's bookkeeping up to the emulation (the calls, the "
-        "slice test, the charge), 131 the decoding (the instruction read with HLVX, as QEMU leaves "
-        "htinst 0, and the decoder; a cache of decoded bits saved only 23 of them), 144 the 16550 model "
-        "and its console input, 21 the completion. Closing it needs an entry that saves only the "
-        "registers the access uses and a leaner device model, not done here. On the trap engine the "
-        "instruction is found by a software walk of the guest's tables and the exit switches roots." %
-        (mmio, tmmio, met(mmio <= 300), met(tmmio <= 300)),
+        "- One emulated UART register read: %.1f instructions on hext (target <= 300: %s), %.1f on the "
+        "trap engine (no target). On hext a guest-page fault on the UART has an entry of its own in "
+        "`trap.S` that saves only the registers a C call may change, decodes a plain load or store "
+        "(`arch/riscv/hext_dev.c`), emulates the register and goes back without the scheduler when "
+        "nothing is due; it was 607 before (trap-speed.md, \"hext: SBI and device exits\", has each "
+        "step). On the trap engine the exit goes through the engine's page-fault path (the instruction "
+        "read from the shadow tree) and the scheduler." % (mmio, met(mmio <= 300), tmmio),
         "- Console: %.0f bytes per exit with DBCN batches (target >= 4096: %s) against %.2f "
         "exits per byte for the fv 16550." % (con, met(con >= 4096), conf),
         "- Timer: %.4f exits per guest tick with Sstc on hext (target 0: %s); %.4f on the trap engine, "

@@ -106,6 +106,10 @@ void tv_patch_reset(struct vm *vm);
 long tv_set_vcpu_page(struct vcpu *v, uint64_t gpa);
 void tv_vpage_in(struct vcpu *v);
 void tv_vpage_out(struct vcpu *v);
+/* After an exit the engine handled itself: whether it may go straight back into the guest
+ * (treturn.c), and that way back (the exit is counted by the caller first). */
+bool tv_may_return(struct vcpu *v);
+_Noreturn void tv_return_quick(struct vcpu *v);
 void tv_enter_trap(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
 long tv_trap_return(struct vcpu *v);
 /* Enters the guest's trap handler for one of its own traps. */
