@@ -282,7 +282,7 @@ void stats_print(void)
         for (unsigned g = 0; g < nvms; g++) {
             vals[g] = vms[g].shadow.unprotects;
         }
-        print_row("shadow-tables-given-up", vals);
+        print_row_if_any("shadow-tables-given-up", vals);
         /* Privileged instructions patched (arch/tpatch.h), of the short path's those that ran
          * patched, and frames whose patches a data access or device write undid: rows only when
          * some guest has one, as for the causes. */
