@@ -25,7 +25,9 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, struct shadow_wmap
     shadow_vm_reset(vm);
 }
 
-void shadow_vm_reset(struct shadow_vm *vm)
+/* Empties the record of protected tables, its index and region bits. Frames leave it: the last
+ * path protected is no longer known to be. */
+static void wp_clear(struct shadow_vm *vm)
 {
     vm->wp_gen++;
     vm->nwp = 0;
@@ -35,6 +37,11 @@ void shadow_vm_reset(struct shadow_vm *vm)
     for (unsigned i = 0; i < 8; i++) {
         vm->wp_megas[i] = 0;
     }
+}
+
+void shadow_vm_reset(struct shadow_vm *vm)
+{
+    wp_clear(vm);
     vm->nwmap = 0;
     vm->wmap_lost = false;
     for (uint64_t i = 0; i < (vm->nframes + 63) / 64; i++) {
@@ -117,19 +124,12 @@ static void wp_compact(struct shadow_vm *vm)
 {
     unsigned n = 0, total = vm->nwp;
 
-    vm->wp_gen++;
     for (unsigned i = 0; i < total; i++) {
         if (vm->wp[i].gpa != WP_GONE) {
             vm->wp[n++] = vm->wp[i];
         }
     }
-    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
-        vm->wp_index[i] = 0;
-    }
-    for (unsigned i = 0; i < 8; i++) {
-        vm->wp_megas[i] = 0;
-    }
-    vm->nwp = 0;
+    wp_clear(vm);
     for (unsigned i = 0; i < n; i++) {
         struct shadow_wp w = vm->wp[i];
         wp_add(vm, &w);
@@ -385,25 +385,12 @@ bool shadow_any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t 
 
 void shadow_vm_forget_lower(struct shadow_vm *vm)
 {
-    vm->wp_gen++;
-    struct shadow_wp keep[SHADOW_WP_MAX];
-    unsigned n = 0, total = vm->nwp;
-
-    for (unsigned i = 0; i < total; i++) {
-        const struct shadow_wp *w = &vm->wp[i];
+    for (unsigned i = 0; i < vm->nwp; i++) {
+        struct shadow_wp *w = &vm->wp[i];
         /* A root translates both halves; an aliased table, unknown ranges: both stay. */
-        if (w->level == 2 || w->va == VA_ALIASED || (w->va >> 38) != 0) {
-            keep[n++] = *w;
+        if (!(w->level == 2 || w->va == VA_ALIASED || (w->va >> 38) != 0)) {
+            w->gpa = WP_GONE;
         }
     }
-    for (unsigned i = 0; i < 2 * SHADOW_WP_MAX; i++) {
-        vm->wp_index[i] = 0;
-    }
-    for (unsigned i = 0; i < 8; i++) {
-        vm->wp_megas[i] = 0;
-    }
-    vm->nwp = 0;
-    for (unsigned i = 0; i < n; i++) {
-        wp_add(vm, &keep[i]);
-    }
+    wp_compact(vm);
 }

@@ -338,18 +338,20 @@ void tv_prefill(struct vcpu *v, uint64_t va)
 {
     struct vcpu_arch *a = &v->arch;
     struct shadow_env e;
-    enum shadow_view view = env_of(v, &e);
     uint64_t gpa;
 
     /* Linux fences a page right after it installs it (update_mmu_cache), from its kernel, for the
-     * user code that faulted: a lower-half page goes to the user view. Speculative walks set A,
-     * never D (supervisor chapter, "Address translation"): a load's fill, W only where D is set
-     * already. Whatever the walk finds, nothing is raised; the fill is bounded as any other. */
-    if (a->tv.direct_root || e.bare || (va >> 38) != 0 || (va & ~4095ull) != a->tv.installed_va) {
+     * user code that faulted: only a lower-half page, filled for the user view. Speculative walks
+     * set A, never D (supervisor chapter, "Address translation"): a load's fill, W only where D is
+     * set already. Whatever the walk finds, nothing is raised; the fill is bounded as any other. */
+    if (a->tv.direct_root || (va >> 38) != 0 || (va & ~4095ull) != a->tv.installed_va) {
         return;
     }
     a->tv.installed_va = ~0ull;
-    (void)view;
+    (void)env_of(v, &e);
+    if (e.bare) {
+        return;
+    }
     struct shadow_ops o = tv_ops_for(v->vm);
     (void)shadow_fill(&a->tv.sh, &o, &e, SHADOW_USER, va, SHADOW_LOAD, &gpa);
 }
@@ -478,8 +480,8 @@ static bool insn_from_tree(struct vcpu *v, uint64_t gva, uint32_t *insn)
     if (a->tv.direct_root || (gva & 4095) > 4092) {
         return false;
     }
-    enum shadow_view view = !a->tv.vmode ? SHADOW_USER : (a->vs.vsstatus & SSTATUS_SUM) ? SHADOW_KERNEL_SUM
-                                                                                     : SHADOW_KERNEL;
+    struct shadow_env e;
+    enum shadow_view view = env_of(v, &e);
     struct shadow_ops o = tv_ops_for(v->vm);
     uint64_t hpa = shadow_exec_hpa(&a->tv.sh, &o, view, gva);
     if (!hpa || hpa - v->vm->ram_hpa > v->vm->ram_size - 4) {

@@ -95,6 +95,25 @@ static inline unsigned vpn(uint64_t va, unsigned l)
     return (unsigned)(va >> (12 + 9 * l)) & 0x1ff;
 }
 
+/* The hardware's view of a shadow tree whose root is at root: the leaf for va (0 if none), its
+ * level in *level. */
+static inline uint64_t tree_leaf(uint64_t root, uint64_t va, unsigned *level)
+{
+    const uint64_t *t = guest_ops_table(NULL, root);
+    for (int l = 2; l >= 0; l--) {
+        uint64_t e = t[vpn(va, (unsigned)l)];
+        if (!(e & V)) {
+            return 0;
+        }
+        if (e & RWX) {
+            *level = (unsigned)l;
+            return e;
+        }
+        t = guest_ops_table(NULL, (e >> 10) << 12);
+    }
+    return 0;
+}
+
 /* The guest table at level (2: the root) on the way to va, made when missing. */
 static inline uint64_t gtable_of(uint64_t va, unsigned level)
 {

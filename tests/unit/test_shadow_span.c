@@ -76,18 +76,8 @@ static enum shadow_result fill(enum shadow_view view, uint64_t va, enum shadow_a
 
 static uint64_t leaf(enum shadow_view view, uint64_t va)
 {
-    uint64_t *t = guest_ops_table(NULL, sh.root[view]);
-    for (int l = 2; l >= 0; l--) {
-        uint64_t e = t[vpn(va, (unsigned)l)];
-        if (!(e & V)) {
-            return 0;
-        }
-        if (e & RWX) {
-            return e;
-        }
-        t = guest_ops_table(NULL, (e >> 10) << 12);
-    }
-    return 0;
+    unsigned level;
+    return tree_leaf(sh.root[view], va, &level);
 }
 
 /* What the engine does after carrying out a guest store at gpa (tmem.c, table_write): the entry's

@@ -69,19 +69,7 @@ static enum shadow_result fill(unsigned cpu, enum shadow_view view, uint64_t va,
 /* The hardware's view of a vCPU's tree: the leaf for va (0 if none); its level in sh_level. */
 static uint64_t sh_leaf(unsigned cpu, enum shadow_view view, uint64_t va)
 {
-    uint64_t *t = guest_ops_table(NULL, sh[cpu].root[view]);
-    for (int l = 2; l >= 0; l--) {
-        uint64_t e = t[vpn(va, (unsigned)l)];
-        if (!(e & V)) {
-            return 0;
-        }
-        if (e & RWX) {
-            sh_level = (unsigned)l;
-            return e;
-        }
-        t = guest_ops_table(NULL, (e >> 10) << 12);
-    }
-    return 0;
+    return tree_leaf(sh[cpu].root[view], va, &sh_level);
 }
 
 /* The frame's bit in the writable bitmap. */

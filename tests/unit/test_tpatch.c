@@ -78,19 +78,7 @@ static void setup(void)
 /* The hardware's leaf for va in the kernel's tree (0 if none); its level in *level. */
 static uint64_t leaf(uint64_t va, unsigned *level)
 {
-    uint64_t *t = guest_ops_table(NULL, sh.root[SHADOW_KERNEL]);
-    for (int l = 2; l >= 0; l--) {
-        uint64_t e = t[vpn(va, (unsigned)l)];
-        if (!(e & V)) {
-            return 0;
-        }
-        if (e & RWX) {
-            *level = (unsigned)l;
-            return e;
-        }
-        t = guest_ops_table(NULL, (e >> 10) << 12);
-    }
-    return 0;
+    return tree_leaf(sh.root[SHADOW_KERNEL], va, level);
 }
 
 static enum shadow_result fill(uint64_t va, enum shadow_access acc)
