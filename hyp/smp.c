@@ -131,8 +131,13 @@ void smp_start(const struct platform_choice *choice, unsigned long boot_hartid, 
     /* The firmware chooses the boot hart (OpenSBI takes whichever hart wins its own lottery), so
      * hyp.harts may leave it out: it builds the guests, takes none, and stops once they are built
      * (smp_boot_hart_done). Unless no other hart came up: then it is the only one there is. */
+    unsigned others = 0;
+    for (unsigned i = 1; i < npcpus; i++) {
+        others += __atomic_load_n(&pcpus[i].online, __ATOMIC_ACQUIRE) != 0;
+    }
     if (harts_excludes(boot_hartid)) {
-        if (npcpus > 1) {
+        /* A hart counts once it is up (one late to come up holds a slot but runs nothing yet). */
+        if (others > 0) {
             __atomic_store_n(&pcpus[0].online, 0u, __ATOMIC_RELEASE);
             left_alone[boot_index] = "not in hyp.harts (the boot hart: it stops once the guests are built)";
         } else {
