@@ -31,6 +31,7 @@ static unsigned open_shown;
  * line of anyone else starts on a new one. Invariant: open_line and raw_open are never both set. */
 static struct vm *raw_vm;
 static bool raw_open;
+static unsigned raw_id = ~0u; /* raw_vm's id, which console_guest_putc_quick compares */
 
 /* Lock: the terminal (whole lines never interleave), open_line/open_shown, raw_vm/raw_open, the
  * focus, every guest's console_line and input queue, and the operator console's state. Taken on
@@ -247,6 +248,24 @@ size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
     return n;
 }
 
+bool console_guest_putc_quick(struct vm *vm, char c)
+{
+    /* vm may be an alias of the VM (see console.h): pointers are compared by id. A VM on several
+     * harts keeps its line buffer under its lock, which the whole way takes. */
+    if (vm->id == __atomic_load_n(&raw_id, __ATOMIC_RELAXED) || vm->spans_harts || c < 0x20 || c >= 0x7f ||
+        vm->console_len >= CONSOLE_LINE_MAX - 2 || console_guest_fits(vm, &c, 1) == 0) {
+        return false;
+    }
+    if (__atomic_load_n(&vms_running, __ATOMIC_RELAXED) > 1) {
+        if (vm->console_slice_bytes >= CONSOLE_SLICE_BYTES) {
+            return false;
+        }
+        vm->console_slice_bytes++;
+    }
+    vm->console_line[vm->console_len++] = c;
+    return true;
+}
+
 static void locked_guest_write(struct vm *vm, const char *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -299,6 +318,7 @@ static void locked_start(void)
             bool named = !want[0] || strcmp(vms[i].cfg->name, want) == 0;
             if (named && vms[i].state == VM_RUNNING) {
                 raw_vm = &vms[i];
+                raw_id = vms[i].id;
                 focus = i;
             }
         }

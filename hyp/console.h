@@ -28,6 +28,14 @@ void console_guest_write(struct vm *vm, const char *buf, size_t len);
  * returns the count taken, a one-byte call is made again by the guest (blocking, as the SBI says). */
 #define CONSOLE_SLICE_BYTES 16384u /* one whole DBCN batch (HV_DBCN_MAX) */
 size_t console_guest_allow(struct vm *vm, const char *buf, size_t len);
+
+/* One console byte of vm, when it only joins the VM's line buffer and console_guest_allow would let
+ * it through at once (a printable byte, room in the output ring, its fair share not used up): what
+ * console_guest_allow and console_guest_putc would do for it. It reads and writes vm's own fields and
+ * reads the output ring's indices, nothing else: no lock, no pointer stored anywhere is followed, so
+ * the trap engine's short path may call it with vm seen through the hypervisor's alias. False:
+ * nothing changed, the whole way takes the byte. */
+bool console_guest_putc_quick(struct vm *vm, char c);
 /* Only what fits in the ring (for the emulated UART, whose bytes are taken one at a time). */
 size_t console_guest_fits(struct vm *vm, const char *buf, size_t len);
 /* Shows an unfinished line now (a prompt), without ending it. */

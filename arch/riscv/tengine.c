@@ -197,6 +197,7 @@ void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
     a->tv.phys_self = (uint64_t)(uintptr_t)a;
     a->tv.alias_self = alias_of(a);
     a->tv.patch_alias = (const struct tpatch *)(uintptr_t)alias_of(&v->vm->shadow.patch);
+    a->tv.vm_alias = (struct vm *)(uintptr_t)alias_of(v->vm);
     a->flush_on_load = true;
 }
 

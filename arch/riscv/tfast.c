@@ -13,6 +13,7 @@
 #include <arch/vcpu_arch.h>
 
 #include "exit.h"
+#include "sbi/sbi.h"
 #include "tengine_int.h"
 
 #define OP_SYSTEM 0x73u
@@ -196,6 +197,11 @@ bool tv_fast_trap(struct vcpu_arch *a)
             a->tv.fast_priv += done;
             a->tv.fast_patch += done;
         }
+    } else if (cause == EXC_U_ECALL && a->tv.vmode) {
+        /* An SBI call of the guest kernel that the hypervisor answers from the VM's own state (a
+         * console byte): nothing a vCPU page or an interrupt could change. */
+        done = sbi_dispatch_quick(a, a->tv.vm_alias);
+        a->fast_exits += done;
     } else if (cause == EXC_U_ECALL && !a->tv.vmode && !a->tv.vpage) {
         /* A system call: into the guest kernel's handler, with interrupts off there (SIE = 0). */
         priv_enter_trap(a, EXC_U_ECALL, 0);

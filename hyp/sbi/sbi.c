@@ -2,6 +2,7 @@
 // SBI dispatcher: finds the extension for a7, runs it, writes the result, steps past the ecall.
 #include "sbi.h"
 
+#include "console.h"
 #include "vm.h"
 
 static const struct sbi_ext *const extensions[] = {
@@ -28,6 +29,26 @@ const struct sbi_ext *sbi_find_ext(unsigned long eid)
         }
     }
     return (const struct sbi_ext *)0;
+}
+
+bool sbi_dispatch_quick(struct vcpu_arch *a, struct vm *vm)
+{
+    uint32_t eid = (uint32_t)vcpu_arch_get_reg(a, REG_A7);
+    bool legacy = eid == SBI_EXT_LEGACY_CONSOLE_PUTCHAR;
+
+    if (!legacy && !(eid == SBI_EXT_DBCN && (uint32_t)vcpu_arch_get_reg(a, REG_A6) == SBI_DBCN_WRITE_BYTE)) {
+        return false;
+    }
+    if (!console_guest_putc_quick(vm, (char)(vcpu_arch_get_reg(a, REG_A0) & 0xff))) {
+        return false;
+    }
+    /* As sbi_dispatch replies: a legacy call's result in a0 alone (a1 preserved). */
+    vcpu_arch_set_reg(a, REG_A0, 0);
+    if (!legacy) {
+        vcpu_arch_set_reg(a, REG_A1, 0);
+    }
+    vcpu_arch_set_pc(a, vcpu_arch_get_pc(a) + 4);
+    return true;
 }
 
 void sbi_dispatch(struct vcpu *v)

@@ -9,6 +9,8 @@
 #include "hvabi.h"
 
 struct vcpu;
+struct vcpu_arch;
+struct vm;
 
 /* Base functions 0 .. SBI_BASE_FIXED - 1 whose answers, once given, trap.S gives again without a
  * full exit (sbi_base.c: all but probe_extension, whose answer depends on its argument). */
@@ -40,6 +42,12 @@ struct sbi_ext {
 
 /* Handles a VS-mode ecall: the only place that writes a0/a1 and steps sepc past the ecall. */
 void sbi_dispatch(struct vcpu *v);
+
+/* The calls the hypervisor answers from the calling VM's own state alone, without an exit's whole
+ * way: a guest kernel's console byte (legacy putchar, DBCN write_byte) that console_guest_putc_quick
+ * takes. True: done as sbi_dispatch would (reply and pc); false: nothing changed. a and vm may be seen
+ * through the trap engine's alias: only their own fields are used. */
+bool sbi_dispatch_quick(struct vcpu_arch *a, struct vm *vm);
 const struct sbi_ext *sbi_find_ext(unsigned long eid);
 
 static inline struct sbi_ret sbi_ok(unsigned long value)

@@ -87,6 +87,7 @@ struct vcpu_tv {
      * image), and the instructions the short path emulated since the full path last ran: those it
      * patches before the guest runs again (tv_patch_pending). */
     const struct tpatch *patch_alias;
+    struct vm *vm_alias; /* its VM seen through the alias too: for sbi_dispatch_quick */
 #define TV_PATCH_WANT 32
 #define TV_PATCH_WAIT 256
     uint64_t want_va[TV_PATCH_WANT];
