@@ -375,6 +375,57 @@ static uint64_t *descend(struct shadow *s, const struct shadow_ops *ops, uint64_
     return ops->table(ops->ctx, PTE_PPN(*e) << 12);
 }
 
+/* What the hardware may do through a leaf for the guest's entry pte in this view, without W (the
+ * caller decides it): every entry is U (the guest kernel runs in U-mode) and has A and D set, so the
+ * hardware never needs to update it; a patched frame is execute-only. */
+static uint64_t leaf_rights(uint64_t pte, const struct shadow_env *env, enum shadow_view view, bool patched)
+{
+    uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
+
+    if (((pte & PTE_R) || (env->mxr && (pte & PTE_X))) && !patched) {
+        flags |= PTE_R;
+    }
+    if ((pte & PTE_X) && !(view != SHADOW_USER && (pte & PTE_U))) {
+        flags |= PTE_X;
+    }
+    return flags;
+}
+
+/* The neighbours of a page just filled from a guest superpage, in its aligned group of
+ * SHADOW_AROUND pages (l0 holds the pieces of that superpage): filled too, with the rights the
+ * guest's entry gives them, when they are RAM (the group is cleared first where the guest never used
+ * it: a bounded step), not tables the record protects, not patched and not mapped yet. Linux maps
+ * its RAM with superpages and uses it page after page, each of which would otherwise be a fill, and
+ * where a superpage cannot be mapped whole (a table of its own in it, patched text) it would take
+ * one per page. True when some leaf it wrote is writable. */
+static bool fill_around(struct shadow *s, const struct shadow_ops *ops, const struct shadow_env *env,
+                        enum shadow_view view, uint64_t *l0, uint64_t va, uint64_t page, uint64_t pte)
+{
+    uint64_t group = page & ~(SHADOW_AROUND * PAGE - 1);
+    unsigned first = vpn(va, 0) & ~(SHADOW_AROUND - 1);
+    uint64_t flags = leaf_rights(pte, env, view, false);
+    bool any_w = false;
+
+    if (!ops->ram(ops->ctx, group, SHADOW_AROUND * PAGE)) {
+        return false;
+    }
+    if ((pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && ops->may_write(ops->ctx, group, SHADOW_AROUND * PAGE)) {
+        flags |= PTE_W;
+    }
+    for (unsigned k = 0; k < SHADOW_AROUND; k++) {
+        uint64_t g = group + k * PAGE;
+        if ((l0[first + k] & PTE_V) || shadow_wp_find(s->vm, g) || tpatch_frame_patched(&s->vm->patch, g)) {
+            continue;
+        }
+        l0[first + k] = ((ops->hpa(ops->ctx, g) >> 12) << 10) | flags;
+        if (flags & PTE_W) {
+            shadow_mark_writable(s->vm, g, PAGE);
+            any_w = true;
+        }
+    }
+    return any_w;
+}
+
 enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
                                const struct shadow_env *env, enum shadow_view view, uint64_t va,
                                enum shadow_access acc, uint64_t *gpa)
@@ -428,16 +479,8 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
 
     /* What the hardware may do through this entry: the guest's rights for this view, W only once D
      * is set (so the first store comes back here to set it), never W on a frame that must stay
-     * read-only. Every entry is U (the guest kernel runs in U-mode) and has A and D set, so the
-     * hardware never needs to update it. */
-    uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
-    bool user_page = (pte & PTE_U) != 0;
-    if (((pte & PTE_R) || (env->mxr && (pte & PTE_X))) && !patched) {
-        flags |= PTE_R;
-    }
-    if ((pte & PTE_X) && !(view != SHADOW_USER && user_page)) {
-        flags |= PTE_X;
-    }
+     * read-only. */
+    uint64_t flags = leaf_rights(pte, env, view, patched);
     bool want_w = (pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && !table_page;
 
     /* A guest superpage over RAM becomes a 2 MiB shadow leaf when the whole 2 MiB is RAM and, for a
@@ -481,9 +524,17 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         }
         leaf = &l0[vpn(va, 0)];
         *leaf = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
+        /* Pieces of a guest superpage: their table is recorded once for all its writable leaves. */
+        if (level > 0 && s->vm && !env->bare) {
+            if (fill_around(s, ops, env, view, l0, va, page, pte) || (flags & PTE_W)) {
+                shadow_wmap_add(s->vm, s, &l1[vpn(va, 1)], mega, SHADOW_WMAP_PIECES);
+            }
+            s->fills++;
+            return SHADOW_OK;
+        }
     }
     if ((flags & PTE_W) && s->vm) {
-        shadow_wmap_add(s->vm, s, leaf, big ? mega : page, big ? MEGA : PAGE);
+        shadow_wmap_add(s->vm, s, leaf, big ? mega : page, big ? SHADOW_WMAP_MEGA : SHADOW_WMAP_PAGE);
     }
     s->fills++;
     return SHADOW_OK;

@@ -11,6 +11,9 @@
 
 #define PAGE 4096ull
 #define MEGA (2ull << 20)
+/* Pages a fill from a guest superpage maps at once, an aligned group around the one it needs
+ * (shadow.c's fill_around). */
+#define SHADOW_AROUND 16u
 
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
@@ -32,11 +35,12 @@ bool shadow_any_protected_in(const struct shadow_vm *vm, uint64_t gpa, uint64_t 
 /* The frames of [gpa, gpa + len) are mapped writable somewhere: their bits say "look in the
  * record". */
 void shadow_mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len);
-/* Records a writable leaf just written at slot by s's current space. */
+/* Records a writable leaf just written at slot by s's current space (kind PAGE or MEGA), or the entry
+ * at slot over a table of pieces from gpa (kind PIECES; once is enough while it stays). */
 void shadow_wmap_add(struct shadow_vm *vm,
                      struct shadow *s,
                      uint64_t *slot,
                      uint64_t gpa,
-                     uint64_t len);
+                     enum shadow_wmap_kind kind);
 
 #endif

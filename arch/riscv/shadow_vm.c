@@ -243,13 +243,27 @@ void shadow_mark_writable(struct shadow_vm *vm, uint64_t gpa, uint64_t len)
 
 static bool wmap_live(const struct shadow_wmap *w)
 {
-    return (uint16_t)w->owner->epoch == w->epoch && *w->slot == w->pte;
+    if ((uint16_t)w->owner->epoch != w->epoch) {
+        return false;
+    }
+    /* A table of pieces lives while the entry still leads to it, whatever bits it gained since. */
+    if (w->kind == SHADOW_WMAP_PIECES) {
+        return (*w->slot & PTE_V) && !(*w->slot & PTE_LEAF) && PTE_PPN(*w->slot) == PTE_PPN(w->pte);
+    }
+    return *w->slot == w->pte;
 }
 
 /* Records a writable leaf just written at slot; when the record is full, stale entries go first. */
-void shadow_wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uint64_t gpa, uint64_t len)
+void shadow_wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uint64_t gpa,
+                     enum shadow_wmap_kind kind)
 {
     if (vm->wmap_lost) {
+        return;
+    }
+    /* A table of pieces filled page after page: recorded by its first fill. */
+    if (kind == SHADOW_WMAP_PIECES && vm->nwmap && vm->wmap[vm->nwmap - 1].slot == slot &&
+        vm->wmap[vm->nwmap - 1].pte == *slot && vm->wmap[vm->nwmap - 1].owner == s &&
+        vm->wmap[vm->nwmap - 1].epoch == (uint16_t)s->epoch) {
         return;
     }
     if (vm->nwmap == SHADOW_WMAP_MAX) {
@@ -268,12 +282,29 @@ void shadow_wmap_add(struct shadow_vm *vm, struct shadow *s, uint64_t *slot, uin
         }
     }
     vm->wmap[vm->nwmap++] = (struct shadow_wmap){ slot, *slot, s, (uint32_t)(gpa >> 12), (uint16_t)s->epoch,
-                                                  len == MEGA };
+                                                  (uint16_t)kind };
+}
+
+/* A table of pieces recorded at w: its writable leaves over the n frames at gpa[] go; the record
+ * stays for the others. */
+static void revoke_pieces(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_wmap *w,
+                          const uint64_t *gpa, unsigned n)
+{
+    uint64_t *l0 = ops->table(ops->ctx, PTE_PPN(w->pte) << 12);
+
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t f = (uint32_t)(gpa[k] >> 12);
+        if (f >= w->frame && f - w->frame < 512 && (l0[f - w->frame] & PTE_W)) {
+            l0[f - w->frame] = 0;
+            w->owner->fence = true;
+            vm->revokes++;
+        }
+    }
 }
 
 /* Takes every writable leaf over any of the n frames at gpa[] out of the trees (they refill
  * read-only once the frames are protected). False when some writable leaf went unrecorded. */
-static bool wmap_revoke(struct shadow_vm *vm, const uint64_t *gpa, unsigned n)
+static bool wmap_revoke(struct shadow_vm *vm, const struct shadow_ops *ops, const uint64_t *gpa, unsigned n)
 {
     if (vm->wmap_lost) {
         return false;
@@ -286,10 +317,19 @@ static bool wmap_revoke(struct shadow_vm *vm, const uint64_t *gpa, unsigned n)
         bool hit = false;
         for (unsigned k = 0; k < n; k++) {
             uint32_t f = (uint32_t)(gpa[k] >> 12);
-            hit |= w->big ? f >= w->frame && f - w->frame < 512 : w->frame == f;
+            hit |= w->kind != SHADOW_WMAP_PAGE ? f >= w->frame && f - w->frame < 512 : w->frame == f;
         }
         if (!hit) {
             i++;
+            continue;
+        }
+        if (w->kind == SHADOW_WMAP_PIECES) {
+            if (wmap_live(w)) {
+                revoke_pieces(vm, ops, w, gpa, n);
+                i++;
+            } else {
+                *w = vm->wmap[--vm->nwmap];
+            }
             continue;
         }
         if (wmap_live(w)) {
@@ -331,7 +371,7 @@ void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
                 }
             }
         }
-        if (vm->nwp + nnew <= SHADOW_WP_MAX && (nwr == 0 || wmap_revoke(vm, wr, nwr))) {
+        if (vm->nwp + nnew <= SHADOW_WP_MAX && (nwr == 0 || wmap_revoke(vm, ops, wr, nwr))) {
             /* No writable leaf maps them any more: their bits go, so that protecting them again (a
              * table given up and walked again) need not look. */
             (void)wr; /* the bits stay: a frame's bit says "look in the record" */

@@ -60,6 +60,14 @@ size_t console_guest_allow(struct vm *vm, const char *buf, size_t len)
     return len < CONSOLE_SLICE_BYTES ? len : CONSOLE_SLICE_BYTES;
 }
 
+bool console_guest_putc_quick(struct vm *vm, char c)
+{
+    (void)vm;
+    (void)c;
+    stub.output_len++;
+    return true;
+}
+
 int console_guest_getc(struct vm *vm)
 {
     (void)vm;

@@ -88,6 +88,64 @@ TEST(legacy_calls_leave_a1)
     CHECK_EQ(stopped, 1);
 }
 
+/* The short path (sbi_dispatch_quick) answers a console byte exactly as the whole way does: the
+ * same registers, pc and output; whatever it declines it leaves untouched. */
+TEST(quick_console_matches_dispatch)
+{
+    static const struct {
+        unsigned long eid, fid, a0;
+        bool quick;
+    } cases[] = {
+        { SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 99, 'x', true },
+        { SBI_EXT_LEGACY_CONSOLE_PUTCHAR | 0xff00000000ul, 0, 'y', true }, /* a7's upper half ignored */
+        { SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, 0x1100 | 'w', true },         /* the low byte is the char */
+        { SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, 'z', true },
+        { SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE | 0x100000000ul, 'v', true },
+        { SBI_EXT_LEGACY_CONSOLE_PUTCHAR, 0, '\n', false },                /* a line ends: the whole way */
+        { SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, 0x1b, false },
+        { SBI_EXT_DBCN, SBI_DBCN_WRITE_BYTE, 0x9b, false },
+        { SBI_EXT_DBCN, SBI_DBCN_WRITE, 1, false },
+        { SBI_EXT_DBCN, 7, 'a', false },
+        { SBI_EXT_LEGACY_CONSOLE_GETCHAR, 0, 'a', false },
+        { SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 'a', false },
+        { SBI_EXT_TIME, SBI_TIME_SET_TIMER, 'a', false },
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setup();
+        struct vcpu_regs before;
+        v->arch.regs.x[REG_A7] = cases[i].eid;
+        v->arch.regs.x[REG_A6] = cases[i].fid;
+        v->arch.regs.x[REG_A0] = cases[i].a0;
+        v->arch.regs.x[REG_A1] = 0x5a5a;
+        before = v->arch.regs;
+        bool quick = sbi_dispatch_quick(&v->arch, v->vm);
+        CHECK_EQ(quick, cases[i].quick);
+        if (!quick) {
+            CHECK(memcmp(&before, &v->arch.regs, sizeof before) == 0);
+            CHECK_EQ(console_len, 0);
+            continue;
+        }
+        struct vcpu_regs fast = v->arch.regs;
+        char out = console_out[0];
+        CHECK_EQ(console_len, 1);
+        setup();
+        v->arch.regs = before;
+        sbi_dispatch(v);
+        CHECK(memcmp(&fast, &v->arch.regs, sizeof fast) == 0);
+        CHECK_EQ(console_len, 1);
+        CHECK_EQ(console_out[0], out);
+    }
+    /* A byte the output ring cannot take now: declined, for the whole way to make the guest wait. */
+    setup();
+    console_room = 0;
+    v->arch.regs.x[REG_A7] = SBI_EXT_LEGACY_CONSOLE_PUTCHAR;
+    v->arch.regs.x[REG_A0] = 'x';
+    uint64_t pc = v->arch.regs.sepc;
+    CHECK(!sbi_dispatch_quick(&v->arch, v->vm));
+    CHECK_EQ(v->arch.regs.sepc, pc);
+    CHECK_EQ(console_len, 0);
+}
+
 TEST(time_set_timer)
 {
     setup();

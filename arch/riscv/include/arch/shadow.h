@@ -86,7 +86,14 @@ struct shadow_wmap {
     struct shadow *owner;
     uint32_t frame;  /* guest physical address >> 12 */
     uint16_t epoch;
-    uint16_t big;    /* 1: the leaf maps 2 MiB */
+    uint16_t kind;   /* enum shadow_wmap_kind */
+};
+enum shadow_wmap_kind {
+    SHADOW_WMAP_PAGE,   /* slot: a leaf mapping the 4 KiB frame */
+    SHADOW_WMAP_MEGA,   /* slot: a leaf mapping the 2 MiB from frame */
+    /* slot: the entry over a last-level table whose leaves are the pieces of one guest superpage,
+     * the 512 frames from frame in order; any of them may be writable. */
+    SHADOW_WMAP_PIECES,
 };
 #define SHADOW_WMAP_MAX 2048 /* 64 KiB: the caller's (trap-engine VMs only) */
 
