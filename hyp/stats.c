@@ -113,6 +113,12 @@ void stats_fold(struct vcpu *v)
     v->vm->stats.exc[EXC_LOAD_GUEST_PAGE_FAULT] += v->stats.fast_dev[0];
     v->vm->stats.exc[EXC_STORE_GUEST_PAGE_FAULT] += v->stats.fast_dev[1];
     v->stats.fast_dev[0] = v->stats.fast_dev[1] = 0;
+    /* What the assembly short path took: patched instructions and forwarded system calls. */
+    v->arch.tv.fast_priv += v->arch.tv.asm_patch;
+    v->arch.tv.fast_patch += v->arch.tv.asm_patch;
+    v->arch.tv.fast_fwd += v->arch.tv.asm_fwd;
+    v->arch.tv.fast_asm += v->arch.tv.asm_patch + v->arch.tv.asm_fwd;
+    v->arch.tv.asm_patch = v->arch.tv.asm_fwd = 0;
     v->vm->stats.exc[EXIT_PRIV_INSN] += v->arch.tv.fast_priv;
     v->vm->stats.exc[EXC_U_ECALL] += v->arch.tv.fast_fwd;
     v->vm->stats.fast_priv += v->arch.tv.fast_priv;

@@ -60,7 +60,8 @@ void asm_offsets(void)
     DEFINE(VCPU_TV_FAST_PRIV, offsetof(struct vcpu_arch, tv.fast_priv));
     DEFINE(VCPU_TV_FAST_FWD, offsetof(struct vcpu_arch, tv.fast_fwd));
     DEFINE(VCPU_TV_FAST_PATCH, offsetof(struct vcpu_arch, tv.fast_patch));
-    DEFINE(VCPU_TV_FAST_ASM, offsetof(struct vcpu_arch, tv.fast_asm));
+    DEFINE(VCPU_TV_ASM_PATCH, offsetof(struct vcpu_arch, tv.asm_patch));
+    DEFINE(VCPU_TV_ASM_FWD, offsetof(struct vcpu_arch, tv.asm_fwd));
     DEFINE(VCPU_TV_PATCH_ALIAS, offsetof(struct vcpu_arch, tv.patch_alias));
     DEFINE(TPATCH_SLOT_SIZE, sizeof(struct tpatch_slot));
     DEFINE(TPATCH_SLOT_VA, offsetof(struct tpatch_slot, va));
@@ -101,7 +102,7 @@ _Static_assert(offsetof(struct vcpu_arch, fast_cause) < 2048, "fast_cause must f
 _Static_assert(offsetof(struct pcpu, stack_top) < 2048, "head.S loads stack_top with a 12-bit offset");
 /* tfast.S: fields it reaches with a 12-bit offset from the vCPU, and the layouts it relies on. */
 _Static_assert(offsetof(struct vcpu_arch, tv.patch_alias) < 2048, "tv.patch_alias must fit a 12-bit immediate");
-_Static_assert(offsetof(struct vcpu_arch, tv.fast_asm) < 2048, "tv.fast_asm must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, tv.asm_fwd) < 2048, "tv.asm_fwd must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, tv.view_satp[SHADOW_VIEWS - 1]) < 2048,
                "tv.view_satp must fit a 12-bit immediate");
 _Static_assert(SHADOW_KERNEL == 0 && SHADOW_KERNEL_SUM == 1, "tfast.S picks the kernel view from SUM as 0 or 1");

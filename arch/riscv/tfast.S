@@ -263,10 +263,7 @@ csr_rd_done:
     csrr    t1, CSR_SEPC
     addi    t1, t1, 4
     csrw    CSR_SEPC, t1
-    ld      t0, VCPU_TV_FAST_PATCH(sp)
-    addi    t0, t0, 1
-    sd      t0, VCPU_TV_FAST_PATCH(sp)
-    DONE    VCPU_TV_FAST_PRIV
+    DONE    VCPU_TV_ASM_PATCH
 
 /* sret: SIE from SPIE, SPIE set, SPP cleared, into the mode SPP names at sepc; falls back when an
  * interrupt would be taken at once there. */
@@ -292,10 +289,7 @@ fast_sret:
     csrw    CSR_SEPC, t1
     bnez    t5, 2f
     SET_MODE 0
-2:  ld      t0, VCPU_TV_FAST_PATCH(sp)
-    addi    t0, t0, 1
-    sd      t0, VCPU_TV_FAST_PATCH(sp)
-    DONE    VCPU_TV_FAST_PRIV
+2:  DONE    VCPU_TV_ASM_PATCH
 
 /* A system call of the guest's user code: priv_enter_trap(EXC_U_ECALL, 0) and set_mode(1), with
  * the same conditions as tv_fast_trap (user mode, shadow tables, no vCPU page). */
@@ -324,12 +318,9 @@ tv_fast_ecall:
     andi    t3, t3, -4                  /* an exception: never vectored */
     csrw    CSR_SEPC, t3
     SET_MODE 1
-    DONE    VCPU_TV_FAST_FWD
+    DONE    VCPU_TV_ASM_FWD
 
 tv_fast_done:
-    ld      t0, VCPU_TV_FAST_ASM(sp)
-    addi    t0, t0, 1
-    sd      t0, VCPU_TV_FAST_ASM(sp)
     csrr    t0, CSR_INSTRET
     ld      t1, VCPU_EXIT_INSTRET(sp)
     sub     t0, t0, t1

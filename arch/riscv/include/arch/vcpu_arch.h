@@ -83,6 +83,10 @@ struct vcpu_tv {
     uint64_t fast_fwd;   /* system calls of guest user code forwarded on the short path */
     uint64_t fast_patch; /* of fast_priv, patched instructions (arch/tpatch.h) */
     uint64_t fast_asm;   /* of fast_priv and fast_fwd, those trap.S took without C (tfast.S) */
+    /* tfast.S counts one number per exit it takes, folded into the four above with the exit table
+     * (hyp/stats.c): patched instructions, and system calls forwarded. */
+    uint64_t asm_patch;
+    uint64_t asm_fwd;
     /* The VM's patch table seen through the alias (the short path's view of it; vms[] is in the
      * image), and the instructions the short path emulated since the full path last ran: those it
      * patches before the guest runs again (tv_patch_pending). */
