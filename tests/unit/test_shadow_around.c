@@ -8,11 +8,9 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "shadow_guest.h"
+#include "shadow_vm_env.h"
 #include "../../arch/riscv/shadow_int.h" /* SHADOW_AROUND */
 
-#define NFRAMES (RAM_SIZE / PAGE)
-#define NROOTS (SHADOW_SPACES * SHADOW_VIEWS)
 #define OK SHADOW_OK
 #define KER SHADOW_KERNEL
 #define USR SHADOW_USER
@@ -22,59 +20,6 @@
 #define KB 0xffffffc000000000ull /* a 2 MiB kernel superpage over the first 2 MiB (the guest's tables) */
 #define USER 0x40201000ull
 #define CSRR_A0_SEPC 0x14102573u
-
-static uint64_t *frames;
-static struct shadow sh;
-static struct shadow_vm vm;
-static uint64_t bitmap[NFRAMES / 64];
-static unsigned drop_vm_calls;
-
-static void ops_drop_vm(void *ctx);
-static const struct shadow_ops ops = { guest_ops_ram,       guest_ops_hpa,   guest_ops_device,
-                                       guest_ops_may_write, guest_ops_table, ops_drop_vm,
-                                       NULL };
-
-static void ops_drop_vm(void *ctx)
-{
-    (void)ctx;
-    shadow_drop_all(&sh, &ops);
-    shadow_vm_reset(&vm);
-    drop_vm_calls++;
-}
-
-static void setup(void)
-{
-    if (!ram) {
-        ram = aligned_alloc(MEGA, RAM_SIZE);
-        frames = aligned_alloc(PAGE, (NROOTS + NPOOL * 4) * PAGE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    memset(frames, 0, (NROOTS + NPOOL * 4) * PAGE);
-    shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
-    drop_vm_calls = 0;
-    off = 0;
-    next_table = GBASE;
-    memset(&env, 0, sizeof(env));
-    env.root = gtable();
-    uint64_t base = (uint64_t)(uintptr_t)frames, roots[NROOTS];
-    for (unsigned i = 0; i < NROOTS; i++) {
-        roots[i] = base + i * PAGE;
-    }
-    shadow_init(&sh, &ops, roots, base + NROOTS * PAGE, NPOOL * 4, RESERVED_PTE, &vm);
-    shadow_add_spaces(&sh, &ops, roots + SHADOW_VIEWS, SHADOW_SPACES - 1);
-}
-
-static enum shadow_result fill(enum shadow_view view, uint64_t va, enum shadow_access acc)
-{
-    uint64_t gpa;
-    return shadow_fill(&sh, &ops, &env, view, va, acc, &gpa);
-}
-
-static uint64_t leaf(enum shadow_view view, uint64_t va)
-{
-    unsigned level;
-    return tree_leaf(sh.root[view], va, &level);
-}
 
 /* The host frame a leaf maps. */
 static uint64_t leaf_hpa(uint64_t e)
