@@ -112,6 +112,13 @@ bool tv_may_return(struct vcpu *v);
 _Noreturn void tv_return_quick(struct vcpu *v);
 void tv_enter_trap(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
 long tv_trap_return(struct vcpu *v);
+/* The short path's (tfast.c) system call of the guest's user code, and its kernel's return from a
+ * trap, through the vCPU page: what tv_trap and tv_return_quick do for them, the exit accounting and
+ * the root left out. On the hypervisor's root (the page is guest RAM). False, with nothing changed
+ * but a registration found gone (as the full path would find it), when there is no page, or when the
+ * return changes sstatus.MXR (every tree goes: the full path's work). */
+bool tv_vpage_fast_syscall(struct vcpu *v);
+bool tv_vpage_fast_return(struct vcpu *v);
 /* Enters the guest's trap handler for one of its own traps. */
 void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
 

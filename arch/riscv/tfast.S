@@ -333,6 +333,24 @@ tv_fast_done:
     csrrw   sp, CSR_SSCRATCH, sp        /* guest sp back, sscratch = &vcpu_arch again */
     sret
 
+/* bool tv_call_on_hyp_stack(fn, arg, sp, tp): fn(arg) on another stack and tp (tfast.c's
+ * fast_vpage: the hart's own, on the hypervisor's root), the caller's sp, tp and ra back after it. */
+    .globl tv_call_on_hyp_stack
+tv_call_on_hyp_stack:
+    addi    a2, a2, -32
+    sd      sp, 0(a2)
+    sd      tp, 8(a2)
+    sd      ra, 16(a2)
+    mv      sp, a2
+    mv      tp, a3
+    mv      t0, a0
+    mv      a0, a1
+    jalr    t0
+    ld      ra, 16(sp)
+    ld      tp, 8(sp)
+    ld      sp, 0(sp)
+    ret
+
 /* Not for this path: nothing has changed but the FS fold; the C path decides from the same
  * state. */
 tv_fast_slow:

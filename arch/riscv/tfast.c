@@ -5,8 +5,9 @@
 // still on the guest's root, without the switch to the hypervisor's root, the exit accounting or the
 // scheduler. Invariant: this code runs through the hypervisor's alias, where only the image itself is
 // mapped: it touches the vCPU it is given and the image's own data, nothing reached through a
-// physical pointer; it changes nothing before it has decided to handle the trap (false: the full
-// path takes it from the state trap.S saved).
+// physical pointer (but for a vCPU page, on the hypervisor's own root: fast_vpage); it changes
+// nothing before it has decided to handle the trap (false: the full path takes it from the state
+// trap.S saved).
 #include <arch/csr.h>
 #include <arch/privemu.h>
 #include <arch/tpatch.h>
@@ -15,6 +16,7 @@
 #include "exit.h"
 #include "sbi/sbi.h"
 #include "tengine_int.h"
+#include "vm.h"
 
 #define OP_SYSTEM 0x73u
 #define INSN_SRET 0x10200073u
@@ -25,6 +27,9 @@
 #define SSTATUS_SLOW SSTATUS_MXR
 
 bool tv_fast_trap(struct vcpu_arch *a);
+void fp_arch_save(struct vcpu_fp *fp);
+/* tfast.S: fn(arg) on the stack whose top is sp, with tp, both the caller's again afterwards. */
+bool tv_call_on_hyp_stack(bool (*fn)(struct vcpu_arch *), uint64_t arg, uint64_t sp, uint64_t tp);
 extern uint64_t arch_fw_scounteren;
 
 /* An interrupt the guest would take at once in the state (sstatus, mode) it is about to have. */
@@ -164,6 +169,56 @@ static bool vpage_fast_ok(const struct vcpu_arch *a, uint32_t insn)
     return ((insn >> 7) & 31) == 0 && (funct3 & 3) != 1 && !(src & SSTATUS_SIE);
 }
 
+/* On the hypervisor's root, on this hart's own stack and tp (tv_call_on_hyp_stack): the vCPU page's
+ * part of fast_vpage, through the vCPU's physical address. */
+static bool vpage_work(struct vcpu_arch *pa)
+{
+    struct vcpu *v = vcpu_of_arch(pa);
+    bool ret = pa->tv.vmode != 0;
+
+    if (!(ret ? tv_vpage_fast_return(v) : tv_vpage_fast_syscall(v))) {
+        return false;
+    }
+    if (ret) {
+        /* The return wrote sstatus: the hardware's FS follows as tv_run sets it, FP registers the
+         * hardware holds dirty saved first if the guest turns FP off. */
+        uint64_t fs = pa->vs.vsstatus & SSTATUS_FS;
+        if ((pa->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs) {
+            fp_arch_save(&pa->fp);
+            pa->regs.sstatus &= ~SSTATUS_FS;
+        }
+        fast_fs(pa, fs);
+        pa->fast_exits++;
+    } else {
+        pa->tv.fast_fwd++;
+    }
+    return true;
+}
+
+/* A cooperative kernel's vCPU page is guest RAM, which the alias does not map; with hardware ASIDs
+ * the hypervisor's root is one satp write away (ASID 0 of its own, the alias mapped there too) and
+ * costs no fence either way. There its user code's system call and its return from a trap
+ * (HV_FID_TRAP_RETURN) are done as the full path does them (tvpage.c), on the hart's own stack (the
+ * vCPU's is too small for that code) and through the vCPU's physical address; the way back into
+ * the guest's root is taken here, through the alias again. Declined before anything changes: no
+ * ASIDs, a VM on several harts (its lock), patches to make, or a return with an interrupt pending
+ * (it might become deliverable). */
+static bool fast_vpage(struct vcpu_arch *a)
+{
+    if (!tv_asids || a->tv.vm_alias->spans_harts || a->tv.nwant) {
+        return false;
+    }
+    if (a->tv.vmode && ((a->vs.hvip >> 1) & a->vs.vsie & PRIV_SIE_MASK)) {
+        return false;
+    }
+    csr_write(CSR_SATP, a->tv.hyp_satp);
+    if (!tv_call_on_hyp_stack(vpage_work, a->tv.phys_self, a->hyp_sp, a->hyp_tp)) {
+        return false; /* the full path switches to the hypervisor's root anyway */
+    }
+    set_mode(a, a->tv.vmode);
+    return true;
+}
+
 bool tv_fast_trap(struct vcpu_arch *a)
 {
     uint64_t cause = csr_read(CSR_SCAUSE);
@@ -198,11 +253,17 @@ bool tv_fast_trap(struct vcpu_arch *a)
             a->tv.fast_patch += done;
         }
     } else if (cause == EXC_U_ECALL && a->tv.vmode) {
-        /* An SBI call of the guest kernel that the hypervisor answers from the VM's own state (a
-         * console byte): nothing a vCPU page or an interrupt could change. */
-        done = sbi_dispatch_quick(a, a->tv.vm_alias);
-        a->fast_exits += done;
-    } else if (cause == EXC_U_ECALL && !a->tv.vmode && !a->tv.vpage) {
+        if (a->tv.vpage && a->regs.x[REG_A7] == HV_EXT && a->regs.x[REG_A6] == HV_FID_TRAP_RETURN) {
+            done = fast_vpage(a);
+        } else {
+            /* An SBI call of the guest kernel that the hypervisor answers from the VM's own state
+             * (a console byte): nothing a vCPU page or an interrupt could change. */
+            done = sbi_dispatch_quick(a, a->tv.vm_alias);
+            a->fast_exits += done;
+        }
+    } else if (cause == EXC_U_ECALL && a->tv.vpage) {
+        done = fast_vpage(a);
+    } else if (cause == EXC_U_ECALL) {
         /* A system call: into the guest kernel's handler, with interrupts off there (SIE = 0). */
         priv_enter_trap(a, EXC_U_ECALL, 0);
         set_mode(a, 1);

@@ -15,6 +15,7 @@
 #define FS_DIRTY (3ull << 13)
 
 _Noreturn void tv_enter(struct vcpu_arch *a);
+void fp_arch_save(struct vcpu_fp *fp);
 extern uint64_t arch_fw_scounteren;
 
 /* A page fault or a system call of the guest's own, entered into its kernel's handler (tv_reflect;
@@ -58,8 +59,13 @@ _Noreturn void tv_return_quick(struct vcpu *v)
     tv_vpage_out(v);
     a->tv.enter_fence = !tv_asids || a->tv.sh.fence;
     a->tv.sh.fence = false;
-    /* The hardware's FS as tv_run sets it (this exit left the guest's FS as it was). */
+    /* The hardware's FS as tv_run sets it. A return from a trap (HV_FID_TRAP_RETURN) writes the
+     * guest's sstatus: FP registers the hardware holds dirty are saved before FP is turned off. */
     uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
+    if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs) {
+        fp_arch_save(&a->fp);
+        a->regs.sstatus &= ~SSTATUS_FS;
+    }
     uint64_t hwfs = (a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && fs ? FS_DIRTY : fs;
     a->regs.sstatus = SSTATUS_SPIE | hwfs;
     tv_enter(a);

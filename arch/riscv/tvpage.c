@@ -8,6 +8,7 @@
 #include <arch/vcpu_arch.h>
 #include <arch/vpage.h>
 
+#include "exit.h"
 #include "guest_mem.h"
 #include "hvabi.h"
 #include "tengine_int.h"
@@ -73,6 +74,48 @@ void tv_enter_trap(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
     if (p) {
         vpage_forward(a, p, from_user);
     }
+}
+
+bool tv_vpage_fast_syscall(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+    volatile struct hv_vcpu_page *p = page_of(v);
+
+    if (!p || a->tv.vmode) {
+        return false;
+    }
+    vpage_sync_in(a, p);
+    a->tv.handler_faults = 0; /* as tv_reflect: a system call is never a fault at the handler */
+    priv_enter_trap(a, EXC_U_ECALL, 0);
+    vpage_forward(a, p, 1);
+    vpage_sync_out(a, p);
+    return true;
+}
+
+bool tv_vpage_fast_return(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+    volatile struct hv_vcpu_page *p = page_of(v);
+    struct hv_vcpu_page snap;
+
+    if (!p || !a->tv.vmode) {
+        return false;
+    }
+    /* What the return reads, read once: a change of MXR (every tree dropped) is the full path's. */
+    snap.irq_on = p->irq_on;
+    snap.ret_pc = p->ret_pc;
+    snap.ret_status = p->ret_status;
+    snap.ret_a0 = p->ret_a0;
+    snap.ret_a1 = p->ret_a1;
+    snap.ret_a6 = p->ret_a6;
+    snap.ret_a7 = p->ret_a7;
+    if ((snap.ret_status ^ a->vs.vsstatus) & SSTATUS_MXR) {
+        return false;
+    }
+    vpage_sync_in(a, &snap);
+    (void)vpage_return(a, &snap);
+    vpage_sync_out(a, p);
+    return true;
 }
 
 long tv_trap_return(struct vcpu *v)
