@@ -254,6 +254,7 @@ UNIT_ptval  := hyp/pv/ptval.c
 UNIT_ptval_budget := hyp/pv/ptval.c
 UNIT_privemu := arch/riscv/privemu.c
 UNIT_vpage  := arch/riscv/vpage.c arch/riscv/privemu.c
+UNIT_tvpage := $(UNIT_sbi) arch/riscv/tvpage.c arch/riscv/vpage.c arch/riscv/privemu.c
 UNIT_shadow := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_wp := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_cache := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
