@@ -205,7 +205,15 @@ def linux_pv_docs(rows):
     lines += ["", "hext target (pv no slower than fv within 1 %%): boot pv/fv %.4f: %s. Exits of the whole "
               "trap-engine run (boot and workload): fv %d, pv %d. The exit-count target for mmap (pv at most "
               "1/20 of fv's) needs per-phase exit counts, which the workload does not report yet." %
-              (hb, "met" if hb <= 1.01 else "missed", ex["linux"], ex["linux-pv"]), ""]
+              (hb, "met" if hb <= 1.01 else "missed", ex["linux"], ex["linux-pv"]), "",
+              "Why the missed targets are missed: the page-table half of the cooperation (Linux's table "
+              "writes batched through the lazy-MMU hooks, pin/unpin, the root switch as a hypercall) is not "
+              "built, so fork and mmap pay what the unmodified kernel pays for its tables (a trapped store per "
+              "entry written, a fill per page touched), and the mmap exit-count target cannot be met either. "
+              "A system call still takes two exits (its entry and its return through the vCPU page), each a "
+              "full register save and restore on the short path. On hext the pv kernel's own tests of its "
+              "vCPU page slot (a load and a branch at each interrupt-flag change, natively too: see the pv "
+              "native column) are what its boot pays over fv's. docs/trap-speed.md has the measurements.", ""]
     return lines
 
 
