@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arch/shadow.h>
@@ -71,6 +72,22 @@ static inline uint64_t *guest_ops_table(void *ctx, uint64_t pa)
     (void)ctx;
     return (uint64_t *)(uintptr_t)pa;
 }
+
+/* Guest RAM, and nframes frames for shadow roots and pools at *frames: allocated once, zeroed at
+ * every call (each case starts from nothing). */
+static inline void fresh_memory(uint64_t **frames, uint64_t nframes)
+{
+    if (!ram) {
+        ram = aligned_alloc(MEGA, RAM_SIZE);
+        *frames = aligned_alloc(PAGE, nframes * PAGE);
+    }
+    memset(ram, 0, RAM_SIZE);
+    memset(*frames, 0, nframes * PAGE);
+}
+
+/* The operations above as a struct shadow_ops, with the test's own drop of every tree. */
+#define GUEST_OPS(drop_vm)                                                                             \
+    { guest_ops_ram, guest_ops_hpa, guest_ops_device, guest_ops_may_write, guest_ops_table, drop_vm, NULL }
 
 static inline uint64_t *gptr(uint64_t gpa)
 {

@@ -20,9 +20,7 @@ static uint64_t bitmap[NFRAMES / 64];
 static unsigned drop_vm_calls;
 
 static void ops_drop_vm(void *ctx);
-static const struct shadow_ops ops = { guest_ops_ram,       guest_ops_hpa,   guest_ops_device,
-                                       guest_ops_may_write, guest_ops_table, ops_drop_vm,
-                                       NULL };
+static const struct shadow_ops ops = GUEST_OPS(ops_drop_vm);
 
 static void ops_drop_vm(void *ctx)
 {
@@ -35,12 +33,7 @@ static void ops_drop_vm(void *ctx)
 /* Guest RAM zeroed, a guest root at GBASE, every set of trees empty, the records empty. */
 static void setup(void)
 {
-    if (!ram) {
-        ram = aligned_alloc(MEGA, RAM_SIZE);
-        frames = aligned_alloc(PAGE, (NROOTS + NPOOL * 4) * PAGE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    memset(frames, 0, (NROOTS + NPOOL * 4) * PAGE);
+    fresh_memory(&frames, NROOTS + NPOOL * 4);
     shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     drop_vm_calls = 0;
     off = 0;

@@ -59,12 +59,7 @@ static const struct shadow_ops ops = { ops_ram, ops_hpa, ops_device, ops_may_wri
 
 static void setup(unsigned npool, uint64_t offset)
 {
-    if (!ram) {
-        ram = aligned_alloc(MEGA, RAM_SIZE);
-        frames = aligned_alloc(PAGE, (SHADOW_VIEWS + NPOOL) * PAGE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    memset(frames, 0, (SHADOW_VIEWS + NPOOL) * PAGE);
+    fresh_memory(&frames, SHADOW_VIEWS + NPOOL);
     ram_size = RAM_SIZE;
     hpa_skew = 0;
     ro_lo = ro_hi = 0;

@@ -22,21 +22,14 @@ static void ops_drop_vm(void *ctx)
     (void)ctx;
 }
 
-static const struct shadow_ops ops = { guest_ops_ram,       guest_ops_hpa,   guest_ops_device,
-                                       guest_ops_may_write, guest_ops_table, ops_drop_vm,
-                                       NULL };
+static const struct shadow_ops ops = GUEST_OPS(ops_drop_vm);
 
 /* Two guest address spaces: root tables at ra and rb, each mapping DATA + its own page at 0x400000. */
 static uint64_t ra, rb;
 
 static void setup(void)
 {
-    if (!ram) {
-        ram = aligned_alloc(MEGA, RAM_SIZE);
-        frames = aligned_alloc(PAGE, (NROOTS + NPOOL * 4) * PAGE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    memset(frames, 0, (NROOTS + NPOOL * 4) * PAGE);
+    fresh_memory(&frames, NROOTS + NPOOL * 4);
     off = 0;
     next_table = GBASE;
     memset(&env, 0, sizeof(env));

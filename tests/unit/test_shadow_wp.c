@@ -20,9 +20,7 @@ static unsigned drop_vm_calls;
 
 /* What the engine does (tengine.c, drop_vm_shadows): every tree of every vCPU, then the record. */
 static void ops_drop_vm(void *ctx);
-static const struct shadow_ops ops = { guest_ops_ram,       guest_ops_hpa,   guest_ops_device,
-                                       guest_ops_may_write, guest_ops_table, ops_drop_vm,
-                                       NULL };
+static const struct shadow_ops ops = GUEST_OPS(ops_drop_vm);
 
 static void ops_drop_vm(void *ctx)
 {
@@ -36,12 +34,7 @@ static void ops_drop_vm(void *ctx)
 
 static void setup(uint64_t offset)
 {
-    if (!ram) {
-        ram = aligned_alloc(MEGA, RAM_SIZE);
-        frames = aligned_alloc(PAGE, NCPU * (SHADOW_VIEWS + NPOOL) * PAGE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    memset(frames, 0, NCPU * (SHADOW_VIEWS + NPOOL) * PAGE);
+    fresh_memory(&frames, NCPU * (SHADOW_VIEWS + NPOOL));
     memset(bitmap, 0xa5, sizeof(bitmap)); /* init must clear what it owns, and only that */
     shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     drop_vm_calls = 0;

@@ -30,10 +30,7 @@ static void ops_drop_vm(void *ctx)
     shadow_drop_all(&sh, (const struct shadow_ops *)0);
 }
 
-static const struct shadow_ops ops = {
-    guest_ops_ram, guest_ops_hpa, guest_ops_device, guest_ops_may_write, guest_ops_table,
-    ops_drop_vm,   NULL
-};
+static const struct shadow_ops ops = GUEST_OPS(ops_drop_vm);
 
 static uint32_t rd32(uint64_t gpa)
 {
@@ -54,12 +51,7 @@ static uint8_t *frame_mem(uint64_t gpa)
 
 static void setup(void)
 {
-    if (!ram) {
-        ram = aligned_alloc(MEGA, RAM_SIZE);
-        frames = aligned_alloc(PAGE, (SHADOW_VIEWS + NPOOL) * PAGE);
-    }
-    memset(ram, 0, RAM_SIZE);
-    memset(frames, 0, (SHADOW_VIEWS + NPOOL) * PAGE);
+    fresh_memory(&frames, SHADOW_VIEWS + NPOOL);
     shadow_vm_init(&vm, bitmap, wmap_room, GBASE, NFRAMES);
     off = 0;
     next_table = GBASE;
