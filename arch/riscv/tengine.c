@@ -30,7 +30,6 @@
 #include "vm.h"
 
 _Noreturn void tv_enter(struct vcpu_arch *a);
-void fp_arch_save(struct vcpu_fp *fp);
 void fp_arch_restore(const struct vcpu_fp *fp);
 extern char tv_vector[], _start_image[], _end[];
 extern uint64_t arch_fw_scounteren;
@@ -280,17 +279,7 @@ _Noreturn void tv_run(struct vcpu *v)
     a->tv.enter_fence = !tv_asids || switched || a->tv.sh.fence || a->tv.direct_root;
     a->tv.exit_fence = !tv_asids;
     a->tv.sh.fence = false;
-    /* The hardware runs the guest in U-mode with its FP state as the guest's sstatus.FS says (Off
-     * makes FP instructions trap, and the guest sees them as illegal, as it would). */
-    uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
-    /* FS Off keeps the FP state (the guest may turn it on again and find it): what the hardware
-     * made dirty is saved before the hardware loses the right to it. */
-    if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs) {
-        fp_arch_save(&a->fp);
-        a->regs.sstatus &= ~SSTATUS_FS;
-    }
-    uint64_t hwfs = (a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && fs ? FS_DIRTY : fs;
-    a->regs.sstatus = SSTATUS_SPIE | hwfs;
+    a->regs.sstatus = SSTATUS_SPIE | tv_hw_fs(a);
     csr_write(CSR_SCOUNTEREN, a->tv.vmode ? arch_fw_scounteren : arch_fw_scounteren & a->vs.scounteren);
     /* A guest-kernel ecall may be the null hypercall, which trap.S answers without a full exit. */
     a->fast_cause = a->tv.vmode ? EXC_U_ECALL : ~0ull;

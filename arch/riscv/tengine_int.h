@@ -104,6 +104,25 @@ void tv_patch_reset(struct vm *vm);
 /* The vCPU page (tvpage.c): registration (an SBI error), the flag read at an exit's start and written
  * at its end, trap entry through it (priv_enter_trap, then the page), the return hypercall. */
 long tv_set_vcpu_page(struct vcpu *v, uint64_t gpa);
+void fp_arch_save(struct vcpu_fp *fp);
+
+/* The hardware's sstatus.FS for entering the guest (its FS, Dirty kept while FP stays on): the
+ * hardware runs the guest in U-mode with its FP state as the guest's sstatus.FS says (Off makes FP
+ * instructions trap, and the guest sees them as illegal, as it would). FS Off keeps the FP state
+ * (the guest may turn it on again and find it): what the hardware made dirty is saved before the
+ * hardware loses the right to it, and regs.sstatus's FS follows. Inline: the short path's return
+ * from a trap takes it too. */
+static inline uint64_t tv_hw_fs(struct vcpu_arch *a)
+{
+    const uint64_t dirty = 3ull << 13;
+    uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
+
+    if ((a->regs.sstatus & SSTATUS_FS) == dirty && !fs) {
+        fp_arch_save(&a->fp);
+        a->regs.sstatus &= ~SSTATUS_FS;
+    }
+    return (a->regs.sstatus & SSTATUS_FS) == dirty && fs ? dirty : fs;
+}
 void tv_vpage_in(struct vcpu *v);
 void tv_vpage_out(struct vcpu *v);
 /* After an exit the engine handled itself: whether it may go straight back into the guest

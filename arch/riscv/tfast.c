@@ -27,7 +27,6 @@
 #define SSTATUS_SLOW SSTATUS_MXR
 
 bool tv_fast_trap(struct vcpu_arch *a);
-void fp_arch_save(struct vcpu_fp *fp);
 /* tfast.S: fn(arg) on the stack whose top is sp, with tp, both the caller's again afterwards. */
 bool tv_call_on_hyp_stack(bool (*fn)(struct vcpu_arch *), uint64_t arg, uint64_t sp, uint64_t tp);
 extern uint64_t arch_fw_scounteren;
@@ -180,14 +179,10 @@ static bool vpage_work(struct vcpu_arch *pa)
         return false;
     }
     if (ret) {
-        /* The return wrote sstatus: the hardware's FS follows as tv_run sets it, FP registers the
-         * hardware holds dirty saved first if the guest turns FP off. */
-        uint64_t fs = pa->vs.vsstatus & SSTATUS_FS;
-        if ((pa->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs) {
-            fp_arch_save(&pa->fp);
-            pa->regs.sstatus &= ~SSTATUS_FS;
-        }
-        fast_fs(pa, fs);
+        /* The return wrote sstatus: the hardware's FS follows as tv_run sets it (tv_hw_fs saves
+         * dirty FP registers first if the guest turned FP off, after which fast_fs agrees). */
+        (void)tv_hw_fs(pa);
+        fast_fs(pa, pa->vs.vsstatus & SSTATUS_FS);
         pa->fast_exits++;
     } else {
         pa->tv.fast_fwd++;

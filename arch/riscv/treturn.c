@@ -12,10 +12,8 @@
 #include "tengine_int.h"
 #include "vm.h"
 
-#define FS_DIRTY (3ull << 13)
 
 _Noreturn void tv_enter(struct vcpu_arch *a);
-void fp_arch_save(struct vcpu_fp *fp);
 extern uint64_t arch_fw_scounteren;
 
 /* A page fault or a system call of the guest's own, entered into its kernel's handler (tv_reflect;
@@ -59,14 +57,8 @@ _Noreturn void tv_return_quick(struct vcpu *v)
     tv_vpage_out(v);
     a->tv.enter_fence = !tv_asids || a->tv.sh.fence;
     a->tv.sh.fence = false;
-    /* The hardware's FS as tv_run sets it. A return from a trap (HV_FID_TRAP_RETURN) writes the
-     * guest's sstatus: FP registers the hardware holds dirty are saved before FP is turned off. */
-    uint64_t fs = a->vs.vsstatus & SSTATUS_FS;
-    if ((a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && !fs) {
-        fp_arch_save(&a->fp);
-        a->regs.sstatus &= ~SSTATUS_FS;
-    }
-    uint64_t hwfs = (a->regs.sstatus & SSTATUS_FS) == FS_DIRTY && fs ? FS_DIRTY : fs;
-    a->regs.sstatus = SSTATUS_SPIE | hwfs;
+    /* The hardware's FS as tv_run sets it (a return from a trap, HV_FID_TRAP_RETURN, may have
+     * turned the guest's FP off). */
+    a->regs.sstatus = SSTATUS_SPIE | tv_hw_fs(a);
     tv_enter(a);
 }
