@@ -260,6 +260,7 @@ UNIT_shadow_wp := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_cache := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_span := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_shadow_around := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
+UNIT_shadow_fenced := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_tpatch := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_vm     := hyp/vm.c hyp/ramclean.c hyp/lib/format.c

@@ -110,6 +110,9 @@
                                  * pc and interrupt state of the page's ret_* fields; no reply */
 #define HV_FID_IRQ_CHECK 13     /* nothing: interrupts that became pending while masked are taken
                                  * on the way back (call when irq_pending was set on unmasking) */
+#define HV_FID_TABLES_FENCED 14 /* the guest keeps the architecture's fence rules for the last-level
+                                 * tables of its lower half (with HV_FEAT_TABLES_FENCED): the engine
+                                 * stops write-protecting them; for the VM, until it restarts */
 
 /* Feature bits returned by HV_FID_PROBE. */
 #define HV_FEAT_STAGE2 (1u << 0)    /* the hardware translates guest physical addresses (G-stage):
@@ -127,6 +130,8 @@
                                       * kernel's trap state and interrupt flag can live in memory
                                       * (trap engine only: under the H extension the same CSRs cost
                                       * no exit, so there is nothing to save) */
+#define HV_FEAT_TABLES_FENCED (1u << 7) /* HV_FID_TABLES_FENCED exists: shadowed tables (trap engine)
+                                         * whose stores need not trap (docs/hypercalls.md) */
 
 /* Limits: a call asking for more does part of the work and says how much (value). Each exit also
  * has a budget of work (docs/hypercalls.md, "Work per call"): a call may do less than these, even

@@ -106,13 +106,26 @@ LINUX_WHERE = ["native", "hext", "trap"]
 # The unmodified kernel and the cooperative one (guest-pv/linux/): the same source, config and init.
 LINUX_KERNELS = ["linux", "linux-pv"]
 LINUX_PV_TARGETS = {"getpid": 4, "fork": 3, "mmap": 2.5, "boot": 1.2}
+# Phases whose exits per operation make bench counts (trap engine), and pv's target as a share of fv's.
+LINUX_EXIT_PHASES = ("fork", "mmap")
+LINUX_PV_EXIT_TARGETS = {"mmap": 1 / 20}
 # QEMU's virt board puts a random rng-seed in the device tree: a fixed seed makes runs repeat.
 QEMU_SEED = "1"
 
 
-def linux_workload(where, out_dir, kernel="linux"):
+def linux_workload(where, out_dir, kernel="linux", zero=None):
     """Returns ({phase: (n, instructions)}, boot-to-init instructions, exit table) of one run of the
-    Linux workload natively or under an engine, on the unmodified kernel or the cooperative one."""
+    Linux workload natively or under an engine, on the unmodified kernel or the cooperative one; zero:
+    a phase init runs with n = 0 (rvhyp.zero=), for the exits of the others."""
+    if zero:
+        out = run_qemu(kernel + "-bench", "rvhyp.zero=" + zero, timeout=600, engine=where,
+                       extra="-seed " + QEMU_SEED)
+        with open(os.path.join(out_dir, "%s-bench-%s-zero-%s.log" % (kernel, where, zero)), "w") as f:
+            f.write(out)
+        if not re.search(r"init: bench %s n=0 " % zero, out):
+            sys.exit("bench: the Linux workload without %s did not finish (%s, %s):\n%s" %
+                     (zero, kernel, where, out[-2000:]))
+        return exit_table(out, kernel)
     if where == "native":
         env = dict(os.environ, ICOUNT="1", TIMEOUT="600", MEM="128M", SEED=QEMU_SEED, APPEND="rvhyp.bench=1",
                    LINUX_DIR=os.path.join(BUILD, kernel))
@@ -173,6 +186,12 @@ def linux_kernel_rows(out_dir, kernel, only=None):
         for cause, v in sorted(ex.items()):
             if v:
                 rows.append((where, kernel, "wl:exits", cause, v))
+        # Exits per operation of the phases with exit targets: the whole run's exit table less that of
+        # a run with the phase at n = 0, everything else the same (runs repeat exactly).
+        for name in LINUX_EXIT_PHASES if where == "trap" else ():
+            without = linux_workload(where, out_dir, kernel, zero=name)
+            rows.append((where, kernel, "wl:" + name, "exits_per_op",
+                         "%.1f" % ((ex.get("total", 0) - without.get("total", 0)) / phases[name][0])))
         print("bench: %-8s workload %-6s " % (kernel, where) +
               " ".join("%s=%.2fx" % (k, phases[k][1] / native[k][1]) for k, _ in LINUX_PHASES) +
               " boot=%.3fx" % (boot / nboot), flush=True)

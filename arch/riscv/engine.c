@@ -198,6 +198,16 @@ long vcpu_arch_trap_return(struct vcpu *v)
     return vcpu_engine->trap_return ? vcpu_engine->trap_return(v) : SBI_ERR_NOT_SUPPORTED;
 }
 
+bool vcpu_arch_has_tables_fenced(void)
+{
+    return vcpu_engine->tables_fenced != 0;
+}
+
+long vcpu_arch_tables_fenced(struct vcpu *v)
+{
+    return vcpu_engine->tables_fenced ? vcpu_engine->tables_fenced(v) : SBI_ERR_NOT_SUPPORTED;
+}
+
 void vcpu_arch_charge_exit(struct pcpu *c)
 {
     if (c->exiting) {

@@ -48,11 +48,13 @@ static bool allowed(uint64_t pte, enum shadow_view view, enum shadow_access acc,
     }
 }
 
-enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct shadow_env *env,
-                                    enum shadow_view view, uint64_t va, enum shadow_access acc,
-                                    bool set_ad, uint64_t *gpa, uint64_t *pte, unsigned *level,
-                                    struct shadow_path *path)
+/* One walk of shadow_translate. *raced: the A/D update found the entry changed since it was read (a
+ * table the guest writes without trapping, from another hart): nothing was written, walk again. */
+static enum shadow_result walk(const struct shadow_ops *ops, const struct shadow_env *env, enum shadow_view view,
+                               uint64_t va, enum shadow_access acc, bool set_ad, uint64_t *gpa, uint64_t *pte,
+                               unsigned *level, struct shadow_path *path, bool *raced)
 {
+    *raced = false;
     if (path) {
         path->n = 0;
     }
@@ -97,14 +99,40 @@ enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct s
             return SHADOW_PAGE_FAULT;
         }
         if (set_ad && (!(e & PTE_A) || (acc == SHADOW_STORE && !(e & PTE_D)))) {
+            /* Atomic with the guest's own updates of the entry, as the hardware's must be
+             * (supervisor chapter, "Virtual Address Translation Process", step 7): an entry cleared
+             * meanwhile is not brought back. */
+            uint64_t seen = e;
             e |= PTE_A | (acc == SHADOW_STORE ? PTE_D : 0);
-            *p = e;
+            if (!__atomic_compare_exchange_n(p, &seen, e, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                *raced = true;
+                return SHADOW_PAGE_FAULT;
+            }
         }
         uint64_t span = PAGE << (9 * l);
         *gpa = (PTE_PPN(e) << 12) - env->offset + (va & (span - 1));
         *pte = e;
         *level = (unsigned)l;
         return SHADOW_OK;
+    }
+    return SHADOW_PAGE_FAULT;
+}
+
+/* Walks raced by the guest's own stores before the access is left to fault: each race is one of its
+ * other harts rewriting the very entry, which only a guest working against itself keeps doing. */
+#define WALK_TRIES 4
+
+enum shadow_result shadow_translate(const struct shadow_ops *ops, const struct shadow_env *env,
+                                    enum shadow_view view, uint64_t va, enum shadow_access acc,
+                                    bool set_ad, uint64_t *gpa, uint64_t *pte, unsigned *level,
+                                    struct shadow_path *path)
+{
+    for (unsigned i = 0; i < WALK_TRIES; i++) {
+        bool raced;
+        enum shadow_result r = walk(ops, env, view, va, acc, set_ad, gpa, pte, level, path, &raced);
+        if (!raced) {
+            return r;
+        }
     }
     return SHADOW_PAGE_FAULT;
 }

@@ -21,6 +21,7 @@ void shadow_vm_init(struct shadow_vm *vm, uint64_t *writable, struct shadow_wmap
     vm->flood_frame = 0;
     vm->flood_stores = 0;
     vm->unprotects = 0;
+    vm->fenced_lower = false;
     tpatch_init(&vm->patch);
     shadow_vm_reset(vm);
 }
@@ -344,16 +345,23 @@ static bool wmap_revoke(struct shadow_vm *vm, const struct shadow_ops *ops, cons
 
 /* Write-protects the tables a walk for va went through. A table new to the set may still be mapped
  * writable in some tree (it was data until now): then every tree of the VM goes, and the set starts
- * again with these. */
-void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *p,
+ * again with these. A last-level table of the lower half of a guest that fences it (fenced_lower) is
+ * left as it is, unless the record has it already (it serves some other walk as well). */
+void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, const struct shadow_path *path,
                          uint64_t va)
 {
     /* The last path protected, if the record lost nothing since: the same tables for the same
      * 2 MiB (so the same bases) are protected as they were (the commonest fill: the next page). */
-    if (p->n == 3 && vm->last_gen == vm->wp_gen && vm->last_mega == va >> 21 &&
-        vm->last_path[0] == p->table[0] && vm->last_path[1] == p->table[1] &&
-        vm->last_path[2] == p->table[2]) {
+    if (path->n == 3 && vm->last_gen == vm->wp_gen && vm->last_mega == va >> 21 &&
+        vm->last_path[0] == path->table[0] && vm->last_path[1] == path->table[1] &&
+        vm->last_path[2] == path->table[2]) {
         return;
+    }
+    struct shadow_path own = *path;
+    const struct shadow_path *p = &own;
+
+    if (vm->fenced_lower && own.n == 3 && (va >> 38) == 0 && !shadow_wp_find(vm, own.table[2])) {
+        own.n = 2;
     }
     /* Tables new to the record may be mapped writable in some tree (they were data until now):
      * those leaves go, all in one scan of the record of writable leaves (a few instructions a
@@ -393,12 +401,12 @@ void shadow_protect_path(struct shadow_vm *vm, const struct shadow_ops *ops, con
         }
         wp_add(vm, &(struct shadow_wp){ p->table[i], base, level });
     }
-    if (p->n == 3) {
+    if (path->n == 3) {
         vm->last_gen = vm->wp_gen;
         vm->last_mega = va >> 21;
-        vm->last_path[0] = p->table[0];
-        vm->last_path[1] = p->table[1];
-        vm->last_path[2] = p->table[2];
+        vm->last_path[0] = path->table[0];
+        vm->last_path[1] = path->table[1];
+        vm->last_path[2] = path->table[2];
     }
 }
 

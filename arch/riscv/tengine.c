@@ -580,4 +580,5 @@ const struct vcpu_engine_ops trap_engine_ops = {
     .guest_write = tv_patch_dma,
     .set_vcpu_page = tv_set_vcpu_page,
     .trap_return = tv_trap_return,
+    .tables_fenced = tv_tables_fenced,
 };

@@ -82,6 +82,10 @@ struct shadow_ops tv_ops_for(struct vm *vm);
 /* After the guest fenced the page at va: maps it in the trees at once, as a speculative walk may
  * fill a TLB at any time (the access that follows a fence is usually near). */
 void tv_prefill(struct vcpu *v, uint64_t va);
+long tv_tables_fenced(struct vcpu *v);
+/* On a return to the guest's user mode: fills the page of the user page fault forwarded last, if
+ * any (a guest with fenced tables, HV_FID_TABLES_FENCED). */
+void tv_refill(struct vcpu *v);
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
 /* As tv_drop_vm_shadows, for the span of one guest entry at level (shadow_drop_span). */
 void tv_drop_vm_span(struct vm *vm, uint64_t va, unsigned level, bool all);

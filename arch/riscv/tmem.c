@@ -12,6 +12,7 @@
 #include "devices.h"
 #include "exit.h"
 #include "guest_mem.h"
+#include "hvabi.h"
 #include "hyp.h"
 #include "smp.h"
 #include "tengine_int.h"
@@ -90,6 +91,7 @@ void tv_vm_reboot(struct vm *vm)
 {
     tv_patch_reset(vm);
     tv_drop_vm_shadows(vm, 0, true);
+    vm->shadow.fenced_lower = false; /* the kernel it boots next has promised nothing */
 }
 
 void tv_vm_destroy(struct vm *vm, const struct pt_alloc *alloc)
@@ -334,6 +336,30 @@ static void table_write(struct vcpu *v, uint64_t gpa)
     a->tv.exit_done = true;
 }
 
+void tv_refill(struct vcpu *v)
+{
+    struct vcpu_arch *a = &v->arch;
+    uint64_t va = a->tv.refill_va;
+
+    /* The guest kernel installs the entry its user code faulted on and returns to it without a fence
+     * (it needs none: the trees keep nothing of an invalid entry). The retried access would fill it
+     * in an exit of its own; it is filled now, as a speculative walk may (tv_prefill). */
+    if (!va || a->tv.vmode) {
+        return;
+    }
+    a->tv.refill_va = 0;
+    tv_prefill(v, va);
+    __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+}
+
+long tv_tables_fenced(struct vcpu *v)
+{
+    /* Only ever from false to true while the VM runs: a walk that saw either value protected what
+     * that value asked for, and a table protected before stays so until it is forgotten. */
+    v->vm->shadow.fenced_lower = true;
+    return SBI_SUCCESS;
+}
+
 void tv_prefill(struct vcpu *v, uint64_t va)
 {
     struct vcpu_arch *a = &v->arch;
@@ -343,8 +369,11 @@ void tv_prefill(struct vcpu *v, uint64_t va)
     /* Linux fences a page right after it installs it (update_mmu_cache), from its kernel, for the
      * user code that faulted: only a lower-half page, filled for the user view. Speculative walks
      * set A, never D (supervisor chapter, "Address translation"): a load's fill, W only where D is
-     * set already. Whatever the walk finds, nothing is raised; the fill is bounded as any other. */
-    if (a->tv.direct_root || (va >> 38) != 0 || (va & ~4095ull) != a->tv.installed_va) {
+     * set already. Whatever the walk finds, nothing is raised; the fill is bounded as any other.
+     * Where the guest writes those tables without trapping (fenced_lower), every fence of one of
+     * its pages may be such an install: the engine saw no store to tell. */
+    if (a->tv.direct_root || (va >> 38) != 0 ||
+        ((va & ~4095ull) != a->tv.installed_va && !v->vm->shadow.fenced_lower)) {
         return;
     }
     a->tv.installed_va = ~0ull;
@@ -388,6 +417,9 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
         a->tv.exit_done = true;
         return;
     case SHADOW_PAGE_FAULT:
+        if (!a->tv.vmode && v->vm->shadow.fenced_lower) {
+            a->tv.refill_va = va;
+        }
         tv_reflect(a, code, va);
         return;
     case SHADOW_TABLE_WRITE:

@@ -115,6 +115,7 @@ bool tv_vpage_fast_return(struct vcpu *v)
     vpage_sync_in(a, &snap);
     (void)vpage_return(a, &snap);
     vpage_sync_out(a, p);
+    tv_refill(v);
     return true;
 }
 
@@ -130,5 +131,6 @@ long tv_trap_return(struct vcpu *v)
     if (vpage_return(a, p) & SSTATUS_MXR) {
         tv_drop_all(v); /* shadow entries were made for the old MXR (as emulate_privileged) */
     }
+    tv_refill(v);
     return SBI_SUCCESS;
 }

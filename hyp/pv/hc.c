@@ -73,7 +73,8 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
         *value = ((uint64_t)HV_ABI_VERSION << 32) | HV_FEAT_MMU | HV_FEAT_MULTICALL |
                  (arch_engine_trap ? HV_FEAT_USER_ROOT : HV_FEAT_STAGE2) |
                  HV_FEAT_DBCN_BATCH | (v->vm->disk.kind != BLK_NONE ? HV_FEAT_BLK : 0) |
-                 (vcpu_arch_has_vcpu_page() ? HV_FEAT_VCPU_PAGE : 0);
+                 (vcpu_arch_has_vcpu_page() ? HV_FEAT_VCPU_PAGE : 0) |
+                 (vcpu_arch_has_tables_fenced() ? HV_FEAT_TABLES_FENCED : 0);
         return SBI_SUCCESS;
     case HV_FID_NULL:
         return SBI_SUCCESS;
@@ -108,6 +109,8 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
     case HV_FID_IRQ_CHECK:
         /* The point is the way back: interrupts pending and now unmasked are taken there. */
         return SBI_SUCCESS;
+    case HV_FID_TABLES_FENCED:
+        return vcpu_arch_tables_fenced(v);
     default:
         return SBI_ERR_NOT_SUPPORTED;
     }

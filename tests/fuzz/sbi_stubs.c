@@ -286,6 +286,17 @@ long vcpu_arch_trap_return(struct vcpu *v)
     return SBI_ERR_NOT_SUPPORTED;
 }
 
+bool vcpu_arch_has_tables_fenced(void)
+{
+    return false;
+}
+
+long vcpu_arch_tables_fenced(struct vcpu *v)
+{
+    (void)v;
+    return SBI_ERR_NOT_SUPPORTED;
+}
+
 /* Like the trap engine's: a global leaf (no U) outside every guest. */
 uint64_t arch_reserved_root_entry(void)
 {

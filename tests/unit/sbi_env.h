@@ -389,6 +389,25 @@ long vcpu_arch_trap_return(struct vcpu *t)
     return SBI_ERR_NOT_SUPPORTED;
 }
 
+/* The promise to fence (HV_FID_TABLES_FENCED): offered as the vCPU page is; the calls that reach the
+ * engine are counted. */
+static unsigned tables_fenced_calls;
+
+bool vcpu_arch_has_tables_fenced(void)
+{
+    return vcpu_page_offered;
+}
+
+long vcpu_arch_tables_fenced(struct vcpu *t)
+{
+    (void)t;
+    if (!vcpu_page_offered) {
+        return SBI_ERR_NOT_SUPPORTED;
+    }
+    tables_fenced_calls++;
+    return SBI_SUCCESS;
+}
+
 /* ---- block hypercalls on a RAM disk (hyp/blk) of 64 sectors ---- */
 
 /* A host disk (hyp/drv/virtio_blk.c's interface) that answers when a test says so, on a clock the

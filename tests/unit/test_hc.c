@@ -69,6 +69,26 @@ TEST(hv_vcpu_page_registration)
     pv_release(&vm);
 }
 
+TEST(hv_tables_fenced_where_tables_are_shadowed)
+{
+    setup();
+    vcpu_page_offered = false;
+    tables_fenced_calls = 0;
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK(!(A1 & HV_FEAT_TABLES_FENCED));
+    ecall(HV_EXT, HV_FID_TABLES_FENCED, 0, 0, 0);
+    CHECK_EQ(A0, SBI_ERR_NOT_SUPPORTED); /* hext: nothing is shadowed */
+    CHECK_EQ(tables_fenced_calls, 0);
+    vcpu_page_offered = true;
+    ecall(HV_EXT, HV_FID_PROBE, 0, 0, 0);
+    CHECK(A1 & HV_FEAT_TABLES_FENCED);
+    ecall(HV_EXT, HV_FID_TABLES_FENCED, 0, 0, 0);
+    CHECK_EQ(A0, 0);
+    CHECK_EQ(tables_fenced_calls, 1);
+    vcpu_page_offered = false;
+    pv_release(&vm);
+}
+
 /* PIN or UNPIN as a guest makes it: again, with the same root, until it answers 1 (done). Returns
  * the error; *exits counts the calls. */
 static long pin_call(uint64_t fid, uint64_t root, unsigned *exits)

@@ -25,6 +25,16 @@ void tv_drop_all(struct vcpu *t)
     drops++;
 }
 
+/* The fill of a forwarded fault's page (tmem.c): when each return asks for it, in which mode. */
+static unsigned refills;
+static uint64_t refill_vmode;
+
+void tv_refill(struct vcpu *t)
+{
+    refills++;
+    refill_vmode = t->arch.tv.vmode;
+}
+
 static volatile struct hv_vcpu_page *page(void)
 {
     return (volatile struct hv_vcpu_page *)(ram + (VPAGE_GPA - VM_RAM_BASE));
@@ -101,7 +111,11 @@ TEST(fast_return_is_the_full_paths)
     struct state fast, full;
 
     fresh(1);
+    refills = 0;
+    refill_vmode = 1;
     CHECK(tv_vpage_fast_return(v));
+    CHECK_EQ(refills, 1); /* after the mode changed: the fill is for the user view */
+    CHECK_EQ(refill_vmode, 0);
     snapshot(&fast);
     CHECK_EQ(fast.a.regs.sepc, 0x10000); /* bit 0 cleared */
     CHECK_EQ(fast.a.tv.vmode, 0);
@@ -109,7 +123,10 @@ TEST(fast_return_is_the_full_paths)
 
     fresh(1);
     tv_vpage_in(v);
+    refill_vmode = 1;
     CHECK_EQ(tv_trap_return(v), SBI_SUCCESS);
+    CHECK_EQ(refills, 2);
+    CHECK_EQ(refill_vmode, 0);
     tv_vpage_out(v);
     snapshot(&full);
     CHECK(same(&fast, &full));

@@ -173,6 +173,10 @@ uint64_t vcpu_arch_get_satp(const struct vcpu *v);
 bool vcpu_arch_has_vcpu_page(void);
 long vcpu_arch_set_vcpu_page(struct vcpu *v, uint64_t gpa);
 long vcpu_arch_trap_return(struct vcpu *v);
+/* HV_FEAT_TABLES_FENCED: whether the engine shadows the guest's tables, and the guest's promise to
+ * fence the last-level ones of its lower half (an SBI error). */
+bool vcpu_arch_has_tables_fenced(void);
+long vcpu_arch_tables_fenced(struct vcpu *v);
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
 /* A guest's fence (as vcpu_arch_flush_vvma) on other harts running its VM, and everything of a VM
  * on those harts before its frames or VMID are reused: done on every hart named when they return

@@ -58,6 +58,8 @@ struct vcpu_engine_ops {
      * return an SBI error; trap_return, on success, has set the vCPU's return state itself. */
     long (*set_vcpu_page)(struct vcpu *v, uint64_t gpa);
     long (*trap_return)(struct vcpu *v);
+    /* HV_FID_TABLES_FENCED; NULL where the guest's tables are never shadowed (hext). */
+    long (*tables_fenced)(struct vcpu *v);
 };
 
 extern const struct vcpu_engine_ops hext_engine_ops;

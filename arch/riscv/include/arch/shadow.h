@@ -119,6 +119,13 @@ struct shadow_vm {
     uint64_t flood_frame;
     unsigned flood_stores;
     uint64_t unprotects;   /* tables given up on for their stores (counted for the bench) */
+    /* The guest keeps the architecture's fence rules for the last-level tables of its lower half
+     * (HV_FID_TABLES_FENCED): after it changes or clears a valid entry there it fences the page
+     * (or everything) before relying on the change, as on hardware, whose TLB may keep the old
+     * entry until then. So those tables are walked and not write-protected: the guest's stores to
+     * them are plain ones, and its fences drop what the trees made from the old entries (each
+     * vCPU's trees are its TLB). Set until the VM restarts; shadow_vm_reset keeps it. */
+    bool fenced_lower;
     uint64_t *writable;  /* bitmap over guest RAM, nframes bits */
     uint64_t ram_base;   /* guest physical address of the first frame */
     uint64_t nframes;

@@ -100,6 +100,8 @@ struct vcpu_tv {
     unsigned nwant;
     unsigned patch_wait; /* tv_patch_pending calls since the oldest waiting one came */
     uint64_t installed_va; /* the page of the last valid leaf it stored in a table, ~0 (tv_prefill) */
+    uint64_t refill_va;    /* a user page fault forwarded to a guest that fences its tables: filled on
+                            * the return to user mode (tv_refill), 0 none */
     bool tlb_only;         /* the privileged instruction of this exit changed trees and roots only */
 };
 
