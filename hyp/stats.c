@@ -109,6 +109,11 @@ uint64_t stats_total(const struct vm_stats *s)
 void stats_fold(struct vcpu *v)
 {
     note_charge(v);
+    /* The guest kernel's returns through its vCPU page that the assembly short path took are SBI
+     * calls of its own, as the C short path counts them. */
+    v->arch.fast_exits += v->arch.tv.asm_ret;
+    v->arch.tv.fast_asm += v->arch.tv.asm_ret;
+    v->arch.tv.asm_ret = 0;
     v->vm->stats.exc[EXC_VS_ECALL] += v->arch.fast_exits;
     v->vm->stats.exc[EXC_LOAD_GUEST_PAGE_FAULT] += v->stats.fast_dev[0];
     v->vm->stats.exc[EXC_STORE_GUEST_PAGE_FAULT] += v->stats.fast_dev[1];

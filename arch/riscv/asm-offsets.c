@@ -56,12 +56,20 @@ void asm_offsets(void)
     DEFINE(VCPU_TV_VMODE, offsetof(struct vcpu_arch, tv.vmode));
     DEFINE(VCPU_TV_DIRECT_ROOT, offsetof(struct vcpu_arch, tv.direct_root));
     DEFINE(VCPU_TV_VPAGE, offsetof(struct vcpu_arch, tv.vpage));
+    DEFINE(VCPU_TV_VPAGE_HPA, offsetof(struct vcpu_arch, tv.vpage_hpa));
+    DEFINE(VCPU_TV_REFILL_VA, offsetof(struct vcpu_arch, tv.refill_va));
+    DEFINE(VCPU_TV_NWANT, offsetof(struct vcpu_arch, tv.nwant));
+    DEFINE(VCPU_TV_HANDLER_FAULTS, offsetof(struct vcpu_arch, tv.handler_faults));
+    DEFINE(VCPU_TV_VM_ALIAS, offsetof(struct vcpu_arch, tv.vm_alias));
+    DEFINE(VM_SPANS_HARTS, offsetof(struct vm, spans_harts));
+    DEFINE(VM_MMU_READY, offsetof(struct vm, mmu.ready));
     DEFINE(VCPU_TV_VIEW_SATP, offsetof(struct vcpu_arch, tv.view_satp));
     DEFINE(VCPU_TV_FAST_PRIV, offsetof(struct vcpu_arch, tv.fast_priv));
     DEFINE(VCPU_TV_FAST_FWD, offsetof(struct vcpu_arch, tv.fast_fwd));
     DEFINE(VCPU_TV_FAST_PATCH, offsetof(struct vcpu_arch, tv.fast_patch));
     DEFINE(VCPU_TV_ASM_PATCH, offsetof(struct vcpu_arch, tv.asm_patch));
     DEFINE(VCPU_TV_ASM_FWD, offsetof(struct vcpu_arch, tv.asm_fwd));
+    DEFINE(VCPU_TV_ASM_RET, offsetof(struct vcpu_arch, tv.asm_ret));
     DEFINE(VCPU_TV_PATCH_ALIAS, offsetof(struct vcpu_arch, tv.patch_alias));
     DEFINE(TPATCH_SLOT_SIZE, sizeof(struct tpatch_slot));
     DEFINE(TPATCH_SLOT_VA, offsetof(struct tpatch_slot, va));
@@ -103,6 +111,10 @@ _Static_assert(offsetof(struct pcpu, stack_top) < 2048, "head.S loads stack_top 
 /* tfast.S: fields it reaches with a 12-bit offset from the vCPU, and the layouts it relies on. */
 _Static_assert(offsetof(struct vcpu_arch, tv.patch_alias) < 2048, "tv.patch_alias must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, tv.asm_fwd) < 2048, "tv.asm_fwd must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, tv.asm_ret) < 2048, "tv.asm_ret must fit a 12-bit immediate");
+_Static_assert(offsetof(struct vcpu_arch, tv.vpage_hpa) < 2048 && offsetof(struct vcpu_arch, tv.refill_va) < 2048 &&
+               offsetof(struct vcpu_arch, tv.nwant) < 2048 && offsetof(struct vcpu_arch, tv.handler_faults) < 2048 &&
+               offsetof(struct vcpu_arch, tv.vm_alias) < 2048, "tfast.S's fields must fit a 12-bit immediate");
 _Static_assert(offsetof(struct vcpu_arch, tv.view_satp[SHADOW_VIEWS - 1]) < 2048,
                "tv.view_satp must fit a 12-bit immediate");
 _Static_assert(SHADOW_KERNEL == 0 && SHADOW_KERNEL_SUM == 1, "tfast.S picks the kernel view from SUM as 0 or 1");

@@ -15,6 +15,8 @@
 #include <arch/csr.h>
 #include <asm-offsets.h>
 
+#include "hvabi.h"
+
 #define X(n) (VCPU_X0 + (n) * 8)
 #define INSN_SRET 0x10200073
 #define OP_SYSTEM 0x73
@@ -292,17 +294,17 @@ fast_sret:
 2:  DONE    VCPU_TV_ASM_PATCH
 
 /* A system call of the guest's user code: priv_enter_trap(EXC_U_ECALL, 0) and set_mode(1), with
- * the same conditions as tv_fast_trap (user mode, shadow tables, no vCPU page). */
+ * the same conditions as tv_fast_trap (user mode, shadow tables); with a vCPU page, fast_vsyscall. */
     .globl tv_fast_ecall
 tv_fast_ecall:
     SAVE_T2_T6
     ld      t1, VCPU_TV_DIRECT_ROOT(sp)
     bnez    t1, tv_fast_slow
-    ld      t1, VCPU_TV_VPAGE(sp)
-    bnez    t1, tv_fast_slow
     ld      t1, VCPU_TV_VMODE(sp)
     bnez    t1, tv_fast_slow
     FOLD_FS
+    ld      t1, VCPU_TV_VPAGE(sp)
+    bnez    t1, fast_vsyscall
     ld      t1, VCPU_VS_SSTATUS(sp)
     andi    t4, t1, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPIE | ASM_SSTATUS_SPP) /* SPP = 0: from user */
     andi    t3, t1, ASM_SSTATUS_SIE
@@ -319,6 +321,154 @@ tv_fast_ecall:
     csrw    CSR_SEPC, t3
     SET_MODE 1
     DONE    VCPU_TV_ASM_FWD
+
+/* The conditions of tfast.c's fast_vpage, and a page known (vpage_hpa): hardware ASIDs (the
+ * hypervisor's root is one satp write away, no fence), a VM on one hart (no lock to take), no
+ * patches waiting, no validated tables (which might have made the page one: page_of would look).
+ * t1 = the page's physical address. Uses t5 and t6. */
+.macro VPAGE_USABLE
+    ld      t1, VCPU_TV_VPAGE_HPA(sp)
+    beqz    t1, tv_fast_slow
+    lla     t6, tv_asids
+    lbu     t6, 0(t6)
+    beqz    t6, tv_fast_slow
+    ld      t6, VCPU_TV_VM_ALIAS(sp)
+    li      t5, VM_SPANS_HARTS          /* struct vm is large: offsets past 12 bits */
+    add     t5, t5, t6
+    lbu     t5, 0(t5)
+    bnez    t5, tv_fast_slow
+    li      t5, VM_MMU_READY
+    add     t5, t5, t6
+    lbu     t5, 0(t5)
+    bnez    t5, tv_fast_slow
+    lwu     t6, VCPU_TV_NWANT(sp)
+    bnez    t6, tv_fast_slow
+.endm
+
+/* t5 = the interrupts pending and enabled in sie (priv_pending_irq's set, before SIE). Uses t6. */
+.macro PENDING
+    ld      t5, VCPU_VS_HVIP(sp)
+    srli    t5, t5, 1
+    ld      t6, VCPU_VS_SIE(sp)
+    and     t5, t5, t6
+    andi    t5, t5, ASM_SIE_MASK
+.endm
+
+/* The vCPU page is guest RAM, which the alias does not map: the hypervisor's root (ASID 0, the
+ * alias mapped there too) reaches it by its physical address. */
+.macro HYP_ROOT
+    ld      t6, VCPU_TV_HYP_SATP(sp)
+    csrw    CSR_SATP, t6
+.endm
+
+/* A system call of the guest's user code whose kernel has a vCPU page: tvpage.c's
+ * tv_vpage_fast_syscall (sync in, enter the trap, forward through the page, sync out), then
+ * set_mode(1). Nothing is written before every condition holds. */
+fast_vsyscall:
+    VPAGE_USABLE
+    HYP_ROOT
+    /* The flag the page holds is SIE (any non-zero word is on); the trap moves it to SPIE, from user
+     * mode (SPP = 0), and masks. */
+    ld      t3, HV_VP_IRQ_ON(t1)
+    snez    t3, t3
+    slli    t3, t3, 5                   /* SPIE */
+    ld      t4, VCPU_VS_SSTATUS(sp)
+    andi    t4, t4, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPIE | ASM_SSTATUS_SPP)
+    or      t4, t4, t3
+    sd      t4, VCPU_VS_SSTATUS(sp)
+    sw      zero, VCPU_TV_HANDLER_FAULTS(sp) /* a system call is never a fault at the handler */
+    csrr    t3, CSR_SEPC
+    sd      t3, VCPU_VS_SEPC(sp)
+    li      t5, ASM_EXC_U_ECALL
+    sd      t5, VCPU_VS_SCAUSE(sp)
+    sd      zero, VCPU_VS_STVAL(sp)
+    ld      t6, VCPU_VS_STVEC(sp)
+    andi    t6, t6, -4                  /* an exception: never vectored */
+    csrw    CSR_SEPC, t6
+    /* vpage_forward: the trap's CSRs, the user's sp (in sscratch) and tp, the kernel's read once. */
+    sd      t3, HV_VP_SEPC(t1)
+    sd      t5, HV_VP_SCAUSE(t1)
+    sd      zero, HV_VP_STVAL(t1)
+    sd      t4, HV_VP_SSTATUS(t1)
+    ld      t3, HV_VP_KERNEL_SP(t1)
+    ld      t4, HV_VP_KERNEL_TP(t1)
+    csrr    t5, CSR_SSCRATCH
+    sd      t5, HV_VP_USER_SP(t1)
+    sd      tp, HV_VP_USER_TP(t1)
+    csrw    CSR_SSCRATCH, t3
+    mv      tp, t4
+    /* vpage_sync_out, masked: what is pending is what the guest finds when it unmasks. */
+    PENDING
+    sd      zero, HV_VP_IRQ_ON(t1)
+    sd      t5, HV_VP_IRQ_PENDING(t1)
+    SET_MODE 1
+    DONE    VCPU_TV_ASM_FWD
+
+/* HV_FID_TRAP_RETURN from the guest kernel (tv_vector: a7 and a6 say so, in kernel mode): tvpage.c's
+ * tv_vpage_fast_return (a snapshot of the page's fields, vpage_return, sync out), then set_mode.
+ * Falls back, with the guest's root back in satp, for a change of MXR or FS, an interrupt pending, or
+ * a page fault's page to fill on the way (tv_refill). */
+    .globl tv_fast_vreturn
+tv_fast_vreturn:
+    SAVE_T2_T6
+    ld      t1, VCPU_TV_DIRECT_ROOT(sp)
+    bnez    t1, tv_fast_slow
+    ld      t1, VCPU_TV_VMODE(sp)
+    beqz    t1, tv_fast_slow
+    ld      t1, VCPU_TV_REFILL_VA(sp)
+    bnez    t1, tv_fast_slow
+    PENDING
+    bnez    t5, tv_fast_slow
+    FOLD_FS
+    VPAGE_USABLE
+    HYP_ROOT
+    ld      t3, HV_VP_RET_STATUS(t1)
+    ld      t2, VCPU_VS_SSTATUS(sp)     /* t2 = old sstatus, SIE as the page's flag says */
+    andi    t2, t2, ~ASM_SSTATUS_SIE
+    ld      t4, HV_VP_IRQ_ON(t1)
+    snez    t4, t4
+    slli    t4, t4, 1
+    or      t2, t2, t4
+    /* csrw sstatus, ret_status (the writable bits), then sret's SIE from SPIE, SPIE set, SPP
+     * cleared: t4 = the new sstatus, t5 = to kernel. */
+    li      t6, ASM_SSTATUS_WRITABLE
+    and     t3, t3, t6
+    not     t6, t6
+    and     t4, t2, t6
+    or      t4, t4, t3
+    andi    t5, t4, ASM_SSTATUS_SPP
+    andi    t3, t4, ASM_SSTATUS_SPIE
+    srli    t3, t3, 4
+    andi    t4, t4, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPP)
+    or      t4, t4, t3
+    ori     t4, t4, ASM_SSTATUS_SPIE
+    xor     t3, t4, t2
+    li      t6, ASM_SSTATUS_MXR | ASM_SSTATUS_FS
+    and     t3, t3, t6
+    bnez    t3, vreturn_slow
+    /* Decided. */
+    sd      t4, VCPU_VS_SSTATUS(sp)
+    ld      t3, HV_VP_RET_PC(t1)
+    andi    t3, t3, -2
+    sd      t3, VCPU_VS_SEPC(sp)
+    csrw    CSR_SEPC, t3
+    ld      a0, HV_VP_RET_A0(t1)
+    ld      a1, HV_VP_RET_A1(t1)
+    ld      a6, HV_VP_RET_A6(t1)
+    ld      a7, HV_VP_RET_A7(t1)
+    andi    t3, t4, ASM_SSTATUS_SIE
+    snez    t3, t3
+    sd      t3, HV_VP_IRQ_ON(t1)
+    sd      zero, HV_VP_IRQ_PENDING(t1) /* nothing was pending */
+    bnez    t5, 1f
+    SET_MODE 0
+    DONE    VCPU_TV_ASM_RET
+1:  SET_MODE 1
+    DONE    VCPU_TV_ASM_RET
+vreturn_slow:
+    ld      t6, VCPU_TV_HW_SATP(sp)
+    csrw    CSR_SATP, t6
+    j       tv_fast_slow
 
 tv_fast_done:
     csrr    t0, CSR_INSTRET

@@ -286,7 +286,12 @@ tv_vector:
     .globl tv_vector_full
 tv_vector_full:
     j       1f
-3:  FAST_NULL_HYPERCALL_OR_SAVE
+3:  /* The guest kernel's return through its vCPU page (tfast.S). */
+    li      t1, HV_EXT
+    bne     a7, t1, 5f
+    li      t1, HV_FID_TRAP_RETURN
+    beq     a6, t1, tv_fast_vreturn
+5:  FAST_NULL_HYPERCALL_OR_SAVE
     /* The short path (tfast.c): the common privileged instructions of the guest kernel and its user
      * code's system calls, handled here on the guest's root through the alias, on a stack inside the
      * vCPU, without the root switch or the scheduler. a0 = 1: handled, back into the guest. */

@@ -25,6 +25,7 @@ static volatile struct hv_vcpu_page *page_of(struct vcpu *v)
     p = guest_ram_dma_ptr(v->vm, a->tv.vpage, HV_VP_SIZE);
     if (!p) {
         a->tv.vpage = 0;
+        a->tv.vpage_hpa = 0;
     }
     return p;
 }
@@ -36,6 +37,7 @@ long tv_set_vcpu_page(struct vcpu *v, uint64_t gpa)
 
     a->tv.vpage = gpa;
     p = page_of(v);
+    a->tv.vpage_hpa = (uint64_t)(uintptr_t)p; /* the hypervisor maps host memory one to one */
     if (gpa && !p) {
         return SBI_ERR_DENIED;
     }

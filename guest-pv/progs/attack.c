@@ -834,7 +834,8 @@ static void run(const char *a)
         }
         kputs("\n"); /* its share may have ended in the middle of a line */
         result(a, "flooded", bytes > 0);
-    } else if (!attack_virtio(a) && !attack_tables(a) && !attack_emul(a) && !attack_storms(a)) {
+    } else if (!attack_virtio(a) && !attack_tables(a) && !attack_emul(a) && !attack_storms(a) &&
+               !attack_vpage(a)) {
         /* The newer classes live in guest-pv/progs/attack/ */
         kprintf("attack: unknown case '%s'\n", a);
     }

@@ -171,6 +171,14 @@ def test_attack(name, disk_engine, smp):
         assert run.exits()["attack"]["longest-exit"] < WORK_PER_EXIT, run.output
 
 
+def test_trap_return_noise_takes_the_assembly_short_path():
+    """The noisy returns of trap-return-noise on one hart of the trap engine: the assembly short path
+    (tfast.S) takes most of them (test_attack checks what each one did), the C paths the rest."""
+    run = boot("attack", timeout=60, CPU="rv64,h=false", APPEND="hyp.guestargs=attack=trap-return-noise")
+    assert "attack: trap-return-noise: result wrong 0" in run.guest_lines("attack"), run.output
+    assert run.exits()["attack"]["short-path-asm"] >= 2000, run.output
+
+
 def test_console_flood_leaves_the_canary_its_share():
     # Under -icount the flood and the heartbeats share the same clock as on a real board.
     run = boot("attack", timeout=60, ICOUNT=1, APPEND="hyp.guestargs=attack=console-flood")

@@ -48,5 +48,6 @@ bool attack_virtio(const char *a);
 bool attack_tables(const char *a);
 bool attack_emul(const char *a);
 bool attack_storms(const char *a);
+bool attack_vpage(const char *a);
 
 #endif

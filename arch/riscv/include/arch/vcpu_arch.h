@@ -68,6 +68,8 @@ struct vcpu_tv {
     uint64_t direct_root;
     uint64_t direct_user_root;
     uint64_t vpage;      /* gpa of the guest's vCPU page (HV_FID_VCPU_PAGE), 0: none */
+    uint64_t vpage_hpa;  /* its host physical address as last found, for tfast.S, 0: none (the page
+                          * stays valid while the VM has no validated tables: tfast.S checks) */
     struct shadow sh;    /* shadow tables for the guest's own satp */
     uint64_t frames;     /* the frames sh lives in (its roots, then its pool), kept across resets */
     unsigned nframes;
@@ -87,21 +89,23 @@ struct vcpu_tv {
      * (hyp/stats.c): patched instructions, and system calls forwarded. */
     uint64_t asm_patch;
     uint64_t asm_fwd;
+    uint64_t asm_ret;     /* returns through the vCPU page (HV_FID_TRAP_RETURN) taken by tfast.S */
     /* The VM's patch table seen through the alias (the short path's view of it; vms[] is in the
      * image), and the instructions the short path emulated since the full path last ran: those it
      * patches before the guest runs again (tv_patch_pending). */
     const struct tpatch *patch_alias;
     struct vm *vm_alias; /* its VM seen through the alias too: for sbi_dispatch_quick */
+    uint64_t refill_va;    /* a user page fault forwarded to a guest that fences its tables: filled on
+                            * the return to user mode (tv_refill), 0 none */
+    /* Before the arrays below: tfast.S reads these with 12-bit offsets. */
+    unsigned nwant;
+    unsigned patch_wait; /* tv_patch_pending calls since the oldest waiting one came */
 #define TV_PATCH_WANT 32
 #define TV_PATCH_WAIT 256
     uint64_t want_va[TV_PATCH_WANT];
     uint64_t want_gpa[TV_PATCH_WANT]; /* where it was found, once looked up (0: not yet) */
     uint32_t want_insn[TV_PATCH_WANT];
-    unsigned nwant;
-    unsigned patch_wait; /* tv_patch_pending calls since the oldest waiting one came */
     uint64_t installed_va; /* the page of the last valid leaf it stored in a table, ~0 (tv_prefill) */
-    uint64_t refill_va;    /* a user page fault forwarded to a guest that fences its tables: filled on
-                            * the return to user mode (tv_refill), 0 none */
     bool tlb_only;         /* the privileged instruction of this exit changed trees and roots only */
 };
 
