@@ -192,6 +192,7 @@ void tv_reset(struct vcpu *v, uint64_t entry, uint64_t a0, uint64_t a1)
     a->vs.vsstatus = FS_DIRTY; /* as the hext engine and OpenSBI natively: FP usable, Dirty */
     a->vs.scounteren = arch_fw_scounteren & 7;
     a->timer_deadline = ~0ull;
+    a->tv.installed_va = ~0ull; /* no page installed yet (0 would be one: a fence of it kept stale) */
     a->tv.hyp_satp = hyp_satp;
     a->tv.phys_self = (uint64_t)(uintptr_t)a;
     a->tv.alias_self = alias_of(a);

@@ -117,13 +117,12 @@
 .endm
 
 /* A load page fault: a patched instruction when stval names a live slot patched at this very pc
- * (tpatch_hit), the guest kernel runs on shadow tables and has no vCPU page. */
+ * (tpatch_hit) and the guest kernel runs on shadow tables; with a vCPU page, only what leaves the
+ * page's interrupt flag alone (fast_sstatus). */
     .globl tv_fast_patch
 tv_fast_patch:
     SAVE_T2_T6
     ld      t1, VCPU_TV_DIRECT_ROOT(sp)
-    bnez    t1, tv_fast_slow
-    ld      t1, VCPU_TV_VPAGE(sp)
     bnez    t1, tv_fast_slow
     ld      t1, VCPU_TV_VMODE(sp)
     beqz    t1, tv_fast_slow
@@ -147,7 +146,11 @@ tv_fast_patch:
     bne     t0, t1, tv_fast_slow
     lwu     t2, TPATCH_SLOT_ORIG(t2)    /* t2 = the original instruction, kept to the end */
     li      t1, INSN_SRET
-    beq     t2, t1, fast_sret
+    bne     t2, t1, 1f
+    ld      t1, VCPU_TV_VPAGE(sp)       /* with a vCPU page, sret is the page's (the full path) */
+    beqz    t1, fast_sret
+    j       tv_fast_slow
+1:
     /* A CSR instruction: SYSTEM with funct3 1-3 or 5-7 (0 and 4 are other instructions). */
     andi    t1, t2, 0x7f
     addi    t1, t1, -OP_SYSTEM
@@ -192,7 +195,19 @@ csr_src:
  * and falls back when MXR changes, SIE becomes set with an interrupt pending, or FS turns off over
  * dirty FP registers. */
 fast_sstatus:
-    ld      t1, VCPU_VS_SSTATUS(sp)
+    /* With a vCPU page the interrupt flag is the page's: as tfast.c's vpage_fast_ok, only a set or
+     * clear that neither reads sstatus (rd = x0) nor names SIE (the SUM toggles around user copies,
+     * FS). */
+    ld      t1, VCPU_TV_VPAGE(sp)
+    beqz    t1, 5f
+    srli    t1, t2, 7
+    andi    t1, t1, 31
+    bnez    t1, tv_fast_slow
+    addi    t1, t3, -1
+    beqz    t1, tv_fast_slow
+    andi    t1, t4, ASM_SSTATUS_SIE
+    bnez    t1, tv_fast_slow
+5:  ld      t1, VCPU_VS_SSTATUS(sp)
     li      t6, ASM_SSTATUS_UXL_64
     or      t0, t1, t6
     srli    t6, t1, 13

@@ -13,6 +13,12 @@ MORE_CASES = {
     # does what the call may; hext has no vCPU page.
     "trap-return-noise": ("result", {"trap": ["register 0", "wrong 0"],
                                       "hext": ["register %d" % SBI_NOT_SUPPORTED, "wrong 0"]}),
+    # With a vCPU page, sstatus accesses that set, clear or read SIE go through the page; the SUM
+    # toggles the short paths take leave it alone (attack/vpage.c).
+    "page-flag-csrs": ("result", {
+        "trap": ["register 0", "set-not-seen 0", "clear-not-seen 0", "flag-not-read 0", "sum-wrong 0"],
+        "hext": ["register %d" % SBI_NOT_SUPPORTED, "set-not-seen 0", "clear-not-seen 0", "flag-not-read 0",
+                 "sum-wrong 0"]}),
     # virtio-blk (hyp/dev/vblk.c): malformed chains end with IOERR and move no data; rings it cannot
     # use, or an avail index past the ring, stop the device (DEVICE_NEEDS_RESET) until a reset.
     "virtio-chain-loop": ("result", IOERR),

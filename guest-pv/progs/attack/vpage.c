@@ -65,8 +65,50 @@ static bool noisy_return(volatile struct hv_vcpu_page *vp, uint64_t *x)
     return ok;
 }
 
+/* page-flag-csrs: with a vCPU page the interrupt flag is the page's word, and the short paths may take
+ * only the sstatus accesses that neither read it nor name SIE; the others must see and change the
+ * page (docs/hypercalls.md). Each access runs often enough to be patched and taken by tfast.S. */
+static void flag_csrs(const char *a)
+{
+    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
+    uint64_t sie, st, sum = SUM;
+    unsigned wrong_set = 0, wrong_clear = 0, wrong_read = 0, wrong_sum = 0;
+
+    __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
+    memset((void *)VPAGE, 0, 4096);
+    long err = sbi_call(HV_EXT, HV_FID_VCPU_PAGE, VPAGE, 0, 0, 0, 0, 0).error;
+    at_result(a, "register", err);
+    for (unsigned i = 0; !err && i < 1000; i++) {
+        __asm__ volatile("csrsi sstatus, 2" ::: "memory");
+        wrong_set += vp->irq_on == 0;
+        __asm__ volatile("csrci sstatus, 2" ::: "memory");
+        wrong_clear += vp->irq_on != 0;
+        vp->irq_on = i & 1;
+        __asm__ volatile("csrr %0, sstatus" : "=r"(st) : : "memory");
+        wrong_read += !!(st & SIE) != (i & 1);
+        vp->irq_on = 0;
+        /* The user-copy toggles, which the short paths do take: SUM only. */
+        __asm__ volatile("csrs sstatus, %0" : : "r"(sum) : "memory");
+        __asm__ volatile("csrr %0, sstatus" : "=r"(st) : : "memory");
+        wrong_sum += !(st & SUM) || (st & SIE) || vp->irq_on != 0;
+        __asm__ volatile("csrc sstatus, %0" : : "r"(sum) : "memory");
+        __asm__ volatile("csrr %0, sstatus" : "=r"(st) : : "memory");
+        wrong_sum += !!(st & SUM);
+    }
+    at_result(a, "set-not-seen", (long)wrong_set);
+    at_result(a, "clear-not-seen", (long)wrong_clear);
+    at_result(a, "flag-not-read", (long)wrong_read);
+    at_result(a, "sum-wrong", (long)wrong_sum);
+    sbi_call(HV_EXT, HV_FID_VCPU_PAGE, 0, 0, 0, 0, 0, 0);
+    __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
+}
+
 bool attack_vpage(const char *a)
 {
+    if (IS("page-flag-csrs")) {
+        flag_csrs(a);
+        return true;
+    }
     if (!IS("trap-return-noise")) {
         return false;
     }
