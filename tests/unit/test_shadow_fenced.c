@@ -55,14 +55,6 @@ TEST(without_the_promise_the_same_table_is_protected)
     CHECK_EQ(fill(USR, USER, ST), OK);
     CHECK(shadow_wp_find(&vm, l0) != NULL);
     CHECK_EQ(fill(KER, KB + (l0 - GBASE), ST), SHADOW_TABLE_WRITE);
-    /* Reached through a second 2 MiB range too: the record learns that, so that a store to it drops
-     * every tree rather than the first range's entry alone. */
-    uint64_t va;
-    unsigned level;
-    CHECK(shadow_table_written(&vm, l0 + 8 * vpn(USER, 0), &va, &level));
-    gmap(USER + MEGA, 1, pte(l0, V));
-    CHECK_EQ(fill(USR, USER + MEGA, LD), OK);
-    CHECK(!shadow_table_written(&vm, l0 + 8 * vpn(USER, 0), &va, &level));
 }
 
 TEST(a_tree_keeps_the_old_entry_until_the_guest_fences_it)
