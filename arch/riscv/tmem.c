@@ -349,7 +349,14 @@ void tv_refill(struct vcpu *v)
     }
     a->tv.refill_va = 0;
     tv_prefill(v, va);
-    __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+    /* The fill may have taken leaves from other pages too (a frame that became a table, a full
+     * pool): the short path goes back into the guest without trap.S's entry fence, so fence here. */
+    if (a->tv.sh.fence) {
+        a->tv.sh.fence = false;
+        __asm__ volatile("sfence.vma" ::: "memory");
+    } else {
+        __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
+    }
 }
 
 long tv_tables_fenced(struct vcpu *v)

@@ -13,6 +13,8 @@ from test_linux import GUEST_FILE_LINES, INIT_LINES, check_init, debugfs_cat
 
 PV_ON = "rvhyp: vCPU pages: interrupt flag and trap state in memory"
 PV_OFF = "rvhyp: no vCPU page, native trap paths"
+# Its user page tables, fenced (HV_FID_TABLES_FENCED): offered on the trap engine only.
+PV_TABLES = "rvhyp: user page tables written without traps, fenced"
 
 
 def check_disk(run, lines, disk):
@@ -32,6 +34,7 @@ def test_linux_pv_on_the_trap_engine(tmp_path):
     assert run.returncode == 0, run.output
     lines = run.guest_lines("linux-pv")
     assert PV_ON in lines, run.output
+    assert PV_TABLES in lines, run.output
     check_init(lines, 1)
     check_disk(run, lines, disk)
 
@@ -42,6 +45,7 @@ def test_linux_pv_on_hext(tmp_path):
     assert run.returncode == 0, run.output
     lines = run.guest_lines("linux-pv")
     assert PV_OFF in lines, run.output
+    assert not [l for l in lines if "rvhyp: user page tables" in l], run.output
     check_init(lines, 1)
     check_disk(run, lines, disk)
 
@@ -89,6 +93,7 @@ def test_linux_pv_two_vcpus_on_the_trap_engine(smp):
     lines = run.guest_lines("linux-pv-smp")
     check_init(lines, 2)
     assert PV_ON in lines
+    assert PV_TABLES in lines
     assert "smp: Brought up 1 node, 2 CPUs" in lines
     assert not [l for l in lines if "vCPU page refused" in l]
     if smp == 2:
