@@ -82,6 +82,11 @@ struct shadow_ops tv_ops_for(struct vm *vm);
 /* After the guest fenced the page at va: maps it in the trees at once, as a speculative walk may
  * fill a TLB at any time (the access that follows a fence is usually near). */
 void tv_prefill(struct vcpu *v, uint64_t va);
+/* The regime the guest's current mode translates with, and the view it is seen through. */
+enum shadow_view tv_env_of(const struct vcpu *v, struct shadow_env *e);
+/* A guest store to one of its shadowed tables (SHADOW_TABLE_WRITE at gpa): carried out, and what the
+ * entry mapped is forgotten in every tree of the VM. */
+void tv_table_write(struct vcpu *v, uint64_t gpa);
 long tv_tables_fenced(struct vcpu *v);
 /* On a return to the guest's user mode: fills the page of the user page fault forwarded last, if
  * any (a guest with fenced tables, HV_FID_TABLES_FENCED). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The trap engine's guest memory: the shadow walker's view of a VM, the hardware root for the guest's
-// current mode, page faults (shadow fills, the guest's own faults, device accesses), the guest's
-// stores to its shadowed tables, reads of guest memory for hyp/, and TLB maintenance.
+// current mode, page faults (shadow fills, the guest's own faults, device accesses), reads of guest
+// memory for hyp/, and TLB maintenance. The guest's own tables (its stores to them, its fences'
+// fills) are ttables.c's.
 #include <arch/arch.h>
 #include <arch/csr.h>
 #include <arch/memop.h>
@@ -107,8 +108,7 @@ static uint64_t machine_offset(const struct vm *vm)
     return vm->ram_hpa - VM_RAM_BASE;
 }
 
-/* The regime the guest's current mode translates with, and the view it is seen through. */
-static enum shadow_view env_of(const struct vcpu *v, struct shadow_env *e)
+enum shadow_view tv_env_of(const struct vcpu *v, struct shadow_env *e)
 {
     const struct vcpu_arch *a = &v->arch;
     uint64_t s = a->vs.vsstatus;
@@ -136,7 +136,7 @@ void tv_select_root(struct vcpu *v)
 {
     struct vcpu_arch *a = &v->arch;
     struct shadow_env e;
-    enum shadow_view view = env_of(v, &e);
+    enum shadow_view view = tv_env_of(v, &e);
 
     if (a->tv.direct_root) {
         uint64_t r = a->tv.vmode ? a->tv.direct_root : a->tv.direct_user_root;
@@ -238,160 +238,6 @@ void tv_drop_lower(struct vcpu *v, uint64_t asid_mask, uint64_t asid_value)
     shadow_vm_forget_lower(&v->vm->shadow);
 }
 
-/* An SC into a shadowed table cannot see the reservation its LR made (the LR was a plain load):
- * it fails when any store into the VM's shadowed tables was carried out since this vCPU's previous
- * SC, which covers every store between its LR and this SC (each is emulated here, under the VM's lock
- * when its vCPUs run on several harts), and stores by another vCPU while this one was switched out. */
-static bool sc_must_fail(struct vcpu *v)
-{
-    uint64_t stores = v->vm->tv_table_stores;
-    bool fail = v->arch.tv.sc_seen != stores;
-
-    v->arch.tv.sc_seen = stores;
-    return fail;
-}
-
-/* Whether some vCPU of the VM runs on the guest root at gpa (or on a root not known). */
-static bool root_in_use(struct vm *vm, uint64_t root)
-{
-    for (unsigned i = 0; i < vm->nvcpus; i++) {
-        const struct shadow *s = &vm->vcpus[i].arch.tv.sh;
-        uint64_t key = s->space[s->cur].key;
-        if (vm->vcpus[i].arch.tv.frames &&
-            (key == SHADOW_NO_KEY || (key & SATP_PPN_MASK) == root >> 12)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A store into a root no vCPU runs on: Linux building a new process's root (often in a frame that
- * was an earlier process's root), or tearing one down. The trees made from it go, and it stops being
- * protected, so that the rest of its stores are plain ones; a switch to it builds afresh. */
-static bool forget_idle_root(struct vm *vm, uint64_t root)
-{
-    struct shadow_ops o = tv_ops_for(vm);
-
-    for (unsigned i = 0; i < vm->nvcpus; i++) {
-        if (vm->vcpus[i].arch.tv.frames) {
-            shadow_drop_match(&vm->vcpus[i].arch.tv.sh, &o, SATP_PPN_MASK, root >> 12, false, 0);
-        }
-    }
-    return shadow_forget_root(&vm->shadow, root);
-}
-
-/* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
- * then what the entry mapped is forgotten in every tree of the VM. */
-static void table_write(struct vcpu *v, uint64_t gpa)
-{
-    struct vcpu_arch *a = &v->arch;
-    uint32_t raw = 0;
-    struct mem_op op;
-
-    bool decoded = tv_read_insn(v, a->regs.sepc, &raw) && mem_op_decode(raw, &op);
-    if (decoded && op.kind == MEM_SC && sc_must_fail(v)) {
-        /* A store into the VM's tables since this vCPU's last SC may have been to the reserved
-         * word, between its LR (a plain load, not seen) and this SC. The SC fails (rd = 1, nothing
-         * stored) and the guest's LR/SC loop reads again; a retry with no store between succeeds. */
-        vcpu_arch_set_reg(a, op.rd, 1);
-        a->regs.sepc += op.len;
-        a->scause = EXIT_TABLE_WRITE;
-        a->tv.exit_done = true;
-        return;
-    }
-    uint64_t *word = guest_ram_ptr(v->vm, gpa & ~7ull, 8);
-    uint64_t old = word ? *word : 0;
-    if (!decoded || !mem_op_apply(&op, a, word, gpa & 7)) {
-        vm_fault(v->vm, "a store to its page table at 0x%lx by an instruction that cannot be emulated "
-                        "(0x%08x at pc 0x%lx)", (unsigned long)gpa, raw, (unsigned long)a->regs.sepc);
-        return;
-    }
-    /* Its own successful SC is no conflict for its next one. */
-    v->vm->tv_table_stores++;
-    if (op.kind == MEM_SC) {
-        a->tv.sc_seen = v->vm->tv_table_stores;
-    }
-    uint64_t va;
-    unsigned level;
-    struct shadow_ops o = tv_ops_for(v->vm);
-    bool span = shadow_table_written(&v->vm->shadow, gpa, &va, &level) &&
-                shadow_entry_changed(&v->vm->shadow, &o, old, *word, va, level);
-    if (span && level == 2 && !root_in_use(v->vm, gpa & ~4095ull)) {
-        span = forget_idle_root(v->vm, gpa & ~4095ull);
-    }
-    /* A valid last-level leaf just written: a fence of its page next is Linux installing it. */
-    a->tv.installed_va = span && level == 0 && (*word & 1) && (*word & 0xe) ? va : ~0ull;
-    if (span) {
-        tv_drop_vm_span(v->vm, va, level, false);
-        /* Stores after stores to one table, none of them used: the guest rewrites the table (an
-         * unmap, a fork's write-protection). Unprotected, its next stores are plain ones. */
-        if (shadow_table_flooded(&v->vm->shadow, gpa, &va, &level)) {
-            tv_drop_vm_span(v->vm, va, level, false);
-        }
-    } else {
-        tv_drop_vm_shadows(v->vm, 0, true);
-    }
-    a->regs.sepc += op.len;
-    a->scause = EXIT_TABLE_WRITE;
-    a->tv.exit_done = true;
-}
-
-void tv_refill(struct vcpu *v)
-{
-    struct vcpu_arch *a = &v->arch;
-    uint64_t va = a->tv.refill_va;
-
-    /* The guest kernel installs the entry its user code faulted on and returns to it without a fence
-     * (it needs none: the trees keep nothing of an invalid entry). The retried access would fill it
-     * in an exit of its own; it is filled now, as a speculative walk may (tv_prefill). */
-    if (!va || a->tv.vmode) {
-        return;
-    }
-    a->tv.refill_va = 0;
-    tv_prefill(v, va);
-    /* The fill may have taken leaves from other pages too (a frame that became a table, a full
-     * pool): the short path goes back into the guest without trap.S's entry fence, so fence here. */
-    if (a->tv.sh.fence) {
-        a->tv.sh.fence = false;
-        __asm__ volatile("sfence.vma" ::: "memory");
-    } else {
-        __asm__ volatile("sfence.vma %0, zero" : : "r"(va) : "memory");
-    }
-}
-
-long tv_tables_fenced(struct vcpu *v)
-{
-    /* Only ever from false to true while the VM runs: a walk that saw either value protected what
-     * that value asked for, and a table protected before stays so until it is forgotten. */
-    v->vm->shadow.fenced_lower = true;
-    return SBI_SUCCESS;
-}
-
-void tv_prefill(struct vcpu *v, uint64_t va)
-{
-    struct vcpu_arch *a = &v->arch;
-    struct shadow_env e;
-    uint64_t gpa;
-
-    /* Linux fences a page right after it installs it (update_mmu_cache), from its kernel, for the
-     * user code that faulted: only a lower-half page, filled for the user view. Speculative walks
-     * set A, never D (supervisor chapter, "Address translation"): a load's fill, W only where D is
-     * set already. Whatever the walk finds, nothing is raised; the fill is bounded as any other.
-     * Where the guest writes those tables without trapping (fenced_lower), every fence of one of
-     * its pages may be such an install: the engine saw no store to tell. */
-    if (a->tv.direct_root || (va >> 38) != 0 ||
-        ((va & ~4095ull) != a->tv.installed_va && !v->vm->shadow.fenced_lower)) {
-        return;
-    }
-    a->tv.installed_va = ~0ull;
-    (void)env_of(v, &e);
-    if (e.bare) {
-        return;
-    }
-    struct shadow_ops o = tv_ops_for(v->vm);
-    (void)shadow_fill(&a->tv.sh, &o, &e, SHADOW_USER, va, SHADOW_LOAD, &gpa);
-}
-
 void tv_page_fault(struct vcpu *v, uint64_t code)
 {
     struct vcpu_arch *a = &v->arch;
@@ -399,7 +245,7 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
                              : code == EXC_LOAD_PAGE_FAULT ? SHADOW_LOAD
                                                            : SHADOW_EXEC;
     struct shadow_env e;
-    enum shadow_view view = env_of(v, &e);
+    enum shadow_view view = tv_env_of(v, &e);
     uint64_t va = a->stval, gpa = 0;
 
     if (a->tv.direct_root) {
@@ -412,7 +258,7 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
     uint64_t hpa = acc == SHADOW_STORE ? shadow_table_store_hpa(&a->tv.sh, &o, view, va) : 0;
     if (hpa && hpa - v->vm->ram_hpa < v->vm->ram_size &&
         shadow_wp_find(&v->vm->shadow, hpa - v->vm->ram_hpa + VM_RAM_BASE)) {
-        table_write(v, hpa - v->vm->ram_hpa + VM_RAM_BASE);
+        tv_table_write(v, hpa - v->vm->ram_hpa + VM_RAM_BASE);
         return;
     }
     enum shadow_result r = shadow_fill(&a->tv.sh, &o, &e, view, va, acc, &gpa);
@@ -430,7 +276,7 @@ void tv_page_fault(struct vcpu *v, uint64_t code)
         tv_reflect(a, code, va);
         return;
     case SHADOW_TABLE_WRITE:
-        table_write(v, gpa);
+        tv_table_write(v, gpa);
         return;
     case SHADOW_PATCHED:
         tv_patch_undo(v->vm, gpa);
@@ -468,7 +314,7 @@ static bool read_guest(struct vcpu *v, uint64_t gva, enum shadow_access acc, voi
                        bool fix)
 {
     struct shadow_env e;
-    enum shadow_view view = env_of(v, &e);
+    enum shadow_view view = tv_env_of(v, &e);
     uint64_t gpa, pte;
     unsigned level;
 
@@ -499,7 +345,7 @@ bool tv_translate_exec(struct vcpu *v, uint64_t va, uint64_t *gpa)
     uint64_t pte;
     unsigned level;
 
-    (void)env_of(v, &e);
+    (void)tv_env_of(v, &e);
     if (v->arch.tv.direct_root) {
         return false;
     }
@@ -520,7 +366,7 @@ static bool insn_from_tree(struct vcpu *v, uint64_t gva, uint32_t *insn)
         return false;
     }
     struct shadow_env e;
-    enum shadow_view view = env_of(v, &e);
+    enum shadow_view view = tv_env_of(v, &e);
     struct shadow_ops o = tv_ops_for(v->vm);
     uint64_t hpa = shadow_exec_hpa(&a->tv.sh, &o, view, gva);
     if (!hpa || hpa - v->vm->ram_hpa > v->vm->ram_size - 4) {

@@ -25,7 +25,7 @@ static uint64_t satp_of(uint64_t root)
     return (8ull << 60) | (root >> 12);
 }
 
-/* What the engine does after carrying out a guest store at gpa (tmem.c, table_write): the entry's
+/* What the engine does after carrying out a guest store at gpa (ttables.c, tv_table_write): the entry's
  * old value was old. True when a span was dropped, false when everything must go. */
 static bool stored(uint64_t gpa, uint64_t old)
 {
@@ -256,7 +256,7 @@ TEST(a_store_to_a_table_is_known_from_the_tree)
     CHECK_EQ(shadow_table_store_hpa(&sh, &ops, KER, alias + 3 * PAGE), 0);
 }
 
-/* tmem.c after each table store: a table stored to SHADOW_FLOOD times with no walk through it is
+/* ttables.c after each table store: a table stored to SHADOW_FLOOD times with no walk through it is
  * given up (its span dropped). True when that happened. */
 static bool flood_check(uint64_t gpa)
 {

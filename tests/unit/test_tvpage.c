@@ -25,7 +25,7 @@ void tv_drop_all(struct vcpu *t)
     drops++;
 }
 
-/* The fill of a forwarded fault's page (tmem.c): when each return asks for it, in which mode. */
+/* The fill of a forwarded fault's page (ttables.c): when each return asks for it, in which mode. */
 static unsigned refills;
 static uint64_t refill_vmode;
 
