@@ -46,7 +46,8 @@ void runq_remove(struct pcpu *c, struct vcpu *v)
 
 struct vcpu *runq_next(const struct pcpu *c, const struct vcpu *prev)
 {
-    if (prev && runq_has(prev) && prev->vm->pcpu == c) {
+    /* prev's own hart, not its VM's first: the vCPUs of a VM on several harts share one VM. */
+    if (prev && runq_has(prev) && prev->pcpu == c) {
         return prev->rq_next;
     }
     return c->rq;

@@ -232,3 +232,20 @@ def test_any_hart_may_be_the_boot_hart(engine, smp, hart):
     assert "smptest: 0 failures" in run.guest_lines("smptest"), run.output
     check_demo(run, "demo")
     assert "PANIC" not in run.output
+
+
+@pytest.mark.parametrize("engine", ["hext", "trap"])
+def test_vcpus_sharing_a_hart_that_is_not_their_vms_first_take_turns(engine):
+    """Four vCPUs on two harts: vCPUs 1 and 3 share the hart vCPU 0 is not on. vCPU 1 spins from
+    its start on; vCPU 3, started after it, must still get its slices there."""
+    p = subprocess.run(["make", "-s", "--no-print-directory", "run", "KERNEL=build/guest-pv/verdict.bin",
+                        "LOAD_OFFSET=0", "SMP=2", "VCPUS=4", "CPU=" + ENGINES[engine].get("CPU", "rv64"),
+                        "BOOTARGS=verdict=pass verdict.spin=4", "TIMEOUT=60"],
+                       cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=200)
+    run = Run(p.stdout.decode(errors="replace"), p.returncode)
+    m = re.search(r"4 vCPU on harts (\d+),(\d+),(\d+),(\d+)", run.output)
+    assert m and m.group(2) == m.group(4) != m.group(1), run.output
+    assert "verdict: 3 vCPUs spin" in run.guest_lines("guest"), run.output
+    assert "hyp: guest 'guest' stopped: shutdown" in run.lines, run.output
+    assert p.returncode == 0, run.output

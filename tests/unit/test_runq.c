@@ -17,6 +17,7 @@ static struct vcpu *vcpu(unsigned i)
     struct vm *vm = &vms_[i / VCPU_MAX];
     vm->pcpu = &c;
     vm->vcpus[i % VCPU_MAX].vm = vm;
+    vm->vcpus[i % VCPU_MAX].pcpu = &c;
     return &vm->vcpus[i % VCPU_MAX];
 }
 
@@ -69,8 +70,32 @@ TEST(removal_keeps_the_turn)
     runq_add(&c, vcpu(4));
     struct pcpu other = { 0 };
     vms_[0].pcpu = &other;
+    vms_[0].vcpus[0].pcpu = &other;
     runq_add(&other, &vms_[0].vcpus[0]);
     CHECK(runq_next(&c, &vms_[0].vcpus[0]) == vcpu(4));
+}
+
+TEST(a_vm_on_several_harts_takes_turns_on_each)
+{
+    reset();
+    /* Its vCPU 0 on another hart (the VM's first), vCPUs 1 and 2 here, beside another VM's. */
+    struct pcpu other = { 0 };
+    struct vm *vm = &vms_[0];
+    vm->pcpu = &other;
+    vm->vcpus[0].vm = vm;
+    vm->vcpus[0].pcpu = &other;
+    runq_add(&other, &vm->vcpus[0]);
+    for (unsigned i = 1; i < 3; i++) {
+        vm->vcpus[i].vm = vm;
+        vm->vcpus[i].pcpu = &c;
+        runq_add(&c, &vm->vcpus[i]);
+    }
+    struct vcpu *w = vcpu(VCPU_MAX);
+    runq_add(&c, w);
+    CHECK(runq_next(&c, &vm->vcpus[1]) == &vm->vcpus[2]);
+    CHECK(runq_next(&c, &vm->vcpus[2]) == w);
+    CHECK(runq_next(&c, w) == &vm->vcpus[1]);
+    CHECK(runq_next(&other, &vm->vcpus[0]) == &vm->vcpus[0]);
 }
 
 static int cmp_u64(const void *a, const void *b)
