@@ -112,6 +112,9 @@ static void vm_load(struct vm *vm)
     vcpu_start(&vm->vcpus[0], boot.entry, boot.dtb);
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *vm_check_config(const struct vm_config *cfg)
 {
     if (!cfg->name || !cfg->name[0] || strlen(cfg->name) >= NAME_MAX_LEN) {
@@ -124,7 +127,7 @@ static const char *vm_check_config(const struct vm_config *cfg)
         return "RAM size must be a non-zero multiple of 2 MiB";
     }
     if (cfg->vcpus == 0 || cfg->vcpus > VCPU_MAX) {
-        return "vCPU count out of range";
+        return "vCPU count out of range (1 to " STR(VCPU_MAX) ")";
     }
     if (cfg->initrd && cfg->initrd->end <= cfg->initrd->start) {
         return "empty initrd";
@@ -279,8 +282,9 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
             c->exiting = (struct vcpu *)0;
         }
     }
+    /* Not yet one fewer in vms_running: the caller says so once the stop is complete (its
+     * verdict recorded, its restart made), or an idle hart would end the run without them. */
     __atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_SEQ_CST);
-    __atomic_sub_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
     /* A VM on several harts: the others are kicked out of it and seen to leave, and their G-stage
      * TLBs flushed for its VMID, before anything of it is freed or reused. */
     smp_vm_quiesce(vm);
@@ -304,6 +308,13 @@ static void vm_halt(struct vm *vm, const char *why, bool keep_disk)
     vm->stats.stop_instret = arch_instret() - t0;
 }
 
+/* The end of a stop that vm_halt began: from here an idle hart may see the last guest gone and end
+ * the run, reading vm->failed and vm->stop_why for its status. */
+static void vm_stop_done(void)
+{
+    __atomic_sub_fetch(&vms_running, 1u, __ATOMIC_RELEASE);
+}
+
 void vm_stop(struct vm *vm, const char *why)
 {
     if (vm->state != VM_RUNNING) {
@@ -311,6 +322,7 @@ void vm_stop(struct vm *vm, const char *why)
     }
     vm_halt(vm, why, false);
     console_focus_next();
+    vm_stop_done();
 }
 
 void vm_restart(struct vm *vm)
@@ -331,6 +343,9 @@ void vm_restart(struct vm *vm)
         vm->state = VM_STOPPED;
         fmt_snprintf(vm->stop_why, sizeof vm->stop_why, "%s", "its restart failed (see above)");
         console_focus_next();
+    }
+    if (keep_disk) {
+        vm_stop_done(); /* the halt's; a rebuilt VM counted itself again */
     }
 }
 
@@ -432,7 +447,8 @@ void vm_crash(struct vm *vm, const char *why)
     if (vm->state != VM_RUNNING) {
         return;
     }
-    vm_stop(vm, why);
+    vm_halt(vm, why, false);
+    console_focus_next();
     vm->failed = true; /* until it is built again */
     if (vm->restarts >= vm->cfg->restarts) {
         if (vm->cfg->restarts) {
@@ -442,6 +458,7 @@ void vm_crash(struct vm *vm, const char *why)
                     vm->restarts, (unsigned long)vm->frames_held,
                     vm->frames_held == 0 ? "all given back" : "LEAKED");
         }
+        vm_stop_done();
         return;
     }
     vm->restarts++;
@@ -453,6 +470,7 @@ void vm_crash(struct vm *vm, const char *why)
     if (!vm_build(vm, false)) {
         vm->state = VM_STOPPED;
     }
+    vm_stop_done();
 }
 
 bool vm_can_progress(const struct vm *vm)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Ends as its bootargs say, for the run's exit status: verdict=pass (shutdown), verdict=fail
 // (shutdown with reason "system failure", as a test suite reports a failure) or verdict=fault (a
-// store outside its RAM).
+// store outside its RAM). With verdict.spin=N it first starts vCPUs 1..N-1 spinning, so that the
+// VM is on several harts when it ends.
 #include <string.h>
 
 #include "guest.h"
@@ -13,14 +14,46 @@ static bool verdict_is(const char *v, const char *word)
     return strncmp(v, word, n) == 0 && (v[n] == '\0' || v[n] == ' ');
 }
 
+#define SPIN_MAX 8
+
+static volatile unsigned spinning;
+
+static void spin(unsigned long hartid)
+{
+    (void)hartid;
+    __atomic_add_fetch(&spinning, 1u, __ATOMIC_RELAXED);
+    for (;;) {
+    }
+}
+
+/* Starts vCPUs 1..n-1, each on a stack of its own, and waits until they all spin. */
+static void start_spinners(unsigned long n)
+{
+    static uint8_t stacks[SPIN_MAX][4096] __attribute__((aligned(16)));
+    unsigned started = 0;
+
+    for (unsigned long h = 1; h < n && h < SPIN_MAX; h++) {
+        if (start_secondary(h, spin, stacks[h] + sizeof stacks[h]) == 0) {
+            started++;
+        }
+    }
+    while (__atomic_load_n(&spinning, __ATOMIC_RELAXED) < started) {
+    }
+    kprintf("verdict: %u vCPUs spin\n", started);
+}
+
 void guest_main(unsigned long hartid, unsigned long dtb)
 {
     const char *v = bootarg("verdict");
+    const char *n = bootarg("verdict.spin");
 
     (void)hartid;
     (void)dtb;
     if (!v) {
         v = "pass";
+    }
+    if (n) {
+        start_spinners(parse_ulong(n));
     }
     if (verdict_is(v, "fail")) {
         kprintf("verdict: fail\n");

@@ -78,6 +78,20 @@ def test_make_run_fails_and_names_the_failed_guest():
     assert "run-qemu: exit status 3: a guest failed" in out
 
 
+@pytest.mark.parametrize("cpu", ["rv64", "rv64,h=false"])
+def test_a_guest_failing_on_several_harts_fails_the_run(cpu):
+    """Its other vCPUs spin on the other harts; the stop kicks those harts out of it, and they look
+    for a guest left to run while the failing hart is still taking the VM apart. The verdict, read
+    when the last guest is gone, must already say it failed."""
+    for _ in range(3):
+        rc, out = make_run("KERNEL=build/guest-pv/verdict.bin", "LOAD_OFFSET=0", "SMP=4", "VCPUS=4",
+                           "CPU=" + cpu, "BOOTARGS=verdict=fail verdict.spin=4", "TIMEOUT=60")
+        assert "[guest] verdict: 3 vCPUs spin" in out, out
+        assert "hyp: guest 'guest' failed: shutdown (system failure)" in out, out
+        assert "run-qemu: exit status 3: a guest failed" in out, out
+        assert rc != 0, out
+
+
 LINUX = ["KERNEL=build/linux/Image", "INITRD=build/linux/initrd.cpio", "TIMEOUT=150"]
 
 
