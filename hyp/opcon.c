@@ -63,7 +63,8 @@ static void list(void)
         struct vm *vm = &vms[i];
         bool running = vm->state == VM_RUNNING;
         char vcpus[VCPU_MAX + 1];
-        char where[24];
+        char where[VM_WHERE_MAX + 8];
+        char harts[VM_WHERE_MAX];
         for (unsigned j = 0; j < vm->nvcpus; j++) {
             vcpus[j] = running ? vcpu_letter(&vm->vcpus[j]) : '-';
         }
@@ -72,9 +73,12 @@ static void list(void)
         if (vm->pcpu == arch_this_cpu()) {
             stats_fold_vm(vm);
         }
-        /* Every vCPU of a guest runs on the one hart it was placed on. */
-        fmt_snprintf(where, sizeof where, running ? "%u %s on hart %lu" : "%u %s", vm->nvcpus,
-                     vcpus, vm->pcpu ? vm->pcpu->hartid : 0ul);
+        /* Each vCPU runs on the hart it was placed on: one hart, or one per vCPU when several. */
+        if (running) {
+            vm_where(vm, harts, sizeof harts);
+        }
+        fmt_snprintf(where, sizeof where, running ? "%u %s on %s" : "%u %s", vm->nvcpus, vcpus,
+                     running ? harts : "");
         hyp_log("%c %u %-16s %-8s %-18s %7lu %12lu %16lu%s%s", vm == focused ? '*' : ' ', i,
                 vm->cfg->name, running ? "running" : vm->failed ? "failed" : "stopped", where,
                 (unsigned long)(vm->cfg->ram_size / MiB), (unsigned long)stats_total(&vm->stats),

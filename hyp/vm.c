@@ -215,6 +215,15 @@ static bool vm_build(struct vm *vm, bool keep_disk)
     return true;
 }
 
+void vm_where(const struct vm *vm, char *buf, size_t size)
+{
+    unsigned n = (unsigned)fmt_snprintf(buf, size, "hart%s %lu", vm->spans_harts ? "s" : "", vm->pcpu->hartid);
+
+    for (unsigned j = 1; vm->spans_harts && j < vm->nvcpus && n < size; j++) {
+        n += (unsigned)fmt_snprintf(buf + n, size - n, ",%lu", vm->vcpus[j].pcpu->hartid);
+    }
+}
+
 unsigned vm_create_all(void)
 {
     unsigned built = 0;
@@ -248,12 +257,8 @@ unsigned vm_create_all(void)
             memset(vm, 0, sizeof(*vm));
             continue;
         }
-        char where[64];
-        unsigned n = (unsigned)fmt_snprintf(where, sizeof where, "hart%s %lu", vm->spans_harts ? "s" : "",
-                                            vm->pcpu->hartid);
-        for (unsigned j = 1; vm->spans_harts && j < vm->nvcpus && n < sizeof where; j++) {
-            n += (unsigned)fmt_snprintf(where + n, sizeof where - n, ",%lu", vm->vcpus[j].pcpu->hartid);
-        }
+        char where[VM_WHERE_MAX];
+        vm_where(vm, where, sizeof where);
         hyp_log("guest '%s': %lu MiB RAM at host 0x%lx, %u vCPU on %s, image %s (%lu bytes), VMID %u",
                 cfg->name, (unsigned long)(vm->ram_size / MiB), (unsigned long)vm->ram_hpa, vm->nvcpus,
                 where, cfg->image->name, (unsigned long)(cfg->image->end - cfg->image->start), vm->vmid);

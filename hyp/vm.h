@@ -19,9 +19,10 @@
 #include "ramclean.h"
 #include "stats.h"
 
-/* As many as a bundle holds (BUNDLE_MAX_GUESTS); the hypervisor keeps about 12 KiB per slot. */
+/* As many as a bundle holds (BUNDLE_MAX_GUESTS); each slot is a struct vm in .bss (about 68 KiB, a
+ * third of it its vCPUs). */
 #define VM_MAX 64
-#define VCPU_MAX 4
+#define VCPU_MAX 8
 #define SLEEPQ_MAX (VM_MAX * VCPU_MAX) /* every vCPU may sleep on one hart */
 #define NAME_MAX_LEN 16
 /* Guests see RAM where QEMU virt has it, so unmodified software finds it where it expects. */
@@ -191,6 +192,9 @@ unsigned vm_create_all(void);
 void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg);
 /* The vCPU with a guest hart id, or NULL. */
 struct vcpu *vm_vcpu(struct vm *vm, unsigned long hartid);
+/* "hart 3", or "harts 0,1,0,1" for a VM on several (a hart id per vCPU), as the log names them. */
+#define VM_WHERE_MAX 96
+void vm_where(const struct vm *vm, char *buf, size_t size);
 /* A log line about something the guest can make happen at will (a reboot, a refused store): at most
  * VM_LOG_BURST at once, then one per VM_LOG_EVERY_MS, and a count of those dropped when it resumes,
  * so that a guest cannot spend the hypervisor's time on a slow console. */

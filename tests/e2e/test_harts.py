@@ -235,17 +235,22 @@ def test_any_hart_may_be_the_boot_hart(engine, smp, hart):
 
 
 @pytest.mark.parametrize("engine", ["hext", "trap"])
-def test_vcpus_sharing_a_hart_that_is_not_their_vms_first_take_turns(engine):
-    """Four vCPUs on two harts: vCPUs 1 and 3 share the hart vCPU 0 is not on. vCPU 1 spins from
-    its start on; vCPU 3, started after it, must still get its slices there."""
+@pytest.mark.parametrize("harts,vcpus", [(2, 4), (4, 8)])
+def test_vcpus_sharing_a_hart_that_is_not_their_vms_first_take_turns(engine, harts, vcpus):
+    """More vCPUs than harts (up to VCPU_MAX, 8): vCPU 0's hart is not the only one shared, and on
+    each other hart the vCPU started first spins from its start on; the ones started after it there
+    must still get their slices."""
     p = subprocess.run(["make", "-s", "--no-print-directory", "run", "KERNEL=build/guest-pv/verdict.bin",
-                        "LOAD_OFFSET=0", "SMP=2", "VCPUS=4", "CPU=" + ENGINES[engine].get("CPU", "rv64"),
-                        "BOOTARGS=verdict=pass verdict.spin=4", "TIMEOUT=60"],
+                        "LOAD_OFFSET=0", "SMP=%d" % harts, "VCPUS=%d" % vcpus,
+                        "CPU=" + ENGINES[engine].get("CPU", "rv64"),
+                        "BOOTARGS=verdict=pass verdict.spin=%d" % vcpus, "TIMEOUT=60"],
                        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=200)
     run = Run(p.stdout.decode(errors="replace"), p.returncode)
-    m = re.search(r"4 vCPU on harts (\d+),(\d+),(\d+),(\d+)", run.output)
-    assert m and m.group(2) == m.group(4) != m.group(1), run.output
-    assert "verdict: 3 vCPUs spin" in run.guest_lines("guest"), run.output
+    m = re.search(r"%d vCPU on harts ([\d,]+)," % vcpus, run.output)
+    assert m, run.output
+    placed_on = m.group(1).split(",")
+    assert len(set(placed_on)) == harts and placed_on[1] == placed_on[1 + harts], run.output
+    assert "verdict: %d vCPUs spin" % (vcpus - 1) in run.guest_lines("guest"), run.output
     assert "hyp: guest 'guest' stopped: shutdown" in run.lines, run.output
     assert p.returncode == 0, run.output
