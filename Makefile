@@ -228,9 +228,12 @@ debug: setup
 # ---- tests -------------------------------------------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
         -fno-omit-frame-pointer -Wall -Wextra -Werror -Wshadow -Wvla -D_DEFAULT_SOURCE
+PTVAL_SRCS := $(wildcard hyp/pv/ptval*.c)
+SHADOW_SRCS := arch/riscv/shadow.c arch/riscv/shadow_fill.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
 UNIT_INC := -Ihyp -Iinclude -Iarch/riscv/include -Itests/unit
 
 UNIT_fdt    := hyp/fdt.c hyp/fdt_blob.c
+UNIT_fdt_hostile := hyp/fdt.c hyp/fdt_blob.c
 UNIT_mm     := hyp/mm.c
 UNIT_gstage := arch/riscv/gstage.c
 UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/ramclean.c hyp/lib/format.c \
@@ -250,18 +253,21 @@ UNIT_vblk_work := hyp/dev/vblk.c
 UNIT_vblk_later := hyp/dev/vblk.c
 UNIT_insn   := arch/riscv/insn.c
 UNIT_mmio   :=
-UNIT_ptval  := hyp/pv/ptval.c
-UNIT_ptval_budget := hyp/pv/ptval.c
+UNIT_ptval  := $(PTVAL_SRCS)
+UNIT_ptval_random := $(PTVAL_SRCS)
+UNIT_ptval_budget := $(PTVAL_SRCS)
 UNIT_privemu := arch/riscv/privemu.c
+UNIT_privemu_traps := arch/riscv/privemu.c
 UNIT_vpage  := arch/riscv/vpage.c arch/riscv/privemu.c
 UNIT_tvpage := $(UNIT_sbi) arch/riscv/tvpage.c arch/riscv/vpage.c arch/riscv/privemu.c
-UNIT_shadow := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
-UNIT_shadow_wp := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
-UNIT_shadow_cache := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
-UNIT_shadow_span := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
-UNIT_shadow_around := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
-UNIT_shadow_fenced := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
-UNIT_tpatch := arch/riscv/shadow.c arch/riscv/shadow_vm.c arch/riscv/tpatch.c
+UNIT_shadow := $(SHADOW_SRCS)
+UNIT_shadow_fill := $(SHADOW_SRCS)
+UNIT_shadow_wp := $(SHADOW_SRCS)
+UNIT_shadow_cache := $(SHADOW_SRCS)
+UNIT_shadow_span := $(SHADOW_SRCS)
+UNIT_shadow_around := $(SHADOW_SRCS)
+UNIT_shadow_fenced := $(SHADOW_SRCS)
+UNIT_tpatch := $(SHADOW_SRCS)
 UNIT_memop  := arch/riscv/memop.c arch/riscv/insn.c
 UNIT_vm     := hyp/vm.c hyp/ramclean.c hyp/lib/format.c
 UNIT_ramclean := hyp/ramclean.c
@@ -301,7 +307,7 @@ FUZZ_bundle    := hyp/bundle.c hyp/fdt_blob.c hyp/lib/sha256.c hyp/lib/format.c
 FUZZ_fdt_write := hyp/fdt_write.c hyp/fdt.c hyp/fdt_blob.c
 FUZZ_insn      := arch/riscv/insn.c arch/riscv/memop.c
 FUZZ_privemu   := arch/riscv/privemu.c
-FUZZ_ptval     := hyp/pv/ptval.c
+FUZZ_ptval     := $(PTVAL_SRCS)
 FUZZ_sbi       := tests/fuzz/sbi_stubs.c $(UNIT_sbi)
 FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

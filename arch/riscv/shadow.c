@@ -5,27 +5,6 @@
 
 #include "shadow_int.h"
 
-/* RSW bit (the hardware ignores it) on a shadow pointer whose whole span comes from one guest
- * superpage: an sfence.vma of any address in that superpage drops the pointer. */
-#define PTE_SUPER (1ull << 8)
-/* RSW bit on a read-only leaf over a protected table that the guest's entry lets it store to (W and
- * D set): its store is a table write, known from the tree without walking the guest's tables. */
-#define PTE_TW (1ull << 9)
-/* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
-#define PTE_HIGH (0x3ffull << 54)
-
-static unsigned vpn(uint64_t va, unsigned level)
-{
-    return (unsigned)(va >> (12 + 9 * level)) & 0x1ff;
-}
-
-/* Sv39 addresses sign-extend bit 38 (supervisor chapter, "Sv39"). */
-static bool va_canonical(uint64_t va)
-{
-    uint64_t top = va >> 38;
-    return top == 0 || top == (1ull << 26) - 1;
-}
-
 static bool allowed(uint64_t pte, enum shadow_view view, enum shadow_access acc, bool sum, bool mxr)
 {
     if (view == SHADOW_USER) {
@@ -64,12 +43,12 @@ static enum shadow_result walk(const struct shadow_ops *ops, const struct shadow
         *level = 2;
         return SHADOW_OK;
     }
-    if (!va_canonical(va)) {
+    if (!shadow_va_canonical(va)) {
         return SHADOW_PAGE_FAULT;
     }
     uint64_t table = env->root;
     for (int l = 2; l >= 0; l--) {
-        uint64_t at = table + vpn(va, (unsigned)l) * 8 - env->offset;
+        uint64_t at = table + shadow_vpn(va, (unsigned)l) * 8 - env->offset;
         uint64_t *p = ops->ram(ops->ctx, at, 8);
         if (path && p) {
             path->table[path->n++] = table - env->offset;
@@ -295,7 +274,7 @@ static void drop_span_in(struct shadow *s, const struct shadow_ops *ops, const s
     for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
         uint64_t *t = ops->table(ops->ctx, sp->root[i]);
         for (int l = 2; l >= 0; l--) {
-            uint64_t *e = &t[vpn(va, (unsigned)l)];
+            uint64_t *e = &t[shadow_vpn(va, (unsigned)l)];
             if (!(*e & PTE_V)) {
                 break;
             }
@@ -313,7 +292,7 @@ static void drop_span_in(struct shadow *s, const struct shadow_ops *ops, const s
 
 void shadow_drop_span(struct shadow *s, const struct shadow_ops *ops, uint64_t va, unsigned level)
 {
-    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT || level > 2) {
+    if (!shadow_va_canonical(va) || shadow_vpn(va, 2) == SHADOW_RESERVED_SLOT || level > 2) {
         return;
     }
     for (unsigned i = 0; i < s->nspaces; i++) {
@@ -333,12 +312,12 @@ void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
 static uint64_t leaf_hpa(const struct shadow *s, const struct shadow_ops *ops, enum shadow_view view,
                          uint64_t va, uint64_t need)
 {
-    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+    if (!shadow_va_canonical(va) || shadow_vpn(va, 2) == SHADOW_RESERVED_SLOT) {
         return 0;
     }
     const uint64_t *t = ops->table(ops->ctx, s->root[view]);
     for (int l = 2; l >= 0; l--) {
-        uint64_t e = t[vpn(va, (unsigned)l)];
+        uint64_t e = t[shadow_vpn(va, (unsigned)l)];
         if (!(e & PTE_V)) {
             return 0;
         }
@@ -366,7 +345,7 @@ uint64_t shadow_table_store_hpa(const struct shadow *s, const struct shadow_ops 
 void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value,
                        bool va_only, uint64_t va)
 {
-    if (va_only && (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT)) {
+    if (va_only && (!shadow_va_canonical(va) || shadow_vpn(va, 2) == SHADOW_RESERVED_SLOT)) {
         return;
     }
     for (unsigned i = 0; i < s->nspaces; i++) {
@@ -381,191 +360,6 @@ void shadow_drop_match(struct shadow *s, const struct shadow_ops *ops, uint64_t 
             space_empty(s, ops, sp);
         }
     }
-}
-
-static uint64_t pool_take(struct shadow *s, const struct shadow_ops *ops)
-{
-    uint64_t pa = s->pool + (uint64_t)s->used++ * PAGE;
-    uint64_t *t = ops->table(ops->ctx, pa);
-
-    for (unsigned i = 0; i < 512; i++) {
-        t[i] = 0;
-    }
-    return pa;
-}
-
-/* The next level's table under entry e, made when missing (or when e held a leaf). */
-static uint64_t *descend(struct shadow *s, const struct shadow_ops *ops, uint64_t *e)
-{
-    if (!(*e & PTE_V) || (*e & PTE_LEAF)) {
-        *e = ((pool_take(s, ops) >> 12) << 10) | PTE_V;
-    }
-    return ops->table(ops->ctx, PTE_PPN(*e) << 12);
-}
-
-/* What the hardware may do through a leaf for the guest's entry pte in this view, without W (the
- * caller decides it): every entry is U (the guest kernel runs in U-mode) and has A and D set, so the
- * hardware never needs to update it; a patched frame is execute-only. */
-static uint64_t leaf_rights(uint64_t pte, const struct shadow_env *env, enum shadow_view view, bool patched)
-{
-    uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
-
-    if (((pte & PTE_R) || (env->mxr && (pte & PTE_X))) && !patched) {
-        flags |= PTE_R;
-    }
-    if ((pte & PTE_X) && !(view != SHADOW_USER && (pte & PTE_U))) {
-        flags |= PTE_X;
-    }
-    return flags;
-}
-
-/* The neighbours of a page just filled from a guest superpage, in its aligned group of
- * SHADOW_AROUND pages (l0 holds the pieces of that superpage): filled too, with the rights the
- * guest's entry gives them, when they are RAM (the group is cleared first where the guest never used
- * it: a bounded step), not tables the record protects, not patched and not mapped yet. Linux maps
- * its RAM with superpages and uses it page after page, each of which would otherwise be a fill, and
- * where a superpage cannot be mapped whole (a table of its own in it, patched text) it would take
- * one per page. True when some leaf it wrote is writable. */
-static bool fill_around(struct shadow *s, const struct shadow_ops *ops, const struct shadow_env *env,
-                        enum shadow_view view, uint64_t *l0, uint64_t va, uint64_t page, uint64_t pte)
-{
-    uint64_t group = page & ~(SHADOW_AROUND * PAGE - 1);
-    unsigned first = vpn(va, 0) & ~(SHADOW_AROUND - 1);
-    uint64_t flags = leaf_rights(pte, env, view, false);
-    bool any_w = false;
-
-    if (!ops->ram(ops->ctx, group, SHADOW_AROUND * PAGE)) {
-        return false;
-    }
-    if ((pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && ops->may_write(ops->ctx, group, SHADOW_AROUND * PAGE)) {
-        flags |= PTE_W;
-    }
-    for (unsigned k = 0; k < SHADOW_AROUND; k++) {
-        uint64_t g = group + k * PAGE;
-        if ((l0[first + k] & PTE_V) || shadow_wp_find(s->vm, g) || tpatch_frame_patched(&s->vm->patch, g)) {
-            continue;
-        }
-        l0[first + k] = ((ops->hpa(ops->ctx, g) >> 12) << 10) | flags;
-        if (flags & PTE_W) {
-            shadow_mark_writable(s->vm, g, PAGE);
-            any_w = true;
-        }
-    }
-    return any_w;
-}
-
-enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
-                               const struct shadow_env *env, enum shadow_view view, uint64_t va,
-                               enum shadow_access acc, uint64_t *gpa)
-{
-    uint64_t pte;
-    unsigned level;
-    struct shadow_path path;
-    enum shadow_result r = shadow_translate(ops, env, view, va, acc, true, gpa, &pte, &level, &path);
-
-    if (r != SHADOW_OK) {
-        return r;
-    }
-    if (!va_canonical(va) || vpn(va, 2) == SHADOW_RESERVED_SLOT) {
-        return SHADOW_RESERVED; /* bare-mode addresses up there are neither RAM nor devices */
-    }
-    if (s->vm) {
-        shadow_walked(s->vm, &path);
-    }
-    uint64_t page = *gpa & ~(PAGE - 1);
-    if (!ops->ram(ops->ctx, page, PAGE)) {
-        return ops->device(ops->ctx, *gpa) ? SHADOW_DEVICE : SHADOW_ACCESS_FAULT;
-    }
-    /* A frame holding patches is execute-only: the guest must never read the patch. Its data
-     * accesses undo the frame's patches first (the caller), then come back as ordinary fills. */
-    bool patched = s->vm && tpatch_frame_patched(&s->vm->patch, page);
-    /* Guest user code would take the patch's load fault where its own illegal instruction is due:
-     * it runs the originals. */
-    if (patched && (acc != SHADOW_EXEC || view == SHADOW_USER)) {
-        return SHADOW_PATCHED;
-    }
-    bool table_page = s->vm && shadow_wp_find(s->vm, page);
-    /* A store to a table the shadow protects is carried out by the hypervisor, unless the frame must
-     * stay read-only altogether (a validated table: only its hypercalls change it). Nothing is
-     * mapped for it, so the tables of its walk need no protecting. */
-    if (acc == SHADOW_STORE && table_page) {
-        return ops->may_write(ops->ctx, page, PAGE) ? SHADOW_TABLE_WRITE : SHADOW_WRITE_PROTECTED;
-    }
-    /* Room for two tables below the root, or start over: drop everything, like a full TLB. */
-    if (s->npool - s->used < 2) {
-        shadow_drop_all(s, ops);
-    }
-    if (s->vm && !env->bare) {
-        shadow_protect_path(s->vm, ops, &path, va);
-        /* The protection may have made the page itself a protected table (a table mapping itself),
-         * or dropped every tree: look again. */
-        table_page = shadow_wp_find(s->vm, page) != 0;
-        if (acc == SHADOW_STORE && table_page) {
-            return ops->may_write(ops->ctx, page, PAGE) ? SHADOW_TABLE_WRITE : SHADOW_WRITE_PROTECTED;
-        }
-    }
-
-    /* What the hardware may do through this entry: the guest's rights for this view, W only once D
-     * is set (so the first store comes back here to set it), never W on a frame that must stay
-     * read-only. */
-    uint64_t flags = leaf_rights(pte, env, view, patched);
-    bool want_w = (pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && !table_page;
-
-    /* A guest superpage over RAM becomes a 2 MiB shadow leaf when the whole 2 MiB is RAM and, for a
-     * writable one, none of it must stay read-only: fewer faults after every drop. */
-    uint64_t mega = *gpa & ~(MEGA - 1);
-    /* Not over a protected table either, even read-only: its loads and stores would keep replacing
-     * each other's mappings. The cheap questions first: the RAM question may clear pages. */
-    bool big = level > 0 && (va & (MEGA - 1)) == (*gpa & (MEGA - 1)) &&
-               !(s->vm && shadow_any_protected_in(s->vm, mega, MEGA)) &&
-               !(s->vm && tpatch_any_in(&s->vm->patch, mega, MEGA)) && ops->ram(ops->ctx, mega, MEGA) &&
-               (ops->hpa(ops->ctx, mega) & (MEGA - 1)) == 0 && !(want_w && !ops->may_write(ops->ctx, mega, MEGA));
-    if (want_w && (big || ops->may_write(ops->ctx, page, PAGE))) {
-        flags |= PTE_W;
-        if (s->vm) {
-            shadow_mark_writable(s->vm, big ? mega : page, big ? MEGA : PAGE);
-        }
-    } else if (acc == SHADOW_STORE) {
-        return SHADOW_WRITE_PROTECTED; /* mapping it read-only would only fault again */
-    } else if (table_page && (pte & PTE_W) && (pte & PTE_D) && (flags & PTE_R) && !big &&
-               ops->may_write(ops->ctx, page, PAGE)) {
-        flags |= PTE_TW;
-    }
-
-    uint64_t *t = ops->table(ops->ctx, s->root[view]);
-    s->space[s->cur].filled = true;
-    s->space[s->cur].lower |= vpn(va, 2) < 256;
-    uint64_t *l1 = descend(s, ops, &t[vpn(va, 2)]);
-    /* Pieces of a guest superpage hang under a pointer tagged PTE_SUPER, which a fence of one of its
-     * addresses drops whole. Bare mode has nothing to go stale. */
-    if (!env->bare && level == 2) {
-        t[vpn(va, 2)] |= PTE_SUPER;
-    }
-    uint64_t *leaf;
-    if (big) {
-        leaf = &l1[vpn(va, 1)];
-        *leaf = ((ops->hpa(ops->ctx, mega) >> 12) << 10) | flags;
-    } else {
-        uint64_t *l0 = descend(s, ops, &l1[vpn(va, 1)]);
-        if (!env->bare && level == 1) {
-            l1[vpn(va, 1)] |= PTE_SUPER;
-        }
-        leaf = &l0[vpn(va, 0)];
-        *leaf = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
-        /* Pieces of a guest superpage: their table is recorded once for all its writable leaves. */
-        if (level > 0 && s->vm && !env->bare) {
-            if (fill_around(s, ops, env, view, l0, va, page, pte) || (flags & PTE_W)) {
-                shadow_wmap_add(s->vm, s, &l1[vpn(va, 1)], mega, SHADOW_WMAP_PIECES);
-            }
-            s->fills++;
-            return SHADOW_OK;
-        }
-    }
-    if ((flags & PTE_W) && s->vm) {
-        shadow_wmap_add(s->vm, s, leaf, big ? mega : page, big ? SHADOW_WMAP_MEGA : SHADOW_WMAP_PAGE);
-    }
-    s->fills++;
-    return SHADOW_OK;
 }
 
 void shadow_drop_lower(struct shadow *s, const struct shadow_ops *ops, uint64_t mask, uint64_t value)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Between shadow.c (walks, trees, fills) and shadow_vm.c (the per-VM record of protected tables and
- * writable leaves). */
+/* Between shadow.c (walks, trees), shadow_fill.c (fills) and shadow_vm.c (the per-VM record of
+ * protected tables and writable leaves). */
 #ifndef ARCH_SHADOW_INT_H
 #define ARCH_SHADOW_INT_H
 
@@ -24,6 +24,27 @@
 #define PTE_D (1ull << 7)
 #define PTE_LEAF (PTE_R | PTE_W | PTE_X)
 #define PTE_PPN(p) (((p) >> 10) & ((1ull << 44) - 1))
+
+/* RSW bit (the hardware ignores it) on a shadow pointer whose whole span comes from one guest
+ * superpage: an sfence.vma of any address in that superpage drops the pointer. */
+#define PTE_SUPER (1ull << 8)
+/* RSW bit on a read-only leaf over a protected table that the guest's entry lets it store to (W and
+ * D set): its store is a table write, known from the tree without walking the guest's tables. */
+#define PTE_TW (1ull << 9)
+/* N, PBMT and the reserved bits (Svnapot and Svpbmt are not offered to guests: must be zero). */
+#define PTE_HIGH (0x3ffull << 54)
+
+static inline unsigned shadow_vpn(uint64_t va, unsigned level)
+{
+    return (unsigned)(va >> (12 + 9 * level)) & 0x1ff;
+}
+
+/* Sv39 addresses sign-extend bit 38 (supervisor chapter, "Sv39"). */
+static inline bool shadow_va_canonical(uint64_t va)
+{
+    uint64_t top = va >> 38;
+    return top == 0 || top == (1ull << 26) - 1;
+}
 
 /* Write-protects the tables a walk for va went through (may drop every tree of the VM). */
 void shadow_protect_path(struct shadow_vm *vm,
