@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* What the validator tests share (test_ptval.c, test_ptval_budget.c): a fake guest whose frames are
- * host memory, helpers that write its tables as the guest would, and op(), which runs one call and
- * checks every invariant, and that a failed call changed nothing. */
+/* What the validator tests share (test_ptval.c, test_ptval_random.c, test_ptval_budget.c): a fake
+ * guest whose frames are host memory, helpers that write its tables as the guest would, and op(),
+ * which runs one call and checks every invariant, and that a failed call changed nothing. */
 #ifndef TESTS_PTVAL_ENV_H
 #define TESTS_PTVAL_ENV_H
 
@@ -264,6 +264,16 @@ static inline struct env *env_std(void)
     CHECK_EQ(e->frames[0].type, PT_L2);
     CHECK_EQ(e->frames[1].type, PT_L1);
     CHECK_EQ(e->frames[2].type, PT_L0);
+    return e;
+}
+
+/* 1024 frames at a 2 MiB-aligned base: root 600 -> level-1 table 601 -> level-0 table 5 (in the
+ * first 2 MiB). */
+static inline struct env *env_big(void)
+{
+    struct env *e = env_new(1024);
+    poke(e, 600, 0, NL(601));
+    CHECK_EQ(PIN(e, 600), SBI_SUCCESS);
     return e;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What the shadow-table tests share: PTE flags, a fake guest RAM whose "host physical" address is the
- * pointer, and helpers that build the guest's own Sv39 tables in it (test_shadow.c, test_shadow_wp.c). */
+/* What the shadow-table tests share: PTE flags, a fake guest RAM whose "host physical" address is
+ * the pointer, and helpers that build the guest's own Sv39 tables in it. */
 #ifndef TESTS_SHADOW_GUEST_H
 #define TESTS_SHADOW_GUEST_H
 
@@ -38,7 +38,7 @@ static uint64_t off;        /* what the guest's tables add to a guest physical a
 static struct shadow_env env;
 
 /* The guest-memory operations of a guest whose whole RAM is the buffer above and has no devices
- * (test_shadow_wp.c, test_shadow_cache.c; test_shadow.c varies the RAM size and keeps its own). */
+ * (test_shadow_wp.c, test_shadow_cache.c; shadow_fill_env.h varies the RAM size: ops_ram). */
 static inline void *guest_ops_ram(void *ctx, uint64_t gpa, uint64_t len)
 {
     (void)ctx;
