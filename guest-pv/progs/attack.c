@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "guest.h"
-#include "virtio.h"
 #include "attack/attack.h"
 
 #define MB (1ul << 20)
@@ -18,14 +17,12 @@
 #define L0 (TABLES + 0x2000)
 #define SPARE (TABLES + 0x3000)
 #define DATA (TABLES + 0x10000)
-#define VPAGE (TABLES + 0x8000) /* a vCPU page (HV_FID_VCPU_PAGE) */
 #define VA_PROBE 0xc0000000ul /* a free slot of its own native tables */
 #define RWX (PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
 #define RW (PTE_R | PTE_W | PTE_A | PTE_D)
 #define RO (PTE_R | PTE_A)
 
 static uint64_t mo, ubit;
-static volatile uint64_t faults, fault_cause, fault_tval;
 static volatile uint64_t secret = 0x5ec2e7;
 
 #define MA(pa) ((uint64_t)(pa) + mo)
@@ -47,12 +44,6 @@ static struct sbiret hc(unsigned long fid, unsigned long a0, unsigned long a1, u
     return sbi_call(HV_EXT, fid, a0, a1, a2, 0, 0, 0);
 }
 
-/* One call exactly as made, cut or not (the work-per-exit cases look at each). */
-static struct sbiret hc_once(unsigned long fid, unsigned long a0, unsigned long a1)
-{
-    return sbi_call(HV_EXT, fid, a0, a1, 0, 0, 0, 0);
-}
-
 static long update1(uint64_t ptr, uint64_t val)
 {
     static struct hv_mmu_update u;
@@ -64,25 +55,6 @@ static long update1(uint64_t ptr, uint64_t val)
 /* Where reboot-storm keeps its count: past the page pools, below the device tree, in a 16 MiB guest. */
 #define STORM_COUNT 0x80d00000ul
 #define STORM_MAGIC 0x53544f524d21ul
-
-/* Faults the program provokes on purpose come here: note them and step over the instruction. */
-static bool hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
-{
-    (void)tval;
-    if (cause & CAUSE_IRQ) {
-        return false;
-    }
-    faults++;
-    fault_cause = cause;
-    fault_tval = tval;
-    if (cause == 1 || cause == EXC_INSN_PF) {
-        f->sepc = f->x[1]; /* a fetch fault: the call that jumped there returns */
-        return true;
-    }
-    uint16_t lo = *(const uint16_t *)f->sepc;
-    f->sepc += (lo & 3) == 3 ? 4 : 2;
-    return true;
-}
 
 /* A tree of its own (as hctest builds it): RAM by 2 MiB leaves, the tables' 2 MiB through L0. */
 static long build_and_pin(void)
@@ -102,156 +74,6 @@ static long build_and_pin(void)
         ((uint64_t *)L0)[i] = PTE(TABLES + i * 0x1000, RW);
     }
     return hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error;
-}
-
-/* ---- work per exit: calls whose work a guest chooses, made again until done ---- */
-
-/* A tree whose validation is long, in RAM the guest's own tree does not map writable: a root
- * (pinned empty) and a level-1 table naming 512 level-0 tables, each full of writable leaves (the
- * dearest entries to check and to drop). Linking the table into the root validates 513 tables
- * (262,656 entries), unlinking it drops them. */
-#define BIG_ROOT (RAM + 12 * MB)
-#define BIG_L1 (BIG_ROOT + 0x1000)
-#define BIG_L0 (BIG_ROOT + 0x2000)
-#define TOGGLES 8
-/* Where block reads land: after the big tree. */
-#define BLK_BUF (RAM + 15 * MB)
-
-static uint64_t calls, longest_call, total_calls;
-
-/* One hypercall, its cost as the guest sees it (instret around it: exact under -icount). */
-static struct sbiret timed(unsigned long fid, unsigned long a0, unsigned long a1)
-{
-    uint64_t t0 = csr_instret();
-    struct sbiret r = hc_once(fid, a0, a1);
-    uint64_t t = csr_instret() - t0;
-    longest_call = t > longest_call ? t : longest_call;
-    total_calls += t;
-    calls++;
-    return r;
-}
-
-static void report_calls(const char *name)
-{
-    kprintf("attack: %s: %lu calls, %lu instructions each on average (the longest, %lu, may hold "
-            "another guest's time slice)\n",
-            name,
-            (unsigned long)calls,
-            (unsigned long)(total_calls / (calls ? calls : 1)),
-            (unsigned long)longest_call);
-}
-
-static void big_tree(void)
-{
-    memset((void *)BIG_ROOT, 0, 2 * 4096);
-    for (uint64_t i = 0; i < 512; i++) {
-        ((uint64_t *)BIG_L1)[i] = PTE(BIG_L0 + i * 0x1000, 0);
-        for (uint64_t j = 0; j < 512; j++) {
-            ((uint64_t *)(BIG_L0 + i * 0x1000))[j] = PTE(BLK_BUF + (j % 16) * 0x1000, RW);
-        }
-    }
-}
-
-/* updates[] = the big table linked into slot 3 of the big root and unlinked, TOGGLES times. */
-static struct hv_mmu_update *toggles(void)
-{
-    static struct hv_mmu_update u[2 * TOGGLES];
-    for (unsigned k = 0; k < TOGGLES; k++) {
-        u[2 * k] = (struct hv_mmu_update){ MA(BIG_ROOT) + 8 * 3, PTE(BIG_L1, 0) };
-        u[2 * k + 1] = (struct hv_mmu_update){ MA(BIG_ROOT) + 8 * 3, 0 };
-    }
-    return u;
-}
-
-/* A batch made again with the rest until it is done (what hv_call does), counting the calls. */
-static long batch_all(unsigned long fid, void *array, unsigned long n, unsigned long size,
-                      uint64_t *done)
-{
-    *done = 0;
-    while (*done < n) {
-        struct sbiret r = timed(fid, (unsigned long)array + *done * size, n - *done);
-        if (r.error) {
-            return r.error;
-        }
-        *done += (uint64_t)r.value;
-    }
-    return 0;
-}
-
-/* A multicall made again from the call it stopped at, that call's batch advanced by what it did. */
-static long multicall_all(struct hv_multicall *mc, unsigned n, uint64_t *done)
-{
-    *done = 0;
-    while (*done < n) {
-        struct sbiret r = timed(HV_FID_MULTICALL, (unsigned long)&mc[*done], n - *done);
-        if (r.error) {
-            return r.error;
-        }
-        *done += (uint64_t)r.value;
-        if (*done < n) {
-            struct hv_multicall *c = &mc[*done];
-            unsigned long size = c->fid == HV_FID_MMU_UPDATE ? sizeof(struct hv_mmu_update)
-                                                             : sizeof(struct hv_blk_req);
-            c->args[0] += c->value * size;
-            c->args[1] -= c->value;
-        }
-    }
-    return 0;
-}
-
-/* The emulated virtio-blk device (VM_VBLK_BASE), driven here without the kernel's driver. */
-#define VBLK ((volatile uint32_t *)0x10001000ul)
-#define VQ 128
-static struct virtq_desc vq_desc[VQ] __attribute__((aligned(16)));
-static struct
-{
-    uint16_t flags, idx, ring[VQ], used_event;
-} vq_avail __attribute__((aligned(2)));
-static struct
-{
-    uint16_t flags, idx;
-    struct virtq_used_elem ring[VQ];
-    uint16_t avail_event;
-} vq_used __attribute__((aligned(4)));
-static struct virtio_blk_req_hdr vq_hdr;
-static uint8_t vq_status[VQ];
-
-static void vq_setup(void)
-{
-    VBLK[VIRTIO_MMIO_STATUS / 4] = 0;
-    VBLK[VIRTIO_MMIO_STATUS / 4] = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-    VBLK[VIRTIO_MMIO_DRIVER_FEATURES_SEL / 4] = 1;
-    VBLK[VIRTIO_MMIO_DRIVER_FEATURES / 4] = 1; /* VIRTIO_F_VERSION_1 */
-    VBLK[VIRTIO_MMIO_STATUS / 4] =
-      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
-    VBLK[VIRTIO_MMIO_QUEUE_SEL / 4] = 0;
-    VBLK[VIRTIO_MMIO_QUEUE_NUM / 4] = VQ;
-    VBLK[VIRTIO_MMIO_QUEUE_DESC_LOW / 4] = (uint32_t)(uint64_t)vq_desc;
-    VBLK[VIRTIO_MMIO_QUEUE_DRIVER_LOW / 4] = (uint32_t)(uint64_t)&vq_avail;
-    VBLK[VIRTIO_MMIO_QUEUE_DEVICE_LOW / 4] = (uint32_t)(uint64_t)&vq_used;
-    VBLK[VIRTIO_MMIO_QUEUE_READY / 4] = 1;
-    VBLK[VIRTIO_MMIO_STATUS / 4] = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-}
-
-/* Makes heads[0..VQ) available with one notify, then waits (up to a second) for the device, which
- * may take several of our exits; returns how many it completed. */
-static unsigned vq_kick_all(const uint16_t *heads)
-{
-    for (unsigned i = 0; i < VQ; i++) {
-        vq_avail.ring[i] = heads[i];
-    }
-    __asm__ volatile("fence rw, rw" ::: "memory");
-    vq_avail.idx = VQ;
-    __asm__ volatile("fence rw, rw" ::: "memory");
-    uint64_t t0 = csr_instret();
-    VBLK[VIRTIO_MMIO_QUEUE_NOTIFY / 4] = 0;
-    longest_call = csr_instret() - t0;
-    uint64_t end = csr_time() + 10000000;
-    while (*(volatile uint16_t *)&vq_used.idx != VQ && csr_time() < end) {
-    }
-    __asm__ volatile("fence rw, rw" ::: "memory");
-    return *(volatile uint16_t *)&vq_used.idx;
 }
 
 /* Maps va to guest physical gpa in its own native tables: what an unmodified kernel can always do. */
@@ -275,161 +97,6 @@ static USER_TEXT void user_wfi(long arg)
     sys_call(SYS_EXIT, 0, 0);
 }
 
-static USER_TEXT void user_exit_stub(void)
-{
-    sys_call(SYS_EXIT, 0, 0);
-}
-
-static bool user_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
-{
-    if (cause & CAUSE_IRQ || (f->sstatus & (1ul << 8))) {
-        return hook(f, cause, tval);
-    }
-    if (cause == EXC_U_ECALL && f->x[17] == HV_EXT) {
-        /* A hypercall from user mode (vpage-return-from-user): it must arrive here, as a system call. */
-        faults++;
-        fault_cause = cause;
-        f->sepc = (uint64_t)user_exit_stub;
-        return true;
-    }
-    if (cause == EXC_U_ECALL) {
-        return false; /* its system calls */
-    }
-    /* From user mode: the task's fault is the kernel's to handle; it ends the task. */
-    faults++;
-    fault_cause = cause;
-    f->sepc = (uint64_t)user_exit_stub;
-    return true;
-}
-
-/* User code asking for the kernel's return: a7/a6 name the return hypercall. */
-static USER_TEXT void user_trap_return(long arg)
-{
-    (void)arg;
-    register long a6 __asm__("a6") = HV_FID_TRAP_RETURN;
-    register long a7 __asm__("a7") = HV_EXT;
-    __asm__ volatile("ecall" : "+r"(a6), "+r"(a7) : : "a0", "a1", "memory");
-    sys_call(SYS_EXIT, 0, 0);
-}
-
-/* vpage-concurrent-rewrite: the second vCPU rewrites the first one's page with noise while the first
- * takes traps and makes calls that read it. */
-static volatile uint64_t rewrite_stop, rewrites;
-static uint8_t rewriter_stack[4096] __attribute__((aligned(16)));
-
-static void rewriter(unsigned long hartid)
-{
-    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
-    uint64_t x = 0x9e3779b97f4a7c15ul ^ hartid;
-
-    while (!rewrite_stop) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        vp->irq_on = x & 1;
-        vp->irq_pending = x;
-        vp->sepc = x;
-        vp->sstatus = x;
-        vp->kernel_sp = x;
-        vp->kernel_tp = ~x;
-        vp->ret_pc = x;
-        vp->ret_status = x;
-        rewrites++;
-    }
-}
-
-/* The vCPU page cases (docs/hypercalls.md, "The vCPU page"); on hext every call is NOT_SUPPORTED. */
-static void vpage_cases(const char *a)
-{
-    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
-    struct sbiret r;
-
-    if (strcmp(a, "vpage-bad-address") == 0) {
-        result(a, "unaligned", hc(HV_FID_VCPU_PAGE, VPAGE + 8, 0, 0).error);
-        result(a, "outside-ram", hc(HV_FID_VCPU_PAGE, 0x1000, 0, 0).error);
-        result(a, "past-ram", hc(HV_FID_VCPU_PAGE, RAM + RAM_SIZE, 0, 0).error);
-        result(a, "wrapping", hc(HV_FID_VCPU_PAGE, ~0ul & ~0xffful, 0, 0).error);
-    } else if (strcmp(a, "vpage-in-table") == 0) {
-        /* A validated table may not be registered; a page registered and then made a table is
-         * dropped, not written: the next forwarded trap leaves the table as it was. */
-        unsigned long sie;
-        build_and_pin();
-        result(a, "root", hc(HV_FID_VCPU_PAGE, ROOT, 0, 0).error);
-        /* Interrupts masked and none enabled: what each exit writes to the page is then zeros, so
-         * the zeroed frame passes validation as a table. */
-        __asm__ volatile("csrrw %0, sie, zero\n csrci sstatus, 2" : "=r"(sie) : : "memory");
-        result(a, "spare", hc(HV_FID_VCPU_PAGE, SPARE, 0, 0).error);
-        memset((void *)SPARE, 0, 4096);
-        result(a, "retype", update1(L1 + 8 * 9, PTE(SPARE, 0)));
-        faults = 0;
-        __asm__ volatile("ebreak");
-        long written = 0;
-        for (unsigned i = 0; i < 512; i++) {
-            written += ((volatile uint64_t *)SPARE)[i] != 0;
-        }
-        result(a, "table-words-written", written);
-        result(a, "trap-taken", (long)faults);
-        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie) : "memory");
-    } else if (strcmp(a, "vpage-forged-pending") == 0) {
-        /* Pending bits the guest writes itself deliver nothing, and are overwritten. */
-        unsigned long sie;
-        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
-        memset((void *)VPAGE, 0, 4096);
-        r = hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0);
-        result(a, "register", r.error);
-        uint64_t ticks = timer_ticks;
-        vp->irq_on = 1;
-        vp->irq_pending = 0x222;
-        hc(HV_FID_IRQ_CHECK, 0, 0, 0);
-        result(a, "pending-after", r.error ? 0 : (long)vp->irq_pending);
-        result(a, "irqs-taken", (long)(timer_ticks - ticks));
-        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
-        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
-    } else if (strcmp(a, "vpage-return-bad-pc") == 0) {
-        /* A return to a pc in the hypervisor's alias, odd: the guest faults there, on its own. */
-        unsigned long st;
-        memset((void *)VPAGE, 0, 4096);
-        result(a, "register", hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0).error);
-        __asm__ volatile("csrr %0, sstatus" : "=r"(st));
-        vp->ret_pc = 0xffffffffc0000001ul;
-        vp->ret_status = st | HV_VP_SPP | HV_VP_SPIE;
-        faults = 0;
-        fault_tval = 0;
-        __asm__ volatile("la ra, 1f\n li a7, %0\n li a6, %1\n ecall\n 1:"
-                         : : "i"(HV_EXT), "i"(HV_FID_TRAP_RETURN) : "ra", "a0", "a1", "a6", "a7", "memory");
-        result(a, "fault-cause", faults ? (long)fault_cause : -1);
-        result(a, "fault-pc-odd", (long)(fault_tval & 1));
-        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
-    } else if (strcmp(a, "vpage-concurrent-rewrite") == 0) {
-        /* No interrupt enabled on this vCPU: the noise in irq_on then decides nothing, and what is
-         * left to read is what every trap and call reads; the hypervisor must read each field once
-         * and go on, whatever it finds. */
-        unsigned long sie;
-        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
-        memset((void *)VPAGE, 0, 4096);
-        result(a, "register", hc(HV_FID_VCPU_PAGE, VPAGE, 0, 0).error);
-        result(a, "start", start_secondary(1, rewriter, rewriter_stack + sizeof(rewriter_stack)));
-        while (rewrites == 0) {
-        }
-        faults = 0;
-        for (unsigned i = 0; i < 2000; i++) {
-            __asm__ volatile("ebreak");
-            hc(HV_FID_IRQ_CHECK, 0, 0, 0);
-        }
-        rewrite_stop = 1;
-        result(a, "traps", (long)faults);
-        result(a, "rewrites-seen", rewrites > 0);
-        hc(HV_FID_VCPU_PAGE, 0, 0, 0);
-        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
-    } else if (strcmp(a, "vpage-return-from-user") == 0) {
-        trap_set_hook(user_hook);
-        faults = 0;
-        task_create(user_trap_return, 0);
-        task_run_all();
-        result(a, "cause", faults ? (long)fault_cause : -1);
-    }
-}
-
 static void spin_for(uint64_t ticks, bool irqs_off)
 {
     uint64_t end = csr_time() + ticks;
@@ -443,7 +110,7 @@ static void spin_for(uint64_t ticks, bool irqs_off)
 static long csr_probe(unsigned which)
 {
     unsigned long v = 0;
-    faults = 0;
+    at_faults = 0;
     switch (which) {
     case 0: __asm__ volatile("csrr %0, 0x600" : "=r"(v)); break; /* hstatus */
     case 1: __asm__ volatile("csrr %0, 0x300" : "=r"(v)); break; /* mstatus */
@@ -453,7 +120,7 @@ static long csr_probe(unsigned which)
     default: __asm__ volatile(".word 0x00000000"); break; /* the all-zero illegal instruction */
     }
     (void)v;
-    return faults ? (long)fault_cause : -1;
+    return at_faults ? (long)at_cause : -1;
 }
 
 static void run(const char *a)
@@ -493,10 +160,10 @@ static void run(const char *a)
         volatile uint64_t *alias = (volatile uint64_t *)(TABLES + 40 * 0x1000);
         *alias = 1;
         update1(L0 + 8 * 40, 0);
-        faults = 0;
+        at_faults = 0;
         *alias = 2; /* through a stale translation this would land in the frame */
         __asm__ volatile("csrw satp, %0\n sfence.vma" : : "r"(native) : "memory");
-        result(a, "stale-write-faulted", (long)faults);
+        result(a, "stale-write-faulted", (long)at_faults);
         memset((void *)SPARE, 0, 4096);
         result(a, "pin-after-unmap", hv_call(HV_FID_PIN_TABLE, MA(SPARE), 0, 0).error);
     } else if (IS("shadow-writable-then-typed")) {
@@ -505,9 +172,9 @@ static void run(const char *a)
         volatile uint64_t *f = (volatile uint64_t *)SPARE;
         memset((void *)SPARE, 0, 4096);
         result(a, "typed", update1(L1 + 8 * 9, PTE(SPARE, 0)));
-        faults = 0;
+        at_faults = 0;
         f[0] = ((0x80200000ul >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | ubit;
-        result(a, "store-faulted", (long)faults);
+        result(a, "store-faulted", (long)at_faults);
         result(a, "entry-unchanged", f[0] == 0);
     } else if (IS("protected-table-then-typed")) {
         /* A frame the shadow protects as one of its own tables becomes a validated table: its stores
@@ -522,9 +189,9 @@ static void run(const char *a)
         __asm__ volatile("sfence.vma" ::: "memory");
         (void)*(volatile uint64_t *)0xc0000000ul; /* a native walk through t */
         result(a, "typed", update1(L1 + 8 * 9, PTE(t, 0)));
-        faults = 0;
+        at_faults = 0;
         ((volatile uint64_t *)t)[1] = ((0x80200000ul >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | ubit;
-        result(a, "store-faulted", (long)faults);
+        result(a, "store-faulted", (long)at_faults);
         result(a, "entry-unchanged", ((volatile uint64_t *)t)[1] == 0);
     } else if (IS("fp-off-kept")) {
         /* FP state survives sstatus.FS = Off while another guest runs (lazy FPU switching). */
@@ -540,9 +207,9 @@ static void run(const char *a)
         /* A page-table walk that reaches a device register is no device access. */
         kernel_root[3] = ((0x10000000ul >> 12) << 10) | PTE_V;
         __asm__ volatile("sfence.vma" ::: "memory");
-        faults = 0;
+        at_faults = 0;
         *(volatile uint8_t *)0xc0000000ul = 'Z';
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
         kernel_root[3] = 0;
         __asm__ volatile("sfence.vma" ::: "memory");
     } else if (IS("pte-past-ram")) {
@@ -579,155 +246,53 @@ static void run(const char *a)
         result(a, "error", update1(L0 + 8 * 41, PTE(L1, RW)));
     } else if (IS("huge-batch-count")) {
         result(a, "error", hc(HV_FID_MMU_UPDATE, (unsigned long)buf, 1ul << 60, 0).error);
-        /* ---- work per exit (the hypervisor bounds each; the guest continues what it cut) ---- */
-    } else if (IS("ptval-toggle")) {
-        /* XSA-264/290 class: each link validates 513 tables, each unlink drops them. */
-        big_tree();
-        result(a, "pin", hv_call(HV_FID_PIN_TABLE, MA(BIG_ROOT), 0, 0).error);
-        uint64_t done;
-        result(a,
-               "error",
-               batch_all(
-                 HV_FID_MMU_UPDATE, toggles(), 2 * TOGGLES, sizeof(struct hv_mmu_update), &done));
-        result(a, "done", (long)done);
-        result(a, "unlinked", ((volatile uint64_t *)BIG_ROOT)[3] == 0);
-        result(a, "unpin", hv_call(HV_FID_UNPIN_TABLE, MA(BIG_ROOT), 0, 0).error);
-        report_calls(a);
-    } else if (IS("ptval-toggle-multicall")) {
-        big_tree();
-        result(a, "pin", hv_call(HV_FID_PIN_TABLE, MA(BIG_ROOT), 0, 0).error);
-        static struct hv_multicall tm[HV_MULTICALL_MAX];
-        struct hv_mmu_update *u = toggles();
-        for (unsigned c = 0; c < HV_MULTICALL_MAX; c++) {
-            tm[c] = (struct hv_multicall){ .fid = HV_FID_MMU_UPDATE,
-                                           .args = { (unsigned long)(u + 2 * (c % TOGGLES)), 2 } };
-        }
-        uint64_t done;
-        result(a, "error", multicall_all(tm, TOGGLES, &done));
-        result(a, "calls", (long)done);
-        result(a, "unlinked", ((volatile uint64_t *)BIG_ROOT)[3] == 0);
-        report_calls(a);
-    } else if (IS("ptval-never-continues")) {
-        /* The link is cut and never made again: the guest ends with the walk in progress. */
-        big_tree();
-        result(a, "pin", hv_call(HV_FID_PIN_TABLE, MA(BIG_ROOT), 0, 0).error);
-        r = timed(HV_FID_MMU_UPDATE, (unsigned long)toggles(), 1);
-        result(a, "cut", r.error == 0 && r.value == 0);
-        result(a, "linked", ((volatile uint64_t *)BIG_ROOT)[3] != 0);
-        /* Another call waits for that walk: each exit does a share, none does it all. */
-        r = timed(HV_FID_PIN_TABLE, MA(SPARE), 0);
-        result(a, "next-call-waits", r.error == 0 && r.value == 0);
-    } else if (IS("blk-multicall-flood")) {
-        /* 64 block batches of 8 requests, each a 64 KiB read: 32 MiB for one trap as it was. */
-        static struct hv_blk_req reqs[8];
-        static struct hv_multicall bm[HV_MULTICALL_MAX];
-        for (unsigned k = 0; k < 8; k++) {
-            reqs[k] = (struct hv_blk_req){ HV_BLK_READ, 0x77, 0, BLK_BUF, HV_BLK_LEN_MAX };
-        }
-        for (unsigned c = 0; c < HV_MULTICALL_MAX; c++) {
-            bm[c] =
-              (struct hv_multicall){ .fid = HV_FID_BLK_SUBMIT, .args = { (unsigned long)reqs, 8 } };
-        }
-        uint64_t done;
-        result(a, "error", multicall_all(bm, HV_MULTICALL_MAX, &done));
-        result(a, "calls", (long)done);
-        result(a, "statuses-ok", reqs[0].status == HV_BLK_OK && reqs[7].status == HV_BLK_OK);
-        report_calls(a);
-    } else if (IS("virtio-descriptor-flood")) {
-        /* 128 requests, each a chain of the whole table: 128 descriptors, 126 of them as long as
-         * RAM and device-writable. Once the validator's frame table exists (a plain write through
-         * MMU_UPDATE makes it), each such descriptor was checked frame by frame: 64 million frames
-         * for one notify. Each request has more segments than the device takes: an I/O error. */
-        update1(DATA, 0);
-        vq_setup();
-        vq_hdr = (struct virtio_blk_req_hdr){ VIRTIO_BLK_T_IN, 0, 0 };
-        vq_desc[0] = (struct virtq_desc){ (uint64_t)&vq_hdr, sizeof vq_hdr, VIRTQ_DESC_F_NEXT, 1 };
-        for (uint16_t i = 1; i < VQ - 1; i++) {
-            vq_desc[i] = (struct virtq_desc){
-                RAM, RAM_SIZE, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(i + 1)
-            };
-        }
-        vq_desc[VQ - 1] = (struct virtq_desc){ (uint64_t)vq_status, 1, VIRTQ_DESC_F_WRITE, 0 };
-        static const uint16_t heads[VQ];
-        vq_status[0] = 0x77;
-        result(a, "completed", vq_kick_all(heads));
-        result(a, "status-ioerr", vq_status[0] == VIRTIO_BLK_S_IOERR);
-        kprintf("attack: %s: the notify took %lu instructions\n", a, (unsigned long)longest_call);
-    } else if (IS("virtio-big-reads")) {
-        /* 128 reads of the whole disk (128 KiB) in one notify: 16 MiB to copy for it as it was. */
-        vq_setup();
-        static uint16_t heads[VQ];
-        vq_hdr = (struct virtio_blk_req_hdr){ VIRTIO_BLK_T_IN, 0, 0 };
-        for (uint16_t k = 0; k < VQ / 3; k++) {
-            uint16_t d = (uint16_t)(3 * k);
-            vq_desc[d] = (struct virtq_desc){
-                (uint64_t)&vq_hdr, sizeof vq_hdr, VIRTQ_DESC_F_NEXT, (uint16_t)(d + 1)
-            };
-            vq_desc[d + 1] = (struct virtq_desc){
-                BLK_BUF, 256 * 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(d + 2)
-            };
-            vq_desc[d + 2] =
-              (struct virtq_desc){ (uint64_t)&vq_status[k], 1, VIRTQ_DESC_F_WRITE, 0 };
-        }
-        for (unsigned i = 0; i < VQ; i++) {
-            heads[i] = (uint16_t)(3 * (i % (VQ / 3)));
-        }
-        result(a, "completed", vq_kick_all(heads));
-        bool ok = true;
-        for (unsigned k = 0; k < VQ / 3; k++) {
-            ok &= vq_status[k] == VIRTIO_BLK_S_OK;
-        }
-        result(a, "statuses-ok", ok);
-        kprintf("attack: %s: the notify took %lu instructions\n", a, (unsigned long)longest_call);
         /* ---- memory that is not its own ---- */
     } else if (IS("load-past-ram")) {
         map_native(VA_PROBE, 0x9f000000ul, PTE_R);
-        faults = 0;
+        at_faults = 0;
         (void)*(volatile uint64_t *)VA_PROBE;
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
     } else if (IS("store-below-ram")) {
         map_native(VA_PROBE, 0x7fff0000ul, PTE_R | PTE_W);
-        faults = 0;
+        at_faults = 0;
         *(volatile uint64_t *)VA_PROBE = 1;
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
     } else if (IS("fetch-past-ram")) {
         map_native(VA_PROBE, 0x90000000ul, PTE_R | PTE_X);
-        faults = 0;
+        at_faults = 0;
         ((void (*)(void))VA_PROBE)();
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
     } else if (IS("load-address-zero")) {
         map_native(VA_PROBE, 0, PTE_R);
-        faults = 0;
+        at_faults = 0;
         (void)*(volatile uint64_t *)VA_PROBE;
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
     } else if (IS("load-unassigned-mmio")) {
         map_native(VA_PROBE, 0x10002000ul, PTE_R);
-        faults = 0;
+        at_faults = 0;
         (void)*(volatile uint32_t *)VA_PROBE;
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
     } else if (IS("plic-bad-width")) {
-        faults = 0;
+        at_faults = 0;
         *(volatile uint16_t *)0x0c000004ul = 1; /* the device slot of its native tables */
-        result(a, "access-fault", faults == 1 ? (long)fault_cause : -1);
+        result(a, "access-fault", at_faults == 1 ? (long)at_cause : -1);
     } else if (IS("read-hypervisor-alias")) {
-        faults = 0;
+        at_faults = 0;
         p = (volatile uint64_t *)0xffffffffc0000000ul;
         (void)*p;
-        result(a, "faulted-in-guest", (long)faults);
+        result(a, "faulted-in-guest", (long)at_faults);
     } else if (IS("user-reads-kernel")) {
-        trap_set_hook(user_hook);
-        faults = 0;
+        trap_set_hook(at_user_hook);
+        at_faults = 0;
         task_create(user_read, (long)&secret);
         task_run_all();
-        result(a, "faulted-in-guest", (long)faults);
-    } else if (strncmp(a, "vpage-", 6) == 0) {
-        vpage_cases(a);
+        result(a, "faulted-in-guest", (long)at_faults);
     } else if (IS("user-wfi")) {
-        trap_set_hook(user_hook);
-        faults = 0;
+        trap_set_hook(at_user_hook);
+        at_faults = 0;
         task_create(user_wfi, 0);
         task_run_all();
-        result(a, "cause", (long)fault_cause);
+        result(a, "cause", (long)at_cause);
     /* ---- buffers that cross the end of RAM or wrap ---- */
     } else if (IS("dbcn-write-past-ram")) {
         result(a, "error", sbi_call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 64, RAM + RAM_SIZE - 16, 0, 0, 0, 0).error);
@@ -800,7 +365,7 @@ static void run(const char *a)
         volatile uint64_t *f = (volatile uint64_t *)SPARE;
         memset((void *)SPARE, 0, 4096);
         update1(L1 + 8 * 9, PTE(SPARE, 0));
-        faults = 0;
+        at_faults = 0;
         for (unsigned i = 0; i < 2000; i++) {
             f[i % 512] = 0;
         }
@@ -835,7 +400,7 @@ static void run(const char *a)
         kputs("\n"); /* its share may have ended in the middle of a line */
         result(a, "flooded", bytes > 0);
     } else if (!attack_virtio(a) && !attack_tables(a) && !attack_emul(a) && !attack_storms(a) &&
-               !attack_vpage(a)) {
+               !attack_vpage(a) && !attack_budget(a)) {
         /* The newer classes live in guest-pv/progs/attack/ */
         kprintf("attack: unknown case '%s'\n", a);
     }
@@ -852,7 +417,7 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     struct sbiret f = hc(HV_FID_PROBE, 0, 0, 0);
     mo = (uint64_t)hc(HV_FID_MACHINE_OFFSET, 0, 0, 0).value;
     ubit = ((uint64_t)f.value & HV_FEAT_USER_ROOT) ? PTE_U : 0;
-    trap_set_hook(hook);
+    trap_set_hook(at_fault_hook);
     at_init();
     while (a && a[n] && a[n] != ' ' && n + 1 < sizeof(name)) {
         name[n] = a[n];

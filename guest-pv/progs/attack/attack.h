@@ -23,7 +23,7 @@
 #define AT_BUF (AT_RAM + 15 * AT_MB) /* data buffers: mapped writable, never a table */
 
 extern uint64_t at_mo, at_ubit;
-extern volatile uint64_t at_faults, at_cause;
+extern volatile uint64_t at_faults, at_cause, at_tval;
 
 #define AT_MA(pa) ((uint64_t)(pa) + at_mo)
 /* A non-leaf entry (flags 0) or a leaf, as attack.c writes them. */
@@ -39,8 +39,13 @@ long at_build_and_pin(void);
 /* A snapshot of a 4 KiB frame, and whether it still holds it. */
 void at_snap(uint64_t gpa);
 bool at_same(uint64_t gpa);
-/* Counts faults and steps over the instruction (a fetch fault returns to the caller). */
+/* Faults the program provokes on purpose: counted (at_faults, at_cause, at_tval) and the instruction
+ * stepped over (a fetch fault returns to the caller). at_hook_faults installs it, counts from 0. */
+bool at_fault_hook(struct trap_frame *f, uint64_t cause, uint64_t tval);
 void at_hook_faults(void);
+/* For cases with a user task: its faults and hypercalls end the task (counted as above), its system
+ * calls go to the kernel; the kernel's own faults go to at_fault_hook. */
+bool at_user_hook(struct trap_frame *f, uint64_t cause, uint64_t tval);
 /* A good one-sector read through the virtio-blk device (its own rings): 1 if it completed OK. */
 long at_virtio_good_read(void);
 
@@ -49,5 +54,6 @@ bool attack_tables(const char *a);
 bool attack_emul(const char *a);
 bool attack_storms(const char *a);
 bool attack_vpage(const char *a);
+bool attack_budget(const char *a);
 
 #endif

@@ -6,7 +6,7 @@
 #include "attack.h"
 
 uint64_t at_mo, at_ubit;
-volatile uint64_t at_faults, at_cause;
+volatile uint64_t at_faults, at_cause, at_tval;
 static uint64_t snap[512];
 
 void at_init(void)
@@ -61,16 +61,16 @@ bool at_same(uint64_t gpa)
     return memcmp(snap, (const void *)gpa, sizeof snap) == 0;
 }
 
-static bool fault_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
+bool at_fault_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
 {
-    (void)tval;
     if (cause & CAUSE_IRQ) {
         return false;
     }
     at_faults++;
     at_cause = cause;
-    if (cause == 1) {
-        f->sepc = f->x[1];
+    at_tval = tval;
+    if (cause == 1 || cause == EXC_INSN_PF) {
+        f->sepc = f->x[1]; /* a fetch fault: the call that jumped there returns */
         return true;
     }
     uint16_t lo = *(const uint16_t *)f->sepc;
@@ -78,8 +78,35 @@ static bool fault_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
     return true;
 }
 
+static USER_TEXT void user_exit_stub(void)
+{
+    sys_call(SYS_EXIT, 0, 0);
+}
+
+bool at_user_hook(struct trap_frame *f, uint64_t cause, uint64_t tval)
+{
+    if (cause & CAUSE_IRQ || (f->sstatus & (1ul << 8))) {
+        return at_fault_hook(f, cause, tval);
+    }
+    if (cause == EXC_U_ECALL && f->x[17] == HV_EXT) {
+        /* A hypercall from user mode (vpage-return-from-user): it must arrive here, as a system call. */
+        at_faults++;
+        at_cause = cause;
+        f->sepc = (uint64_t)user_exit_stub;
+        return true;
+    }
+    if (cause == EXC_U_ECALL) {
+        return false; /* its system calls */
+    }
+    /* From user mode: the task's fault is the kernel's to handle; it ends the task. */
+    at_faults++;
+    at_cause = cause;
+    f->sepc = (uint64_t)user_exit_stub;
+    return true;
+}
+
 void at_hook_faults(void)
 {
     at_faults = 0;
-    trap_set_hook(fault_hook);
+    trap_set_hook(at_fault_hook);
 }

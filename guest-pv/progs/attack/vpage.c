@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Attack pack, the vCPU page's return call under noise (docs/hypercalls.md, "The vCPU page"): thousands
-// of HV_FID_TRAP_RETURNs whose sstatus, registers and interrupt flag are random, each checked against
-// what the call may do. On the trap engine most of them are taken by the assembly short path
-// (arch/riscv/tfast.S), the rest (a change of MXR) by the C paths: both must give the same answer.
-// On hext there is no vCPU page.
+// Attack pack, the vCPU page (docs/hypercalls.md, "The vCPU page"): registrations the hypervisor must
+// refuse or drop, pending bits forged in the page, returns to a bad pc or from user mode, a second
+// vCPU rewriting the page while the hypervisor reads it, and thousands of HV_FID_TRAP_RETURNs whose
+// sstatus, registers and interrupt flag are random, each checked against what the call may do. On the
+// trap engine most of those returns are taken by the assembly short path (arch/riscv/tfast.S), the
+// rest (a change of MXR) by the C paths: both must give the same answer. On hext there is no vCPU
+// page: every call is NOT_SUPPORTED.
 #include <string.h>
 
 #include "attack.h"
@@ -17,6 +19,11 @@
 #define MXR (1ul << 19)
 #define UXL (3ul << 32)
 #define RETURNS 3000
+
+static struct sbiret hv(unsigned long fid, unsigned long a0)
+{
+    return sbi_call(HV_EXT, fid, a0, 0, 0, 0, 0, 0);
+}
 
 static uint64_t noise(uint64_t *x)
 {
@@ -76,7 +83,7 @@ static void flag_csrs(const char *a)
 
     __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
     memset((void *)VPAGE, 0, 4096);
-    long err = sbi_call(HV_EXT, HV_FID_VCPU_PAGE, VPAGE, 0, 0, 0, 0, 0).error;
+    long err = hv(HV_FID_VCPU_PAGE, VPAGE).error;
     at_result(a, "register", err);
     for (unsigned i = 0; !err && i < 1000; i++) {
         __asm__ volatile("csrsi sstatus, 2" ::: "memory");
@@ -99,12 +106,142 @@ static void flag_csrs(const char *a)
     at_result(a, "clear-not-seen", (long)wrong_clear);
     at_result(a, "flag-not-read", (long)wrong_read);
     at_result(a, "sum-wrong", (long)wrong_sum);
-    sbi_call(HV_EXT, HV_FID_VCPU_PAGE, 0, 0, 0, 0, 0, 0);
+    hv(HV_FID_VCPU_PAGE, 0);
     __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
+}
+
+/* User code asking for the kernel's return: a7/a6 name the return hypercall. */
+static USER_TEXT void user_trap_return(long arg)
+{
+    (void)arg;
+    register long a6 __asm__("a6") = HV_FID_TRAP_RETURN;
+    register long a7 __asm__("a7") = HV_EXT;
+    __asm__ volatile("ecall" : "+r"(a6), "+r"(a7) : : "a0", "a1", "memory");
+    sys_call(SYS_EXIT, 0, 0);
+}
+
+/* vpage-concurrent-rewrite: the second vCPU rewrites the first one's page with noise while the first
+ * takes traps and makes calls that read it. */
+static volatile uint64_t rewrite_stop, rewrites;
+static uint8_t rewriter_stack[4096] __attribute__((aligned(16)));
+
+static void rewriter(unsigned long hartid)
+{
+    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
+    uint64_t x = 0x9e3779b97f4a7c15ul ^ hartid;
+
+    while (!rewrite_stop) {
+        noise(&x);
+        vp->irq_on = x & 1;
+        vp->irq_pending = x;
+        vp->sepc = x;
+        vp->sstatus = x;
+        vp->kernel_sp = x;
+        vp->kernel_tp = ~x;
+        vp->ret_pc = x;
+        vp->ret_status = x;
+        rewrites++;
+    }
+}
+
+/* The vCPU page cases (docs/hypercalls.md, "The vCPU page"); on hext every call is NOT_SUPPORTED. */
+static void vpage_cases(const char *a)
+{
+    volatile struct hv_vcpu_page *vp = (volatile struct hv_vcpu_page *)VPAGE;
+    struct sbiret r;
+
+    if (strcmp(a, "vpage-bad-address") == 0) {
+        at_result(a, "unaligned", hv(HV_FID_VCPU_PAGE, VPAGE + 8).error);
+        at_result(a, "outside-ram", hv(HV_FID_VCPU_PAGE, 0x1000).error);
+        at_result(a, "past-ram", hv(HV_FID_VCPU_PAGE, AT_RAM + AT_RAM_SIZE).error);
+        at_result(a, "wrapping", hv(HV_FID_VCPU_PAGE, ~0ul & ~0xffful).error);
+    } else if (strcmp(a, "vpage-in-table") == 0) {
+        /* A validated table may not be registered; a page registered and then made a table is
+         * dropped, not written: the next forwarded trap leaves the table as it was. */
+        unsigned long sie;
+        at_build_and_pin();
+        at_result(a, "root", hv(HV_FID_VCPU_PAGE, AT_ROOT).error);
+        /* Interrupts masked and none enabled: what each exit writes to the page is then zeros, so
+         * the zeroed frame passes validation as a table. */
+        __asm__ volatile("csrrw %0, sie, zero\n csrci sstatus, 2" : "=r"(sie) : : "memory");
+        at_result(a, "spare", hv(HV_FID_VCPU_PAGE, AT_SPARE).error);
+        memset((void *)AT_SPARE, 0, 4096);
+        at_result(a, "retype", at_update1(AT_L1 + 8 * 9, AT_PTE(AT_SPARE, 0)));
+        at_faults = 0;
+        __asm__ volatile("ebreak");
+        long written = 0;
+        for (unsigned i = 0; i < 512; i++) {
+            written += ((volatile uint64_t *)AT_SPARE)[i] != 0;
+        }
+        at_result(a, "table-words-written", written);
+        at_result(a, "trap-taken", (long)at_faults);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie) : "memory");
+    } else if (strcmp(a, "vpage-forged-pending") == 0) {
+        /* Pending bits the guest writes itself deliver nothing, and are overwritten. */
+        unsigned long sie;
+        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
+        memset((void *)VPAGE, 0, 4096);
+        r = hv(HV_FID_VCPU_PAGE, VPAGE);
+        at_result(a, "register", r.error);
+        uint64_t ticks = timer_ticks;
+        vp->irq_on = 1;
+        vp->irq_pending = 0x222;
+        hv(HV_FID_IRQ_CHECK, 0);
+        at_result(a, "pending-after", r.error ? 0 : (long)vp->irq_pending);
+        at_result(a, "irqs-taken", (long)(timer_ticks - ticks));
+        hv(HV_FID_VCPU_PAGE, 0);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
+    } else if (strcmp(a, "vpage-return-bad-pc") == 0) {
+        /* A return to a pc in the hypervisor's alias, odd: the guest at_faults there, on its own. */
+        unsigned long st;
+        memset((void *)VPAGE, 0, 4096);
+        at_result(a, "register", hv(HV_FID_VCPU_PAGE, VPAGE).error);
+        __asm__ volatile("csrr %0, sstatus" : "=r"(st));
+        vp->ret_pc = 0xffffffffc0000001ul;
+        vp->ret_status = st | HV_VP_SPP | HV_VP_SPIE;
+        at_faults = 0;
+        at_tval = 0;
+        __asm__ volatile("la ra, 1f\n li a7, %0\n li a6, %1\n ecall\n 1:"
+                         : : "i"(HV_EXT), "i"(HV_FID_TRAP_RETURN) : "ra", "a0", "a1", "a6", "a7", "memory");
+        at_result(a, "fault-cause", at_faults ? (long)at_cause : -1);
+        at_result(a, "fault-pc-odd", (long)(at_tval & 1));
+        hv(HV_FID_VCPU_PAGE, 0);
+    } else if (strcmp(a, "vpage-concurrent-rewrite") == 0) {
+        /* No interrupt enabled on this vCPU: the noise in irq_on then decides nothing, and what is
+         * left to read is what every trap and call reads; the hypervisor must read each field once
+         * and go on, whatever it finds. */
+        unsigned long sie;
+        __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
+        memset((void *)VPAGE, 0, 4096);
+        at_result(a, "register", hv(HV_FID_VCPU_PAGE, VPAGE).error);
+        at_result(a, "start", start_secondary(1, rewriter, rewriter_stack + sizeof(rewriter_stack)));
+        while (rewrites == 0) {
+        }
+        at_faults = 0;
+        for (unsigned i = 0; i < 2000; i++) {
+            __asm__ volatile("ebreak");
+            hv(HV_FID_IRQ_CHECK, 0);
+        }
+        rewrite_stop = 1;
+        at_result(a, "traps", (long)at_faults);
+        at_result(a, "rewrites-seen", rewrites > 0);
+        hv(HV_FID_VCPU_PAGE, 0);
+        __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
+    } else if (strcmp(a, "vpage-return-from-user") == 0) {
+        trap_set_hook(at_user_hook);
+        at_faults = 0;
+        task_create(user_trap_return, 0);
+        task_run_all();
+        at_result(a, "cause", at_faults ? (long)at_cause : -1);
+    }
 }
 
 bool attack_vpage(const char *a)
 {
+    if (strncmp(a, "vpage-", 6) == 0) {
+        vpage_cases(a);
+        return true;
+    }
     if (IS("page-flag-csrs")) {
         flag_csrs(a);
         return true;
@@ -118,13 +255,13 @@ bool attack_vpage(const char *a)
 
     __asm__ volatile("csrrw %0, sie, zero" : "=r"(sie));
     memset((void *)VPAGE, 0, 4096);
-    long err = sbi_call(HV_EXT, HV_FID_VCPU_PAGE, VPAGE, 0, 0, 0, 0, 0).error;
+    long err = hv(HV_FID_VCPU_PAGE, VPAGE).error;
     at_result(a, "register", err);
     for (unsigned i = 0; !err && i < RETURNS; i++) {
         bad += !noisy_return(vp, &x);
     }
     at_result(a, "wrong", (long)bad);
-    sbi_call(HV_EXT, HV_FID_VCPU_PAGE, 0, 0, 0, 0, 0, 0);
+    hv(HV_FID_VCPU_PAGE, 0);
     __asm__ volatile("csrw sie, %0\n csrsi sstatus, 2" : : "r"(sie));
     return true;
 }
