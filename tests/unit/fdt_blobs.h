@@ -14,6 +14,15 @@ static inline uint8_t *load_dtb(const char *name, size_t *size)
     return test_load_dtb(name, size);
 }
 
+/* Declares blob and size: the tree name.dtb of the test data, or the test fails and returns. */
+#define LOAD_DTB_OR_FAIL(blob, size, name)                                                         \
+    size_t size;                                                                                   \
+    uint8_t *blob = load_dtb(name, &size);                                                         \
+    if (!blob) {                                                                                   \
+        CHECK(blob != NULL);                                                                       \
+        return;                                                                                    \
+    }
+
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);

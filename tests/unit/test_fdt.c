@@ -233,13 +233,8 @@ TEST(fdt_edge_cases)
 
 TEST(fdt_misaligned_blob)
 {
-    size_t size;
-    uint8_t *blob = load_dtb("qemu-virt", &size);
+    LOAD_DTB_OR_FAIL(blob, size, "qemu-virt");
     struct platform_info info;
-    if (!blob) {
-        CHECK(blob != NULL);
-        return;
-    }
     uint8_t *shifted = malloc(size + 1);
     memcpy(shifted + 1, blob, size);
     CHECK_EQ(fdt_parse(shifted + 1, size, &info), FDT_OK);

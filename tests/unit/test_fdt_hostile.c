@@ -50,13 +50,8 @@ static size_t first_prop(const uint8_t *blob)
 
 TEST(fdt_bad_header)
 {
-    size_t size;
-    uint8_t *blob = load_dtb("qemu-virt", &size);
+    LOAD_DTB_OR_FAIL(blob, size, "qemu-virt");
     struct platform_info info;
-    if (!blob) {
-        CHECK(blob != NULL);
-        return;
-    }
     CHECK_EQ(parse_patched(blob, size, 0, 0xd00dfeee), FDT_ERR_BADMAGIC);
     CHECK_EQ(parse_patched(blob, size, H_VERSION, 15), FDT_ERR_BADVERSION);
     CHECK_EQ(parse_patched(blob, size, H_LAST_COMP, 18), FDT_ERR_BADVERSION);
@@ -86,13 +81,8 @@ TEST(fdt_too_big)
 
 TEST(fdt_offsets_past_end)
 {
-    size_t size;
-    uint8_t *blob = load_dtb("qemu-virt", &size);
+    LOAD_DTB_OR_FAIL(blob, size, "qemu-virt");
     uint32_t n = (uint32_t)size;
-    if (!blob) {
-        CHECK(blob != NULL);
-        return;
-    }
     uint32_t off_str = get_be32(blob + H_OFF_STRINGS);
     CHECK_EQ(parse_patched(blob, size, H_OFF_STRUCT, n), FDT_ERR_TRUNCATED);
     CHECK_EQ(parse_patched(blob, size, H_OFF_STRUCT, 0xfffffff0u), FDT_ERR_TRUNCATED);
@@ -133,12 +123,7 @@ TEST(fdt_reservation_map_unterminated)
 
 TEST(fdt_nameoff_past_strings)
 {
-    size_t size;
-    uint8_t *blob = load_dtb("qemu-virt", &size);
-    if (!blob) {
-        CHECK(blob != NULL);
-        return;
-    }
+    LOAD_DTB_OR_FAIL(blob, size, "qemu-virt");
     size_t prop = first_prop(blob);
     uint32_t str_size = get_be32(blob + H_SIZE_STRINGS);
     CHECK_EQ(parse_patched(blob, size, prop + 8, str_size), FDT_ERR_BADPROP);

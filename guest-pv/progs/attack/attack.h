@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "guest.h"
+#include "virtio.h"
 
 #define AT_MB (1ul << 20)
 #define AT_RAM 0x80000000ul
@@ -46,6 +47,19 @@ void at_hook_faults(void);
 /* For cases with a user task: its faults and hypercalls end the task (counted as above), its system
  * calls go to the kernel; the kernel's own faults go to at_fault_hook. */
 bool at_user_hook(struct trap_frame *f, uint64_t cause, uint64_t tval);
+/* A virtio split queue of AT_VQ entries: the available and used rings (virtio 1.x, 2.7). */
+#define AT_VQ 128
+struct at_vq_avail {
+    uint16_t flags, idx, ring[AT_VQ], used_event;
+};
+struct at_vq_used {
+    uint16_t flags, idx;
+    struct virtq_used_elem ring[AT_VQ];
+    uint16_t avail_event;
+};
+/* Resets the virtio-blk device and sets its queue up with num entries at the given rings (0: the
+ * rings of virtio.c). */
+void at_virtio_setup(uint32_t num, uint64_t desc, uint64_t avail, uint64_t used);
 /* A good one-sector read through the virtio-blk device (its own rings): 1 if it completed OK. */
 long at_virtio_good_read(void);
 

@@ -111,38 +111,12 @@ static long multicall_all(struct hv_multicall *mc, unsigned n, uint64_t *done)
 
 /* The emulated virtio-blk device (VM_VBLK_BASE), driven here without the kernel's driver. */
 #define VBLK ((volatile uint32_t *)0x10001000ul)
-#define VQ 128
+#define VQ AT_VQ
 static struct virtq_desc vq_desc[VQ] __attribute__((aligned(16)));
-static struct
-{
-    uint16_t flags, idx, ring[VQ], used_event;
-} vq_avail __attribute__((aligned(2)));
-static struct
-{
-    uint16_t flags, idx;
-    struct virtq_used_elem ring[VQ];
-    uint16_t avail_event;
-} vq_used __attribute__((aligned(4)));
+static struct at_vq_avail vq_avail __attribute__((aligned(2)));
+static struct at_vq_used vq_used __attribute__((aligned(4)));
 static struct virtio_blk_req_hdr vq_hdr;
 static uint8_t vq_status[VQ];
-
-static void vq_setup(void)
-{
-    VBLK[VIRTIO_MMIO_STATUS / 4] = 0;
-    VBLK[VIRTIO_MMIO_STATUS / 4] = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
-    VBLK[VIRTIO_MMIO_DRIVER_FEATURES_SEL / 4] = 1;
-    VBLK[VIRTIO_MMIO_DRIVER_FEATURES / 4] = 1; /* VIRTIO_F_VERSION_1 */
-    VBLK[VIRTIO_MMIO_STATUS / 4] =
-      VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
-    VBLK[VIRTIO_MMIO_QUEUE_SEL / 4] = 0;
-    VBLK[VIRTIO_MMIO_QUEUE_NUM / 4] = VQ;
-    VBLK[VIRTIO_MMIO_QUEUE_DESC_LOW / 4] = (uint32_t)(uint64_t)vq_desc;
-    VBLK[VIRTIO_MMIO_QUEUE_DRIVER_LOW / 4] = (uint32_t)(uint64_t)&vq_avail;
-    VBLK[VIRTIO_MMIO_QUEUE_DEVICE_LOW / 4] = (uint32_t)(uint64_t)&vq_used;
-    VBLK[VIRTIO_MMIO_QUEUE_READY / 4] = 1;
-    VBLK[VIRTIO_MMIO_STATUS / 4] = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                                   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-}
 
 /* Makes heads[0..VQ) available with one notify, then waits (up to a second) for the device, which
  * may take several of our exits; returns how many it completed. */
@@ -227,7 +201,7 @@ bool attack_budget(const char *a)
          * MMU_UPDATE makes it), each such descriptor was checked frame by frame: 64 million frames
          * for one notify. Each request has more segments than the device takes: an I/O error. */
         at_update1(DATA, 0);
-        vq_setup();
+        at_virtio_setup(VQ, (uint64_t)vq_desc, (uint64_t)&vq_avail, (uint64_t)&vq_used);
         vq_hdr = (struct virtio_blk_req_hdr){ VIRTIO_BLK_T_IN, 0, 0 };
         vq_desc[0] = (struct virtq_desc){ (uint64_t)&vq_hdr, sizeof vq_hdr, VIRTQ_DESC_F_NEXT, 1 };
         for (uint16_t i = 1; i < VQ - 1; i++) {
@@ -243,7 +217,7 @@ bool attack_budget(const char *a)
         kprintf("attack: %s: the notify took %lu instructions\n", a, (unsigned long)longest_call);
     } else if (IS("virtio-big-reads")) {
         /* 128 reads of the whole disk (128 KiB) in one notify: 16 MiB to copy for it as it was. */
-        vq_setup();
+        at_virtio_setup(VQ, (uint64_t)vq_desc, (uint64_t)&vq_avail, (uint64_t)&vq_used);
         static uint16_t heads[VQ];
         vq_hdr = (struct virtio_blk_req_hdr){ VIRTIO_BLK_T_IN, 0, 0 };
         for (uint16_t k = 0; k < VQ / 3; k++) {

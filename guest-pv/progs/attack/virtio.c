@@ -10,26 +10,17 @@
 #include "virtio.h"
 
 #define VBLK ((volatile uint32_t *)0x10001000ul)
-#define VQ 128
+#define VQ AT_VQ
 #define PATTERN 0x5a
 
 static struct virtq_desc desc[VQ] __attribute__((aligned(16)));
 static struct virtq_desc indirect[4] __attribute__((aligned(16)));
-static struct
-{
-    uint16_t flags, idx, ring[VQ], used_event;
-} avail __attribute__((aligned(2)));
-static struct
-{
-    uint16_t flags, idx;
-    struct virtq_used_elem ring[VQ];
-    uint16_t avail_event;
-} used __attribute__((aligned(4)));
+static struct at_vq_avail avail __attribute__((aligned(2)));
+static struct at_vq_used used __attribute__((aligned(4)));
 static struct virtio_blk_req_hdr hdr = { VIRTIO_BLK_T_IN, 0, 0 };
 static uint8_t status;
 
-/* Resets the device and sets its queue up with num entries at the given rings (0: our own). */
-static void setup(uint32_t num, uint64_t d, uint64_t av, uint64_t us)
+void at_virtio_setup(uint32_t num, uint64_t d, uint64_t av, uint64_t us)
 {
     VBLK[VIRTIO_MMIO_STATUS / 4] = 0;
     memset(&avail, 0, sizeof avail);
@@ -78,7 +69,7 @@ static long needs_reset(void)
 
 long at_virtio_good_read(void)
 {
-    setup(VQ, 0, 0, 0);
+    at_virtio_setup(VQ, 0, 0, 0);
     desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
     desc[1] = (struct virtq_desc){ AT_BUF, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2 };
     desc[2] = (struct virtq_desc){ (uint64_t)&status, 1, VIRTQ_DESC_F_WRITE, 0 };
@@ -125,7 +116,7 @@ bool attack_virtio(const char *a)
     memset((void *)AT_BUF, PATTERN, 512);
     if (IS("virtio-chain-loop")) {
         /* hdr -> data -> status -> status -> ...: the walk must stop at the queue's length. */
-        setup(VQ, 0, 0, 0);
+        at_virtio_setup(VQ, 0, 0, 0);
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         desc[1] = (struct virtq_desc){ AT_BUF, 512, rw, 2 };
         desc[2] = (struct virtq_desc){ (uint64_t)&status, 1, rw, 2 };
@@ -133,7 +124,7 @@ bool attack_virtio(const char *a)
     } else if (IS("virtio-chain-longer-than-queue")) {
         /* A queue of 8: a chain through all 8 descriptors whose last names a 9th, past the table.
          */
-        setup(8, 0, 0, 0);
+        at_virtio_setup(8, 0, 0, 0);
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         for (uint16_t i = 1; i < 7; i++) {
             desc[i] = (struct virtq_desc){ AT_BUF + (i - 1) * 512ul, 512, rw, (uint16_t)(i + 1) };
@@ -144,7 +135,7 @@ bool attack_virtio(const char *a)
     } else if (IS("virtio-indirect")) {
         /* VIRTIO_F_INDIRECT_DESC is not offered: a descriptor that uses it fails the request (and
          * the table it names, aiming at our buffer, is never followed). */
-        setup(VQ, 0, 0, 0);
+        at_virtio_setup(VQ, 0, 0, 0);
         indirect[0] = (struct virtq_desc){ AT_BUF, 512, VIRTQ_DESC_F_WRITE, 0 };
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         desc[1] = (struct virtq_desc){
@@ -154,7 +145,7 @@ bool attack_virtio(const char *a)
         report_ioerr(a, 0);
     } else if (IS("virtio-garbage-avail-idx")) {
         /* 0x8000 entries made available in a ring of 128: the index is garbage. */
-        setup(VQ, 0, 0, 0);
+        at_virtio_setup(VQ, 0, 0, 0);
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         desc[1] = (struct virtq_desc){ AT_BUF, 512, rw, 2 };
         desc[2] = (struct virtq_desc){ (uint64_t)&status, 1, VIRTQ_DESC_F_WRITE, 0 };
@@ -165,25 +156,25 @@ bool attack_virtio(const char *a)
         at_result(a, "buffer-untouched", buf_untouched());
         at_result(a, "device-works-after", at_virtio_good_read());
     } else if (IS("virtio-desc-ring-outside-ram")) {
-        setup(VQ, AT_RAM + AT_RAM_SIZE + 0x100000, 0, 0);
+        at_virtio_setup(VQ, AT_RAM + AT_RAM_SIZE + 0x100000, 0, 0);
         report_reset(a);
     } else if (IS("virtio-used-ring-past-ram")) {
         /* A used ring starting in RAM and running past its end. */
-        setup(VQ, 0, 0, AT_RAM + AT_RAM_SIZE - 64);
+        at_virtio_setup(VQ, 0, 0, AT_RAM + AT_RAM_SIZE - 64);
         report_reset(a);
     } else if (IS("virtio-queue-size-not-power-of-2")) {
         /* Virtio 1.1, 2.6 "Split Virtqueues": the queue size is always a power of 2. */
-        setup(100, 0, 0, 0);
+        at_virtio_setup(100, 0, 0, 0);
         report_reset(a);
     } else if (IS("virtio-misaligned-desc-ring")) {
         /* 2.6 again: the descriptor table is 16-byte aligned. */
-        setup(VQ, (uint64_t)desc + 8, 0, 0);
+        at_virtio_setup(VQ, (uint64_t)desc + 8, 0, 0);
         report_reset(a);
     } else if (IS("virtio-used-ring-in-table")) {
         /* The device writes the used ring: in a validated level-0 table it would write entries. */
         at_build_and_pin();
         at_snap(AT_L0);
-        setup(VQ, 0, 0, AT_L0);
+        at_virtio_setup(VQ, 0, 0, AT_L0);
         report_reset(a);
         at_result(a, "table-unchanged", at_same(AT_L0));
     } else if (IS("virtio-desc-ring-in-table")) {
@@ -192,7 +183,7 @@ bool attack_virtio(const char *a)
          * status byte to write) with the table unchanged. */
         at_build_and_pin();
         at_snap(AT_L0);
-        setup(VQ, AT_L0, 0, 0);
+        at_virtio_setup(VQ, AT_L0, 0, 0);
         at_result(a, "completed", kick(0, 1));
         at_result(a, "used-len", used.ring[0].len);
         at_result(a, "needs-reset", needs_reset());
@@ -200,7 +191,7 @@ bool attack_virtio(const char *a)
     } else if (IS("virtio-status-in-table")) {
         at_build_and_pin();
         at_snap(AT_L0);
-        setup(VQ, 0, 0, 0);
+        at_virtio_setup(VQ, 0, 0, 0);
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         desc[1] = (struct virtq_desc){ AT_BUF, 512, rw, 2 };
         desc[2] = (struct virtq_desc){ AT_L0 + 8, 1, VIRTQ_DESC_F_WRITE, 0 };
@@ -212,7 +203,7 @@ bool attack_virtio(const char *a)
     } else if (IS("virtio-data-in-table")) {
         at_build_and_pin();
         at_snap(AT_L0);
-        setup(VQ, 0, 0, 0);
+        at_virtio_setup(VQ, 0, 0, 0);
         desc[0] = (struct virtq_desc){ (uint64_t)&hdr, sizeof hdr, VIRTQ_DESC_F_NEXT, 1 };
         desc[1] = (struct virtq_desc){ AT_L0, 512, rw, 2 };
         desc[2] = (struct virtq_desc){ (uint64_t)&status, 1, VIRTQ_DESC_F_WRITE, 0 };
