@@ -308,8 +308,25 @@ fast_sret:
     SET_MODE 0
 2:  DONE    VCPU_TV_ASM_PATCH
 
-/* A system call of the guest's user code: priv_enter_trap(EXC_U_ECALL, 0) and set_mode(1), with
- * the same conditions as tv_fast_trap (user mode, shadow tables); with a vCPU page, fast_vsyscall. */
+/* The trap into the guest's kernel for its user code's ecall (priv_enter_trap(EXC_U_ECALL, 0)):
+ * t4 = sstatus, t3 = its new SPIE (bit 5) alone; from user mode (SPP = 0), SIE cleared, to the base
+ * of stvec. Leaves t4 = the new sstatus, t3 = the user's pc, t5 = the cause. Uses t6. */
+.macro ENTER_U_ECALL
+    andi    t4, t4, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPIE | ASM_SSTATUS_SPP)
+    or      t4, t4, t3
+    sd      t4, VCPU_VS_SSTATUS(sp)
+    csrr    t3, CSR_SEPC
+    sd      t3, VCPU_VS_SEPC(sp)
+    li      t5, ASM_EXC_U_ECALL
+    sd      t5, VCPU_VS_SCAUSE(sp)
+    sd      zero, VCPU_VS_STVAL(sp)
+    ld      t6, VCPU_VS_STVEC(sp)
+    andi    t6, t6, -4                  /* an exception: never vectored */
+    csrw    CSR_SEPC, t6
+.endm
+
+/* A system call of the guest's user code: ENTER_U_ECALL and set_mode(1), with the same conditions
+ * as tv_fast_trap (user mode, shadow tables); with a vCPU page, fast_vsyscall. */
     .globl tv_fast_ecall
 tv_fast_ecall:
     SAVE_T2_T6
@@ -320,20 +337,10 @@ tv_fast_ecall:
     FOLD_FS
     ld      t1, VCPU_TV_VPAGE(sp)
     bnez    t1, fast_vsyscall
-    ld      t1, VCPU_VS_SSTATUS(sp)
-    andi    t4, t1, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPIE | ASM_SSTATUS_SPP) /* SPP = 0: from user */
-    andi    t3, t1, ASM_SSTATUS_SIE
+    ld      t4, VCPU_VS_SSTATUS(sp)
+    andi    t3, t4, ASM_SSTATUS_SIE
     slli    t3, t3, 4                   /* SIE (bit 1) to SPIE (bit 5) */
-    or      t4, t4, t3
-    sd      t4, VCPU_VS_SSTATUS(sp)
-    csrr    t3, CSR_SEPC
-    sd      t3, VCPU_VS_SEPC(sp)
-    li      t3, ASM_EXC_U_ECALL
-    sd      t3, VCPU_VS_SCAUSE(sp)
-    sd      zero, VCPU_VS_STVAL(sp)
-    ld      t3, VCPU_VS_STVEC(sp)
-    andi    t3, t3, -4                  /* an exception: never vectored */
-    csrw    CSR_SEPC, t3
+    ENTER_U_ECALL
     SET_MODE 1
     DONE    VCPU_TV_ASM_FWD
 
@@ -388,18 +395,8 @@ fast_vsyscall:
     snez    t3, t3
     slli    t3, t3, 5                   /* SPIE */
     ld      t4, VCPU_VS_SSTATUS(sp)
-    andi    t4, t4, ~(ASM_SSTATUS_SIE | ASM_SSTATUS_SPIE | ASM_SSTATUS_SPP)
-    or      t4, t4, t3
-    sd      t4, VCPU_VS_SSTATUS(sp)
+    ENTER_U_ECALL
     sw      zero, VCPU_TV_HANDLER_FAULTS(sp) /* a system call is never a fault at the handler */
-    csrr    t3, CSR_SEPC
-    sd      t3, VCPU_VS_SEPC(sp)
-    li      t5, ASM_EXC_U_ECALL
-    sd      t5, VCPU_VS_SCAUSE(sp)
-    sd      zero, VCPU_VS_STVAL(sp)
-    ld      t6, VCPU_VS_STVEC(sp)
-    andi    t6, t6, -4                  /* an exception: never vectored */
-    csrw    CSR_SEPC, t6
     /* vpage_forward: the trap's CSRs, the user's sp (in sscratch) and tp, the kernel's read once. */
     sd      t3, HV_VP_SEPC(t1)
     sd      t5, HV_VP_SCAUSE(t1)
