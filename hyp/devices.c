@@ -133,6 +133,9 @@ void devices_reset(struct vm *vm)
                                    vblk_finish, vblk_cancel, vblk_irq,   vm };
 
     vuart_init(&vm->uart, &uops);
+    /* One context per vCPU, as the guest's device tree names them (vm_dt.c): vplic_init would
+     * otherwise cut the count to what it holds, and vCPUs past it would have no interrupts. */
+    _Static_assert(VCPU_MAX <= VPLIC_MAX_CTX, "a PLIC context for every vCPU");
     vplic_init(&vm->plic, vm->nvcpus, &pops);
     vblk_init(&vm->vblk, vm->disk.sectors, &bops);
 }
