@@ -142,6 +142,12 @@
 #define HV_BLK_BATCH_MAX 64u    /* requests of one BLK_SUBMIT call */
 #define HV_BLK_LEN_MAX (64u << 10) /* bytes of one block request: one exit's worth of copying */
 
+/* Tables the guest fences (HV_FID_TABLES_FENCED): the fill of a faulting user page on the return from
+ * the fault maps, with it, the valid and accessed entries of its last-level table in the page's
+ * aligned group of this many, so a kernel that maps that many pages on one fault (docs/hypercalls.md,
+ * "Page faults") has them all filled in that exit. */
+#define HV_FILL_AROUND 16u
+
 #define HV_FLUSH_ALL 0   /* every translation of the calling guest */
 #define HV_FLUSH_ASID 1  /* every translation of ASID a3 */
 #define HV_FLUSH_RANGE 2 /* [a1, a1 + a2) of ASID a3, or of every ASID when a3 = ~0 */

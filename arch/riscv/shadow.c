@@ -5,28 +5,6 @@
 
 #include "shadow_int.h"
 
-static bool allowed(uint64_t pte, enum shadow_view view, enum shadow_access acc, bool sum, bool mxr)
-{
-    if (view == SHADOW_USER) {
-        if (!(pte & PTE_U)) {
-            return false;
-        }
-    } else if (pte & PTE_U) {
-        /* S-mode never executes a U page, and touches one only with SUM. */
-        if (acc == SHADOW_EXEC || !sum) {
-            return false;
-        }
-    }
-    switch (acc) {
-    case SHADOW_LOAD:
-        return (pte & PTE_R) || (mxr && (pte & PTE_X));
-    case SHADOW_STORE:
-        return (pte & PTE_W) != 0;
-    default:
-        return (pte & PTE_X) != 0;
-    }
-}
-
 /* One walk of shadow_translate. *raced: the A/D update found the entry changed since it was read (a
  * table the guest writes without trapping, from another hart): nothing was written, walk again. */
 static enum shadow_result walk(const struct shadow_ops *ops, const struct shadow_env *env, enum shadow_view view,
@@ -74,7 +52,7 @@ static enum shadow_result walk(const struct shadow_ops *ops, const struct shadow
         if (PTE_PPN(e) & low) {
             return SHADOW_PAGE_FAULT;
         }
-        if (!allowed(e, view, acc, env->sum, env->mxr)) {
+        if (!shadow_allowed(e, view, acc, env->sum, env->mxr)) {
             return SHADOW_PAGE_FAULT;
         }
         if (set_ad && (!(e & PTE_A) || (acc == SHADOW_STORE && !(e & PTE_D)))) {

@@ -76,6 +76,47 @@ static bool fill_around(struct shadow *s, const struct shadow_ops *ops, const st
     return any_w;
 }
 
+/* The neighbours of a page just filled from a guest last-level table, in its aligned group of
+ * SHADOW_AROUND entries (l0 the shadow's table for them, table the guest's): each entry the guest
+ * has made valid, accessed and allowed to load in this view is filled too, as a speculative walk of
+ * the hardware's may (supervisor chapter, "Address translation": a leaf with A set may be cached
+ * before any access). Where the guest writes its tables through traps, the record names every entry
+ * of the table, so a later store to a neighbour's entry drops it as it drops the page's; where it
+ * fences its user tables (tables_fenced), it fences every entry it takes rights from. A kernel that
+ * maps several pages on one fault (the cooperative Linux) then pays one exit for them, not one each.
+ * Only where the caller asks (env->around): elsewhere the neighbours seldom hold anything new, and
+ * looking costs every fill. */
+static void fill_around_leaves(struct shadow *s, const struct shadow_ops *ops, const struct shadow_env *env,
+                               enum shadow_view view, uint64_t *l0, uint64_t va, uint64_t table)
+{
+    unsigned first = shadow_vpn(va, 0) & ~(SHADOW_AROUND - 1);
+    const uint64_t *g = ops->ram(ops->ctx, table, PAGE);
+
+    if (!g) {
+        return;
+    }
+    for (unsigned k = first; k < first + SHADOW_AROUND; k++) {
+        /* Read once: another vCPU may be rewriting the entry, and what is checked is what is mapped. */
+        uint64_t e = __atomic_load_n(&g[k], __ATOMIC_RELAXED);
+        if ((l0[k] & PTE_V) || !(e & PTE_V) || !(e & PTE_A) || (e & PTE_HIGH) || ((e & PTE_W) && !(e & PTE_R)) ||
+            !shadow_allowed(e, view, SHADOW_LOAD, env->sum, env->mxr)) {
+            continue;
+        }
+        uint64_t page = (PTE_PPN(e) << 12) - env->offset;
+        if (!ops->ram(ops->ctx, page, PAGE) || shadow_wp_find(s->vm, page) ||
+            tpatch_frame_patched(&s->vm->patch, page)) {
+            continue;
+        }
+        uint64_t flags = leaf_rights(e, env, view, false);
+        bool w = (e & PTE_W) && (e & PTE_D) && ops->may_write(ops->ctx, page, PAGE);
+        l0[k] = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags | (w ? PTE_W : 0);
+        if (w) {
+            shadow_mark_writable(s->vm, page, PAGE);
+            shadow_wmap_add(s->vm, s, &l0[k], page, SHADOW_WMAP_PAGE);
+        }
+    }
+}
+
 enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
                                const struct shadow_env *env, enum shadow_view view, uint64_t va,
                                enum shadow_access acc, uint64_t *gpa)
@@ -174,6 +215,9 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
         }
         leaf = &l0[shadow_vpn(va, 0)];
         *leaf = ((ops->hpa(ops->ctx, page) >> 12) << 10) | flags;
+        if (env->around && level == 0 && s->vm && !env->bare && path.n == 3) {
+            fill_around_leaves(s, ops, env, view, l0, va, path.table[2]);
+        }
         /* Pieces of a guest superpage: their table is recorded once for all its writable leaves. */
         if (level > 0 && s->vm && !env->bare) {
             if (fill_around(s, ops, env, view, l0, va, page, pte) || (flags & PTE_W)) {

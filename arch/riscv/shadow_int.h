@@ -11,9 +11,6 @@
 
 #define PAGE 4096ull
 #define MEGA (2ull << 20)
-/* Pages a fill from a guest superpage maps at once, an aligned group around the one it needs
- * (shadow.c's fill_around). */
-#define SHADOW_AROUND 16u
 
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
@@ -44,6 +41,30 @@ static inline bool shadow_va_canonical(uint64_t va)
 {
     uint64_t top = va >> 38;
     return top == 0 || top == (1ull << 26) - 1;
+}
+
+/* What a guest leaf lets an access in view do (supervisor chapter, "Virtual Address Translation
+ * Process", step 5). */
+static inline bool shadow_allowed(uint64_t pte, enum shadow_view view, enum shadow_access acc, bool sum, bool mxr)
+{
+    if (view == SHADOW_USER) {
+        if (!(pte & PTE_U)) {
+            return false;
+        }
+    } else if (pte & PTE_U) {
+        /* S-mode never executes a U page, and touches one only with SUM. */
+        if (acc == SHADOW_EXEC || !sum) {
+            return false;
+        }
+    }
+    switch (acc) {
+    case SHADOW_LOAD:
+        return (pte & PTE_R) || (mxr && (pte & PTE_X));
+    case SHADOW_STORE:
+        return (pte & PTE_W) != 0;
+    default:
+        return (pte & PTE_X) != 0;
+    }
 }
 
 /* Write-protects the tables a walk for va went through (may drop every tree of the VM). */

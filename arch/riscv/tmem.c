@@ -115,6 +115,7 @@ enum shadow_view tv_env_of(const struct vcpu *v, struct shadow_env *e)
 
     e->sum = (s & SSTATUS_SUM) != 0;
     e->mxr = (s & SSTATUS_MXR) != 0;
+    e->around = false;
     if (a->tv.direct_root) {
         /* The hardware walks these tables in U-mode: only U leaves count, as for guest user code. */
         e->bare = false;

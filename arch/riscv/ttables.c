@@ -145,6 +145,9 @@ long tv_tables_fenced(struct vcpu *v)
     return SBI_SUCCESS;
 }
 
+/* The ABI promises the group the shadow fills around a page. */
+_Static_assert(HV_FILL_AROUND == SHADOW_AROUND, "HV_FILL_AROUND is the shadow's fill-around group");
+
 void tv_prefill(struct vcpu *v, uint64_t va)
 {
     struct vcpu_arch *a = &v->arch;
@@ -166,6 +169,10 @@ void tv_prefill(struct vcpu *v, uint64_t va)
     if (e.bare) {
         return;
     }
+    /* Where the tables' stores trap, the engine saw which entry the guest wrote, this one; where they
+     * do not, a kernel that maps a group of pages on a fault (HV_FILL_AROUND) may have written its
+     * neighbours too. */
+    e.around = v->vm->shadow.fenced_lower;
     struct shadow_ops o = tv_ops_for(v->vm);
     (void)shadow_fill(&a->tv.sh, &o, &e, SHADOW_USER, va, SHADOW_LOAD, &gpa);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// A fill from a guest superpage maps its aligned group of SHADOW_AROUND pages at once (shadow.c's
+// A fill from a guest superpage maps its aligned group of SHADOW_AROUND pages at once (shadow_fill.c's
 // fill_around) and records their table once (a PIECES record): what it leaves out, what it never
-// overwrites, and how a frame of the group that becomes a table loses its writable leaf, alone.
+// overwrites, and how a frame of the group that becomes a table loses its writable leaf, alone. A
+// fill from a last-level table with env.around maps the valid neighbours in its group
+// (fill_around_leaves): only those a walk of their own would map, with the rights it would give.
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,4 +136,80 @@ TEST(patched_frames_and_small_pages_are_left_to_their_own_fills)
     gmap(USER + PAGE, 0, pte(DATA + PAGE, V | R | U | A));
     CHECK_EQ(fill(USR, USER, LD), OK);
     CHECK_EQ(leaf(USR, USER + PAGE), 0);
+}
+
+/* The group of 4 KiB pages around USER (16-aligned): entry k of the guest's last-level table. */
+#define UG (USER & ~(SHADOW_AROUND * PAGE - 1))
+
+TEST(around_maps_the_valid_neighbours_in_a_last_level_table_with_their_own_rights)
+{
+    setup();
+    env.around = true;
+    /* Entries 0..15 of one last-level table, each to its own frame: a mix of what a walk would map
+     * (for the user view) and what it would not. */
+    uint64_t want[SHADOW_AROUND] = { 0 };
+    for (unsigned k = 0; k < SHADOW_AROUND; k++) {
+        uint64_t flags;
+        switch (k % 8) {
+        case 0: flags = V | R | W | U | A | D; want[k] = V | R | W | U; break; /* writable, dirty */
+        case 1: flags = V | R | W | U | A; want[k] = V | R | U; break;         /* clean: no W yet */
+        case 2: flags = V | R | U; break;                                      /* never accessed */
+        case 3: flags = V | R | W | A | D; break;                              /* not a user page */
+        case 4: flags = R | W | U | A | D; break;                              /* not valid */
+        case 5: flags = V | W | U | A | D; break;                              /* W without R */
+        case 6: flags = V | R | X | U | A; want[k] = V | R | X | U; break;     /* code */
+        default: flags = V | R | U | A | (1ull << 61); break;                 /* PBMT set: reserved */
+        }
+        gmap(UG + k * PAGE, 0, pte(DATA + k * PAGE, flags));
+    }
+    unsigned self = (unsigned)((USER - UG) / PAGE); /* 1: a clean read-only entry's own fill */
+    CHECK_EQ(fill(USR, USER, LD), OK);
+    for (unsigned k = 0; k < SHADOW_AROUND; k++) {
+        uint64_t e = leaf(USR, UG + k * PAGE);
+        if (k == self) {
+            CHECK((e & (V | R | W | U)) == (V | R | U));
+            continue;
+        }
+        CHECK_EQ(e & (V | R | W | X | U), want[k]);
+        if (want[k]) {
+            CHECK_EQ(leaf_hpa(e), guest_ops_hpa(NULL, DATA + k * PAGE));
+        }
+    }
+    /* Nothing outside the group, and nothing in the kernel's views. */
+    gmap(UG + SHADOW_AROUND * PAGE, 0, pte(DATA, V | R | W | U | A | D));
+    CHECK_EQ(leaf(USR, UG + SHADOW_AROUND * PAGE), 0);
+    CHECK_EQ(leaf(KER, UG), 0);
+    /* Each writable neighbour is recorded, so that a frame of it that becomes a table loses it. */
+    CHECK_EQ(records(SHADOW_WMAP_PAGE), 2);
+}
+
+TEST(around_leaves_protected_tables_frames_outside_ram_and_what_is_mapped_alone)
+{
+    setup();
+    env.around = true;
+    /* Entry 2 maps the user table itself (a protected frame once walked); entry 3 is already in the
+     * tree with fewer rights than its entry now gives, which only the guest's fence may change. */
+    uint64_t table = gtable_of(UG, 0);
+    gmap(UG + 2 * PAGE, 0, pte(table, V | R | W | U | A | D));
+    /* Entries 7 and 8 name frames past the end of RAM and below it: never mapped. */
+    gmap(UG + 7 * PAGE, 0, pte(GBASE + RAM_SIZE, V | R | W | U | A | D));
+    gmap(UG + 8 * PAGE, 0, pte(0x10000000ull, V | R | W | U | A | D));
+    gmap(UG + 3 * PAGE, 0, pte(DATA + 3 * PAGE, V | R | W | U | A));
+    CHECK_EQ(fill(USR, UG + 3 * PAGE, LD), OK);
+    CHECK(!(leaf(USR, UG + 3 * PAGE) & W));
+    uint64_t *e3 = gptr(table) + vpn(UG + 3 * PAGE, 0);
+    *e3 |= D;
+    gmap(UG, 0, pte(DATA, V | R | W | U | A | D));
+    CHECK_EQ(fill(USR, UG, ST), OK);
+    CHECK(leaf(USR, UG) & W);
+    CHECK_EQ(leaf(USR, UG + 2 * PAGE), 0);
+    CHECK(!(leaf(USR, UG + 3 * PAGE) & W));
+    CHECK_EQ(leaf(USR, UG + 7 * PAGE), 0);
+    CHECK_EQ(leaf(USR, UG + 8 * PAGE), 0);
+    /* Without env.around, a fill maps its own page only (patched_frames_and_small_pages...). */
+    env.around = false;
+    gmap(UG + 5 * PAGE, 0, pte(DATA + 5 * PAGE, V | R | U | A));
+    gmap(UG + 6 * PAGE, 0, pte(DATA + 6 * PAGE, V | R | U | A));
+    CHECK_EQ(fill(USR, UG + 5 * PAGE, LD), OK);
+    CHECK_EQ(leaf(USR, UG + 6 * PAGE), 0);
 }

@@ -17,6 +17,11 @@
 
 #include <arch/tpatch.h>
 
+/* Pages a fill maps at once, an aligned group around the one it needs: the pieces of a guest
+ * superpage, or the valid neighbours in a guest last-level table (shadow_fill.c; the
+ * hypervisor ABI's HV_FILL_AROUND). */
+#define SHADOW_AROUND 16u
+
 enum shadow_view {
     SHADOW_KERNEL = 0,     /* guest kernel, sstatus.SUM = 0: its U pages are out of reach */
     SHADOW_KERNEL_SUM = 1, /* guest kernel, SUM = 1: its U pages readable and writable, not executable */
@@ -177,6 +182,8 @@ struct shadow_env {
     uint64_t offset; /* subtracted from every address the tables name to get a guest physical one
                       * (0, or the machine offset for paravirtual tables) */
     bool sum, mxr;  /* the guest's sstatus.SUM and MXR */
+    bool around;    /* a fill from a last-level table maps its valid neighbours too (the fill after a
+                     * guest kernel mapped a faulting page, where it may have mapped its group) */
 };
 
 /* Address spaces whose trees are kept while the guest runs another (a context switch back finds its
