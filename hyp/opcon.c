@@ -52,38 +52,51 @@ static char vcpu_letter(const struct vcpu *v)
     }
 }
 
+/* A VM's vCPU column: how many, their states, and the hart each runs on (one hart, or one per vCPU
+ * when several). Returns its length. */
+static unsigned where_of(struct vm *vm, char *where, size_t size)
+{
+    bool running = vm->state == VM_RUNNING;
+    char vcpus[VCPU_MAX + 1];
+    char harts[VM_WHERE_MAX];
+
+    for (unsigned j = 0; j < vm->nvcpus; j++) {
+        vcpus[j] = running ? vcpu_letter(&vm->vcpus[j]) : '-';
+    }
+    vcpus[vm->nvcpus] = '\0';
+    if (running) {
+        vm_where(vm, harts, sizeof harts);
+    }
+    int n = fmt_snprintf(where, size, running ? "%u %s on %s" : "%u %s", vm->nvcpus, vcpus, running ? harts : "");
+    return n < 0 ? 0 : (unsigned)n < size ? (unsigned)n : (unsigned)size - 1;
+}
+
 static void list(void)
 {
     struct vm *focused = console_focused();
+    char where[VM_WHERE_MAX + VCPU_MAX + 8];
+    /* As wide as the widest row's (a VM spread over many harts), so that the columns after it stay
+     * aligned. */
+    int width = 18;
 
+    for (unsigned i = 0; i < nvms; i++) {
+        unsigned n = where_of(&vms[i], where, sizeof where);
+        width = (int)n > width ? (int)n : width;
+    }
     hyp_log("guests (* has the console input; vCPUs R runnable, W in WFI, S suspended, - off):");
-    hyp_log("  # name             state    vCPUs              RAM MiB        exits "
-            "hyp-instructions");
+    hyp_log("  # name             state    %-*s RAM MiB        exits hyp-instructions", width, "vCPUs");
     for (unsigned i = 0; i < nvms; i++) {
         struct vm *vm = &vms[i];
         bool running = vm->state == VM_RUNNING;
-        char vcpus[VCPU_MAX + 1];
-        char where[VM_WHERE_MAX + 8];
-        char harts[VM_WHERE_MAX];
-        for (unsigned j = 0; j < vm->nvcpus; j++) {
-            vcpus[j] = running ? vcpu_letter(&vm->vcpus[j]) : '-';
-        }
-        vcpus[vm->nvcpus] = '\0';
         /* Its vCPUs' counts are folded by the hart they run on only (they are that hart's). */
         if (vm->pcpu == arch_this_cpu()) {
             stats_fold_vm(vm);
         }
-        /* Each vCPU runs on the hart it was placed on: one hart, or one per vCPU when several. */
-        if (running) {
-            vm_where(vm, harts, sizeof harts);
-        }
-        fmt_snprintf(where, sizeof where, running ? "%u %s on %s" : "%u %s", vm->nvcpus, vcpus,
-                     running ? harts : "");
-        hyp_log("%c %u %-16s %-8s %-18s %7lu %12lu %16lu%s%s", vm == focused ? '*' : ' ', i,
-                vm->cfg->name, running ? "running" : vm->failed ? "failed" : "stopped", where,
+        (void)where_of(vm, where, sizeof where);
+        hyp_log("%c %u %-16s %-8s %-*s %7lu %12lu %16lu%s%s", vm == focused ? '*' : ' ', i, vm->cfg->name,
+                running ? "running" : vm->failed ? "failed" : "stopped", width, where,
                 (unsigned long)(vm->cfg->ram_size / MiB), (unsigned long)stats_total(&vm->stats),
-                (unsigned long)vm->stats.hyp_instret, running ? "" : "  ",
-                running ? "" : vm->stop_why);
+                (unsigned long)vm->stats.hyp_instret, running ? "" : "  ", running ? "" : vm->stop_why);
     }
 }
 

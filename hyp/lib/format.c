@@ -84,6 +84,13 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
                 pad = '0';
             }
         }
+        if (*fmt == '*') {
+            /* The width from the arguments (a column as wide as its widest row); negative: to the left. */
+            width = va_arg(ap, int);
+            left = left || width < 0;
+            width = width < 0 ? (width < -1024 ? 1024 : -width) : (width > 1024 ? 1024 : width);
+            fmt++;
+        }
         for (; *fmt >= '0' && *fmt <= '9'; fmt++) {
             width = width * 10 + (*fmt - '0');
         }

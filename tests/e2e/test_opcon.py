@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: MIT
 """The operator console on the host UART (Ctrl-] and a command key) against real guests: Linux and
 an echo guest (configs/opcon.dts); and the raw console of one guest (hyp.raw, RAW=1)."""
+import os
 import re
+import subprocess
 
 import pexpect
 
+from conftest import BUILD, HYP, ROOT
 from test_uboot import spawn
 
 PREFIX = "\x1d"
@@ -124,6 +127,39 @@ def test_raw_console_passes_bytes_unchanged():
         p.expect_exact("rawcon: bye")
         p.expect(r"hyp: guest 'rawcon' stopped: shutdown")
         assert "[rawcon]" not in p.before
+        p.expect(pexpect.EOF)
+    finally:
+        p.close()
+    assert p.exitstatus == 0
+
+
+def test_the_list_stays_aligned_for_a_guest_on_several_harts(tmp_path):
+    """A guest's vCPU column names a hart per vCPU when it spans several ("4 W--- on harts 0,1,0,1",
+    longer than the column's usual width): the column widens for it, header included, so the columns
+    after it stay under their names."""
+    bundle = str(tmp_path / "guests.img")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "mkbundle.py"), "--kernel",
+                    os.path.join(BUILD, "guest-pv", "echo.bin"), "--vcpus", "4", "--memory", "8M",
+                    "--load-offset", "0", "--name", "echo4", "-o", bundle], check=True)
+    env = dict(os.environ, TIMEOUT="60", BUNDLE=bundle, SMP="2")
+    p = pexpect.spawn(os.path.join(ROOT, "scripts", "run-qemu.sh"), [HYP], env=env, timeout=60,
+                      encoding="utf-8", codec_errors="replace")
+    try:
+        p.expect(r"\[echo4\] echo: ready")
+        p.send(PREFIX + "l")
+        p.expect(r"hyp:   (# name .*exits hyp-instructions)\r*\n")
+        header = p.match.group(1)
+        p.expect(r"hyp: \* (0 echo4 +running +(4 \S+ on harts 0,1,0,1) +8 +\d+ +\d+)\r*\n")
+        row, vcpus = p.match.group(1), p.match.group(2)
+        assert len(vcpus) > len("vCPUs              "), vcpus  # wider than the usual column
+        # Each column ends where its name does (numbers right-aligned under their names).
+        for name, value in (("RAM MiB", " 8 "), ("exits", None), ("hyp-instructions", None)):
+            end = header.index(name) + len(name)
+            assert end <= len(row) and row[end - 1].isdigit() and (end == len(row) or row[end] == " "), \
+                (header, row, name)
+        assert header.index("vCPUs") == row.index(vcpus), (header, row)
+        p.send(PREFIX + "s")
+        p.expect(r"hyp: guest 'echo4' stopped: stopped by the operator")
         p.expect(pexpect.EOF)
     finally:
         p.close()
