@@ -314,7 +314,8 @@ TEST(csrs_beyond_s_level_or_unknown_are_illegal)
             fresh(&a);
             a.regs.x[RS1] = 1;
             a.regs.x[RD] = 0xdead;
-            /* Both a read-only access (x0 / uimm 0) and a write. */
+            /* Source x0 / uimm 0 (CSRRS and CSRRC then only read; CSRRW and CSRRWI still write,
+             * zero) and a nonzero source: illegal either way. */
             expect_illegal(&a, csr_insn(forms[f], RD, csrs[i], 0));
             expect_illegal(&a, csr_insn(forms[f], RD, csrs[i], forms[f] >= CSRRWI ? 1 : RS1));
         }
