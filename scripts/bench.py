@@ -161,6 +161,14 @@ def linux_workload(where, out_dir, kernel="linux", zero=None, args=""):
             exit_table(out, kernel) if where != "native" else {})
 
 
+def phase_exits_per_op(where, out_dir, kernel, name, phases, ex, args=""):
+    """Exits per operation of one phase of a run (its phases and exit table ex, from linux_workload):
+    the run's exit table less that of the same run with the phase at n = 0, everything else the same
+    (runs repeat exactly)."""
+    without = linux_workload(where, out_dir, kernel, zero=name, args=args)
+    return (ex.get("total", 0) - without.get("total", 0)) / phases[name][0]
+
+
 def linux_rows(out_dir, only=None, kernels=None):
     rows = []
     for kernel in kernels or LINUX_KERNELS:
@@ -186,9 +194,8 @@ def linux_around_rows(out_dir):
             n, instr = phases[name]
             rows.append((where, label, "wl:" + name, "instructions_per_op", "%.1f" % (instr / n)))
         if where == "trap":
-            without = linux_workload(where, out_dir, "linux-pv", zero="mmap", args=args)
             rows.append((where, label, "wl:mmap", "exits_per_op",
-                         "%.1f" % ((ex.get("total", 0) - without.get("total", 0)) / phases["mmap"][0])))
+                         "%.1f" % phase_exits_per_op(where, out_dir, "linux-pv", "mmap", phases, ex, args)))
     return rows
 
 
@@ -213,12 +220,9 @@ def linux_kernel_rows(out_dir, kernel, only=None):
         for cause, v in sorted(ex.items()):
             if v:
                 rows.append((where, kernel, "wl:exits", cause, v))
-        # Exits per operation of the phases with exit targets: the whole run's exit table less that of
-        # a run with the phase at n = 0, everything else the same (runs repeat exactly).
         for name in LINUX_EXIT_PHASES if where == "trap" else ():
-            without = linux_workload(where, out_dir, kernel, zero=name)
             rows.append((where, kernel, "wl:" + name, "exits_per_op",
-                         "%.1f" % ((ex.get("total", 0) - without.get("total", 0)) / phases[name][0])))
+                         "%.1f" % phase_exits_per_op(where, out_dir, kernel, name, phases, ex)))
         print("bench: %-8s workload %-6s " % (kernel, where) +
               " ".join("%s=%.2fx" % (k, phases[k][1] / native[k][1]) for k, _ in LINUX_PHASES) +
               " boot=%.3fx" % (boot / nboot), flush=True)

@@ -82,7 +82,7 @@ def test_linux_pv_fault_around_natively_on_request():
     assert "init: mmap ok 256 pages" in lines, out
 
 
-def test_linux_pv_mmap_takes_an_exit_pair_per_group_not_per_page():
+def test_linux_pv_mmap_takes_an_exit_pair_per_group_not_per_page(tmp_path):
     """The mmap phase of the Linux workload on the trap engine: 1 MiB stored to page by page. With
     the kernel mapping 16 pages per write fault and the hypervisor filling them in the fault's
     return, the 256 pages cost about 16 faults (2 exits each) and the mmap and munmap calls: fewer
@@ -90,14 +90,10 @@ def test_linux_pv_mmap_takes_an_exit_pair_per_group_not_per_page():
     import sys
     sys.path.insert(0, os.path.join(ROOT, "scripts"))
     import bench
-    out = bench.run_qemu("linux-pv-bench", "", timeout=600, engine="trap", extra="-seed " + bench.QEMU_SEED)
-    zero = bench.run_qemu("linux-pv-bench", "rvhyp.zero=mmap", timeout=600, engine="trap",
-                          extra="-seed " + bench.QEMU_SEED)
-    assert PV_AROUND in out, out
-    n = re.search(r"init: bench mmap n=(\d+) ", out)
-    assert n and re.search(r"init: bench mmap n=0 ", zero), out + zero
-    exits = bench.exit_table(out, "linux-pv")["total"] - bench.exit_table(zero, "linux-pv")["total"]
-    per_op = exits / int(n.group(1))
+    phases, _, ex = bench.linux_workload("trap", str(tmp_path), "linux-pv")
+    with open(os.path.join(str(tmp_path), "linux-pv-bench-trap.log")) as f:
+        assert PV_AROUND in f.read()
+    per_op = bench.phase_exits_per_op("trap", str(tmp_path), "linux-pv", "mmap", phases, ex)
     assert 0 < per_op < 256 / 4, per_op
 
 
