@@ -240,6 +240,7 @@ UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/ramclean.c
                hyp/blk/blk.c hyp/blk/hostq.c hyp/dev/vplic.c
 UNIT_hc     := $(UNIT_sbi)
 UNIT_hc_blk := $(UNIT_sbi)
+UNIT_sta    := $(UNIT_sbi)
 UNIT_format := hyp/lib/format.c
 UNIT_boards := hyp/fdt.c hyp/fdt_blob.c hyp/platform.c
 UNIT_sha256 := hyp/lib/sha256.c

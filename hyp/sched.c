@@ -87,6 +87,9 @@ static __attribute__((noinline)) bool enter_spanning(struct pcpu *c, struct vcpu
 /* Enters v; returns only when v's VM spans harts and may not be entered now. */
 static void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
+    if (c->current != v || v->sta.waiting) {
+        sta_switch(c, c->current, v, c->now);
+    }
     if (v->vm->spans_harts && !enter_spanning(c, v)) {
         return;
     }
@@ -116,6 +119,9 @@ void sched_set_state(struct vcpu *v, enum vcpu_state state)
     spin_lock(&c->qlock);
     runq_remove(c, v);
     sleepq_remove(c, v);
+    if (state == VCPU_RUNNABLE && v->state != VCPU_RUNNABLE && v->sta.on) {
+        sta_ready(v, arch_time()); /* from here until it runs, its wait is steal */
+    }
     v->state = state;
     if (state == VCPU_RUNNABLE) {
         runq_add(c, v);

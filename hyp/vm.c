@@ -83,6 +83,7 @@ static void vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
      * do the results of page-table calls of that life the validator kept for it. */
     v->loop_ticks = 0;
     pv_vcpu_reset(v);
+    sta_reset(v); /* a new life registers its own steal-time record (ext-steal-time.adoc) */
 }
 
 void vcpu_start(struct vcpu *v, uint64_t entry, uint64_t arg)

@@ -17,6 +17,7 @@
 #include "dev/vuart.h"
 #include "pv/pv.h"
 #include "ramclean.h"
+#include "sbi/sta.h"
 #include "stats.h"
 
 /* As many as a bundle holds (BUNDLE_MAX_GUESTS); each slot is a struct vm in .bss (about 68 KiB, a
@@ -48,6 +49,7 @@ struct vcpu {
     uint64_t resume_pc;
     uint64_t resume_arg;
     unsigned loop_ticks;   /* timer ticks in a row that found it faulting at its own trap handler */
+    struct vcpu_sta sta;   /* steal-time accounting (SBI STA) */
     struct vcpu_stats stats; /* what its exits cost one by one (the longest exit, hyp/stats.c) */
     /* Its hart's queues (hyp/runq.c): in the run ring while RUNNABLE, in the sleep heap while in
      * WFI or SUSPENDED with a timer set. Changed only by sched_set_state. */

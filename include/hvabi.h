@@ -77,6 +77,11 @@
 #define SBI_DBCN_READ 1
 #define SBI_DBCN_WRITE_BYTE 2
 
+/* Steal-time accounting (ext-steal-time.adoc): the record of struct sbi_sta_record, 64-byte aligned. */
+#define SBI_EXT_STA 0x535441
+#define SBI_STA_SET_SHMEM 0
+#define SBI_STA_SHMEM_SIZE 64
+
 /* Our SBI implementation ID. It is outside the registered range of ext-base.adoc ("SBI Implementation
  * IDs" ends at 11) so no guest mistakes us for a registered implementation. */
 #define HV_SBI_IMPL_ID 0x4d485650u /* "MHVP" */
@@ -215,6 +220,17 @@ struct hv_vcpu_page {
     uint64_t ret_a1;
     uint64_t ret_a6;
     uint64_t ret_a7;
+};
+
+/* The steal-time record (ext-steal-time.adoc): written by the SBI implementation only; sequence is odd
+ * while steal changes, so a reader reads it before and after steal and retries on a change or an
+ * odd value. steal is in nanoseconds; preempted is non-zero while the vCPU waits for its hart. */
+struct sbi_sta_record {
+    uint32_t sequence;
+    uint32_t flags;
+    uint64_t steal;
+    uint8_t preempted;
+    uint8_t pad[47];
 };
 
 /* One block request. buf is a guest physical address; len a multiple of HV_BLK_SECTOR, at most

@@ -19,7 +19,7 @@ static void sbi_probes(void)
         { "sbi-probe-hsm", 0x48534d },        { "sbi-probe-srst", 0x53525354 },
         { "sbi-probe-pmu", 0x504d55 },        { "sbi-probe-dbcn", 0x4442434e },
         { "sbi-probe-susp", 0x53555350 },     { "sbi-probe-cppc", 0x43505043 },
-        { "sbi-probe-rvhyp", 0x08505648 },
+        { "sbi-probe-sta", 0x535441 },       { "sbi-probe-rvhyp", 0x08505648 },
     };
     struct sbiret r = sbi_call(SBI_EXT_BASE, 0, 0, 0, 0);
     probe("sbi-spec-version", "%ld.%ld", (r.value >> 24) & 0x7f, r.value & 0xffffff);

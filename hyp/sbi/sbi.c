@@ -18,6 +18,7 @@ static const struct sbi_ext *const extensions[] = {
     &sbi_ext_hsm,
     &sbi_ext_srst,
     &sbi_ext_dbcn,
+    &sbi_ext_sta,
     &sbi_ext_hv,
 };
 

@@ -76,6 +76,7 @@ extern const struct sbi_ext sbi_ext_legacy_clear_ipi;
 extern const struct sbi_ext sbi_ext_legacy_ipi_fence;
 extern const struct sbi_ext sbi_ext_time;
 extern const struct sbi_ext sbi_ext_dbcn;
+extern const struct sbi_ext sbi_ext_sta;
 extern const struct sbi_ext sbi_ext_hv;
 extern const struct sbi_ext sbi_ext_srst;
 extern const struct sbi_ext sbi_ext_legacy_console;

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""The SBI seen from a guest: every function of Base, TIME, DBCN, SRST and the legacy console."""
+"""The SBI seen from a guest: every function of Base, TIME, DBCN, SRST, STA and the legacy console."""
+import re
+
 from conftest import boot
 from test_foundation import check_demo
 
@@ -17,6 +19,10 @@ EXPECTED_OK = [
     "unknown extension", "experimental range without our extension",
     "srst reserved type", "srst vendor type", "srst reserved reason", "srst implementation reason",
     "srst unknown fid",
+    "probe sta", "sta flags", "sta misaligned", "sta high address bits", "sta outside RAM",
+    "sta just past RAM", "sta wrapping", "sta register", "sta record zeroed",
+    "sta past the record untouched", "sta unknown fid", "sta record of the last life left alone",
+    "sta stop", "sta stop when stopped",
 ]
 
 
@@ -29,6 +35,7 @@ def test_sbi_functions_and_errors(engine):
         assert "sbitest: %s: ok" % name in text, name
     assert "sbitest: dbcn write reached the console" in text
     assert "sbitest: 0 failures" in text
+    assert "sbitest: after reboot: 0 failures" in text
 
 
 def test_srst_reboots_then_shuts_down_only_that_guest(engine):
@@ -42,3 +49,19 @@ def test_srst_reboots_then_shuts_down_only_that_guest(engine):
     # The other guest ran to its end through all of that.
     check_demo(run, "demo")
     assert run.returncode == 0
+
+
+def test_steal_time_counts_waits_for_the_hart_not_sleep(engine):
+    """SBI STA: two busy vCPUs on one hart each wait about half the time; a WFI sleep is not steal."""
+    run = boot("steal", **engine)
+    assert run.returncode == 0, run.output
+    text = "\n".join(run.guest_lines("steal"))
+    assert "FAIL" not in text, text
+    assert "steal: 0 failures" in text, text
+    busy = re.search(r"steal: busy: (\d+) of (\d+) us stolen", text)
+    idle = re.search(r"steal: idle: (\d+) of (\d+) us stolen", text)
+    assert busy and idle, text
+    # Round robin between two busy vCPUs: about half; bounds wide enough for where slices fall.
+    assert 0.25 <= int(busy.group(1)) / int(busy.group(2)) <= 0.75, text
+    assert int(idle.group(1)) < 0.1 * int(idle.group(2)), text
+    assert "steal: vCPU 1 stolen" in text

@@ -92,7 +92,7 @@ static uint64_t take_arg(struct fuzz_in *in)
 
 static const uint64_t eids[] = {
     0, 1, 2, 3, 4, 5, 6, 7, 8, 0x0f, SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE,
-    SBI_EXT_HSM, SBI_EXT_SRST, SBI_EXT_DBCN, HV_EXT, HV_EXT, HV_EXT, HV_EXT, 0x504d55, 0x08000000,
+    SBI_EXT_HSM, SBI_EXT_SRST, SBI_EXT_DBCN, SBI_EXT_STA, HV_EXT, HV_EXT, HV_EXT, HV_EXT, 0x504d55, 0x08000000,
 };
 #define NEIDS (sizeof eids / sizeof eids[0])
 

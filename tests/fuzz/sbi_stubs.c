@@ -12,6 +12,7 @@
 #include "hvabi.h"
 #include "hyp.h"
 #include "sched.h"
+#include "smp.h"
 #include <arch/arch.h>
 
 struct stub_state stub;
@@ -384,4 +385,16 @@ bool virtio_blk_reset(void)
 uint64_t arch_time(void)
 {
     return 0;
+}
+
+bool vm_lock(struct vm *vm)
+{
+    (void)vm;
+    return false; /* one hart: nothing to lock */
+}
+
+void vm_unlock(struct vm *vm, bool taken)
+{
+    (void)vm;
+    (void)taken;
 }

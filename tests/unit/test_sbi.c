@@ -30,7 +30,7 @@ TEST(base_functions)
 
 TEST(probe_matches_the_dispatch_table)
 {
-    static const unsigned long present[] = { SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_DBCN, SBI_EXT_SRST,
+    static const unsigned long present[] = { SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_DBCN, SBI_EXT_SRST, SBI_EXT_STA,
                                              SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM,
                                              0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
     static const unsigned long absent[] = { 0x09, 0x0f, 0x11, 0x08000000, 0x0a0b0c0d, ~0ul,

@@ -266,6 +266,13 @@ void pv_vcpu_reset(struct vcpu *v)
     (void)v;
 }
 
+static unsigned sta_resets;
+void sta_reset(struct vcpu *v)
+{
+    (void)v;
+    sta_resets++;
+}
+
 void stats_fold(struct vcpu *v)
 {
     (void)v;
@@ -305,7 +312,7 @@ static void setup(void)
         vm->vcpus[i].id = i;
         vm->vcpus[i].state = VCPU_RUNNABLE;
     }
-    resets = pv_released = charges = quiesces = 0;
+    resets = pv_released = charges = quiesces = sta_resets = 0;
     made_runnable[0] = made_runnable[1] = 0;
     cpu.exiting = (struct vcpu *)0;
 }
@@ -320,6 +327,7 @@ TEST(a_started_vcpu_has_no_trap_loop_ticks)
     v->resume_reset = true;
     vcpu_start(v, 0x80300000, 7);
     CHECK_EQ(resets, 1);
+    CHECK_EQ(sta_resets, 1); /* its steal-time record was the last life's */
     CHECK_EQ(v->loop_ticks, 0);
     CHECK(!v->resume_reset);
     CHECK_EQ(v->state, VCPU_RUNNABLE);
@@ -367,6 +375,7 @@ TEST(reboot_and_restart_start_every_vcpu_afresh)
     vm->vcpus[1].loop_ticks = 1;
     vm_reboot(vm, false);
     CHECK_EQ(pv_released, 1);
+    CHECK_EQ(sta_resets, 2); /* every vCPU, the stopped ones too */
     CHECK_EQ(vm->vcpus[0].loop_ticks, 0);
     CHECK_EQ(vm->vcpus[1].loop_ticks, 0);
     CHECK_EQ(vm->vcpus[0].state, VCPU_RUNNABLE);

@@ -202,6 +202,7 @@ void op_ecall(void)
         { SBI_EXT_TIME, 2 },
         { SBI_EXT_IPI, 2 },
         { SBI_EXT_RFENCE, 8 },
+        { SBI_EXT_STA, 2 },
         { HV_EXT, 3 },
         { HV_EXT, 2 },
         { SBI_EXT_LEGACY_SET_TIMER, 1 },
@@ -226,6 +227,9 @@ void op_ecall(void)
     }
     if (calls[k].eid == SBI_EXT_HSM) {
         fz_regs[16] = SBI_HSM_HART_GET_STATUS;
+    }
+    if (calls[k].eid == SBI_EXT_STA) {
+        fz_regs[12] |= 1; /* flags: refused, so no record the hypervisor would write is registered */
     }
     if (chance(4)) {
         fz_regs[10] = below(4); /* hart masks that name vCPUs */
