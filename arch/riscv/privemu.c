@@ -6,7 +6,6 @@
 
 #define OP_SYSTEM 0x73u
 #define INSN_SRET 0x10200073u
-#define INSN_WFI 0x10500073u
 #define SFENCE_VMA_MASK 0xfe007fffu
 #define SFENCE_VMA_BITS 0x12000073u
 

@@ -38,7 +38,6 @@ extern uint64_t arch_fw_scounteren;
 #define ALIAS_L0_TABLES 8 /* image and .bss up to 16 MiB; guest images stay in the bundle */
 #define FS_INITIAL (1ull << 13)
 #define FS_DIRTY (3ull << 13)
-#define INSN_WFI 0x10500073u
 
 bool arch_engine_trap;
 
@@ -311,97 +310,6 @@ void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval)
 }
 
 
-static void emulate_privileged(struct vcpu *v, bool patched)
-{
-    struct vcpu_arch *a = &v->arch;
-    uint32_t insn = (uint32_t)a->stval;
-    uint64_t pc = a->regs.sepc;
-    struct priv_fx fx;
-
-    /* stval holds the instruction when the hardware provides it; otherwise read it. */
-    if ((insn & 0x7f) != 0x73 && !tv_read_insn(v, a->regs.sepc, &insn)) {
-        tv_reflect(a, EXC_ILLEGAL_INSN, 0);
-        return;
-    }
-    priv_emulate(a, insn, &fx);
-    if (fx.flags & PRIV_FX_ILLEGAL) {
-        tv_reflect(a, EXC_ILLEGAL_INSN, insn);
-        return;
-    }
-    /* Emulated once: patched, its next runs skip the firmware's detour (an sfence.vma or a satp
-     * write still takes this path, after a delegated fault instead of the firmware's redirect). */
-    if (!patched && (insn & 0x7f) == 0x73) {
-        tv_want_patch(a, pc, insn);
-    }
-    if (fx.flags & PRIV_FX_WFI) {
-        a->scause = EXC_VIRTUAL_INSN; /* hyp/ puts the vCPU to sleep, as for a trapped WFI */
-        a->stval = INSN_WFI;
-        return;
-    }
-    if (fx.flags & PRIV_FX_SATP) {
-        /* A native satp write leaves paravirtual direct paging: the tables it names are walked. A
-         * change of sstatus.MXR only makes the shadow entries stale: a validated root holds machine
-         * addresses, and shadowing it as guest-physical tables would unmap the guest. */
-        struct shadow_ops o = tv_ops_for(v->vm);
-        if ((insn >> 20) == CSR_SATP) {
-            a->tv.direct_root = a->tv.direct_user_root = 0;
-            shadow_switch(&a->tv.sh, &o, a->vs.vsatp); /* its trees, kept since it last ran */
-        } else {
-            tv_drop_all(v);
-        }
-    }
-    if (fx.flags & PRIV_FX_FENCE) {
-        /* Every vCPU of the VM shares this hart's TLB; only this one's shadow holds what it used. */
-        struct shadow_ops o = tv_ops_for(v->vm);
-        if (fx.fence_one_asid && !fx.fence_all) {
-            /* Only the trees of that guest ASID (any root), as the hardware would drop. */
-            shadow_drop_match(&a->tv.sh, &o, SATP_ASID_MASK << SATP_ASID_SHIFT,
-                              fx.fence_asid << SATP_ASID_SHIFT, true, fx.fence_va);
-        } else if (fx.fence_one_asid) {
-            tv_drop_lower(v, SATP_ASID_MASK << SATP_ASID_SHIFT, fx.fence_asid << SATP_ASID_SHIFT);
-        } else if (fx.fence_all) {
-            tv_drop_lower(v, 0, 0);
-        } else if ((fx.fence_va & ~4095ull) != a->tv.installed_va) {
-            /* (The page it just installed: that store dropped it from every tree already.) */
-            shadow_drop_va(&a->tv.sh, &o, fx.fence_va);
-        }
-        if (!fx.fence_all) {
-            tv_prefill(v, fx.fence_va);
-        }
-    }
-    if (fx.flags & PRIV_FX_IRQ) {
-        sched_timer_changed(v); /* an enabled timer may now be what the hypervisor must wake for */
-    }
-    /* A fence or a satp write changes trees and roots only: no interrupt, mode or view. */
-    a->tv.tlb_only = (fx.flags & ~(PRIV_FX_FENCE | PRIV_FX_SATP)) == 0 &&
-                     (!(fx.flags & PRIV_FX_SATP) || (insn >> 20) == CSR_SATP);
-    a->scause = EXIT_PRIV_INSN;
-    a->tv.exit_done = true;
-}
-
-
-
-/* A guest kernel's load page fault that is a patched instruction's (tpatch_vm.c): emulated as the
- * original, as if it had trapped as illegal, or retried when this hart fetched stale bytes. */
-static bool patched_insn(struct vcpu *v)
-{
-    struct vcpu_arch *a = &v->arch;
-    uint32_t insn;
-    bool retry;
-
-    if (!tv_patch_fault(v, a->stval, &insn, &retry)) {
-        return false;
-    }
-    if (retry) {
-        a->scause = EXIT_PRIV_INSN;
-        a->tv.exit_done = true;
-        return true;
-    }
-    a->stval = insn;
-    emulate_privileged(v, true);
-    return true;
-}
-
 _Noreturn void tv_trap(struct vcpu_arch *a)
 {
 
@@ -444,13 +352,13 @@ _Noreturn void tv_trap(struct vcpu_arch *a)
             break;
         case EXC_ILLEGAL_INSN:
             if (a->tv.vmode) {
-                emulate_privileged(v, false);
+                tv_emulate_privileged(v, false);
             } else {
                 tv_reflect(a, cause, a->stval);
             }
             break;
         case EXC_LOAD_PAGE_FAULT:
-            if (a->tv.vmode && patched_insn(v)) {
+            if (a->tv.vmode && tv_patched_insn(v)) {
                 break;
             }
             tv_page_fault(v, cause);

@@ -149,5 +149,11 @@ bool tv_vpage_fast_syscall(struct vcpu *v);
 bool tv_vpage_fast_return(struct vcpu *v);
 /* Enters the guest's trap handler for one of its own traps. */
 void tv_reflect(struct vcpu_arch *a, uint64_t cause, uint64_t tval);
+/* A guest kernel's privileged instruction, stval holding it or 0 (tpriv.c); patched: it came from a
+ * patched site, which is not patched again. */
+void tv_emulate_privileged(struct vcpu *v, bool patched);
+/* A guest kernel's load page fault at a patched instruction: emulated (or retried); false when the
+ * fault is not one of those. */
+bool tv_patched_insn(struct vcpu *v);
 
 #endif

@@ -11,6 +11,8 @@
 #include <arch/vcpu_arch.h>
 
 /* What the engine must do after an emulated instruction (several may be set). */
+#define INSN_WFI 0x10500073u /* wfi: what a trap of it leaves in stval */
+
 #define PRIV_FX_ILLEGAL (1u << 0) /* not emulated: the guest takes an illegal-instruction exception */
 #define PRIV_FX_VIEW (1u << 1)    /* privilege mode or sstatus.SUM changed: pick the hardware root again */
 #define PRIV_FX_SATP (1u << 2)    /* satp written (or MXR changed): every shadow translation is stale */
