@@ -87,8 +87,10 @@ static __attribute__((noinline)) bool enter_spanning(struct pcpu *c, struct vcpu
 /* Enters v; returns only when v's VM spans harts and may not be entered now. */
 static void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
-    if (c->current != v || v->sta.waiting) {
-        sta_switch(c, c->current, v, c->now);
+    /* Steal time: only a switch involving a vCPU with a record, or a wait of v's, writes one. */
+    struct vcpu *prev = c->current;
+    if (v->sta.on || (prev && prev != v && prev->sta.on)) {
+        sta_switch(c, prev, v, c->now);
     }
     if (v->vm->spans_harts && !enter_spanning(c, v)) {
         return;
