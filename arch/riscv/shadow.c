@@ -168,6 +168,19 @@ static void make_current(struct shadow *s, unsigned i)
 #define KEY_PPN(k) ((k) & ((1ull << 44) - 1))
 #define KEY_SV39(k) (((k) >> 60) == 8)
 
+/* The guest root of a kept space that may lend its upper-half entries: Sv39, known, and not the
+ * root of `to` (whose entries are being made). */
+static const uint64_t *lender_root(const struct shadow *s, const struct shadow_ops *ops, unsigned i,
+                                   unsigned to)
+{
+    uint64_t k = s->space[i].key, kt = s->space[to].key;
+
+    if (i == to || !s->space[i].filled || k == SHADOW_NO_KEY || !KEY_SV39(k) || KEY_PPN(k) == KEY_PPN(kt)) {
+        return (const uint64_t *)0;
+    }
+    return ops->ram(ops->ctx, KEY_PPN(k) << 12, PAGE);
+}
+
 /* A space just emptied for a new guest root starts with the upper half (slots 256-510) of the
  * space it follows wherever the two guest roots hold the same entry: Linux gives every process the
  * same kernel half, and its shadow, built from the same guest tables, is then the same. Those
@@ -176,15 +189,14 @@ static void make_current(struct shadow *s, unsigned i)
  * drops, which are right for every space that shares them, and reclaimed with the whole pool. */
 static void share_upper(struct shadow *s, const struct shadow_ops *ops, unsigned from, unsigned to)
 {
-    uint64_t kf = s->space[from].key, kt = s->space[to].key;
+    uint64_t kt = s->space[to].key;
+    const uint64_t *gf = lender_root(s, ops, from, to);
 
-    if (from == to || !s->vm || !s->space[from].filled || kf == SHADOW_NO_KEY || kt == SHADOW_NO_KEY ||
-        !KEY_SV39(kf) || !KEY_SV39(kt) || KEY_PPN(kf) == KEY_PPN(kt)) {
+    if (!s->vm || !gf || kt == SHADOW_NO_KEY || !KEY_SV39(kt)) {
         return;
     }
-    const uint64_t *gf = ops->ram(ops->ctx, KEY_PPN(kf) << 12, PAGE);
     const uint64_t *gt = ops->ram(ops->ctx, KEY_PPN(kt) << 12, PAGE);
-    if (!gf || !gt) {
+    if (!gt) {
         return;
     }
     struct shadow_path root = { 1, { KEY_PPN(kt) << 12, 0, 0 } };
@@ -206,6 +218,27 @@ static void share_upper(struct shadow *s, const struct shadow_ops *ops, unsigned
         }
     }
     s->space[to].filled |= any;
+}
+
+void shadow_lend_upper(struct shadow *s, const struct shadow_ops *ops, enum shadow_view view, unsigned k)
+{
+    uint64_t kc = s->space[s->cur].key;
+
+    if (!s->vm || kc == SHADOW_NO_KEY || !KEY_SV39(kc) || k < 256 || k >= SHADOW_RESERVED_SLOT) {
+        return;
+    }
+    const uint64_t *gc = ops->ram(ops->ctx, KEY_PPN(kc) << 12, PAGE);
+    uint64_t e = ops->table(ops->ctx, s->root[view])[k];
+    if (!gc || !(e & PTE_V)) {
+        return;
+    }
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        const uint64_t *gi = lender_root(s, ops, i, s->cur);
+        uint64_t *ri = gi ? ops->table(ops->ctx, s->space[i].root[view]) : (uint64_t *)0;
+        if (ri && !(ri[k] & PTE_V) && gi[k] == gc[k]) {
+            ri[k] = e;
+        }
+    }
 }
 
 bool shadow_switch(struct shadow *s, const struct shadow_ops *ops, uint64_t key)
@@ -276,6 +309,21 @@ void shadow_drop_span(struct shadow *s, const struct shadow_ops *ops, uint64_t v
     for (unsigned i = 0; i < s->nspaces; i++) {
         if (s->space[i].filled) {
             drop_span_in(s, ops, &s->space[i], va, level);
+        }
+    }
+}
+
+void shadow_drop_root_entry(struct shadow *s, const struct shadow_ops *ops, uint64_t root, uint64_t va)
+{
+    if (!shadow_va_canonical(va) || shadow_vpn(va, 2) == SHADOW_RESERVED_SLOT) {
+        return;
+    }
+    /* A space of unknown key may translate with that root. Other spaces may hold the same shadow
+     * entry (share_upper), but for roots of their own whose entry still is what it was built from. */
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        const struct shadow_space *sp = &s->space[i];
+        if (sp->filled && (sp->key == SHADOW_NO_KEY || KEY_PPN(sp->key) == root >> 12)) {
+            drop_span_in(s, ops, sp, va, 2);
         }
     }
 }

@@ -198,11 +198,15 @@ enum shadow_result shadow_fill(struct shadow *s, const struct shadow_ops *ops,
     uint64_t *t = ops->table(ops->ctx, s->root[view]);
     s->space[s->cur].filled = true;
     s->space[s->cur].lower |= shadow_vpn(va, 2) < 256;
+    bool fresh = !(t[shadow_vpn(va, 2)] & PTE_V);
     uint64_t *l1 = descend(s, ops, &t[shadow_vpn(va, 2)]);
     /* Pieces of a guest superpage hang under a pointer tagged PTE_SUPER, which a fence of one of its
      * addresses drops whole. Bare mode has nothing to go stale. */
     if (!env->bare && level == 2) {
         t[shadow_vpn(va, 2)] |= PTE_SUPER;
+    }
+    if (fresh && !env->bare) {
+        shadow_lend_upper(s, ops, view, shadow_vpn(va, 2));
     }
     uint64_t *leaf;
     if (big) {

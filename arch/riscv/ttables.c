@@ -99,7 +99,16 @@ void tv_table_write(struct vcpu *v, uint64_t gpa)
     }
     /* A valid last-level leaf just written: a fence of its page next is Linux installing it. */
     a->tv.installed_va = span && level == 0 && (*word & 1) && (*word & 0xe) ? va : ~0ull;
-    if (span) {
+    if (span && level == 2) {
+        /* A root's entry: only the spaces on that root made anything from it (an idle root's are
+         * empty already). Every process's user half and kernel half are 1 GiB entries of its own
+         * root: dropping them everywhere would make every other process refill its shadow. */
+        for (unsigned i = 0; i < v->vm->nvcpus; i++) {
+            if (v->vm->vcpus[i].arch.tv.frames) {
+                shadow_drop_root_entry(&v->vm->vcpus[i].arch.tv.sh, &o, gpa & ~4095ull, va);
+            }
+        }
+    } else if (span) {
         tv_drop_vm_span(v->vm, va, level, false);
         /* Stores after stores to one table, none of them used: the guest rewrites the table (an
          * unmap, a fork's write-protection). Unprotected, its next stores are plain ones. */

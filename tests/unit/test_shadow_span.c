@@ -2,7 +2,8 @@
 // Shadow trees after a store to a guest table (arch/riscv/shadow.c, shadow_vm.c): only the span of
 // the entry written is dropped, a table the guest unlinks stops being protected with the tables it
 // points to, a root no vCPU runs on can be forgotten, a new address space starts with the upper half
-// of the one it follows, and the code a vCPU runs is found in its tree.
+// of the one it follows (and lends what it makes there to the others), a store to a root's entry
+// drops that root's spaces only, and the code a vCPU runs is found in its tree.
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -178,6 +179,80 @@ TEST(a_new_space_starts_with_the_upper_half_it_shares)
     /* Bare mode and unknown keys share nothing. */
     CHECK(!shadow_switch(&sh, &ops, 0));
     CHECK_EQ(leaf(KER, KERN), 0);
+}
+
+/* A store to a root's entry (ttables.c): only the spaces on that root built anything from it, so the
+ * others keep their trees, shared subtrees included; a space of unknown key may be on it and goes. */
+TEST(a_root_entry_written_drops_that_roots_spaces_only)
+{
+    setup();
+    uint64_t ra = env.root;
+    gmap(KERN, 0, pte(DATA, V | R | X | A));
+    CHECK(!shadow_switch(&sh, &ops, satp_of(ra)));
+    CHECK_EQ(fill(KER, KERN, EX), OK);
+    uint64_t rb = gtable();
+    memcpy(gptr(rb) + 256, gptr(ra) + 256, 256 * 8);
+    env.root = rb;
+    CHECK(!shadow_switch(&sh, &ops, satp_of(rb)));
+    CHECK(leaf(KER, KERN) != 0); /* shared from ra's space */
+    /* ra's kernel entry changes (Linux tearing a process down): rb's space keeps its tree. */
+    uint64_t *e = gptr(ra) + vpn(KERN, 2), old = *e;
+    *e = 0;
+    uint64_t va;
+    unsigned level;
+    CHECK(shadow_table_written(&vm, ra + 8 * vpn(KERN, 2), &va, &level));
+    CHECK(shadow_entry_changed(&vm, &ops, old, *e, va, level));
+    CHECK_EQ(level, 2);
+    shadow_drop_root_entry(&sh, &ops, ra, va);
+    CHECK(leaf(KER, KERN) != 0);
+    env.root = ra;
+    CHECK(shadow_switch(&sh, &ops, satp_of(ra)));
+    CHECK_EQ(leaf(KER, KERN), 0);
+    /* rb's own entry: its space loses the slot. */
+    env.root = rb;
+    CHECK(shadow_switch(&sh, &ops, satp_of(rb)));
+    shadow_drop_root_entry(&sh, &ops, rb, KERN);
+    CHECK_EQ(leaf(KER, KERN), 0);
+    /* Nothing for the hypervisor's slot, or a non-canonical address. */
+    shadow_drop_root_entry(&sh, &ops, rb, 0xffffffffc0000000ull);
+    shadow_drop_root_entry(&sh, &ops, rb, 0x0000800000000000ull);
+    CHECK_EQ(drop_vm_calls, 0);
+}
+
+/* The first use of a kernel-half slot in a space is lent to the kept spaces whose guest roots hold
+ * the same entry (shadow_lend_upper): a child of fork that is first to run kernel code in a view is
+ * then followed by its parent's space, and the next child shares it from there. */
+TEST(a_new_upper_slot_is_lent_to_the_spaces_that_share_it)
+{
+    setup();
+    uint64_t ra = env.root;
+    gmap(USER, 0, pte(DATA + PAGE, V | R | U | A));
+    CHECK(!shadow_switch(&sh, &ops, satp_of(ra)));
+    CHECK_EQ(fill(USR, USER, LD), OK); /* ra's space is kept, with nothing in its kernel half */
+    gmap(KERN, 0, pte(DATA, V | R | X | A));
+    uint64_t rb = gtable(), rc = gtable();
+    memcpy(gptr(rb) + 256, gptr(ra) + 256, 256 * 8);
+    memcpy(gptr(rc) + 256, gptr(ra) + 256, 256 * 8);
+    gptr(rc)[vpn(KERN, 2)] = 0; /* rc's kernel half differs in that slot */
+    env.root = rc;
+    CHECK(!shadow_switch(&sh, &ops, satp_of(rc)));
+    gmap(USER, 0, pte(DATA + PAGE, V | R | U | A));
+    CHECK_EQ(fill(USR, USER, LD), OK);
+    env.root = rb;
+    CHECK(!shadow_switch(&sh, &ops, satp_of(rb)));
+    CHECK_EQ(leaf(KER, KERN), 0);
+    CHECK_EQ(fill(KER, KERN, EX), OK);
+    uint64_t here = leaf(KER, KERN);
+    CHECK(here != 0);
+    /* ra's space has it now, without a fill; rc's, whose guest entry differs, does not. */
+    env.root = ra;
+    CHECK(shadow_switch(&sh, &ops, satp_of(ra)));
+    CHECK_EQ(leaf(KER, KERN), here);
+    CHECK_EQ(leaf(USR, USER) != 0, 1); /* its own tree is as it was */
+    env.root = rc;
+    CHECK(shadow_switch(&sh, &ops, satp_of(rc)));
+    CHECK_EQ(leaf(KER, KERN), 0);
+    CHECK_EQ(drop_vm_calls, 0);
 }
 
 TEST(code_is_found_in_the_tree)
