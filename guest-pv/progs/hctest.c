@@ -99,6 +99,9 @@ static void test_pin_and_updates(void)
     build_tree();
     expect("pin a well-formed tree", hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error, 0);
     expect("pin it twice", hv_call(HV_FID_PIN_TABLE, MA(ROOT), 0, 0).error, SBI_ERR_DENIED);
+    /* The hypervisor would write the record: never into a table only validated updates change. */
+    expect("steal-time record in a pinned table",
+           sbi_call(SBI_EXT_STA, SBI_STA_SET_SHMEM, ROOT, 0, 0, 0, 0, 0).error, SBI_ERR_INVALID_ADDRESS);
     expect("map a data frame writable", update1(L0 + 8 * 40, PTE(DATA + 0x8000, RW)), 0);
     expect("map a table writable", update1(L0 + 8 * 41, PTE(L1, RW)), SBI_ERR_DENIED);
     expect("map a table read-only", update1(L0 + 8 * 42, PTE(L1, RO)), 0);

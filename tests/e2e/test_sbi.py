@@ -65,3 +65,15 @@ def test_steal_time_counts_waits_for_the_hart_not_sleep(engine):
     assert 0.25 <= int(busy.group(1)) / int(busy.group(2)) <= 0.75, text
     assert int(idle.group(1)) < 0.1 * int(idle.group(2)), text
     assert "steal: vCPU 1 stolen" in text
+
+
+def test_steal_time_of_vcpus_on_harts_of_their_own(disk_engine):
+    """SBI STA on a VM that spans two harts (records written under its lock): nothing is stolen."""
+    run = boot("steal", SMP=2, APPEND="hyp.guestargs=steal.harts=2", **disk_engine)
+    assert run.returncode == 0, run.output
+    text = "\n".join(run.guest_lines("steal"))
+    assert "steal: 0 failures" in text, text
+    placed = re.search(r"guest 'steal': .* 2 vCPU on harts (\d),(\d)", run.output)
+    assert placed and placed.group(1) != placed.group(2), run.output
+    busy = re.search(r"steal: busy: (\d+) of (\d+) us stolen", text)
+    assert busy and int(busy.group(1)) < 0.1 * int(busy.group(2)), text
