@@ -87,9 +87,9 @@ static __attribute__((noinline)) bool enter_spanning(struct pcpu *c, struct vcpu
 /* Enters v; returns only when v's VM spans harts and may not be entered now. */
 static void run(struct pcpu *c, struct vcpu *v, bool new_slice)
 {
-    /* Steal time: only a switch involving a vCPU with a record, or a wait of v's, writes one. */
+    /* Steal time: only a vCPU with a record leaving this hart, or v back from a wait, writes one. */
     struct vcpu *prev = c->current;
-    if (v->sta.on || (prev && prev != v && prev->sta.on)) {
+    if (v->sta.waiting || (prev && prev != v && prev->sta.on)) {
         sta_switch(c, prev, v, c->now);
     }
     if (v->vm->spans_harts && !enter_spanning(c, v)) {

@@ -67,13 +67,13 @@ static inline bool shadow_allowed(uint64_t pte, enum shadow_view view, enum shad
     }
 }
 
-/* Write-protects the tables a walk for va went through (may drop every tree of the VM). */
 /* View's root entry k (the upper half) of the current space was just made: every other kept space
  * whose guest root holds the same entry, and which has none there yet, gets the same (the subtree
  * below is built from the same guest tables). Linux's processes share their kernel half; what one
  * of them is first to use (a fork's child, in the view with SUM set) is then there for the parent,
  * and through it for the next child (share_upper). */
 void shadow_lend_upper(struct shadow *s, const struct shadow_ops *ops, enum shadow_view view, unsigned k);
+/* Write-protects the tables a walk for va went through (may drop every tree of the VM). */
 void shadow_protect_path(struct shadow_vm *vm,
                          const struct shadow_ops *ops,
                          const struct shadow_path *p,

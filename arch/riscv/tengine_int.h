@@ -94,6 +94,8 @@ void tv_refill(struct vcpu *v);
 void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all);
 /* As tv_drop_vm_shadows, for the span of one guest entry at level (shadow_drop_span). */
 void tv_drop_vm_span(struct vm *vm, uint64_t va, unsigned level, bool all);
+/* The same for an entry of the guest root at root: only the spaces on that root (shadow_drop_root_entry). */
+void tv_drop_vm_root_entry(struct vm *vm, uint64_t root, uint64_t va);
 /* Drops every tree of v, and the record of protected tables when no tree of the VM is left. */
 void tv_drop_all(struct vcpu *v);
 /* A guest sfence.vma of every address, of every guest ASID (mask 0) or of one. */

@@ -196,6 +196,17 @@ void tv_drop_vm_shadows(struct vm *vm, uint64_t va, bool all)
     tv_drop_vm_span(vm, va, 0, all);
 }
 
+void tv_drop_vm_root_entry(struct vm *vm, uint64_t root, uint64_t va)
+{
+    struct shadow_ops o = tv_ops_for(vm);
+
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        if (vm->vcpus[i].arch.tv.frames) {
+            shadow_drop_root_entry(&vm->vcpus[i].arch.tv.sh, &o, root, va);
+        }
+    }
+}
+
 void tv_drop_vm_span(struct vm *vm, uint64_t va, unsigned level, bool all)
 {
     drop_vm_trees(vm, va, level, all);

@@ -103,11 +103,7 @@ void tv_table_write(struct vcpu *v, uint64_t gpa)
         /* A root's entry: only the spaces on that root made anything from it (an idle root's are
          * empty already). Every process's user half and kernel half are 1 GiB entries of its own
          * root: dropping them everywhere would make every other process refill its shadow. */
-        for (unsigned i = 0; i < v->vm->nvcpus; i++) {
-            if (v->vm->vcpus[i].arch.tv.frames) {
-                shadow_drop_root_entry(&v->vm->vcpus[i].arch.tv.sh, &o, gpa & ~4095ull, va);
-            }
-        }
+        tv_drop_vm_root_entry(v->vm, gpa & ~4095ull, va);
     } else if (span) {
         tv_drop_vm_span(v->vm, va, level, false);
         /* Stores after stores to one table, none of them used: the guest rewrites the table (an

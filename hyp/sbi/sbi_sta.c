@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "config.h"
 #include "console.h"
 #include "guest_mem.h"
 #include "hyp.h"
@@ -34,7 +33,9 @@ uint64_t sta_ticks_to_ns(uint64_t ticks, uint64_t freq)
  * reports nothing more. The caller holds the VM's lock if it spans harts. */
 static void sta_write(struct vcpu *v, bool preempted)
 {
-    if (!guest_ram_dma_ok(v->vm, v->sta.gpa, SBI_STA_SHMEM_SIZE)) {
+    volatile struct sbi_sta_record *r = guest_ram_dma_ptr(v->vm, v->sta.gpa, SBI_STA_SHMEM_SIZE);
+
+    if (!r) {
         hyp_log("guest '%s' vCPU %u: its steal-time record at 0x%lx is a page table now: no longer "
                 "written",
                 v->vm->cfg->name,
@@ -43,7 +44,6 @@ static void sta_write(struct vcpu *v, bool preempted)
         v->sta.on = false;
         return;
     }
-    volatile struct sbi_sta_record *r = guest_ram_ptr(v->vm, v->sta.gpa, SBI_STA_SHMEM_SIZE);
     uint64_t ns = sta_ticks_to_ns(v->sta.steal, platform.timebase_freq);
 
     r->sequence = ++v->sta.seq;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Steal-time accounting (SBI STA, hyp/sbi/sbi_sta.c): how long each vCPU was ready to run but
  * waited for its hart, told to the guest through a record in its memory. The scheduler reports the
- * moments that matter; a vCPU without a record costs one test at each. */
+ * moments that matter; without records they cost a test or two, and no call. */
 #ifndef HYP_SBI_STA_H
 #define HYP_SBI_STA_H
 
