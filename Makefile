@@ -40,12 +40,11 @@ HYP_C   := $(filter-out arch/riscv/asm-offsets.c,$(wildcard arch/riscv/*.c)) \
 HYP_S   := $(wildcard arch/riscv/*.S)
 HYP_OBJ := $(patsubst %,$(BUILD)/hyp/%.o,$(HYP_C) $(HYP_S))
 
-$(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c arch/riscv/include/arch/vcpu_arch.h \
-                                 arch/riscv/include/arch/shadow.h hyp/vm.h hyp/sbi/sbi.h \
-                                 arch/riscv/include/arch/tpatch.h arch/riscv/include/arch/privemu.h \
-                                 arch/riscv/include/arch/csr.h hyp/exit.h
+# Its dependencies are every header asm-offsets.c includes, directly or not (-MMD): a field added to
+# a struct nested in struct vm moves the offsets the assembly uses.
+$(BUILD)/include/asm-offsets.h: arch/riscv/asm-offsets.c
 	@mkdir -p $(dir $@)
-	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -S $< -o $@.s
+	$(Q)$(call say,GEN,$@)$(CC) $(TARGET_CFLAGS) $(HYP_INC) -MMD -MP -MT $@ -MF $@.d -S $< -o $@.s
 	@{ echo "/* Generated from arch/riscv/asm-offsets.c: do not edit. */"; \
 	   sed -n 's/.*->\([A-Z0-9_]*\) \([0-9]*\).*/#define \1 \2/p' $@.s; } > $@.tmp
 	@mv $@.tmp $@
@@ -240,6 +239,7 @@ UNIT_sbi    := $(wildcard hyp/sbi/*.c hyp/pv/*.c) hyp/guest_mem.c hyp/ramclean.c
                hyp/blk/blk.c hyp/blk/hostq.c hyp/dev/vplic.c
 UNIT_hc     := $(UNIT_sbi)
 UNIT_hc_blk := $(UNIT_sbi)
+UNIT_hc_shadow := $(UNIT_sbi)
 UNIT_sta    := $(UNIT_sbi)
 UNIT_format := hyp/lib/format.c
 UNIT_boards := hyp/fdt.c hyp/fdt_blob.c hyp/platform.c
