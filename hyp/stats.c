@@ -294,6 +294,11 @@ void stats_print(void)
             vals[g] = vms[g].shadow.unprotects;
         }
         print_row_if_any("shadow-tables-given-up", vals);
+        /* Page-table entries the guest handed over in batches (HV_MMU_SHADOWED). */
+        for (unsigned g = 0; g < nvms; g++) {
+            vals[g] = vms[g].stats.batched_updates;
+        }
+        print_row_if_any("table-updates-batched", vals);
         /* Privileged instructions patched (arch/tpatch.h), of the short path's those that ran
          * patched, and frames whose patches a data access or device write undid: rows only when
          * some guest has one, as for the causes. */

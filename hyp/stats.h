@@ -23,6 +23,7 @@ struct vm_stats {
     uint64_t ram_clearing;  /* hext: of the guest-page-fault exits, those that cleared its RAM */
     uint64_t stop_instret;  /* instructions its last stop took (giving back what it held) */
     uint64_t slice_ends;    /* times its time slice ran out while it ran (at a tick or an exit) */
+    uint64_t batched_updates; /* entries of MMU_UPDATE's HV_MMU_SHADOWED form carried out */
 };
 
 /* Per vCPU: where its charged instructions stood at its last exit. The engine charges an exit

@@ -98,12 +98,15 @@
 #define HV_FID_PROBE 0          /* -> value: HV_ABI_VERSION << 32 | HV_FEAT_* */
 #define HV_FID_NULL 1           /* does nothing: what one hypercall costs */
 #define HV_FID_MACHINE_OFFSET 2 /* -> value: machine address minus guest physical address of its RAM */
-#define HV_FID_MMU_UPDATE 3     /* a0 = gpa of struct hv_mmu_update[a1]; -> value: entries done */
+#define HV_FID_MMU_UPDATE 3     /* a0 = gpa of struct hv_mmu_update[a1], a2 = 0; or, a2 =
+                                 * HV_MMU_SHADOWED, of struct hv_mmu_update_va[a1] in the address
+                                 * space whose root is at machine address a3; -> value: entries done */
 #define HV_FID_PIN_TABLE 4      /* a0 = machine address of a root table: validate and pin its tree;
                                  * -> value: 1 done, 0 not yet (call again with the same root) */
 #define HV_FID_UNPIN_TABLE 5    /* a0 = machine address of a pinned root; -> value: as PIN's */
 #define HV_FID_SET_ROOT 6       /* a0 = pinned root, a1 = ASID, a2 = pinned user root or 0 (used with
-                                 * HV_FEAT_USER_ROOT): the calling vCPU's satp */
+                                 * HV_FEAT_USER_ROOT): the calling vCPU's satp; a2 = HV_ROOT_SHADOWED:
+                                 * a0 is a root of tables the engine shadows (HV_FEAT_TABLES_BATCHED) */
 #define HV_FID_TLB_FLUSH 7      /* a0 = HV_FLUSH_*, a1 = start, a2 = size, a3 = ASID, a4/a5 = hart mask */
 #define HV_FID_MULTICALL 8      /* a0 = gpa of struct hv_multicall[a1]; -> value: calls done (fewer:
                                  * the next one did part of its work, its value says how much) */
@@ -137,6 +140,9 @@
                                       * no exit, so there is nothing to save) */
 #define HV_FEAT_TABLES_FENCED (1u << 7) /* HV_FID_TABLES_FENCED exists: shadowed tables (trap engine)
                                          * whose stores need not trap (docs/hypercalls.md) */
+#define HV_FEAT_TABLES_BATCHED (1u << 8) /* shadowed tables (trap engine) follow batches of updates:
+                                          * MMU_UPDATE's HV_MMU_SHADOWED form and SET_ROOT's
+                                          * HV_ROOT_SHADOWED exist (docs/hypercalls.md) */
 
 /* Limits: a call asking for more does part of the work and says how much (value). Each exit also
  * has a budget of work (docs/hypercalls.md, "Work per call"): a call may do less than these, even
@@ -164,6 +170,14 @@
 #define HV_MMU_CMD_MASK 7ull
 #define HV_MMU_PTE 0ull
 #define HV_MMU_ZERO 1ull
+/* MMU_UPDATE's a2: its entries are struct hv_mmu_update_va, in tables the engine shadows. */
+#define HV_MMU_SHADOWED 1ull
+/* The low bits of hv_mmu_update_va.va: the entry was valid before this update, so what the
+ * engine's trees made of it is dropped (an entry that was not valid left nothing there). */
+#define HV_MMU_VA_DROP 1ull
+#define HV_MMU_VA_FLAGS 0xfffull
+/* SET_ROOT's a2: a0 names a root the engine shadows, not a validated one. */
+#define HV_ROOT_SHADOWED 1ull
 
 /* Block I/O (docs/hypercalls.md): a batch of requests in one call, carried out in order. */
 #define HV_BLK_SECTOR 512u /* the unit of hv_blk_req.sector and of its length */
@@ -246,6 +260,15 @@ struct hv_blk_req {
 struct hv_mmu_update {
     uint64_t ptr;
     uint64_t val;
+};
+
+/* One update of a table the engine shadows (HV_MMU_SHADOWED): ptr as hv_mmu_update's (HV_MMU_PTE
+ * only), val written there, and va the page the entry maps in the call's address space, with
+ * HV_MMU_VA_DROP in its low bits when the entry was valid before. */
+struct hv_mmu_update_va {
+    uint64_t ptr;
+    uint64_t val;
+    uint64_t va;
 };
 
 /* One call of a multicall; the hypervisor writes error and value back. */

@@ -208,6 +208,26 @@ long vcpu_arch_tables_fenced(struct vcpu *v)
     return vcpu_engine->tables_fenced ? vcpu_engine->tables_fenced(v) : SBI_ERR_NOT_SUPPORTED;
 }
 
+bool vcpu_arch_has_tables_batched(void)
+{
+    return vcpu_engine->table_updated != 0;
+}
+
+enum arch_table_update vcpu_arch_table_updated(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now)
+{
+    return (enum arch_table_update)vcpu_engine->table_updated(v, gpa, old, now);
+}
+
+void vcpu_arch_drop_pages(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi)
+{
+    vcpu_engine->drop_pages(v, root, lo, hi);
+}
+
+void vcpu_arch_set_shadow_root(struct vcpu *v, uint64_t satp)
+{
+    vcpu_engine->set_shadow_root(v, satp);
+}
+
 void vcpu_arch_charge_exit(struct pcpu *c)
 {
     if (c->exiting) {

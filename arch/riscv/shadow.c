@@ -328,6 +328,53 @@ void shadow_drop_root_entry(struct shadow *s, const struct shadow_ops *ops, uint
     }
 }
 
+/* drop_span_in for the pages of [lo, hi), all in one 2 MiB region: one walk to its last-level table
+ * per view, then the entries of the range. */
+static void drop_pages_in(struct shadow *s, const struct shadow_ops *ops, const struct shadow_space *sp,
+                          uint64_t lo, uint64_t hi)
+{
+    for (unsigned i = 0; i < SHADOW_VIEWS; i++) {
+        uint64_t *t = ops->table(ops->ctx, sp->root[i]);
+        uint64_t *e = &t[shadow_vpn(lo, 2)];
+        if ((*e & PTE_V) && !(*e & (PTE_LEAF | PTE_SUPER))) {
+            t = ops->table(ops->ctx, PTE_PPN(*e) << 12);
+            e = &t[shadow_vpn(lo, 1)];
+        }
+        if (!(*e & PTE_V)) {
+            continue;
+        }
+        /* A leaf above the last level, or pieces of one guest superpage: the whole entry goes. */
+        if (*e & (PTE_LEAF | PTE_SUPER)) {
+            *e = 0;
+            s->fence = true;
+            continue;
+        }
+        t = ops->table(ops->ctx, PTE_PPN(*e) << 12);
+        for (uint64_t va = lo; va < hi; va += PAGE) {
+            uint64_t *l = &t[shadow_vpn(va, 0)];
+            if (*l & PTE_V) {
+                *l = 0;
+                s->fence = true;
+            }
+        }
+    }
+}
+
+void shadow_drop_pages(struct shadow *s, const struct shadow_ops *ops, uint64_t root, uint64_t lo, uint64_t hi)
+{
+    lo &= ~(PAGE - 1);
+    if (hi <= lo || (lo >> 21) != ((hi - 1) >> 21) || !shadow_va_canonical(lo) ||
+        shadow_vpn(lo, 2) == SHADOW_RESERVED_SLOT) {
+        return;
+    }
+    for (unsigned i = 0; i < s->nspaces; i++) {
+        const struct shadow_space *sp = &s->space[i];
+        if (sp->filled && (sp->key == SHADOW_NO_KEY || KEY_PPN(sp->key) == root >> 12)) {
+            drop_pages_in(s, ops, sp, lo, hi);
+        }
+    }
+}
+
 void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
 {
     shadow_drop_span(s, ops, va, 0);

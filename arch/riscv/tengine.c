@@ -490,4 +490,7 @@ const struct vcpu_engine_ops trap_engine_ops = {
     .set_vcpu_page = tv_set_vcpu_page,
     .trap_return = tv_trap_return,
     .tables_fenced = tv_tables_fenced,
+    .table_updated = tv_table_updated,
+    .drop_pages = tv_drop_pages,
+    .set_shadow_root = tv_set_shadow_root,
 };

@@ -88,6 +88,9 @@ enum shadow_view tv_env_of(const struct vcpu *v, struct shadow_env *e);
  * entry mapped is forgotten in every tree of the VM. */
 void tv_table_write(struct vcpu *v, uint64_t gpa);
 long tv_tables_fenced(struct vcpu *v);
+int tv_table_updated(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now);
+void tv_drop_pages(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi);
+void tv_set_shadow_root(struct vcpu *v, uint64_t satp);
 /* On a return to the guest's user mode: fills the page of the user page fault forwarded last, if
  * any (a guest with fenced tables, HV_FID_TABLES_FENCED). */
 void tv_refill(struct vcpu *v);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The trap engine and the guest's own page tables (shadowed: arch/shadow.h): its stores to the tables
 // the shadow protects, carried out here; its promise to fence the last-level tables of its user space
-// (HV_FID_TABLES_FENCED), which ends their protection; and the pages its fences and returns make the
+// (HV_FID_TABLES_FENCED), which ends their protection; the batches of updates that stand for its fences
+// (HV_MMU_SHADOWED) and its root switches by hypercall; and the pages its fences and returns make the
 // engine fill ahead of the access that follows.
 #include <arch/arch.h>
 #include <arch/csr.h>
@@ -58,6 +59,38 @@ static bool forget_idle_root(struct vm *vm, uint64_t root)
     return shadow_forget_root(&vm->shadow, root);
 }
 
+/* The hypervisor has just stored now over old at gpa, in a table the trees were built from (protected):
+ * what the entry mapped is forgotten in every tree of the VM. True when that took every tree. */
+static bool table_stored(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now)
+{
+    uint64_t va;
+    unsigned level;
+    struct shadow_ops o = tv_ops_for(v->vm);
+    bool span = shadow_table_written(&v->vm->shadow, gpa, &va, &level) &&
+                shadow_entry_changed(&v->vm->shadow, &o, old, now, va, level);
+    if (span && level == 2 && !root_in_use(v->vm, gpa & ~4095ull)) {
+        span = forget_idle_root(v->vm, gpa & ~4095ull);
+    }
+    /* A valid last-level leaf just written: a fence of its page next is Linux installing it. */
+    v->arch.tv.installed_va = span && level == 0 && (now & 1) && (now & 0xe) ? va : ~0ull;
+    if (span && level == 2) {
+        /* A root's entry: only the spaces on that root made anything from it (an idle root's are
+         * empty already). Every process's user half and kernel half are 1 GiB entries of its own
+         * root: dropping them everywhere would make every other process refill its shadow. */
+        tv_drop_vm_root_entry(v->vm, gpa & ~4095ull, va);
+    } else if (span) {
+        tv_drop_vm_span(v->vm, va, level, false);
+        /* Stores after stores to one table, none of them used: the guest rewrites the table (an
+         * unmap, a fork's write-protection). Unprotected, its next stores are plain ones. */
+        if (shadow_table_flooded(&v->vm->shadow, gpa, &va, &level)) {
+            tv_drop_vm_span(v->vm, va, level, false);
+        }
+    } else {
+        tv_drop_vm_shadows(v->vm, 0, true);
+    }
+    return !span;
+}
+
 /* A guest store to one of its own page tables (write-protected while shadowed): carried out here,
  * then what the entry mapped is forgotten in every tree of the VM. */
 void tv_table_write(struct vcpu *v, uint64_t gpa)
@@ -89,31 +122,7 @@ void tv_table_write(struct vcpu *v, uint64_t gpa)
     if (op.kind == MEM_SC) {
         a->tv.sc_seen = v->vm->tv_table_stores;
     }
-    uint64_t va;
-    unsigned level;
-    struct shadow_ops o = tv_ops_for(v->vm);
-    bool span = shadow_table_written(&v->vm->shadow, gpa, &va, &level) &&
-                shadow_entry_changed(&v->vm->shadow, &o, old, *word, va, level);
-    if (span && level == 2 && !root_in_use(v->vm, gpa & ~4095ull)) {
-        span = forget_idle_root(v->vm, gpa & ~4095ull);
-    }
-    /* A valid last-level leaf just written: a fence of its page next is Linux installing it. */
-    a->tv.installed_va = span && level == 0 && (*word & 1) && (*word & 0xe) ? va : ~0ull;
-    if (span && level == 2) {
-        /* A root's entry: only the spaces on that root made anything from it (an idle root's are
-         * empty already). Every process's user half and kernel half are 1 GiB entries of its own
-         * root: dropping them everywhere would make every other process refill its shadow. */
-        tv_drop_vm_root_entry(v->vm, gpa & ~4095ull, va);
-    } else if (span) {
-        tv_drop_vm_span(v->vm, va, level, false);
-        /* Stores after stores to one table, none of them used: the guest rewrites the table (an
-         * unmap, a fork's write-protection). Unprotected, its next stores are plain ones. */
-        if (shadow_table_flooded(&v->vm->shadow, gpa, &va, &level)) {
-            tv_drop_vm_span(v->vm, va, level, false);
-        }
-    } else {
-        tv_drop_vm_shadows(v->vm, 0, true);
-    }
+    (void)table_stored(v, gpa, old, *word);
     a->regs.sepc += op.len;
     a->scause = EXIT_TABLE_WRITE;
     a->tv.exit_done = true;
@@ -148,6 +157,45 @@ long tv_tables_fenced(struct vcpu *v)
      * that value asked for, and a table protected before stays so until it is forgotten. */
     v->vm->shadow.fenced_lower = true;
     return SBI_SUCCESS;
+}
+
+/* A batch entry the hypervisor carried out (HV_MMU_SHADOWED). Into a protected table it is what a
+ * trapped store would have been. Elsewhere (a last-level table the walks left unprotected under the
+ * fence promise) the caller drops the page the guest says the entry maps (tv_drop_pages), as the
+ * fence Linux would otherwise make drops it: a guest that names the wrong page keeps stale
+ * translations of its own memory, as one that does not fence does. */
+int tv_table_updated(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now)
+{
+    struct vm *vm = v->vm;
+
+    vm->tv_table_stores++; /* an SC into the tables must see it (sc_must_fail) */
+    if (!shadow_wp_find(&vm->shadow, gpa)) {
+        return ARCH_TABLE_UNPROTECTED;
+    }
+    return table_stored(v, gpa, old, now) ? ARCH_TABLE_ALL_DROPPED : ARCH_TABLE_FOLLOWED;
+}
+
+void tv_drop_pages(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi)
+{
+    struct vm *vm = v->vm;
+    struct shadow_ops o = tv_ops_for(vm);
+
+    for (unsigned i = 0; i < vm->nvcpus; i++) {
+        if (vm->vcpus[i].arch.tv.frames) {
+            shadow_drop_pages(&vm->vcpus[i].arch.tv.sh, &o, root, lo, hi);
+        }
+    }
+}
+
+void tv_set_shadow_root(struct vcpu *v, uint64_t satp)
+{
+    struct vcpu_arch *a = &v->arch;
+    struct shadow_ops o = tv_ops_for(v->vm);
+
+    /* What an emulated csrw satp does (tpriv.c): the trees kept for that space, if any. */
+    a->vs.vsatp = satp;
+    a->tv.direct_root = a->tv.direct_user_root = 0;
+    shadow_switch(&a->tv.sh, &o, satp);
 }
 
 /* The ABI promises the group the shadow fills around a page. */

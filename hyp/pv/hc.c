@@ -74,7 +74,8 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
                  (arch_engine_trap ? HV_FEAT_USER_ROOT : HV_FEAT_STAGE2) |
                  HV_FEAT_DBCN_BATCH | (v->vm->disk.kind != BLK_NONE ? HV_FEAT_BLK : 0) |
                  (vcpu_arch_has_vcpu_page() ? HV_FEAT_VCPU_PAGE : 0) |
-                 (vcpu_arch_has_tables_fenced() ? HV_FEAT_TABLES_FENCED : 0);
+                 (vcpu_arch_has_tables_fenced() ? HV_FEAT_TABLES_FENCED : 0) |
+                 (vcpu_arch_has_tables_batched() ? HV_FEAT_TABLES_BATCHED : 0);
         return SBI_SUCCESS;
     case HV_FID_NULL:
         return SBI_SUCCESS;
@@ -84,7 +85,10 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
         *value = pv_machine_offset(v->vm);
         return SBI_SUCCESS;
     case HV_FID_MMU_UPDATE:
-        return hc_mmu_update(v, args[0], args[1], value, b);
+        if (args[2] == HV_MMU_SHADOWED) {
+            return hc_mmu_update_shadowed(v, args[0], args[1], args[3], value, b);
+        }
+        return args[2] ? SBI_ERR_INVALID_PARAM : hc_mmu_update(v, args[0], args[1], value, b);
     case HV_FID_PIN_TABLE:
         return hc_pin(v, args[0], value, b);
     case HV_FID_UNPIN_TABLE:
@@ -92,7 +96,11 @@ long hc_call(struct vcpu *v, uint64_t fid, const uint64_t *args, uint64_t *value
     case HV_FID_SET_ROOT:
         /* Inside a multicall the vCPU's context stays what it was for the whole batch (XSA-213):
          * a root switch is allowed only once every other call of the batch is done. */
-        return where == HC_IN_BATCH ? SBI_ERR_DENIED : hc_set_root(v, args[0], args[1], args[2]);
+        if (where == HC_IN_BATCH) {
+            return SBI_ERR_DENIED;
+        }
+        return args[2] == HV_ROOT_SHADOWED ? hc_set_shadow_root(v, args[0], args[1])
+                                           : hc_set_root(v, args[0], args[1], args[2]);
     case HV_FID_TLB_FLUSH:
         return hc_tlb_flush(v, args);
     case HV_FID_MULTICALL:

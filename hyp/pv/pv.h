@@ -56,6 +56,12 @@ long hc_mmu_update(struct vcpu *v,
 long hc_pin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b);
 long hc_unpin(struct vcpu *v, uint64_t root, uint64_t *done, struct hc_budget *b);
 long hc_set_root(struct vcpu *v, uint64_t root, uint64_t asid, uint64_t user_root);
+/* The same calls for tables the trap engine shadows (HV_FEAT_TABLES_BATCHED, hc_mmu_shadow.c):
+ * MMU_UPDATE's HV_MMU_SHADOWED form, in the address space whose root is at machine address root;
+ * SET_ROOT's HV_ROOT_SHADOWED. */
+long hc_mmu_update_shadowed(struct vcpu *v, uint64_t gpa, uint64_t count, uint64_t root,
+                            uint64_t *done, struct hc_budget *b);
+long hc_set_shadow_root(struct vcpu *v, uint64_t root, uint64_t asid);
 /* Machine address minus guest physical address of the VM's RAM (what its validated PTEs name). */
 uint64_t pv_machine_offset(const struct vm *vm);
 long hc_tlb_flush(struct vcpu *v, const uint64_t *args);

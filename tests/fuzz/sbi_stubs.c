@@ -298,6 +298,36 @@ long vcpu_arch_tables_fenced(struct vcpu *v)
     return SBI_ERR_NOT_SUPPORTED;
 }
 
+/* Batched updates of shadowed tables: offered, so that their argument checks are fuzzed too; a
+ * frame whose address has bit 12 set stands for a write-protected table, and an update at a gpa whose
+ * low bits say so for one that took every tree. */
+bool vcpu_arch_has_tables_batched(void)
+{
+    return true;
+}
+
+enum arch_table_update vcpu_arch_table_updated(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now)
+{
+    (void)v, (void)old, (void)now;
+    if ((gpa & 0x38) == 0x38) {
+        return ARCH_TABLE_ALL_DROPPED;
+    }
+    return (gpa & 0x1000) ? ARCH_TABLE_FOLLOWED : ARCH_TABLE_UNPROTECTED;
+}
+
+void vcpu_arch_drop_pages(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi)
+{
+    (void)v, (void)root;
+    if (hi <= lo || (lo >> 21) != ((hi - 1) >> 21)) {
+        __builtin_trap(); /* the caller gathers pages of one region */
+    }
+}
+
+void vcpu_arch_set_shadow_root(struct vcpu *v, uint64_t satp)
+{
+    (void)v, (void)satp;
+}
+
 /* Like the trap engine's: a global leaf (no U) outside every guest. */
 uint64_t arch_reserved_root_entry(void)
 {

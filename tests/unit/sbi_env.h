@@ -409,6 +409,56 @@ long vcpu_arch_tables_fenced(struct vcpu *t)
     return SBI_SUCCESS;
 }
 
+/* Batched updates of shadowed tables (HV_FEAT_TABLES_BATCHED): offered as the vCPU page is. The
+ * engine write-protects the frame table_protected_frame (an update at table_update_all_at takes every
+ * tree); each update that reaches it, and each drop of pages, is recorded. */
+struct table_update {
+    uint64_t gpa, old, now;
+};
+struct pages_drop {
+    uint64_t root, lo, hi;
+};
+static struct table_update table_updates[64];
+static unsigned ntable_updates;
+static struct pages_drop pages_drops[64];
+static unsigned npages_drops;
+static uint64_t table_protected_frame = ~0ull;
+static uint64_t table_update_all_at = ~0ull;
+static uint64_t shadow_root_satp;
+
+bool vcpu_arch_has_tables_batched(void)
+{
+    return vcpu_page_offered;
+}
+
+enum arch_table_update vcpu_arch_table_updated(struct vcpu *t, uint64_t gpa, uint64_t old, uint64_t now)
+{
+    (void)t;
+    if (ntable_updates < 64) {
+        table_updates[ntable_updates] = (struct table_update){ gpa, old, now };
+    }
+    ntable_updates++;
+    if (gpa == table_update_all_at) {
+        return ARCH_TABLE_ALL_DROPPED;
+    }
+    return (gpa & ~0xfffull) == table_protected_frame ? ARCH_TABLE_FOLLOWED : ARCH_TABLE_UNPROTECTED;
+}
+
+void vcpu_arch_drop_pages(struct vcpu *t, uint64_t root, uint64_t lo, uint64_t hi)
+{
+    (void)t;
+    if (npages_drops < 64) {
+        pages_drops[npages_drops] = (struct pages_drop){ root, lo, hi };
+    }
+    npages_drops++;
+}
+
+void vcpu_arch_set_shadow_root(struct vcpu *t, uint64_t satp)
+{
+    (void)t;
+    shadow_root_satp = satp;
+}
+
 /* ---- block hypercalls on a RAM disk (hyp/blk) of 64 sectors ---- */
 
 /* A host disk (hyp/drv/virtio_blk.c's interface) that answers when a test says so, on a clock the

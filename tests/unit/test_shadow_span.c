@@ -384,3 +384,51 @@ TEST(a_table_stored_to_again_and_again_is_given_up)
     CHECK(shadow_wp_find(&vm, env.root) != NULL);
     CHECK_EQ(drop_vm_calls, 0);
 }
+
+/* A batch of updates names the pages it changed (HV_MMU_SHADOWED): shadow_drop_pages drops those of
+ * one 2 MiB region, in the spaces on the batch's root only, and a guest superpage's pieces whole. */
+TEST(a_batch_drops_its_pages_in_its_roots_spaces)
+{
+    setup();
+    uint64_t ra = env.root;
+    for (unsigned i = 0; i < 5; i++) {
+        gmap(USER + i * PAGE, 0, pte(DATA + i * PAGE, V | R | U | A));
+    }
+    gmap(0x40400000, 1, pte(DATA, V | R | U | A)); /* a guest superpage: pieces in the shadow */
+    CHECK(!shadow_switch(&sh, &ops, satp_of(ra)));
+    for (unsigned i = 0; i < 5; i++) {
+        CHECK_EQ(fill(USR, USER + i * PAGE, LD), OK);
+    }
+    CHECK_EQ(fill(USR, 0x40400000 + 3 * PAGE, LD), OK);
+    CHECK_EQ(fill(USR, 0x40400000 + 4 * PAGE, LD), OK);
+    /* Another process (root rb) with the same user pages in its own space. */
+    uint64_t rb = gtable();
+    memcpy(gptr(rb), gptr(ra), 4096);
+    env.root = rb;
+    CHECK(!shadow_switch(&sh, &ops, satp_of(rb)));
+    CHECK_EQ(fill(USR, USER + PAGE, LD), OK);
+    env.root = ra;
+    CHECK(shadow_switch(&sh, &ops, satp_of(ra)));
+    sh.fence = false;
+    shadow_drop_pages(&sh, &ops, ra, USER + PAGE + 0x123, USER + 3 * PAGE);
+    CHECK(sh.fence);
+    CHECK(leaf(USR, USER) != 0 && leaf(USR, USER + 3 * PAGE) != 0 && leaf(USR, USER + 4 * PAGE) != 0);
+    CHECK_EQ(leaf(USR, USER + PAGE) | leaf(USR, USER + 2 * PAGE), 0);
+    /* One page of the superpage: every piece goes (the fence's rule for a guest superpage). */
+    shadow_drop_pages(&sh, &ops, ra, 0x40400000 + 4 * PAGE, 0x40400000 + 5 * PAGE);
+    CHECK_EQ(leaf(USR, 0x40400000 + 3 * PAGE), 0);
+    /* Nothing across a 2 MiB boundary, in the hypervisor's slot, or for another root. */
+    shadow_drop_pages(&sh, &ops, ra, USER + MEGA - PAGE - 0x1000, USER + MEGA + PAGE);
+    shadow_drop_pages(&sh, &ops, ra, 0xffffffffc0000000ull, 0xffffffffc0002000ull);
+    shadow_drop_pages(&sh, &ops, rb, USER, USER + 5 * PAGE);
+    CHECK(leaf(USR, USER) != 0 && leaf(USR, USER + 4 * PAGE) != 0);
+    env.root = rb;
+    CHECK(shadow_switch(&sh, &ops, satp_of(rb)));
+    CHECK_EQ(leaf(USR, USER + PAGE), 0); /* rb's own drop above */
+    env.root = ra;
+    CHECK(shadow_switch(&sh, &ops, satp_of(ra)));
+    /* An empty range drops nothing. */
+    shadow_drop_pages(&sh, &ops, ra, USER + 4 * PAGE, USER + 4 * PAGE);
+    CHECK(leaf(USR, USER + 4 * PAGE) != 0);
+    CHECK_EQ(drop_vm_calls, 0);
+}

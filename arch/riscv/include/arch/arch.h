@@ -177,6 +177,19 @@ long vcpu_arch_trap_return(struct vcpu *v);
  * fence the last-level ones of its lower half (an SBI error). */
 bool vcpu_arch_has_tables_fenced(void);
 long vcpu_arch_tables_fenced(struct vcpu *v);
+/* HV_FEAT_TABLES_BATCHED: whether the engine offers it; an update the hypervisor carried out in the
+ * guest's shadowed tables, and what the engine made of it; the pages of [lo, hi) (one 2 MiB region) of
+ * the address space on the guest root at root dropped from every vCPU's trees; a root switch to a
+ * shadowed root (satp as the guest would write it, with a guest physical root). */
+enum arch_table_update {
+    ARCH_TABLE_UNPROTECTED, /* a table the engine does not write-protect: the caller drops the page */
+    ARCH_TABLE_FOLLOWED,    /* a write-protected table: what the entry mapped is gone from the trees */
+    ARCH_TABLE_ALL_DROPPED, /* that took every tree of the VM (a costly exit: the caller stops) */
+};
+bool vcpu_arch_has_tables_batched(void);
+enum arch_table_update vcpu_arch_table_updated(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now);
+void vcpu_arch_drop_pages(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi);
+void vcpu_arch_set_shadow_root(struct vcpu *v, uint64_t satp);
 void vcpu_arch_flush_vvma(uint64_t start, uint64_t size, long asid);
 /* A guest's fence (as vcpu_arch_flush_vvma) on other harts running its VM, and everything of a VM
  * on those harts before its frames or VMID are reused: done on every hart named when they return

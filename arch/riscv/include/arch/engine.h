@@ -60,6 +60,13 @@ struct vcpu_engine_ops {
     long (*trap_return)(struct vcpu *v);
     /* HV_FID_TABLES_FENCED; NULL where the guest's tables are never shadowed (hext). */
     long (*tables_fenced)(struct vcpu *v);
+    /* HV_FEAT_TABLES_BATCHED (NULL on hext): the hypervisor wrote now over old at gpa, in the guest's
+     * shadowed tables (enum arch_table_update); the pages of [lo, hi), in one 2 MiB region, of the
+     * address space on the guest root at root go from the trees of every vCPU of the VM. */
+    int (*table_updated)(struct vcpu *v, uint64_t gpa, uint64_t old, uint64_t now);
+    void (*drop_pages)(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi);
+    /* SET_ROOT of a shadowed root (satp: Sv39, ASID, the root's guest physical frame). */
+    void (*set_shadow_root)(struct vcpu *v, uint64_t satp);
 };
 
 extern const struct vcpu_engine_ops hext_engine_ops;

@@ -282,6 +282,10 @@ void shadow_drop_va(struct shadow *s, const struct shadow_ops *ops, uint64_t va)
 /* Forgets what one guest entry at level translated: the page at va (level 0), its 2 MiB (1) or its
  * 1 GiB (2), in every address space of s. */
 void shadow_drop_span(struct shadow *s, const struct shadow_ops *ops, uint64_t va, unsigned level);
+/* Forgets the translations of the pages of [lo, hi), which lie in one 2 MiB region (else nothing is
+ * done), in the address spaces of s that translate with the guest root at root (or whose root is not
+ * known): what a guest's entries for those pages made. */
+void shadow_drop_pages(struct shadow *s, const struct shadow_ops *ops, uint64_t root, uint64_t lo, uint64_t hi);
 /* Forgets what the entry of the guest root at root (guest physical) for va translated: its 1 GiB,
  * in the address spaces of s that translate with that root, the only ones built from it. */
 void shadow_drop_root_entry(struct shadow *s, const struct shadow_ops *ops, uint64_t root, uint64_t va);
