@@ -161,6 +161,40 @@ static void test_pin_and_updates(void)
     expect("the rest of the batch", r.value, 600 - HV_MMU_BATCH_MAX);
 }
 
+/* The form of MMU_UPDATE and SET_ROOT for tables the trap engine shadows (HV_FEAT_TABLES_BATCHED):
+ * offered exactly where the kernel runs deprivileged; never a way into a validated table. */
+static void test_shadowed_updates(void)
+{
+    static struct hv_mmu_update_va u;
+    volatile uint64_t *word = (volatile uint64_t *)(DATA + 16);
+    bool offered = (feat & HV_FEAT_TABLES_BATCHED) != 0;
+
+    expect("shadowed form offered where tables are shadowed", offered, (feat & HV_FEAT_USER_ROOT) != 0);
+    expect("unknown MMU_UPDATE form", hc(HV_FID_MMU_UPDATE, (unsigned long)&u, 1, 2, 0, 0, 0).error,
+           SBI_ERR_INVALID_PARAM);
+    *word = 7;
+    u = (struct hv_mmu_update_va){ MA(DATA) + 16, 0x1234, 0x5000 | HV_MMU_VA_DROP };
+    if (!offered) {
+        expect("shadowed update without shadowed tables",
+               hc(HV_FID_MMU_UPDATE, (unsigned long)&u, 1, HV_MMU_SHADOWED, MA(SPARE), 0, 0).error,
+               SBI_ERR_NOT_SUPPORTED);
+        expect("the word is left alone", (long)*word, 7);
+        expect("shadowed root switch without shadowed tables",
+               hc(HV_FID_SET_ROOT, MA(SPARE), 1, HV_ROOT_SHADOWED, 0, 0, 0).error, SBI_ERR_NOT_SUPPORTED);
+        expect("the other form still writes", update1(DATA + 16, 0x1234), 0);
+        return;
+    }
+    expect("shadowed update of a plain word",
+           hc(HV_FID_MMU_UPDATE, (unsigned long)&u, 1, HV_MMU_SHADOWED, MA(SPARE), 0, 0).error, 0);
+    expect("the shadowed update landed", (long)*word, 0x1234);
+    u = (struct hv_mmu_update_va){ MA(L0) + 8 * 47, PTE(DATA, RW), 0x5000 | HV_MMU_VA_DROP };
+    expect("shadowed update into a validated table",
+           hc(HV_FID_MMU_UPDATE, (unsigned long)&u, 1, HV_MMU_SHADOWED, MA(SPARE), 0, 0).error,
+           SBI_ERR_DENIED);
+    expect("shadowed root switch to a misaligned root",
+           hc(HV_FID_SET_ROOT, MA(SPARE) + 8, 1, HV_ROOT_SHADOWED, 0, 0, 0).error, SBI_ERR_INVALID_PARAM);
+}
+
 static void test_root_switch(void)
 {
     uint64_t native;
@@ -273,6 +307,7 @@ void guest_main(unsigned long hartid, unsigned long dtb)
     (void)dtb;
     test_probe();
     test_pin_and_updates();
+    test_shadowed_updates();
     test_root_switch();
     test_unmap_then_table();
     test_flush();

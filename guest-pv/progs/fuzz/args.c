@@ -236,6 +236,16 @@ void fill_mmu(uint64_t at, unsigned n)
     }
 }
 
+void fill_mmu_va(uint64_t at, unsigned n)
+{
+    struct hv_mmu_update_va *u = (struct hv_mmu_update_va *)at;
+    for (unsigned i = 0; i < n; i++) {
+        u[i].ptr = rptr();
+        u[i].val = rpte();
+        u[i].va = chance(4) ? rval() : (below(1u << 27) << 12) | below(2);
+    }
+}
+
 uint64_t blk_cap;
 
 uint64_t blk_len(void)
@@ -294,8 +304,20 @@ void gen_hc(unsigned long fid, uint64_t *a, bool inner)
             if (!inner && chance(20)) {
                 n = 513 + (unsigned)below(80); /* a batch the hypervisor cuts at HV_MMU_BATCH_MAX */
             }
-            fill_mmu(at, n);
-            a[0] = chance(10) ? wr_addr(16 * n, 8) : at;
+            uint64_t size = sizeof(struct hv_mmu_update);
+            if (chance(4)) {
+                /* The form for shadowed tables: three words an entry, the address space's root in
+                 * a3 (refused where the engine has no shadowed tables: hext). */
+                fill_mmu_va(at, n);
+                size = sizeof(struct hv_mmu_update_va);
+                a[2] = HV_MMU_SHADOWED;
+                a[3] = chance(8) ? rval() : rframe();
+            } else {
+                fill_mmu(at, n);
+                /* Now and then an unknown form (refused); never the shadowed one for these entries. */
+                a[2] = chance(16) ? rval() | 2 : 0;
+            }
+            a[0] = chance(10) ? wr_addr(size * n, 8) : at;
             a[1] = chance(10) ? rcount(16) : n;
             break;
         }

@@ -64,6 +64,7 @@ uint64_t rpte(void);
 uint64_t rptr(void);
 uint64_t rframe(void);
 void fill_mmu(uint64_t at, unsigned n);
+void fill_mmu_va(uint64_t at, unsigned n);
 uint64_t blk_len(void);
 void fill_blk(struct hv_blk_req *r, unsigned n);
 void gen_hc(unsigned long fid, uint64_t *a, bool inner);

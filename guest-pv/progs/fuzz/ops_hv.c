@@ -124,11 +124,22 @@ void op_set_root(void)
     uint64_t user = chance(2) ? 0 : rframe();
     uint64_t asid = chance(8) ? rval() : below(0x10000);
 
+    /* HV_ROOT_SHADOWED names a root the engine would shadow, not a validated one: only with the
+     * roots refused below, never with this kernel's own. */
+    if (user == HV_ROOT_SHADOWED) {
+        user = 0;
+    }
+
     if (!chance(4)) {
         /* Refused: a frame outside RAM, a misaligned root, a bad ASID. Frames of RAM that a
          * random PIN may have made roots are left alone: they do not map this kernel. */
         uint64_t root = bad_addr(PAGE_SIZE);
-        if (chance(2)) {
+        if (chance(4)) {
+            user = HV_ROOT_SHADOWED;
+        }
+        /* A shadowed root is any frame of RAM (its machine address: bad_addr's guest physical
+         * ones may be one), so that form is only ever made wrong by its alignment or ASID. */
+        if (user == HV_ROOT_SHADOWED || chance(2)) {
             root = (uint64_t)T[0] + mo + (chance(2) ? 8 * (1 + below(511)) : 0);
             if (root == (uint64_t)T[0] + mo) {
                 asid |= 0x10000;
