@@ -45,10 +45,8 @@ void tv_emulate_privileged(struct vcpu *v, bool patched)
         /* A native satp write leaves paravirtual direct paging: the tables it names are walked. A
          * change of sstatus.MXR only makes the shadow entries stale: a validated root holds machine
          * addresses, and shadowing it as guest-physical tables would unmap the guest. */
-        struct shadow_ops o = tv_ops_for(v->vm);
         if ((insn >> 20) == CSR_SATP) {
-            a->tv.direct_root = a->tv.direct_user_root = 0;
-            shadow_switch(&a->tv.sh, &o, a->vs.vsatp); /* its trees, kept since it last ran */
+            tv_set_shadow_root(v, a->vs.vsatp); /* its trees, kept since it last ran */
         } else {
             tv_drop_all(v);
         }

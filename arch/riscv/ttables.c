@@ -187,12 +187,13 @@ void tv_drop_pages(struct vcpu *v, uint64_t root, uint64_t lo, uint64_t hi)
     }
 }
 
+/* A satp write, emulated (tpriv.c) or by hypercall (HV_ROOT_SHADOWED): the trees kept for that space,
+ * if any. It leaves paravirtual direct paging: the tables it names are walked. */
 void tv_set_shadow_root(struct vcpu *v, uint64_t satp)
 {
     struct vcpu_arch *a = &v->arch;
     struct shadow_ops o = tv_ops_for(v->vm);
 
-    /* What an emulated csrw satp does (tpriv.c): the trees kept for that space, if any. */
     a->vs.vsatp = satp;
     a->tv.direct_root = a->tv.direct_user_root = 0;
     shadow_switch(&a->tv.sh, &o, satp);
